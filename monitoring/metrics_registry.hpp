@@ -1,0 +1,115 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace opea::monitoring {
+
+/// The metrics of one process (or one test): a prometheus-cpp registry plus
+/// the families opea-cpp exports. It is an object passed by reference, never a
+/// global, so tests build an isolated one and assert exact values.
+///
+/// Thread-safe: prometheus-cpp guards family creation and `Add` with its own
+/// mutexes; counters and gauges are atomics. Families are created once, in the
+/// constructor, so the hot path never takes the registry lock.
+///
+/// Names follow `opea_<component>_<what>_<unit>`; every series carries the
+/// constant label `node`. Labels are bounded: service and megaservice names
+/// come from configuration, `code`/`reason` from small fixed sets.
+class metrics_registry {
+  // Declared first: the families below are built from them.
+  std::string node_;
+  std::shared_ptr<prometheus::Registry> registry_;
+
+public:
+  /// `node` becomes a constant label on every series. Default: "local".
+  explicit metrics_registry(std::string node = "local");
+
+  metrics_registry(const metrics_registry&) = delete;
+  metrics_registry& operator=(const metrics_registry&) = delete;
+
+  /// The underlying registry, e.g. to register it with an exposer.
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  /// All series in Prometheus text exposition format 0.0.4.
+  std::string serialize() const;
+
+  const std::string& node() const { return node_; }
+
+  /// Buckets of every latency histogram, in seconds: 100 us .. 30 s.
+  static const prometheus::Histogram::BucketBoundaries& latency_buckets();
+
+  // -- service instruments (label set: megaservice, service) -----------------
+  /// opea_service_requests_total: calls dispatched to a service.
+  prometheus::Family<prometheus::Counter>& service_requests;
+  /// opea_service_errors_total: failed calls, by `reason` (an errc name).
+  prometheus::Family<prometheus::Counter>& service_errors;
+  /// opea_service_request_duration_seconds: time from dispatch to reply.
+  prometheus::Family<prometheus::Histogram>& service_duration;
+  /// opea_service_restarts_total: restarts of a service actor by its supervisor.
+  prometheus::Family<prometheus::Counter>& service_restarts;
+  /// opea_service_up: 1 while the service actor is running, 0 once it failed
+  /// for good (restart intensity exceeded).
+  prometheus::Family<prometheus::Gauge>& service_up;
+
+  // -- megaservice instruments (label set: megaservice) ----------------------
+  /// opea_megaservice_requests_total: finished requests, by HTTP-like `code`.
+  prometheus::Family<prometheus::Counter>& megaservice_requests;
+  /// opea_megaservice_request_duration_seconds: whole-flow latency.
+  prometheus::Family<prometheus::Histogram>& megaservice_duration;
+  /// opea_megaservice_request_pending: requests accepted and not yet answered.
+  prometheus::Family<prometheus::Gauge>& megaservice_pending;
+  /// opea_megaservice_rejections_total: requests refused or cut short, by
+  /// `reason` (deadline_exceeded, service_unavailable, ...).
+  prometheus::Family<prometheus::Counter>& megaservice_rejections;
+
+  // -- gateway instruments ---------------------------------------------------
+  /// opea_http_requests_total: HTTP responses by `route` (configured route or
+  /// "other") and `code`.
+  prometheus::Family<prometheus::Counter>& http_requests;
+  /// opea_http_request_duration_seconds: by `route`.
+  prometheus::Family<prometheus::Histogram>& http_duration;
+
+};
+
+/// The instruments of one service inside one megaservice, resolved once so
+/// the hot path only touches atomics. Cheap to copy (pointers into the registry).
+struct service_instruments {
+  service_instruments() = default;
+  service_instruments(metrics_registry& reg, const std::string& megaservice,
+                      const std::string& service);
+
+  /// Counts one failure with the given reason (takes the family lock once per
+  /// new reason; reasons are a small fixed set).
+  void count_error(const std::string& reason) const;
+
+  prometheus::Counter* requests = nullptr;
+  prometheus::Histogram* duration = nullptr;
+  prometheus::Counter* restarts = nullptr;
+  prometheus::Gauge* up = nullptr;
+  prometheus::Family<prometheus::Counter>* errors = nullptr;
+  prometheus::Labels labels;
+};
+
+/// The instruments of one megaservice.
+struct megaservice_instruments {
+  megaservice_instruments() = default;
+  megaservice_instruments(metrics_registry& reg, const std::string& megaservice);
+
+  void count_request(int code) const;
+  void count_rejection(const std::string& reason) const;
+
+  prometheus::Histogram* duration = nullptr;
+  prometheus::Gauge* pending = nullptr;
+  prometheus::Family<prometheus::Counter>* requests = nullptr;
+  prometheus::Family<prometheus::Counter>* rejections = nullptr;
+  prometheus::Labels labels;
+};
+
+}  // namespace opea::monitoring

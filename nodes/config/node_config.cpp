@@ -1,0 +1,742 @@
+#include "nodes/config/node_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include <yaml-cpp/yaml.h>
+
+namespace opea::nodes {
+
+namespace {
+
+using key_list = std::vector<std::string_view>;
+
+// ---------------------------------------------------------------------------
+// Message helpers: every error is one line, so values are quoted with escapes
+// and long values are cut short.
+
+std::string quote(std::string_view text) {
+  constexpr std::size_t max_chars = 60;
+  std::string out = "\"";
+  std::size_t n = 0;
+  for (char c : text) {
+    if (++n > max_chars) {
+      out += "...";
+      break;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (std::iscntrl(static_cast<unsigned char>(c))) {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string join(const key_list& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  return join(key_list(items.begin(), items.end()));
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string child(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string element(const std::string& path, std::size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+// What a node holds, for "expected X, got Y" messages.
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null: return "null";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Scalar: return quote(node.Scalar());
+    case YAML::NodeType::Undefined: break;
+  }
+  return "nothing";
+}
+
+// ---------------------------------------------------------------------------
+// reader: typed access to YAML nodes that throws config_error naming the file
+// and the key path.
+
+class reader {
+ public:
+  explicit reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& path, const std::string& problem) const {
+    if (path.empty()) throw config_error(source_ + ": " + problem);
+    throw config_error(source_ + ": " + path + ": " + problem);
+  }
+
+  // Checks that `node` is a map whose keys are unique and all in `valid`.
+  void expect_map(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsMap()) fail(path, "expected a map, got " + describe(node));
+  }
+
+  void check_keys(const YAML::Node& node, const std::string& path, const key_list& valid) const {
+    expect_map(node, path);
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+      std::string key = key_of(entry.first, path);
+      if (!seen.insert(key).second) fail(child(path, key), "duplicate key");
+      if (std::find(valid.begin(), valid.end(), key) != valid.end()) continue;
+      std::string hint;
+      for (const auto& candidate : valid) {
+        std::size_t d = edit_distance(key, candidate);
+        if (d <= 2 && d < candidate.size()) {
+          hint = "did you mean " + quote(candidate) + "? ";
+          break;
+        }
+      }
+      fail(child(path, key), "unknown key (" + hint + "valid keys: " + join(valid) + ")");
+    }
+  }
+
+  // Map keys must be non-empty scalars.
+  std::string key_of(const YAML::Node& key, const std::string& path) const {
+    if (!key.IsScalar()) fail(path, "map keys must be plain names, got " + describe(key));
+    return key.Scalar();
+  }
+
+  // Keys of `node` in document order, rejecting duplicates.
+  std::vector<std::string> ordered_keys(const YAML::Node& node, const std::string& path) const {
+    expect_map(node, path);
+    std::vector<std::string> keys;
+    for (const auto& entry : node) {
+      std::string key = key_of(entry.first, path);
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+        fail(child(path, key), "duplicate key");
+      }
+      keys.push_back(std::move(key));
+    }
+    return keys;
+  }
+
+  std::string read_string(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar() || node.Scalar().empty()) {
+      fail(path, "expected a non-empty string, got " + describe(node));
+    }
+    return node.Scalar();
+  }
+
+  std::string read_name(const YAML::Node& node, const std::string& path) const {
+    std::string name = read_string(node, path);
+    if (!is_valid_service_name(name)) {
+      fail(path, quote(name) + " is not a valid name (use letters, digits, '_', '-', '.')");
+    }
+    return name;
+  }
+
+  std::int64_t read_int(const YAML::Node& node, const std::string& path, std::int64_t min,
+                        std::int64_t max) const {
+    std::string range = max == std::numeric_limits<std::int64_t>::max()
+                            ? ">= " + std::to_string(min)
+                            : std::to_string(min) + ".." + std::to_string(max);
+    auto bad = [&] { fail(path, "expected an integer " + range + ", got " + describe(node)); };
+    if (!node.IsScalar()) bad();
+    std::string_view text = node.Scalar();
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || end != text.data() + text.size() ||
+        ec == std::errc::result_out_of_range || value < min || value > max) {
+      bad();
+    }
+    if (ec != std::errc()) bad();
+    return value;
+  }
+
+  // A string that must be one of `choices` (case-insensitive); returns its index.
+  std::size_t read_choice(const YAML::Node& node, const std::string& path,
+                          const key_list& choices) const {
+    if (node.IsScalar()) {
+      std::string value = lower(node.Scalar());
+      for (std::size_t i = 0; i < choices.size(); ++i) {
+        if (value == choices[i]) return i;
+      }
+    }
+    fail(path, "expected one of " + join(choices) + ", got " + describe(node));
+  }
+
+  std::vector<std::string> read_string_list(const YAML::Node& node, const std::string& path,
+                                            const std::string& what) const {
+    if (!node.IsSequence() || node.size() == 0) {
+      fail(path, "expected a non-empty list of " + what + ", got " + describe(node));
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      out.push_back(read_string(node[i], element(path, i)));
+    }
+    return out;
+  }
+
+  // Free-form YAML to JSON, resolving plain scalars with YAML 1.2's core schema.
+  nlohmann::json to_json(const YAML::Node& node, const std::string& path) const {
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined: return nullptr;
+      case YAML::NodeType::Scalar: return scalar_to_json(node);
+      case YAML::NodeType::Sequence: {
+        auto out = nlohmann::json::array();
+        for (std::size_t i = 0; i < node.size(); ++i) {
+          out.push_back(to_json(node[i], element(path, i)));
+        }
+        return out;
+      }
+      case YAML::NodeType::Map: {
+        auto out = nlohmann::json::object();
+        for (const auto& entry : node) {
+          std::string key = key_of(entry.first, path);
+          if (out.contains(key)) fail(child(path, key), "duplicate key");
+          out[key] = to_json(entry.second, child(path, key));
+        }
+        return out;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  static nlohmann::json scalar_to_json(const YAML::Node& node) {
+    const std::string& text = node.Scalar();
+    if (node.Tag() != "?") return text;  // quoted or explicitly tagged: a string
+    if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+      return nullptr;
+    }
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+    std::string_view digits = text;
+    if (digits.front() == '+') digits.remove_prefix(1);
+    if (!digits.empty() && digits.find_first_not_of("-0123456789") == std::string_view::npos) {
+      std::int64_t i = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
+      if (ec == std::errc() && end == digits.data() + digits.size()) return i;
+      std::uint64_t u = 0;
+      auto [uend, uec] = std::from_chars(digits.data(), digits.data() + digits.size(), u);
+      if (uec == std::errc() && uend == digits.data() + digits.size()) return u;
+    }
+    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'o')) {
+      std::uint64_t u = 0;
+      int base = text[1] == 'x' ? 16 : 8;
+      auto [end, ec] = std::from_chars(text.data() + 2, text.data() + text.size(), u, base);
+      if (ec == std::errc() && end == text.data() + text.size()) return u;
+    }
+    if (text.find_first_of("0123456789") != std::string::npos &&
+        text.find_first_not_of("+-.0123456789eE") == std::string::npos) {
+      std::istringstream in(text);
+      in.imbue(std::locale::classic());
+      double d = 0;
+      if (in >> d && in.peek() == std::char_traits<char>::eof()) return d;
+    }
+    return text;
+  }
+
+  std::string source_;
+};
+
+// ---------------------------------------------------------------------------
+// Shared validation of one flow list into a megaservice graph.
+
+std::string service_list_hint(const node_config& config) {
+  std::vector<std::string> declared;
+  for (const auto& s : config.services) declared.push_back(s.name);
+  return declared.empty() ? std::string(" (no services are declared)")
+                          : " (declared services: " + join(declared) + ")";
+}
+
+void add_flows(const reader& r, const YAML::Node& flows, const std::string& path,
+               const node_config& config, flow_graph& graph) {
+  if (!flows.IsSequence() || flows.size() == 0) {
+    r.fail(path, "expected a non-empty list of flows like \"s1 >> s2\", got " + describe(flows));
+  }
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    std::string item_path = element(path, i);
+    const YAML::Node& item = flows[i];
+    if (!item.IsScalar()) {
+      r.fail(item_path, "expected a flow like \"s1 >> s2\", got " + describe(item));
+    }
+    const std::string& text = item.Scalar();
+    std::string where = item_path + " " + quote(text);
+    flow_graph rule;
+    if (auto err = parse_mega_flow(text, rule)) r.fail(where, err->message);
+    for (const auto& name : rule.nodes) {
+      if (config.find_service(name) == nullptr) {
+        r.fail(where, "unknown service " + quote(name) + service_list_hint(config));
+      }
+    }
+    // Cannot fail: the rule parsed once already.
+    (void)parse_mega_flow(text, graph);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Format A: opea-cpp's own node/services/megaservices.
+
+const key_list top_keys = {"node", "services", "megaservices"};
+const key_list opea_top_keys = {"opea_micro_services", "opea_mega_service"};
+const key_list log_levels = {"trace", "debug", "info", "warn", "error", "off"};
+const key_list policies = {"sharing", "stealing"};
+const key_list kinds = {"builtin", "http"};
+const key_list http_methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+
+void read_node_settings(const reader& r, const YAML::Node& node, node_settings& out) {
+  const std::string path = "node";
+  r.check_keys(node, path, {"name", "data_dir", "http", "scheduler", "log_level"});
+  if (auto v = node["name"]) out.name = r.read_name(v, "node.name");
+  if (auto v = node["data_dir"]) out.data_dir = r.read_string(v, "node.data_dir");
+  if (auto http = node["http"]) {
+    r.check_keys(http, "node.http", {"host", "port", "io_threads", "max_body_bytes"});
+    if (auto v = http["host"]) out.http.host = r.read_string(v, "node.http.host");
+    if (auto v = http["port"]) {
+      out.http.port = static_cast<std::uint16_t>(r.read_int(v, "node.http.port", 0, 65535));
+    }
+    if (auto v = http["io_threads"]) {
+      out.http.io_threads = static_cast<std::size_t>(r.read_int(v, "node.http.io_threads", 1, 1024));
+    }
+    if (auto v = http["max_body_bytes"]) {
+      out.http.max_body_bytes = static_cast<std::uint64_t>(
+          r.read_int(v, "node.http.max_body_bytes", 1, std::numeric_limits<std::int64_t>::max()));
+    }
+  }
+  if (auto sched = node["scheduler"]) {
+    r.check_keys(sched, "node.scheduler", {"max_threads", "policy"});
+    if (auto v = sched["max_threads"]) {
+      out.scheduler.max_threads =
+          static_cast<std::size_t>(r.read_int(v, "node.scheduler.max_threads", 1, 1024));
+    }
+    if (auto v = sched["policy"]) {
+      out.scheduler.policy =
+          static_cast<scheduler_policy>(r.read_choice(v, "node.scheduler.policy", policies));
+    }
+  }
+  if (auto v = node["log_level"]) {
+    out.log = static_cast<log_level>(r.read_choice(v, "node.log_level", log_levels));
+  }
+}
+
+int read_service_type(const reader& r, const YAML::Node& node, const std::string& path) {
+  if (node.IsScalar()) {
+    if (auto value = service_type_from_name(node.Scalar())) return *value;
+    const std::string& text = node.Scalar();
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+      return static_cast<int>(r.read_int(node, path, 0, service_type_max));
+    }
+  }
+  r.fail(path, "expected an OPEA service type name (gateway, embedding, retriever, rerank, llm, "
+               "..., undefined, ...) or its value 0.." +
+                   std::to_string(service_type_max) + ", got " + describe(node));
+}
+
+void read_restart(const reader& r, const YAML::Node& node, const std::string& path,
+                  restart_intensity& out) {
+  r.check_keys(node, path, {"max_restarts", "within_seconds"});
+  if (auto v = node["max_restarts"]) {
+    out.max_restarts = static_cast<int>(r.read_int(v, child(path, "max_restarts"), 0, 1000000));
+  }
+  if (auto v = node["within_seconds"]) {
+    out.within_seconds =
+        static_cast<int>(r.read_int(v, child(path, "within_seconds"), 1, 1000000));
+  }
+}
+
+http_url read_url(const reader& r, const YAML::Node& node, const std::string& path) {
+  std::string text = r.read_string(node, path);
+  auto url = parse_http_url(text);
+  if (!url) {
+    std::string problem = quote(text) + " is not an http URL";
+    if (lower(text).rfind("https://", 0) == 0) problem += "; https is not supported for services";
+    r.fail(path, problem + " (expected http://host:port/path)");
+  }
+  return *url;
+}
+
+service_config read_service(const reader& r, const std::string& name, const YAML::Node& node,
+                            const std::string& path) {
+  r.check_keys(node, path,
+               {"kind", "builtin", "params", "service_type", "restart", "url", "timeout_ms"});
+  service_config s;
+  s.name = name;
+  if (auto v = node["kind"]) {
+    s.kind = static_cast<service_kind>(r.read_choice(v, child(path, "kind"), kinds));
+  } else {
+    s.kind = node["url"] ? service_kind::http : service_kind::builtin;
+  }
+  auto only_for = [&](std::string_view key, service_kind kind) {
+    if (node[std::string(key)] && s.kind != kind) {
+      r.fail(child(path, key), "only valid for kind " + std::string(to_string(kind)) +
+                                   " (this service is kind " + std::string(to_string(s.kind)) +
+                                   ")");
+    }
+  };
+  only_for("builtin", service_kind::builtin);
+  only_for("params", service_kind::builtin);
+  only_for("url", service_kind::http);
+  only_for("timeout_ms", service_kind::http);
+  if (s.kind == service_kind::builtin) {
+    auto v = node["builtin"];
+    if (!v) r.fail(path, "kind builtin needs a \"builtin\" key naming the in-process built-in");
+    s.builtin = r.read_string(v, child(path, "builtin"));
+    if (auto p = node["params"]) {
+      if (!p.IsMap()) r.fail(child(path, "params"), "expected a map, got " + describe(p));
+      s.params = r.to_json(p, child(path, "params"));
+    }
+  } else {
+    auto v = node["url"];
+    if (!v) r.fail(path, "kind http needs a \"url\" key (http://host:port/path)");
+    s.endpoint = read_url(r, v, child(path, "url"));
+    s.url = v.Scalar();
+    if (auto t = node["timeout_ms"]) {
+      s.timeout_ms = static_cast<std::uint32_t>(
+          r.read_int(t, child(path, "timeout_ms"), 1, std::numeric_limits<std::uint32_t>::max()));
+    }
+  }
+  if (auto v = node["service_type"]) s.service_type = read_service_type(r, v, child(path, "service_type"));
+  if (auto v = node["restart"]) read_restart(r, v, child(path, "restart"), s.restart);
+  return s;
+}
+
+void read_services(const reader& r, const YAML::Node& node, node_config& config) {
+  const std::string path = "services";
+  for (const auto& name : r.ordered_keys(node, path)) {
+    std::string service_path = child(path, name);
+    if (!is_valid_service_name(name)) {
+      r.fail(service_path, "invalid service name (use letters, digits, '_', '-', '.')");
+    }
+    config.services.push_back(read_service(r, name, node[name], service_path));
+  }
+}
+
+megaservice_config read_megaservice(const reader& r, const YAML::Node& node,
+                                    const std::string& path, const node_config& config) {
+  r.check_keys(node, path, {"name", "route", "methods", "deadline_ms", "flows", "nodes"});
+  megaservice_config m;
+  auto name = node["name"];
+  if (!name) r.fail(path, "missing required key \"name\"");
+  m.name = r.read_name(name, child(path, "name"));
+  auto route = node["route"];
+  if (!route) r.fail(path, "missing required key \"route\"");
+  m.route = r.read_string(route, child(path, "route"));
+  if (m.route.front() != '/') r.fail(child(path, "route"), quote(m.route) + " must start with '/'");
+  if (m.route.find_first_of(" \t?#") != std::string::npos) {
+    r.fail(child(path, "route"), quote(m.route) + " must be a plain path (no spaces, '?' or '#')");
+  }
+  if (auto v = node["methods"]) {
+    std::string methods_path = child(path, "methods");
+    auto raw = r.read_string_list(v, methods_path, "HTTP methods");
+    m.methods.clear();
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      std::string method = upper(raw[i]);
+      if (std::find(http_methods.begin(), http_methods.end(), method) == http_methods.end()) {
+        r.fail(element(methods_path, i),
+               "expected one of " + join(http_methods) + ", got " + quote(raw[i]));
+      }
+      if (std::find(m.methods.begin(), m.methods.end(), method) != m.methods.end()) {
+        r.fail(element(methods_path, i), "duplicate method " + quote(method));
+      }
+      m.methods.push_back(method);
+    }
+  }
+  if (auto v = node["deadline_ms"]) {
+    m.deadline_ms = static_cast<std::uint32_t>(
+        r.read_int(v, child(path, "deadline_ms"), 1, std::numeric_limits<std::uint32_t>::max()));
+  }
+  auto flows = node["flows"];
+  auto nodes = node["nodes"];
+  if (!flows && !nodes) {
+    r.fail(path, "needs \"flows\" (e.g. [\"s1 >> s2\"]) or \"nodes\" (e.g. [s1])");
+  }
+  flow_graph graph;
+  if (flows) add_flows(r, flows, child(path, "flows"), config, graph);
+  m.edges = graph.edges;
+  if (nodes) {
+    std::string nodes_path = child(path, "nodes");
+    auto listed = r.read_string_list(nodes, nodes_path, "service names");
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+      const auto& n = listed[i];
+      if (config.find_service(n) == nullptr) {
+        r.fail(element(nodes_path, i), "unknown service " + quote(n) + service_list_hint(config));
+      }
+      if (std::find(m.nodes.begin(), m.nodes.end(), n) != m.nodes.end()) {
+        r.fail(element(nodes_path, i), "duplicate service " + quote(n));
+      }
+      m.nodes.push_back(n);
+    }
+    for (const auto& n : graph.nodes) {
+      if (std::find(m.nodes.begin(), m.nodes.end(), n) == m.nodes.end()) {
+        r.fail(nodes_path, "service " + quote(n) + " appears in flows but is not listed");
+      }
+    }
+  } else {
+    m.nodes = graph.nodes;
+  }
+  return m;
+}
+
+void read_megaservices(const reader& r, const YAML::Node& node, node_config& config) {
+  const std::string path = "megaservices";
+  if (!node.IsSequence()) r.fail(path, "expected a list, got " + describe(node));
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    std::string item_path = element(path, i);
+    auto m = read_megaservice(r, node[i], item_path, config);
+    for (std::size_t j = 0; j < config.megaservices.size(); ++j) {
+      const auto& other = config.megaservices[j];
+      if (other.name == m.name) {
+        r.fail(child(item_path, "name"), "duplicate megaservice name " + quote(m.name) +
+                                             " (also " + element(path, j) + ")");
+      }
+      if (other.route == m.route) {
+        r.fail(child(item_path, "route"),
+               "duplicate route " + quote(m.route) + " (also " + element(path, j) + ")");
+      }
+    }
+    config.megaservices.push_back(std::move(m));
+  }
+}
+
+void read_opea_cpp(const reader& r, const YAML::Node& root, node_config& config) {
+  config.source_format = "opea-cpp";
+  r.check_keys(root, "", top_keys);
+  if (auto v = root["node"]) read_node_settings(r, v, config.node);
+  if (auto v = root["services"]) read_services(r, v, config);
+  if (auto v = root["megaservices"]) read_megaservices(r, v, config);
+}
+
+// ---------------------------------------------------------------------------
+// Format B: OPEA's ServiceOrchestratorWithYaml file.
+
+void read_opea_micro_service(const reader& r, const std::string& name, const YAML::Node& node,
+                             const std::string& path, node_config& config) {
+  r.check_keys(node, path, {"endpoint", "host", "port"});
+  service_config s;
+  s.name = name;
+  s.kind = service_kind::http;
+  auto endpoint = node["endpoint"];
+  if (!endpoint) r.fail(path, "missing required key \"endpoint\" (http://host:port/path)");
+  std::string endpoint_path = child(path, "endpoint");
+  std::string text = r.read_string(endpoint, endpoint_path);
+  bool has_parts = node["host"] || node["port"];
+  if (!has_parts || text.front() != '/') {
+    s.endpoint = read_url(r, endpoint, endpoint_path);
+    s.url = text;
+    if (has_parts) {
+      r.fail(child(path, node["host"] ? "host" : "port"),
+             "not allowed when endpoint is a full URL (give endpoint as a path like \"/v1/add\")");
+    }
+  } else {
+    // Extension: host/port given separately, endpoint is the path (like register_microservice).
+    if (!node["port"]) r.fail(path, "missing required key \"port\" (endpoint is a path)");
+    s.endpoint.port =
+        static_cast<std::uint16_t>(r.read_int(node["port"], child(path, "port"), 1, 65535));
+    s.endpoint.host = node["host"] ? r.read_string(node["host"], child(path, "host")) : "localhost";
+    s.endpoint.path = text;
+    s.url = s.endpoint.to_string();
+    if (!parse_http_url(s.url)) {
+      r.fail(path, quote(s.url) + " is not an http URL (expected http://host:port/path)");
+    }
+  }
+  config.services.push_back(std::move(s));
+}
+
+void read_opea(const reader& r, const YAML::Node& root, node_config& config) {
+  config.source_format = "opea";
+  r.check_keys(root, "", opea_top_keys);
+  auto micro = root["opea_micro_services"];
+  if (!micro) r.fail("", "missing required key \"opea_micro_services\"");
+  auto mega = root["opea_mega_service"];
+  if (!mega) r.fail("", "missing required key \"opea_mega_service\"");
+
+  const std::string micro_path = "opea_micro_services";
+  auto names = r.ordered_keys(micro, micro_path);
+  if (names.empty()) r.fail(micro_path, "expected at least one microservice");
+  for (const auto& name : names) {
+    std::string path = child(micro_path, name);
+    if (!is_valid_service_name(name)) {
+      r.fail(path, "invalid service name (use letters, digits, '_', '-', '.')");
+    }
+    read_opea_micro_service(r, name, micro[name], path, config);
+  }
+
+  const std::string mega_path = "opea_mega_service";
+  r.check_keys(mega, mega_path, {"host", "port", "endpoint", "mega_flow"});
+  if (auto v = mega["host"]) config.node.http.host = r.read_string(v, child(mega_path, "host"));
+  if (auto v = mega["port"]) {
+    config.node.http.port =
+        static_cast<std::uint16_t>(r.read_int(v, child(mega_path, "port"), 0, 65535));
+  }
+  megaservice_config m;
+  m.name = "megaservice";
+  m.route = "/v1/megaservice";
+  if (auto v = mega["endpoint"]) {
+    m.route = r.read_string(v, child(mega_path, "endpoint"));
+    if (m.route.front() != '/' || m.route.find_first_of(" \t?#") != std::string::npos) {
+      r.fail(child(mega_path, "endpoint"),
+             quote(m.route) + " must be a plain path starting with '/'");
+    }
+  }
+  if (auto flows = mega["mega_flow"]) {
+    flow_graph graph;
+    add_flows(r, flows, child(mega_path, "mega_flow"), config, graph);
+    m.nodes = graph.nodes;
+    m.edges = graph.edges;
+  } else {
+    // As OPEA's _construct_dag_from_nodes: every microservice, no edges.
+    m.nodes = names;
+  }
+  config.megaservices.push_back(std::move(m));
+}
+
+}  // namespace
+
+std::string_view to_string(log_level level) {
+  return log_levels[static_cast<std::size_t>(level)];
+}
+
+std::string_view to_string(scheduler_policy policy) {
+  return policies[static_cast<std::size_t>(policy)];
+}
+
+std::string_view to_string(service_kind kind) { return kinds[static_cast<std::size_t>(kind)]; }
+
+std::size_t default_scheduler_threads() {
+  return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+const service_config* node_config::find_service(std::string_view name) const {
+  for (const auto& s : services) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+node_config parse_node_config(const std::string& yaml_text, const std::string& source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw config_error(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                       std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
+  }
+  reader r(source_name);
+  node_config config;
+  config.source_name = source_name;
+  if (root.IsNull() || !root.IsDefined()) {
+    r.fail("", "the file is empty (expected the keys node, services, megaservices, or OPEA's "
+               "opea_micro_services, opea_mega_service)");
+  }
+  if (!root.IsMap()) r.fail("", "expected a map at the top level, got " + describe(root));
+  try {
+    bool opea = false;
+    bool ours = false;
+    std::string first_opea;
+    std::string first_ours;
+    for (const auto& entry : root) {
+      if (!entry.first.IsScalar()) continue;  // reported by check_keys
+      const std::string& key = entry.first.Scalar();
+      if (std::find(opea_top_keys.begin(), opea_top_keys.end(), key) != opea_top_keys.end()) {
+        if (!opea) first_opea = key;
+        opea = true;
+      } else if (std::find(top_keys.begin(), top_keys.end(), key) != top_keys.end()) {
+        if (!ours) first_ours = key;
+        ours = true;
+      }
+    }
+    if (opea && ours) {
+      r.fail(first_opea, "cannot mix OPEA's format (opea_micro_services, opea_mega_service) "
+                         "with opea-cpp's (node, services, megaservices; found " +
+                             quote(first_ours) + ")");
+    }
+    if (opea) {
+      read_opea(r, root, config);
+    } else {
+      read_opea_cpp(r, root, config);
+    }
+  } catch (const YAML::Exception& e) {
+    // Defensive: the reader checks types before access, so this should not happen.
+    r.fail("", std::string("cannot read YAML: ") + e.what());
+  }
+  return config;
+}
+
+node_config load_node_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw config_error(path + ": cannot read config file: is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    throw config_error(path + ": cannot read config file: " + std::strerror(err));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw config_error(path + ": cannot read config file: read error");
+  return parse_node_config(text.str(), path);
+}
+
+void apply_overrides(node_config& config, std::optional<std::uint16_t> http_port,
+                     std::optional<std::string> data_dir) {
+  if (http_port) config.node.http.port = *http_port;
+  if (data_dir) {
+    if (data_dir->empty()) throw config_error("--data-dir: must not be empty");
+    config.node.data_dir = std::move(*data_dir);
+  }
+}
+
+}  // namespace opea::nodes

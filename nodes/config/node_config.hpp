@@ -1,0 +1,150 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nodes/config/config_error.hpp"
+#include "nodes/config/http_url.hpp"
+#include "nodes/config/mega_flow.hpp"
+#include "nodes/config/service_type.hpp"
+
+namespace opea::nodes {
+
+/// Minimum severity the node logs. Default: info.
+enum class log_level { trace, debug, info, warn, error, off };
+
+/// How CAF's scheduler hands jobs to worker threads. Default: sharing.
+enum class scheduler_policy { sharing, stealing };
+
+/// Where a service runs: an in-process built-in actor, or a remote HTTP endpoint.
+enum class service_kind { builtin, http };
+
+/// "trace", "debug", ... exactly as written in the config file.
+[[nodiscard]] std::string_view to_string(log_level level);
+/// "sharing" or "stealing".
+[[nodiscard]] std::string_view to_string(scheduler_policy policy);
+/// "builtin" or "http".
+[[nodiscard]] std::string_view to_string(service_kind kind);
+
+/// Number of hardware threads, at least 1: the default of scheduler.max_threads.
+[[nodiscard]] std::size_t default_scheduler_threads();
+
+/// `node.http`: the node's HTTP gateway.
+struct http_settings {
+  /// Address to bind. Default: "0.0.0.0".
+  std::string host = "0.0.0.0";
+  /// Port to bind; 0 asks the OS for a free port (the node prints the real one). Default: 8888.
+  std::uint16_t port = 8888;
+  /// Threads serving HTTP I/O, >= 1. Default: 1.
+  std::size_t io_threads = 1;
+  /// Largest request body accepted, in bytes, >= 1. Default: 1 MiB (1048576).
+  std::uint64_t max_body_bytes = 1048576;
+};
+
+/// `node.scheduler`: CAF's actor scheduler.
+struct scheduler_settings {
+  /// Worker threads, >= 1. Default: the number of hardware threads.
+  std::size_t max_threads = default_scheduler_threads();
+  /// Default: sharing.
+  scheduler_policy policy = scheduler_policy::sharing;
+};
+
+/// `node`: settings of this opea-node process.
+struct node_settings {
+  /// Node name (letters, digits, '_', '-', '.'); used in logs and metric labels.
+  /// Default: "opea-node".
+  std::string name = "opea-node";
+  /// Directory for durable state (queues, saga logs). Default: "./opea-data".
+  std::string data_dir = "./opea-data";
+  http_settings http;
+  scheduler_settings scheduler;
+  /// Default: info.
+  log_level log = log_level::info;
+};
+
+/// `services.<name>.restart`: OTP restart intensity of the service's actor. The
+/// supervisor gives up after more than `max_restarts` restarts within `within_seconds`.
+struct restart_intensity {
+  /// Restarts allowed in the window, >= 0. Default: 5.
+  int max_restarts = 5;
+  /// Length of the window in seconds, >= 1. Default: 10.
+  int within_seconds = 10;
+};
+
+/// `services.<name>`: one microservice this node can run or reach.
+struct service_config {
+  /// The key under `services` (or `opea_micro_services`).
+  std::string name;
+  /// Default: http if a url is given, else builtin.
+  service_kind kind = service_kind::builtin;
+  /// builtin only: the name of the in-process built-in (required for builtin).
+  std::string builtin;
+  /// builtin only: free-form parameters handed to the built-in. Default: {} (empty object).
+  nlohmann::json params = nlohmann::json::object();
+  /// http only: the URL as written, e.g. "http://127.0.0.1:8082/v1/add" (required for http).
+  std::string url;
+  /// http only: `url` parsed.
+  http_url endpoint;
+  /// http only: timeout of one call, ms, >= 1. Default: 30000.
+  std::uint32_t timeout_ms = 30000;
+  /// OPEA ServiceType value 0..27 (see service_type.hpp). Default: 10 (undefined).
+  int service_type = service_type_undefined;
+  /// Default: 5 restarts in 10 s.
+  restart_intensity restart;
+};
+
+/// `megaservices[i]`: one DAG of services served on one HTTP route.
+struct megaservice_config {
+  /// Unique name (letters, digits, '_', '-', '.'). Required.
+  std::string name;
+  /// HTTP route, starts with '/', unique across megaservices. Required.
+  std::string route;
+  /// Upper-case HTTP methods accepted on `route`. Default: {"POST"}.
+  std::vector<std::string> methods{"POST"};
+  /// End-to-end deadline of one request, ms, >= 1. Default: 30000.
+  std::uint32_t deadline_ms = 30000;
+  /// Services in the graph, in order. Default: every service named in the
+  /// flows, in order of first appearance.
+  std::vector<std::string> nodes;
+  /// Edges `from >> to` in order of first appearance; empty for a single service.
+  std::vector<flow_edge> edges;
+};
+
+/// A whole opea-node configuration file, in either supported format.
+struct node_config {
+  /// The file name as given to load_node_config / parse_node_config.
+  std::string source_name;
+  /// "opea-cpp" (node/services/megaservices) or "opea" (OPEA's
+  /// ServiceOrchestratorWithYaml file: opea_micro_services/opea_mega_service).
+  std::string source_format = "opea-cpp";
+  node_settings node;
+  /// Services in declaration order; names are unique.
+  std::vector<service_config> services;
+  std::vector<megaservice_config> megaservices;
+
+  /// The service called `name`, or nullptr.
+  [[nodiscard]] const service_config* find_service(std::string_view name) const;
+};
+
+/// Reads and validates the config file at `path`. Throws config_error (one line
+/// naming the file, the key path and the problem) if the file cannot be read,
+/// is not valid YAML, or breaks any rule in docs/configuration.md.
+[[nodiscard]] node_config load_node_config(const std::string& path);
+
+/// Same as load_node_config for text already in memory; `source_name` names the
+/// text in error messages and is stored in node_config::source_name.
+[[nodiscard]] node_config parse_node_config(const std::string& yaml_text,
+                                            const std::string& source_name);
+
+/// Applies the command-line flags `--http-port` and `--data-dir`, which win over
+/// the file. Throws config_error if `data_dir` is given but empty.
+void apply_overrides(node_config& config, std::optional<std::uint16_t> http_port,
+                     std::optional<std::string> data_dir);
+
+}  // namespace opea::nodes

@@ -1,0 +1,177 @@
+#include "runtime/megaservice/flow_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "runtime/errors.hpp"
+
+namespace opea::runtime {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<flow_actor_state>*;
+
+bool is_sec(const caf::error& err, caf::sec code) {
+  return err.category() == caf::atom("system") && err.code() == static_cast<uint8_t>(code);
+}
+
+void finish(self_ptr self, const flow_job_ptr& job, caf::expected<flow_result> result) {
+  if (self->state.finished) return;
+  self->state.finished = true;
+  job->done(std::move(result));
+  self->quit();
+}
+
+void fail(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i,
+          caf::error err) {
+  const auto& name = env->graph->names[i];
+  if (err.category() != error_category) {
+    if (is_sec(err, caf::sec::request_timeout))
+      err = make_error(errc::deadline_exceeded, name,
+                       "no reply from service '" + name + "' before the request deadline");
+    else if (is_sec(err, caf::sec::request_receiver_down))
+      err = make_error(errc::service_unavailable, name, "its actor is down");
+    else
+      err = make_error(errc::service_failed, name, describe(err));
+  }
+  env->instruments[i].count_error(to_string(code_of(err)));
+  finish(self, job, std::move(err));
+}
+
+void dispatch(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i);
+
+void on_output(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i,
+               const json_ptr& input, json_ptr output) {
+  if (self->state.finished) return;
+  const auto& name = env->graph->names[i];
+  if (env->hooks.outputs) {
+    try {
+      output = std::make_shared<const json>(env->hooks.outputs(*output, name, *input, *job->ctx));
+    } catch (const std::exception& e) {
+      finish(self, job,
+             make_error(errc::service_failed, name, std::string{"align_outputs threw: "} + e.what()));
+      return;
+    }
+  }
+  auto ready = self->state.flow->complete(i, std::move(output));
+  if (!ready) {
+    env->instruments[i].count_error(to_string(code_of(ready.error())));
+    finish(self, job, std::move(ready.error()));
+    return;
+  }
+  for (auto next : *ready) {
+    if (self->state.finished) return;
+    dispatch(self, env, job, next);
+  }
+  if (self->state.flow->finished()) {
+    auto& fs = *self->state.flow;
+    flow_result res;
+    res.output = fs.final_output();
+    for (auto leaf : fs.leaves_reached()) res.leaves.push_back(env->graph->names[leaf]);
+    for (size_t n = 0; n < env->graph->size(); ++n)
+      if (fs.state(n) == flow_state::node_state::done)
+        res.results.emplace_back(env->graph->names[n], fs.output(n));
+    finish(self, job, std::move(res));
+  }
+}
+
+void call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i,
+          const caf::actor& target, const json_ptr& input, bool retried);
+
+caf::duration timeout_of(const request_context& ctx) {
+  if (ctx.deadline == clock_type::time_point::max()) return caf::infinite;
+  return caf::duration{ctx.remaining()};
+}
+
+/// Asks the supervisor for the current actor of service i (waiting for a
+/// restart in progress), then calls it; a call sent this way is not retried.
+void lookup_and_call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i,
+                     const json_ptr& input) {
+  self->request(env->supervisor, timeout_of(*job->ctx), lookup_atom::value, static_cast<uint32_t>(i))
+    .then([=](caf::actor& fresh) { call(self, env, job, i, fresh, input, true); },
+          [=](caf::error& err) { fail(self, env, job, i, std::move(err)); });
+}
+
+void call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i,
+          const caf::actor& target, const json_ptr& input, bool retried) {
+  const auto& ctx = job->ctx;
+  auto timeout = caf::infinite;
+  if (ctx->deadline != clock_type::time_point::max()) {
+    auto left = ctx->remaining();
+    if (left <= std::chrono::nanoseconds::zero()) {
+      fail(self, env, job, i,
+           make_error(errc::deadline_exceeded, env->graph->names[i],
+                      "the deadline passed before service '" + env->graph->names[i] +
+                        "' was dispatched"));
+      return;
+    }
+    timeout = caf::duration{left};
+  }
+  const auto& ins = env->instruments[i];
+  ins.requests->Increment();
+  auto started = clock_type::now();
+  self->request(target, timeout, invoke_atom::value, input, ctx)
+    .then(
+      [=](json_ptr& output) {
+        ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+        on_output(self, env, job, i, input, std::move(output));
+      },
+      [=](caf::error& err) {
+        ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+        if (self->state.finished) return;
+        if (!retried && is_sec(err, caf::sec::request_receiver_down)) {
+          // The actor died before it saw the call (it is being restarted): ask
+          // the supervisor for the fresh one and send the call once more.
+          lookup_and_call(self, env, job, i, input);
+          return;
+        }
+        fail(self, env, job, i, std::move(err));
+      });
+}
+
+void dispatch(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i) {
+  const auto& name = env->graph->names[i];
+  if (job->ctx->expired()) {
+    fail(self, env, job, i,
+         make_error(errc::deadline_exceeded, name,
+                    "the deadline passed before service '" + name + "' was dispatched"));
+    return;
+  }
+  auto input = self->state.flow->input_of(i, job->input);
+  if (!input) {
+    finish(self, job, std::move(input.error()));
+    return;
+  }
+  json_ptr in = std::move(*input);
+  if (env->hooks.inputs) {
+    try {
+      in = std::make_shared<const json>(env->hooks.inputs(*in, name, *job->ctx));
+    } catch (const std::exception& e) {
+      finish(self, job,
+             make_error(errc::service_failed, name, std::string{"align_inputs threw: "} + e.what()));
+      return;
+    }
+  }
+  const auto& target = env->services[i];
+  if (!target) {
+    // Restarting or failed: the supervisor knows which.
+    lookup_and_call(self, env, job, i, in);
+    return;
+  }
+  call(self, env, job, i, target, in, false);
+}
+
+}  // namespace
+
+caf::behavior flow_actor(caf::stateful_actor<flow_actor_state>* self, flow_env_ptr env,
+                         flow_job_ptr job) {
+  self->state.flow = std::make_unique<flow_state>(env->graph);
+  for (auto i : self->state.flow->start()) {
+    if (self->state.finished) break;
+    dispatch(self, env, job, i);
+  }
+  // No handlers: the actor lives while its requests are pending and quits
+  // through finish(); send_exit cancels it.
+  return {};
+}
+
+}  // namespace opea::runtime

@@ -1,0 +1,240 @@
+#include "runtime/megaservice/megaservice.hpp"
+
+#include <future>
+
+#include <caf/all.hpp>
+
+#include "runtime/errors.hpp"
+#include "runtime/http/client.hpp"
+#include "runtime/http/error_body.hpp"
+#include "runtime/megaservice/supervisor_actor.hpp"
+
+namespace opea::runtime {
+
+std::string_view to_string(service_status x) {
+  switch (x) {
+    case service_status::running: return "running";
+    case service_status::restarting: return "restarting";
+    case service_status::failed: return "failed";
+  }
+  return "unknown";
+}
+
+status_board::status_board(const std::vector<std::string>& names) : entries_(names.size()) {
+  for (size_t i = 0; i < names.size(); ++i) entries_[i].name = names[i];
+}
+
+struct megaservice::shared {
+  megaservice_options options;
+  std::shared_ptr<const dag> graph;
+  std::vector<micro_service> specs;
+  std::shared_ptr<status_board> board;
+  monitoring::megaservice_instruments instruments;
+  caf::actor supervisor;
+  std::shared_ptr<http::client> client;
+};
+
+namespace {
+
+/// Accepts printable ASCII ids up to 128 characters; anything else is replaced.
+bool acceptable_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (unsigned char c : id)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+const char* error_type_of(int status) {
+  switch (status) {
+    case 400: return "invalid_request_error";
+    case 502: return "upstream_error";
+    case 503: return "service_unavailable";
+    case 504: return "timeout_error";
+    default: return "internal_error";
+  }
+}
+
+}  // namespace
+
+megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
+                         megaservice_options options, monitoring::metrics_registry& metrics,
+                         std::shared_ptr<http::client> client)
+  : shared_(std::make_shared<shared>()) {
+  auto& sh = *shared_;
+  sh.options = std::move(options);
+  sh.graph = orchestrator.compile();
+  sh.specs = orchestrator.services();
+  sh.board = std::make_shared<status_board>(sh.graph->names);
+  sh.instruments = monitoring::megaservice_instruments{metrics, sh.options.name};
+  bool needs_http = false;
+  for (auto& s : sh.specs) needs_http = needs_http || !s.in_process();
+  if (needs_http && !client) client = std::make_shared<http::client>();
+  sh.client = client;
+  supervisor_config cfg;
+  cfg.name = sh.options.name;
+  cfg.graph = sh.graph;
+  cfg.specs = sh.specs;
+  cfg.hooks = orchestrator.hooks();
+  for (auto& s : sh.specs) cfg.instruments.emplace_back(metrics, sh.options.name, s.name);
+  cfg.board = sh.board;
+  cfg.client = client;
+  sh.supervisor = sys.spawn(supervisor_actor, std::move(cfg));
+}
+
+megaservice::~megaservice() { stop(); }
+
+void megaservice::stop() {
+  if (shared_ && shared_->supervisor)
+    caf::anon_send_exit(shared_->supervisor, caf::exit_reason::user_shutdown);
+}
+
+const std::string& megaservice::name() const { return shared_->options.name; }
+
+const megaservice_options& megaservice::options() const { return shared_->options; }
+
+caf::actor megaservice::actor() const { return shared_->supervisor; }
+
+const status_board& megaservice::status() const { return *shared_->board; }
+
+const std::vector<megaservice_route>& megaservice::routes() const { return routes_; }
+
+namespace {
+
+void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, request_context ctx,
+                 std::function<void(caf::expected<flow_result>)> done);
+
+}  // namespace
+
+void megaservice::async_schedule(json input, request_context ctx,
+                                 std::function<void(caf::expected<flow_result>)> done) const {
+  schedule_on(shared_, std::move(input), std::move(ctx), std::move(done));
+}
+
+namespace {
+
+void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, request_context ctx,
+                 std::function<void(caf::expected<flow_result>)> done) {
+  auto started = clock_type::now();
+  if (ctx.deadline == clock_type::time_point::max()) ctx.deadline = started + sh->options.deadline;
+  if (ctx.request_id.empty()) ctx.request_id = make_request_id();
+  if (ctx.traceparent.empty()) ctx.traceparent = make_traceparent();
+  auto job = std::make_shared<flow_job>();
+  job->input = std::make_shared<const json>(std::move(input));
+  job->ctx = std::make_shared<const request_context>(std::move(ctx));
+  const auto& ins = sh->instruments;
+  ins.pending->Increment();
+  job->done = [ins, started, done = std::move(done)](caf::expected<flow_result> res) {
+    ins.pending->Decrement();
+    ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+    if (res) {
+      ins.count_request(200);
+    } else {
+      ins.count_request(http_status_of(res.error()));
+      if (code_of(res.error()) == errc::deadline_exceeded) ins.count_rejection("deadline_exceeded");
+      if (code_of(res.error()) == errc::service_unavailable)
+        ins.count_rejection("service_unavailable");
+    }
+    done(std::move(res));
+  };
+  caf::anon_send(sh->supervisor, run_atom::value, std::move(job));
+}
+
+}  // namespace
+
+caf::expected<flow_result> megaservice::schedule(json input, request_context ctx) const {
+  auto promise = std::make_shared<std::promise<caf::expected<flow_result>>>();
+  auto future = promise->get_future();
+  async_schedule(std::move(input), std::move(ctx),
+                 [promise](caf::expected<flow_result> res) { promise->set_value(std::move(res)); });
+  return future.get();
+}
+
+void megaservice::add_route(std::string path, http::handler handler,
+                            std::vector<std::string> methods) {
+  routes_.push_back({std::move(path), std::move(methods), std::move(handler)});
+}
+
+void megaservice::add_json_route(std::string path, std::vector<std::string> methods) {
+  add_route(std::move(path), json_handler(), std::move(methods));
+}
+
+http::handler megaservice::json_handler() const {
+  std::shared_ptr<shared> sh = shared_;
+  return [sh](http::request&& req, std::shared_ptr<http::response_writer> out) {
+    if (req.body.empty()) {
+      out->reply_json(400, http::error_body(400, "request body is empty; expected a JSON object",
+                                            "invalid_request_error"));
+      return;
+    }
+    auto input = json::parse(req.body, nullptr, false);
+    if (input.is_discarded()) {
+      // Parse again with exceptions only on the error path, for the position.
+      std::string why = "request body is not valid JSON";
+      try {
+        (void)json::parse(req.body);
+      } catch (const json::parse_error& e) {
+        why += ": ";
+        why += e.what();
+      }
+      out->reply_json(400, http::error_body(400, why, "invalid_request_error"));
+      return;
+    }
+    if (!input.is_object()) {
+      out->reply_json(400, http::error_body(400,
+                                            std::string{"request body must be a JSON object, got "} +
+                                              input.type_name(),
+                                            "invalid_request_error"));
+      return;
+    }
+    request_context ctx;
+    auto id = req.header("x-request-id");
+    ctx.request_id = acceptable_request_id(id) ? id : make_request_id();
+    auto tp = req.header("traceparent");
+    if (is_valid_traceparent(tp)) {
+      ctx.traceparent = tp;
+      ctx.tracestate = req.header("tracestate");
+    }
+    auto request_id = ctx.request_id;
+    schedule_on(sh, std::move(input), std::move(ctx),
+                [out, request_id](caf::expected<flow_result> res) {
+                  std::vector<std::pair<std::string, std::string>> headers{
+                    {"X-Request-Id", request_id}};
+                  if (res) {
+                    out->reply(200, "application/json", res->output->dump(), std::move(headers));
+                    return;
+                  }
+                  auto status = http_status_of(res.error());
+                  out->reply(status, "application/json",
+                             http::error_body(status, describe(res.error()), error_type_of(status))
+                               .dump(),
+                             std::move(headers));
+                });
+  };
+}
+
+void megaservice::mount(http::server& server) const {
+  for (const auto& r : routes_) server.add_route(r.path, r.methods, r.handler);
+}
+
+json megaservice::describe_services() const {
+  const auto& sh = *shared_;
+  json services = json::object();
+  for (size_t i = 0; i < sh.specs.size(); ++i) {
+    const auto& s = sh.specs[i];
+    json entry = {
+      {"name", s.name},
+      {"service_type", std::string{to_string(s.type)}},
+      {"kind", s.in_process() ? "in-process" : "http"},
+      {"status", std::string{to_string(sh.board->status(i))}},
+      {"restarts", sh.board->restarts(i)},
+    };
+    if (!s.in_process()) entry["endpoint"] = s.endpoint_url();
+    json successors = json::array();
+    for (auto j : sh.graph->successors[i]) successors.push_back(sh.graph->names[j]);
+    entry["flows_to"] = std::move(successors);
+    services[s.name] = std::move(entry);
+  }
+  return services;
+}
+
+}  // namespace opea::runtime

@@ -1,0 +1,143 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "monitoring/metrics_registry.hpp"
+#include "runtime/dag/service_orchestrator.hpp"
+#include "runtime/http/server.hpp"
+#include "runtime/service/messages.hpp"
+
+namespace opea::runtime {
+
+namespace http {
+class client;
+}
+
+/// Settings of one megaservice.
+struct megaservice_options {
+  /// Name used in logs, metrics and /v1/list_service. Default: "megaservice".
+  std::string name = "megaservice";
+  /// Deadline of a request from the moment it is accepted. Default: 30 s.
+  std::chrono::milliseconds deadline{30000};
+  /// OPEA's "Service Description". Default: "OPEA Microservice Infrastructure".
+  std::string description = "OPEA Microservice Infrastructure";
+};
+
+/// Life-cycle state of one service of a megaservice.
+enum class service_status : int { running = 0, restarting = 1, failed = 2 };
+
+std::string_view to_string(service_status x);
+
+/// The status of a megaservice's services, written by its supervisor actor and
+/// read from any thread (atomics; the names never change after construction).
+class status_board {
+public:
+  explicit status_board(const std::vector<std::string>& names);
+  size_t size() const { return entries_.size(); }
+  const std::string& name(size_t i) const { return entries_[i].name; }
+  service_status status(size_t i) const {
+    return static_cast<service_status>(entries_[i].state.load(std::memory_order_relaxed));
+  }
+  uint64_t restarts(size_t i) const { return entries_[i].restarts.load(std::memory_order_relaxed); }
+  void set_status(size_t i, service_status s) {
+    entries_[i].state.store(static_cast<int>(s), std::memory_order_relaxed);
+  }
+  void count_restart(size_t i) { entries_[i].restarts.fetch_add(1, std::memory_order_relaxed); }
+
+private:
+  struct entry {
+    std::string name;
+    std::atomic<int> state{0};
+    std::atomic<uint64_t> restarts{0};
+  };
+  std::vector<entry> entries_;
+};
+
+/// A route of a megaservice: OPEA's `add_route(path, handler, methods)`.
+struct megaservice_route {
+  std::string path;
+  std::vector<std::string> methods;
+  http::handler handler;
+};
+
+/// A megaservice: a supervisor actor that owns one actor per service of its
+/// graph (in-process handlers or HTTP adapters), restarts them one_for_one
+/// within their restart intensity, and runs each request as a short-lived
+/// flow actor. Exposed over HTTP through `add_route`, or called directly
+/// through `async_schedule` / `schedule` without HTTP.
+///
+/// Thread-safe: every member may be called from any thread; the object only
+/// holds immutable data and actor handles. Route handlers keep the shared
+/// state alive, so a server may outlive the megaservice object.
+class megaservice {
+public:
+  /// Validates and compiles the graph (throws graph_error), spawns the
+  /// supervisor and the service actors. HTTP services use `client`, which is
+  /// created on demand when null and the graph has one.
+  megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
+              megaservice_options options, monitoring::metrics_registry& metrics,
+              std::shared_ptr<http::client> client = nullptr);
+  ~megaservice();
+
+  megaservice(const megaservice&) = delete;
+  megaservice& operator=(const megaservice&) = delete;
+
+  const std::string& name() const;
+  const megaservice_options& options() const;
+
+  /// The supervisor actor: accepts (run_atom, flow_job_ptr).
+  caf::actor actor() const;
+
+  /// Runs one request; `done` is called exactly once on a CAF thread and must
+  /// not block. `ctx.deadline` defaults to now + options().deadline when unset.
+  void async_schedule(json input, request_context ctx,
+                      std::function<void(caf::expected<flow_result>)> done) const;
+
+  /// Runs one request and waits for it. Never call it from an actor.
+  caf::expected<flow_result> schedule(json input, request_context ctx = {}) const;
+
+  /// OPEA's add_route: serves `path` with `handler`. Default methods: POST.
+  void add_route(std::string path, http::handler handler,
+                 std::vector<std::string> methods = {"POST"});
+
+  /// Serves `path` with the generic JSON contract: the request body (a JSON
+  /// object) is the input of every source; the reply is the output of the only
+  /// leaf reached, or an object keyed by service name when several were.
+  void add_json_route(std::string path, std::vector<std::string> methods = {"POST"});
+
+  /// The generic JSON handler of add_json_route, to compose in custom routes.
+  http::handler json_handler() const;
+
+  const std::vector<megaservice_route>& routes() const;
+
+  /// Registers every route on `server` (before it starts).
+  void mount(http::server& server) const;
+
+  /// The services with their type, endpoint, status and restarts, as served
+  /// by /v1/list_service.
+  json describe_services() const;
+
+  /// Status of every service, readable from any thread.
+  const status_board& status() const;
+
+  /// Stops the supervisor and its services. Idempotent; also done by the destructor.
+  void stop();
+
+  /// Opaque state shared with route handlers and callbacks.
+  struct shared;
+
+private:
+  std::shared_ptr<shared> shared_;
+  std::vector<megaservice_route> routes_;
+};
+
+}  // namespace opea::runtime

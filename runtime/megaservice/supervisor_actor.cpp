@@ -1,0 +1,121 @@
+#include "runtime/megaservice/supervisor_actor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/errors.hpp"
+#include "runtime/service/http_service_actor.hpp"
+#include "runtime/service/local_service_actor.hpp"
+
+namespace opea::runtime {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<supervisor_state>*;
+
+caf::actor spawn_child(self_ptr self, size_t i) {
+  const auto& spec = self->state.cfg.specs[i];
+  if (spec.in_process())
+    return self->spawn<caf::monitored>(local_service_actor, spec.name, spec.handler);
+  return self->spawn<caf::monitored>(http_service_actor, spec, self->state.cfg.client);
+}
+
+void publish_env(self_ptr self) {
+  auto env = std::make_shared<flow_env>();
+  env->graph = self->state.cfg.graph;
+  env->services = *self->state.children;
+  env->hooks = self->state.cfg.hooks;
+  env->instruments = self->state.cfg.instruments;
+  env->supervisor = caf::actor_cast<caf::actor>(self);
+  self->state.env = std::move(env);
+}
+
+void restart(self_ptr self, size_t i) {
+  auto& st = self->state;
+  (*st.children)[i] = spawn_child(self, i);
+  st.cfg.board->set_status(i, service_status::running);
+  st.cfg.board->count_restart(i);
+  st.cfg.instruments[i].restarts->Increment();
+  st.cfg.instruments[i].up->Set(1);
+  publish_env(self);
+  for (auto& rp : st.waiting[i]) rp.deliver((*st.children)[i]);
+  st.waiting[i].clear();
+}
+
+}  // namespace
+
+caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supervisor_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  auto n = st.cfg.specs.size();
+  st.children = std::make_shared<std::vector<caf::actor>>(n);
+  st.waiting.resize(n);
+  for (size_t i = 0; i < n; ++i) st.windows.emplace_back(st.cfg.specs[i].restart);
+  // Children start in graph order and stop with the supervisor.
+  for (size_t i = 0; i < n; ++i) {
+    (*st.children)[i] = spawn_child(self, i);
+    st.cfg.instruments[i].up->Set(1);
+  }
+  publish_env(self);
+  self->attach_functor([children = st.children](const caf::error&) {
+    // Reverse order, as OTP stops children.
+    for (auto i = children->rbegin(); i != children->rend(); ++i)
+      if (*i) caf::anon_send_exit(*i, caf::exit_reason::user_shutdown);
+  });
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    size_t i = 0;
+    while (i < st.children->size() && (*st.children)[i].address() != dm.source) ++i;
+    if (i == st.children->size()) return;
+    const auto& name = st.cfg.specs[i].name;
+    auto delay = st.windows[i].on_crash(std::chrono::steady_clock::now());
+    if (!delay) {
+      const auto& pol = st.windows[i].policy();
+      spdlog::error("megaservice '{}': service '{}' exceeded its restart intensity ({} restarts in "
+                    "{} ms) and is marked failed; last exit: {}",
+                    st.cfg.name, name, pol.max_restarts, pol.period.count(), describe(dm.reason));
+      (*st.children)[i] = caf::actor{};
+      st.cfg.board->set_status(i, service_status::failed);
+      st.cfg.instruments[i].up->Set(0);
+      publish_env(self);
+      auto err = make_error(errc::service_unavailable, name, "it exceeded its restart intensity");
+      for (auto& rp : st.waiting[i]) rp.deliver(err);
+      st.waiting[i].clear();
+      return;
+    }
+    spdlog::warn("megaservice '{}': service '{}' went down ({}); restarting in {} ms", st.cfg.name,
+                 name, describe(dm.reason), delay->count());
+    st.cfg.board->set_status(i, service_status::restarting);
+    if (delay->count() == 0) {
+      restart(self, i);
+    } else {
+      // Until the restart, new flows find no actor and ask lookup, which waits.
+      (*st.children)[i] = caf::actor{};
+      publish_env(self);
+      self->delayed_send(self, *delay, restart_atom::value, static_cast<uint32_t>(i));
+    }
+  });
+  return {
+    [self](run_atom, const flow_job_ptr& job) {
+      self->spawn(flow_actor, self->state.env, job);
+    },
+    [self](lookup_atom, uint32_t i) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      if (i >= st.children->size())
+        return make_error(errc::invalid_graph, "lookup", "no service #" + std::to_string(i));
+      auto s = st.cfg.board->status(i);
+      if (s == service_status::failed)
+        return make_error(errc::service_unavailable, st.cfg.specs[i].name,
+                          "it exceeded its restart intensity");
+      if (s == service_status::running && (*st.children)[i]) return (*st.children)[i];
+      auto rp = self->make_response_promise<caf::actor>();
+      st.waiting[i].push_back(rp);
+      return rp;
+    },
+    [self](restart_atom, uint32_t i) {
+      if (i < self->state.children->size()) restart(self, i);
+    },
+  };
+}
+
+}  // namespace opea::runtime

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/stateful_actor.hpp>
+
+#include "runtime/megaservice/flow_actor.hpp"
+#include "runtime/megaservice/megaservice.hpp"
+#include "runtime/supervision/restart_window.hpp"
+
+namespace opea::runtime {
+
+/// Everything the supervisor of one megaservice is started with.
+struct supervisor_config {
+  std::string name;
+  std::shared_ptr<const dag> graph;
+  std::vector<micro_service> specs;
+  align_hooks hooks;
+  std::vector<monitoring::service_instruments> instruments;
+  std::shared_ptr<status_board> board;
+  std::shared_ptr<http::client> client;
+};
+
+struct supervisor_state {
+  supervisor_config cfg;
+  /// Current actor per service; shared with the exit hook that stops them.
+  std::shared_ptr<std::vector<caf::actor>> children;
+  std::vector<restart_window> windows;
+  /// Lookups that wait for a restart to finish, per service.
+  std::vector<std::vector<caf::response_promise>> waiting;
+  flow_env_ptr env;
+  static inline const char* name = "opea.megaservice";
+};
+
+/// The megaservice's supervisor: one_for_one over its service actors, started
+/// in graph order and stopped with it. A crashed service restarts immediately
+/// the first time in its window and with exponential backoff after that; past
+/// its restart intensity it is marked failed (status_board, opea_service_up 0)
+/// and calls to it fail with errc::service_unavailable.
+/// Protocol: (run_atom, flow_job_ptr) spawns a flow; (lookup_atom, uint32_t)
+/// -> caf::actor; (restart_atom, uint32_t) is internal.
+caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supervisor_config cfg);
+
+}  // namespace opea::runtime

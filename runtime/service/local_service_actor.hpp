@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+
+#include "runtime/service/messages.hpp"
+
+namespace opea::runtime {
+
+/// An in-process microservice: an actor around a `service_handler`.
+/// Protocol: (invoke_atom, json_ptr, request_context_ptr) -> json_ptr.
+/// An error returned by the handler goes back to the caller as is when it is a
+/// runtime error, else as errc::service_failed naming the service. A handler
+/// that throws answers errc::service_crashed to the request that hit it, then
+/// the actor quits with that error so that its supervisor restarts it.
+caf::behavior local_service_actor(caf::event_based_actor* self, std::string name,
+                                  service_handler handler);
+
+}  // namespace opea::runtime

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/expected.hpp>
+
+#include "runtime/service/micro_service.hpp"
+#include "runtime/service/request_context.hpp"
+
+namespace opea::runtime {
+
+/// (invoke_atom, json_ptr input, request_context_ptr) -> json_ptr: call a service actor.
+using invoke_atom = caf::atom_constant<caf::atom("invoke")>;
+/// (run_atom, flow_job_ptr): start one request on a megaservice (no reply; the
+/// job's callback is invoked exactly once).
+using run_atom = caf::atom_constant<caf::atom("run")>;
+/// (lookup_atom, uint32_t index) -> caf::actor: the live actor of a service,
+/// answered once a restart has finished.
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+/// (restart_atom, uint32_t index): a delayed restart of a service is due.
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+/// (http_done_atom, uint64_t call id, ...): an HTTP call of an adapter finished.
+using http_done_atom = caf::atom_constant<caf::atom("httpdone")>;
+
+/// What a finished flow returns.
+struct flow_result {
+  /// The response contract: the only leaf's output, or an object keyed by
+  /// service name when several leaves were reached.
+  json_ptr output;
+  /// Names of the leaves reached, in add order.
+  std::vector<std::string> leaves;
+  /// Output of every executed service, in add order (OPEA's result_dict).
+  std::vector<std::pair<std::string, json_ptr>> results;
+};
+
+/// One request handed to a megaservice. `done` is called exactly once, from a
+/// CAF scheduler thread: it must not block (post to your own executor).
+struct flow_job {
+  json_ptr input;
+  request_context_ptr ctx;
+  std::function<void(caf::expected<flow_result>)> done;
+};
+
+using flow_job_ptr = std::shared_ptr<flow_job>;
+
+}  // namespace opea::runtime
+
+// Local-only message types: shared immutable data, never serialized. Messages
+// that cross nodes use the protobuf envelope instead.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(opea::runtime::json_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(opea::runtime::request_context_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(opea::runtime::flow_job_ptr)

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "runtime/service/request_context.hpp"
+#include "runtime/service/service_type.hpp"
+#include "runtime/supervision/restart_window.hpp"
+
+namespace opea::runtime {
+
+using json = nlohmann::json;
+
+/// Immutable JSON shared between actors without copies.
+using json_ptr = std::shared_ptr<const json>;
+
+/// The body of an in-process microservice: takes the node's input document and
+/// returns its output document, or an error (e.g. errc::bad_request). Runs on a
+/// CAF scheduler thread: it must not block (blocking work belongs in an
+/// external service or a bounded worker pool). A handler that throws crashes
+/// its actor; the megaservice restarts it and the request gets an error.
+using service_handler = std::function<caf::expected<json>(const json& input,
+                                                          const request_context& ctx)>;
+
+/// One microservice of a graph, as OPEA's `MicroService`: a name, where it
+/// lives (host, port, endpoint) and its type. It is either in-process (a
+/// `handler` is set) or an external HTTP service at `endpoint_url()` (any OPEA
+/// Python microservice, TEI, TGI, vLLM) called with POST and a JSON body.
+struct micro_service {
+  std::string name;
+  std::string host = "0.0.0.0";
+  uint16_t port = 80;
+  /// Path of the HTTP endpoint, e.g. "/v1/add". Default: "/".
+  std::string endpoint = "/";
+  service_type type = service_type::undefined;
+  service_role role = service_role::microservice;
+  /// When set, the service runs in-process as an actor around this handler.
+  service_handler handler;
+  /// Timeout of one call to an external service. Default: 30 s.
+  std::chrono::milliseconds timeout{30000};
+  /// Restart intensity of the service's actor. Default: 5 in 10 s.
+  restart_policy restart;
+
+  /// An in-process service.
+  static micro_service local(std::string name, service_handler handler,
+                             service_type type = service_type::undefined);
+
+  /// An external HTTP service at `url` ("http://host:port/path").
+  /// Throws std::invalid_argument if the URL is not http://host[:port][/path].
+  static micro_service remote(std::string name, const std::string& url,
+                              service_type type = service_type::undefined);
+
+  bool in_process() const { return static_cast<bool>(handler); }
+
+  /// "http://host:port/endpoint", OPEA's `endpoint_path`.
+  std::string endpoint_url() const;
+};
+
+}  // namespace opea::runtime

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian bookworm package opea-cpp needs to build, test and benchmark.
+# Idempotent: packages already present are skipped by apt. Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  libcaf-dev
+  protobuf-compiler libprotobuf-dev
+  prometheus-cpp-dev
+  libspdlog-dev libfmt-dev
+  catch2
+  libboost-dev
+  nlohmann-json3-dev
+  libyaml-cpp-dev
+  libcli11-dev
+  libhnswlib-dev
+  libssl-dev
+  libbenchmark-dev
+  curl wrk
+  prometheus            # promtool, used by the tests to check /metrics
+  python3               # the stand-in external HTTP microservice of the integration tests
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

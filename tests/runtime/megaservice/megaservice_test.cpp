@@ -1,0 +1,161 @@
+#include <catch2/catch.hpp>
+
+#include <caf/all.hpp>
+
+#include "monitoring/metrics_registry.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/megaservice/megaservice.hpp"
+
+using namespace opea::runtime;
+
+namespace {
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  opea::monitoring::metrics_registry metrics{"test"};
+  fixture() {
+    cfg.set("scheduler.max-threads", 2);
+    cfg.set("logger.console", caf::atom("none"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+};
+
+micro_service append(const std::string& name, const std::string& suffix) {
+  return micro_service::local(name, [suffix](const json& in, const request_context&) {
+    return caf::expected<json>{json{{"text", in.at("text").get<std::string>() + suffix}}};
+  });
+}
+
+double value_of(opea::monitoring::metrics_registry& reg, const std::string& series) {
+  auto text = reg.serialize();
+  auto pos = text.find(series + " ");
+  if (pos == std::string::npos) return -1;
+  return std::stod(text.substr(pos + series.size() + 1));
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture, "linear two-node flow, as OPEA's test_service_orchestrator",
+                 "[megaservice]") {
+  service_orchestrator o;
+  o.add(append("s1", "opea ")).add(append("s2", "project!"));
+  o.flow_to("s1", "s2");
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto res = m.schedule({{"text", "hello, "}});
+  REQUIRE(res);
+  REQUIRE(*res->output == json{{"text", "hello, opea project!"}});
+  REQUIRE(res->leaves == std::vector<std::string>{"s2"});
+  REQUIRE(res->results.size() == 2);
+  REQUIRE(value_of(metrics, R"(opea_service_requests_total{megaservice="mega",node="test",service="s1"})") == 1);
+  REQUIRE(value_of(metrics, R"(opea_megaservice_requests_total{code="200",megaservice="mega",node="test"})") == 1);
+  REQUIRE(value_of(metrics, R"(opea_megaservice_request_pending{megaservice="mega",node="test"})") == 0);
+}
+
+TEST_CASE_METHOD(fixture, "align hooks are per orchestrator", "[megaservice]") {
+  service_orchestrator o1;
+  o1.add(append("s1", "!"));
+  o1.set_align_inputs([](json in, const std::string& node, const request_context&) {
+    in["text"] = "[" + node + "] " + in["text"].get<std::string>();
+    return in;
+  });
+  o1.set_align_outputs([](json out, const std::string&, const json& in, const request_context&) {
+    out["input_was"] = in["text"];
+    return out;
+  });
+  service_orchestrator o2;
+  o2.add(append("s1", "?"));
+  megaservice m1{*sys, o1, {"m1"}, metrics};
+  megaservice m2{*sys, o2, {"m2"}, metrics};
+  REQUIRE(*m1.schedule({{"text", "a"}})->output ==
+          json{{"text", "[s1] a!"}, {"input_was", "[s1] a"}});
+  REQUIRE(*m2.schedule({{"text", "a"}})->output == json{{"text", "a?"}});
+}
+
+TEST_CASE_METHOD(fixture, "an expired request is not dispatched", "[megaservice]") {
+  service_orchestrator o;
+  o.add(append("s1", "x"));
+  megaservice m{*sys, o, {"mega"}, metrics};
+  request_context ctx;
+  ctx.deadline = clock_type::now() - std::chrono::milliseconds{1};
+  auto res = m.schedule({{"text", "a"}}, ctx);
+  REQUIRE_FALSE(res);
+  REQUIRE(code_of(res.error()) == errc::deadline_exceeded);
+  REQUIRE(http_status_of(res.error()) == 504);
+  REQUIRE(describe(res.error()) ==
+          "deadline exceeded (s1): the deadline passed before service 's1' was dispatched");
+  REQUIRE(value_of(metrics, R"(opea_service_requests_total{megaservice="mega",node="test",service="s1"})") == 0);
+  REQUIRE(value_of(metrics, R"(opea_megaservice_rejections_total{megaservice="mega",node="test",reason="deadline_exceeded"})") == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a service error fails the request naming the service", "[megaservice]") {
+  service_orchestrator o;
+  o.add(micro_service::local("s1", [](const json&, const request_context&) -> caf::expected<json> {
+    return make_error(errc::bad_request, "text", "field 'text' is required");
+  }));
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto res = m.schedule({{"nope", 1}});
+  REQUIRE_FALSE(res);
+  REQUIRE(http_status_of(res.error()) == 400);
+  REQUIRE(describe(res.error()) == "bad request (text): field 'text' is required");
+  REQUIRE(value_of(metrics, R"(opea_service_errors_total{megaservice="mega",node="test",reason="bad_request",service="s1"})") == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a crashing service is restarted; the next request succeeds",
+                 "[megaservice][supervision]") {
+  service_orchestrator o;
+  micro_service s = micro_service::local("s1", [](const json& in, const request_context&) {
+    if (in.value("crash", false)) throw std::runtime_error("boom");
+    return caf::expected<json>{json{{"ok", true}}};
+  });
+  s.restart.max_restarts = 2;
+  s.restart.backoff_base = std::chrono::milliseconds{1};
+  o.add(s);
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto crashed = m.schedule({{"crash", true}});
+  REQUIRE_FALSE(crashed);
+  REQUIRE(code_of(crashed.error()) == errc::service_crashed);
+  REQUIRE(describe(crashed.error()) == "service 's1' crashed: boom");
+  REQUIRE(http_status_of(crashed.error()) == 502);
+  auto next = m.schedule({{"crash", false}});
+  REQUIRE(next);
+  REQUIRE(*next->output == json{{"ok", true}});
+  REQUIRE(m.status().restarts(0) == 1);
+  REQUIRE(m.status().status(0) == service_status::running);
+  REQUIRE(value_of(metrics, R"(opea_service_restarts_total{megaservice="mega",node="test",service="s1"})") == 1);
+
+  SECTION("past its restart intensity the service is failed and reported") {
+    REQUIRE_FALSE(m.schedule({{"crash", true}}));  // 2nd restart (after backoff)
+    REQUIRE(m.schedule({{"crash", false}}));
+    REQUIRE_FALSE(m.schedule({{"crash", true}}));  // 3rd crash within 10 s: failed
+    auto after = m.schedule({{"crash", false}});
+    REQUIRE_FALSE(after);
+    REQUIRE(code_of(after.error()) == errc::service_unavailable);
+    REQUIRE(http_status_of(after.error()) == 503);
+    REQUIRE(describe(after.error()) ==
+            "service 's1' is unavailable: it exceeded its restart intensity");
+    REQUIRE(m.status().status(0) == service_status::failed);
+    REQUIRE(value_of(metrics, R"(opea_service_up{megaservice="mega",node="test",service="s1"})") == 0);
+    REQUIRE(m.describe_services()["s1"]["status"] == "failed");
+  }
+}
+
+TEST_CASE_METHOD(fixture, "many concurrent requests all complete", "[megaservice]") {
+  service_orchestrator o;
+  o.add(append("a", "1")).add(append("b", "2")).add(append("c", "3"));
+  o.flow_to("a", "b").flow_to("a", "c");
+  megaservice m{*sys, o, {"mega"}, metrics};
+  std::atomic<int> ok{0};
+  std::promise<void> all;
+  const int n = 2000;
+  std::atomic<int> left{n};
+  for (int i = 0; i < n; ++i)
+    m.async_schedule({{"text", std::to_string(i)}}, {}, [&, i](caf::expected<flow_result> r) {
+      if (r && (*r->output)["b"]["text"] == std::to_string(i) + "12" &&
+          (*r->output)["c"]["text"] == std::to_string(i) + "13")
+        ++ok;
+      if (--left == 0) all.set_value();
+    });
+  all.get_future().wait();
+  REQUIRE(ok == n);
+}
