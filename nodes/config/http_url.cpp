@@ -52,7 +52,8 @@ std::optional<http_url> parse_http_url(std::string_view text) {
     if (close == std::string_view::npos || close == 1) return std::nullopt;
     url.host = std::string(authority.substr(1, close - 1));
     for (char c : url.host) {
-      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return std::nullopt;
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.')
+        return std::nullopt;
     }
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {

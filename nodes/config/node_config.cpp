@@ -35,11 +35,21 @@ std::string quote(std::string_view text) {
       break;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (std::iscntrl(static_cast<unsigned char>(c))) {
           out += '?';
@@ -103,11 +113,16 @@ std::string element(const std::string& path, std::size_t index) {
 // What a node holds, for "expected X, got Y" messages.
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar: return quote(node.Scalar());
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Scalar:
+      return quote(node.Scalar());
+    case YAML::NodeType::Undefined:
+      break;
   }
   return "nothing";
 }
@@ -195,8 +210,8 @@ class reader {
     if (!text.empty() && text.front() == '+') text.remove_prefix(1);
     std::int64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || end != text.data() + text.size() ||
-        ec == std::errc::result_out_of_range || value < min || value > max) {
+    if (text.empty() || end != text.data() + text.size() || ec == std::errc::result_out_of_range ||
+        value < min || value > max) {
       bad();
     }
     if (ec != std::errc()) bad();
@@ -231,8 +246,10 @@ class reader {
   nlohmann::json to_json(const YAML::Node& node, const std::string& path) const {
     switch (node.Type()) {
       case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined: return nullptr;
-      case YAML::NodeType::Scalar: return scalar_to_json(node);
+      case YAML::NodeType::Undefined:
+        return nullptr;
+      case YAML::NodeType::Scalar:
+        return scalar_to_json(node);
       case YAML::NodeType::Sequence: {
         auto out = nlohmann::json::array();
         for (std::size_t i = 0; i < node.size(); ++i) {
@@ -348,7 +365,8 @@ void read_node_settings(const reader& r, const YAML::Node& node, node_settings& 
       out.http.port = static_cast<std::uint16_t>(r.read_int(v, "node.http.port", 0, 65535));
     }
     if (auto v = http["io_threads"]) {
-      out.http.io_threads = static_cast<std::size_t>(r.read_int(v, "node.http.io_threads", 1, 1024));
+      out.http.io_threads =
+          static_cast<std::size_t>(r.read_int(v, "node.http.io_threads", 1, 1024));
     }
     if (auto v = http["max_body_bytes"]) {
       out.http.max_body_bytes = static_cast<std::uint64_t>(
@@ -379,9 +397,10 @@ int read_service_type(const reader& r, const YAML::Node& node, const std::string
       return static_cast<int>(r.read_int(node, path, 0, service_type_max));
     }
   }
-  r.fail(path, "expected an OPEA service type name (gateway, embedding, retriever, rerank, llm, "
-               "..., undefined, ...) or its value 0.." +
-                   std::to_string(service_type_max) + ", got " + describe(node));
+  r.fail(path,
+         "expected an OPEA service type name (gateway, embedding, retriever, rerank, llm, "
+         "..., undefined, ...) or its value 0.." +
+             std::to_string(service_type_max) + ", got " + describe(node));
 }
 
 void read_restart(const reader& r, const YAML::Node& node, const std::string& path,
@@ -391,8 +410,7 @@ void read_restart(const reader& r, const YAML::Node& node, const std::string& pa
     out.max_restarts = static_cast<int>(r.read_int(v, child(path, "max_restarts"), 0, 1000000));
   }
   if (auto v = node["within_seconds"]) {
-    out.within_seconds =
-        static_cast<int>(r.read_int(v, child(path, "within_seconds"), 1, 1000000));
+    out.within_seconds = static_cast<int>(r.read_int(v, child(path, "within_seconds"), 1, 1000000));
   }
 }
 
@@ -447,7 +465,8 @@ service_config read_service(const reader& r, const std::string& name, const YAML
           r.read_int(t, child(path, "timeout_ms"), 1, std::numeric_limits<std::uint32_t>::max()));
     }
   }
-  if (auto v = node["service_type"]) s.service_type = read_service_type(r, v, child(path, "service_type"));
+  if (auto v = node["service_type"])
+    s.service_type = read_service_type(r, v, child(path, "service_type"));
   if (auto v = node["restart"]) read_restart(r, v, child(path, "restart"), s.restart);
   return s;
 }
@@ -538,8 +557,8 @@ void read_megaservices(const reader& r, const YAML::Node& node, node_config& con
     for (std::size_t j = 0; j < config.megaservices.size(); ++j) {
       const auto& other = config.megaservices[j];
       if (other.name == m.name) {
-        r.fail(child(item_path, "name"), "duplicate megaservice name " + quote(m.name) +
-                                             " (also " + element(path, j) + ")");
+        r.fail(child(item_path, "name"),
+               "duplicate megaservice name " + quote(m.name) + " (also " + element(path, j) + ")");
       }
       if (other.route == m.route) {
         r.fail(child(item_path, "route"),
@@ -652,7 +671,9 @@ std::string_view to_string(scheduler_policy policy) {
   return policies[static_cast<std::size_t>(policy)];
 }
 
-std::string_view to_string(service_kind kind) { return kinds[static_cast<std::size_t>(kind)]; }
+std::string_view to_string(service_kind kind) {
+  return kinds[static_cast<std::size_t>(kind)];
+}
 
 std::size_t default_scheduler_threads() {
   return std::max<std::size_t>(1, std::thread::hardware_concurrency());
@@ -677,8 +698,9 @@ node_config parse_node_config(const std::string& yaml_text, const std::string& s
   node_config config;
   config.source_name = source_name;
   if (root.IsNull() || !root.IsDefined()) {
-    r.fail("", "the file is empty (expected the keys node, services, megaservices, or OPEA's "
-               "opea_micro_services, opea_mega_service)");
+    r.fail("",
+           "the file is empty (expected the keys node, services, megaservices, or OPEA's "
+           "opea_micro_services, opea_mega_service)");
   }
   if (!root.IsMap()) r.fail("", "expected a map at the top level, got " + describe(root));
   try {
@@ -698,9 +720,10 @@ node_config parse_node_config(const std::string& yaml_text, const std::string& s
       }
     }
     if (opea && ours) {
-      r.fail(first_opea, "cannot mix OPEA's format (opea_micro_services, opea_mega_service) "
-                         "with opea-cpp's (node, services, megaservices; found " +
-                             quote(first_ours) + ")");
+      r.fail(first_opea,
+             "cannot mix OPEA's format (opea_micro_services, opea_mega_service) "
+             "with opea-cpp's (node, services, megaservices; found " +
+                 quote(first_ours) + ")");
     }
     if (opea) {
       read_opea(r, root, config);

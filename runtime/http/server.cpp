@@ -51,7 +51,12 @@ constexpr size_t coalesce_limit = 16 << 10;
 constexpr std::chrono::seconds linger_time{2};
 
 bool iequals(std::string_view a, std::string_view b) {
-  return boost::beast::iequals(a, b);
+  return boost::beast::iequals(boost::beast::string_view{a.data(), a.size()},
+                               boost::beast::string_view{b.data(), b.size()});
+}
+
+std::string_view to_sv(boost::beast::string_view s) {
+  return {s.data(), s.size()};
 }
 
 bool is_framing_header(std::string_view name) {
@@ -70,7 +75,7 @@ void append_head(std::string& out, int status, std::string_view content_type,
   auto st = bhttp::int_to_status(static_cast<unsigned>(status));
   std::string_view reason = st == bhttp::status::unknown
                               ? std::string_view{"Unknown"}
-                              : std::string_view{bhttp::obsolete_reason(st)};
+                              : to_sv(bhttp::obsolete_reason(st));
   out += "HTTP/1.1 ";
   out += std::to_string(status);
   out += ' ';
@@ -203,6 +208,7 @@ public:
     append_connection_header(out);
     out += "\r\n";
     final_queued_ = true;
+    notify_observer(status_);
     if (body.size() <= coalesce_limit) {
       out += body;
       enqueue(std::move(out));
@@ -261,6 +267,7 @@ public:
     if (!accepts(id) || !streaming_ || final_queued_)
       return;
     final_queued_ = true;
+    notify_observer(status_);
     if (chunked_)
       pending_.emplace_back("0\r\n\r\n");
     after_queue();
@@ -412,7 +419,7 @@ private:
         header_seen_ = true;
         if (!parser_->is_done()) {
           auto expect = parser_->get()[bhttp::field::expect];
-          if (iequals(expect, "100-continue"))
+          if (iequals(to_sv(expect), "100-continue"))
             enqueue("HTTP/1.1 100 Continue\r\n\r\n");
         }
       }
@@ -459,6 +466,7 @@ private:
     streaming_ = false;
     chunked_ = false;
     final_queued_ = false;
+    observed_ = false;
     keep_alive_ = true;
     http10_ = false;
     started_ = clock_type::now();
@@ -534,6 +542,7 @@ private:
     }
     std::shared_ptr<response_writer> writer{
       new response_writer(weak_from_this(), id_)};
+    writer_ = writer;
     try {
       (*fn)(std::move(req), writer);
     } catch (const std::exception& e) {
@@ -606,7 +615,7 @@ private:
   void complete_response() {
     active_ = false;
     on_close_.clear();
-    notify_observer(status_);
+    writer_.reset();
     auto self = std::move(hold_);
     if (!keep_alive_) {
       graceful_close();
@@ -616,9 +625,11 @@ private:
     do_read();
   }
 
+  /// Reports the response to the observer, once.
   void notify_observer(int status) {
-    if (!shared_->obs)
+    if (observed_ || !shared_->obs)
       return;
+    observed_ = true;
     auto secs = std::chrono::duration<double>(clock_type::now() - started_);
     try {
       shared_->obs(obs_req_, status, secs.count());
@@ -634,6 +645,9 @@ private:
     active_ = false;
     aborted_ = true;
     closed_.store(true);
+    if (auto w = writer_.lock())
+      w->aborted_.store(true);
+    writer_.reset();
     auto callbacks = std::move(on_close_);
     on_close_.clear();
     for (auto& f : callbacks)
@@ -688,11 +702,13 @@ private:
   bool streaming_ = false;
   bool chunked_ = false;
   bool final_queued_ = false;
+  bool observed_ = false;
   bool keep_alive_ = true;
   bool http10_ = false;
   clock_type::time_point started_;
   request obs_req_;
   std::vector<std::function<void()>> on_close_;
+  std::weak_ptr<response_writer> writer_;
   std::shared_ptr<connection> hold_;
 
   // Output.
@@ -779,6 +795,8 @@ void response_writer::end_stream() {
 }
 
 bool response_writer::closed() const {
+  if (aborted_.load())
+    return true;
   auto c = conn_.lock();
   return !c || c->closed_.load();
 }
@@ -793,9 +811,8 @@ void response_writer::on_close(std::function<void()> f) {
     });
     return;
   }
-  // The connection is gone; it did not complete our response unless we
-  // finished it ourselves.
-  if (phase_.load() != 2)
+  // The connection is gone: call back only if it aborted our response.
+  if (aborted_.load())
     f();
 }
 

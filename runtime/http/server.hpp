@@ -122,6 +122,9 @@ private:
 
   /// 0 = nothing sent yet, 1 = streaming, 2 = response complete.
   std::atomic<uint8_t> phase_{0};
+  /// Set by the connection when the response was aborted (client left or
+  /// server stopped) before it completed.
+  std::atomic<bool> aborted_{false};
   std::weak_ptr<detail::connection> conn_;
   uint64_t id_;
 };

@@ -94,18 +94,15 @@ void lookup_and_call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr&
 void call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i,
           const caf::actor& target, const json_ptr& input, bool retried) {
   const auto& ctx = job->ctx;
-  auto timeout = caf::infinite;
-  if (ctx->deadline != clock_type::time_point::max()) {
-    auto left = ctx->remaining();
-    if (left <= std::chrono::nanoseconds::zero()) {
-      fail(self, env, job, i,
-           make_error(errc::deadline_exceeded, env->graph->names[i],
-                      "the deadline passed before service '" + env->graph->names[i] +
-                        "' was dispatched"));
-      return;
-    }
-    timeout = caf::duration{left};
+  if (ctx->deadline != clock_type::time_point::max() &&
+      ctx->remaining() <= std::chrono::nanoseconds::zero()) {
+    fail(self, env, job, i,
+         make_error(errc::deadline_exceeded, env->graph->names[i],
+                    "the deadline passed before service '" + env->graph->names[i] +
+                      "' was dispatched"));
+    return;
   }
+  auto timeout = timeout_of(*ctx);
   const auto& ins = env->instruments[i];
   ins.requests->Increment();
   auto started = clock_type::now();

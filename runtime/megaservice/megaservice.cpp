@@ -171,7 +171,8 @@ http::handler megaservice::json_handler() const {
       // Parse again with exceptions only on the error path, for the position.
       std::string why = "request body is not valid JSON";
       try {
-        (void)json::parse(req.body);
+        auto discarded = json::parse(req.body);
+        static_cast<void>(discarded);
       } catch (const json::parse_error& e) {
         why += ": ";
         why += e.what();

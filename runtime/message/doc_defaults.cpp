@@ -4,10 +4,9 @@ namespace opea::runtime {
 
 // Each OPEA_DEFAULT line mirrors one field default of GenAIComps, so a reviewer
 // can check them side by side.
-#define OPEA_DEFAULT(msg, field, value)                                                            \
-  do {                                                                                             \
-    if (!(msg).has_##field())                                                                      \
-      (msg).set_##field(value);                                                                    \
+#define OPEA_DEFAULT(msg, field, value)                 \
+  do {                                                  \
+    if (!(msg).has_##field()) (msg).set_##field(value); \
   } while (false)
 
 void apply_opea_defaults(v1::EmbedDoc& doc) {
@@ -37,8 +36,7 @@ void apply_opea_defaults(v1::LLMParamsDoc& doc) {
 }
 
 void apply_opea_defaults(v1::ChatCompletionRequest& request) {
-  if (request.modalities_size() == 0)
-    request.add_modalities("text");
+  if (request.modalities_size() == 0) request.add_modalities("text");
   OPEA_DEFAULT(request, frequency_penalty, 0.0);
   OPEA_DEFAULT(request, logprobs, false);
   OPEA_DEFAULT(request, top_logprobs, 0);
@@ -47,8 +45,7 @@ void apply_opea_defaults(v1::ChatCompletionRequest& request) {
   OPEA_DEFAULT(request, presence_penalty, 0.0);
   OPEA_DEFAULT(request, stream, false);
   OPEA_DEFAULT(request, temperature, 0.01);
-  if (!request.has_tool_choice())
-    request.mutable_tool_choice()->set_string_value("none");
+  if (!request.has_tool_choice()) request.mutable_tool_choice()->set_string_value("none");
   OPEA_DEFAULT(request, parallel_tool_calls, true);
   OPEA_DEFAULT(request, language, "auto");
   OPEA_DEFAULT(request, best_of, 1);

@@ -15,8 +15,7 @@ v1::Envelope make_header(std::string request_id, std::string traceparent,
                          int64_t deadline_unix_ms) {
   v1::Envelope envelope;
   envelope.set_request_id(std::move(request_id));
-  if (!traceparent.empty())
-    envelope.mutable_trace()->set_traceparent(std::move(traceparent));
+  if (!traceparent.empty()) envelope.mutable_trace()->set_traceparent(std::move(traceparent));
   envelope.set_deadline_unix_ms(deadline_unix_ms);
   return envelope;
 }
@@ -24,23 +23,19 @@ v1::Envelope make_header(std::string request_id, std::string traceparent,
 }  // namespace
 
 caf::expected<v1::Envelope> make_envelope(std::string request_id, std::string traceparent,
-                                          int64_t deadline_unix_ms,
-                                          const nlohmann::json& payload) {
+                                          int64_t deadline_unix_ms, const nlohmann::json& payload) {
   if (!payload.is_object())
     return make_error(errc::bad_request, "opea.v1.Envelope.json",
                       std::string{"payload must be a JSON object, got "} + payload.type_name());
   auto envelope = make_header(std::move(request_id), std::move(traceparent), deadline_unix_ms);
-  if (auto err = from_json(payload, *envelope.mutable_json()))
-    return err;
+  if (auto err = from_json(payload, *envelope.mutable_json())) return err;
   return envelope;
 }
 
 caf::expected<v1::Envelope> make_envelope(std::string request_id, std::string traceparent,
-                                          int64_t deadline_unix_ms,
-                                          const pb::Message& doc) {
+                                          int64_t deadline_unix_ms, const pb::Message& doc) {
   auto bytes = to_wire(doc);
-  if (!bytes)
-    return std::move(bytes.error());
+  if (!bytes) return std::move(bytes.error());
   auto envelope = make_header(std::move(request_id), std::move(traceparent), deadline_unix_ms);
   envelope.set_doc(std::move(*bytes));
   envelope.set_doc_type(doc.GetDescriptor()->full_name());
@@ -53,7 +48,7 @@ caf::expected<nlohmann::json> payload_json(const v1::Envelope& envelope) {
       return to_json(envelope.json());
     case v1::Envelope::kDoc: {
       const auto* type =
-        pb::DescriptorPool::generated_pool()->FindMessageTypeByName(envelope.doc_type());
+          pb::DescriptorPool::generated_pool()->FindMessageTypeByName(envelope.doc_type());
       if (type == nullptr)
         return make_error(errc::bad_request, "opea.v1.Envelope.doc_type",
                           "unknown message type '" + envelope.doc_type() + "'");
@@ -62,8 +57,7 @@ caf::expected<nlohmann::json> payload_json(const v1::Envelope& envelope) {
         return make_error(errc::bad_request, "opea.v1.Envelope.doc_type",
                           "no compiled-in message for '" + envelope.doc_type() + "'");
       std::unique_ptr<pb::Message> doc{prototype->New()};
-      if (auto err = from_wire(envelope.doc(), *doc))
-        return err;
+      if (auto err = from_wire(envelope.doc(), *doc)) return err;
       return to_json(*doc);
     }
     case v1::Envelope::PAYLOAD_NOT_SET:

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include <caf/expected.hpp>
 #include <google/protobuf/message.h>
+#include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
 #include "opea/v1/envelope.pb.h"
@@ -19,16 +19,18 @@ namespace opea::runtime {
 /// is an absolute wall-clock deadline (0 = none). Numbers in `payload` become
 /// doubles (integers stay exact up to 2^53). Fails with errc::bad_request
 /// (subject "opea.v1.Envelope.json") if `payload` is not a JSON object.
-[[nodiscard]] caf::expected<v1::Envelope>
-make_envelope(std::string request_id, std::string traceparent, int64_t deadline_unix_ms,
-              const nlohmann::json& payload);
+[[nodiscard]] caf::expected<v1::Envelope> make_envelope(std::string request_id,
+                                                        std::string traceparent,
+                                                        int64_t deadline_unix_ms,
+                                                        const nlohmann::json& payload);
 
 /// Builds an envelope whose payload is the typed document `doc` (an
 /// opea.v1 message), serialized into `doc` with `doc_type` set to its
 /// fully-qualified name ("opea.v1.EmbedDoc").
-[[nodiscard]] caf::expected<v1::Envelope>
-make_envelope(std::string request_id, std::string traceparent, int64_t deadline_unix_ms,
-              const google::protobuf::Message& doc);
+[[nodiscard]] caf::expected<v1::Envelope> make_envelope(std::string request_id,
+                                                        std::string traceparent,
+                                                        int64_t deadline_unix_ms,
+                                                        const google::protobuf::Message& doc);
 
 /// Returns the envelope's payload as JSON, whatever its form: the `json`
 /// object as is, or the typed `doc` printed by `to_json` (its type looked up
@@ -49,15 +51,14 @@ template <class T>
     case v1::Envelope::kDoc: {
       const auto& expected_type = T::descriptor()->full_name();
       if (envelope.doc_type() != expected_type)
-        return make_error(errc::bad_request, "opea.v1.Envelope.doc_type",
-                          "payload is '" + envelope.doc_type() + "', expected '" + expected_type
-                            + "'");
+        return make_error(
+            errc::bad_request, "opea.v1.Envelope.doc_type",
+            "payload is '" + envelope.doc_type() + "', expected '" + expected_type + "'");
       return from_wire<T>(envelope.doc());
     }
     case v1::Envelope::kJson: {
       auto json = to_json(envelope.json());
-      if (!json)
-        return std::move(json.error());
+      if (!json) return std::move(json.error());
       return from_json<T>(*json);
     }
     case v1::Envelope::PAYLOAD_NOT_SET:

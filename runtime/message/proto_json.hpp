@@ -4,9 +4,9 @@
 #include <string_view>
 #include <type_traits>
 
+#include <google/protobuf/message.h>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
-#include <google/protobuf/message.h>
 #include <nlohmann/json.hpp>
 
 namespace opea::runtime {
@@ -29,13 +29,19 @@ struct json_parse_options {
 ///   so a present zero/false/"" is printed and an absent one is not, and
 ///   defaults are never invented (`always_print_primitive_fields` is off);
 /// - int64/uint64 fields (`created`, `seed`, ...) are printed as JSON numbers
-///   as OpenAI does, not as the strings of protobuf's canonical JSON mapping.
+///   as OpenAI does, not as the strings of protobuf's canonical JSON mapping;
+/// - `float` fields (embeddings) are printed in the shortest form that reads
+///   back as the same float32, as TEI prints them ("0.70710677"), not with
+///   protobuf's 9 digits ("0.707106769"); `double` fields print exactly.
 /// What does not survive (all equivalent for OPEA's pydantic models):
 /// - `null` on a typed field means "absent" and is not printed again
 ///   (fields typed google.protobuf.Value keep an explicit null);
 /// - an empty list is the same as an absent repeated field and is omitted;
-/// - `float` fields (embeddings) keep float32 precision; numbers inside
-///   google.protobuf.Value/Struct are doubles (integers exact up to 2^53);
+/// - `float` fields keep float32 precision: a JSON number with more digits
+///   than float32 holds (numpy's "0.7071067690849304") comes back as the
+///   shortest float32 form ("0.70710677");
+/// - numbers inside google.protobuf.Value/Struct are doubles (integers are
+///   exact up to 2^53);
 /// - unknown fields kept from the binary form are not printed.
 /// Fails with errc::bad_request (subject: the message type) only if protobuf
 /// cannot print the message, e.g. a string field holding invalid UTF-8.
@@ -64,8 +70,7 @@ template <class T>
   static_assert(std::is_base_of_v<google::protobuf::Message, T>,
                 "from_json<T> needs a generated protobuf message type");
   T out;
-  if (auto err = from_json(json, out, options))
-    return err;
+  if (auto err = from_json(json, out, options)) return err;
   return out;
 }
 
@@ -76,8 +81,7 @@ template <class T>
   static_assert(std::is_base_of_v<google::protobuf::Message, T>,
                 "from_json_text<T> needs a generated protobuf message type");
   T out;
-  if (auto err = from_json_text(text, out, options))
-    return err;
+  if (auto err = from_json_text(text, out, options)) return err;
   return out;
 }
 
@@ -98,8 +102,7 @@ template <class T>
   static_assert(std::is_base_of_v<google::protobuf::Message, T>,
                 "from_wire<T> needs a generated protobuf message type");
   T out;
-  if (auto err = from_wire(bytes, out))
-    return err;
+  if (auto err = from_wire(bytes, out)) return err;
   return out;
 }
 

@@ -13,8 +13,8 @@ TEST_CASE("EmbedDoc and SearchedDoc get OPEA's retriever defaults", "[message]")
   REQUIRE(doc);
   runtime::apply_opea_defaults(*doc);
   CHECK(doc->search_type() == "similarity");
-  CHECK(doc->k() == 8);               // present: kept
-  CHECK(doc->lambda_mult() == 0.0);   // present zero: kept
+  CHECK(doc->k() == 8);              // present: kept
+  CHECK(doc->lambda_mult() == 0.0);  // present zero: kept
   CHECK(doc->has_lambda_mult());
   CHECK(doc->fetch_k() == 20);
   CHECK(doc->score_threshold() == 0.2);
@@ -51,7 +51,7 @@ TEST_CASE("LLMParamsDoc gets OPEA's defaults and honours legacy 'streaming'", "[
 
 TEST_CASE("ChatCompletionRequest gets OPEA's defaults, idempotently", "[message]") {
   auto request = runtime::from_json<v1::ChatCompletionRequest>(
-    json::parse(R"({"messages": "hi", "stream": true, "k": 2})"));
+      json::parse(R"({"messages": "hi", "stream": true, "k": 2})"));
   REQUIRE(request);
   runtime::apply_opea_defaults(*request);
   CHECK(request->stream());

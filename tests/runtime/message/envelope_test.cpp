@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <google/protobuf/util/message_differencer.h>
+#include <catch2/catch.hpp>
 
 #include "opea/v1/docs.pb.h"
 #include "runtime/errors.hpp"
@@ -62,8 +62,8 @@ TEST_CASE("an envelope with a typed doc round-trips and yields the doc", "[messa
   auto typed = runtime::payload_as<v1::EmbedDoc>(*back);
   REQUIRE(typed);
   CHECK(google::protobuf::util::MessageDifferencer::Equals(*typed, doc));
-  CHECK(runtime::payload_json(*back).value()
-        == json::parse(R"({"text": "What is OPEA?", "embedding": [0.5, -0.25], "k": 4})"));
+  CHECK(runtime::payload_json(*back).value() ==
+        json::parse(R"({"text": "What is OPEA?", "embedding": [0.5, -0.25], "k": 4})"));
 }
 
 TEST_CASE("payload_as converts a JSON payload and checks its fields", "[message]") {

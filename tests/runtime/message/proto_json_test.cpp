@@ -2,11 +2,11 @@
 
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/wire_format_lite.h>
+#include <catch2/catch.hpp>
 
 #include "opea/v1/chat.pb.h"
 #include "opea/v1/docs.pb.h"
@@ -51,7 +51,7 @@ TEST_CASE("TextDoc round-trips OPEA JSON exactly", "[message]") {
 TEST_CASE("EmbedDoc round-trips OPEA JSON exactly", "[message]") {
   auto in = json::parse(R"({
     "text": "What is the revenue of Nike in 2023?",
-    "embedding": [0.1, -0.25, 0.0125, 0.0, 3.5e-05, -0.7071068],
+    "embedding": [0.1, -0.25, 0.0125, 0.0, 3.5e-05, -0.70710677, 0.018331455, 1e-38],
     "search_type": "similarity_score_threshold",
     "k": 4,
     "distance_threshold": 0.8,
@@ -139,8 +139,9 @@ TEST_CASE("ChatCompletionRequest keeps messages as a string or as a list", "[mes
     auto msg = runtime::from_json<v1::ChatCompletionRequest>(in);
     REQUIRE(msg);
     REQUIRE(msg->messages().list_value().values_size() == 2);
-    CHECK(msg->messages().list_value().values(0).struct_value().fields().at("role").string_value()
-          == "system");
+    CHECK(
+        msg->messages().list_value().values(0).struct_value().fields().at("role").string_value() ==
+        "system");
     CHECK(runtime::to_json(*msg).value() == in);
   }
 }
@@ -228,6 +229,13 @@ TEST_CASE("ChatCompletionResponse and ChatCompletionChunk round-trip OpenAI JSON
   CHECK(round_trip<v1::ChatCompletionChunk>(last) == last);
 }
 
+TEST_CASE("embeddings keep float32 precision, printed in shortest form", "[message]") {
+  // numpy's float32.tolist() widens 0.70710677f to 0.7071067690849304; that is
+  // the same float32, printed back the way TEI prints it.
+  auto numpy = json::parse(R"({"embedding": [0.7071067690849304, 0.1]})");
+  CHECK(round_trip<v1::EmbedDoc>(numpy) == json::parse(R"({"embedding": [0.70710677, 0.1]})"));
+}
+
 TEST_CASE("to_json prints present zeros and never invents defaults", "[message]") {
   auto in = json::parse(R"({"text": "q", "k": 0, "lambda_mult": 0, "search_type": ""})");
   CHECK(round_trip<v1::EmbedDoc>(in) == in);
@@ -248,16 +256,14 @@ TEST_CASE("a wrong JSON type is a bad_request naming the message and the field",
   REQUIRE_FALSE(doc);
   CHECK(runtime::code_of(doc.error()) == errc::bad_request);
   CHECK(runtime::subject_of(doc.error()) == "opea.v1.EmbedDoc");
-  CHECK_THAT(detail_of(doc.error()), Catch::Contains("k"));
-  CHECK_THAT(detail_of(doc.error()), Catch::Contains("four"));
+  CHECK(detail_of(doc.error()) == R"((k): invalid value "four" for type TYPE_INT32)");
   CHECK(runtime::http_status_of(doc.error()) == 400);
-  INFO(runtime::describe(doc.error()));
 
-  auto nested = runtime::from_json<v1::SearchedDoc>(
-    json::parse(R"({"retrieved_docs": [{"text": 42}]})"));
+  auto nested =
+      runtime::from_json<v1::SearchedDoc>(json::parse(R"({"retrieved_docs": [{"text": 42}]})"));
   REQUIRE_FALSE(nested);
   CHECK(runtime::subject_of(nested.error()) == "opea.v1.SearchedDoc");
-  CHECK_THAT(detail_of(nested.error()), Catch::Contains("text"));
+  CHECK_THAT(detail_of(nested.error()), Catch::StartsWith("(retrieved_docs[0].text)"));
 }
 
 TEST_CASE("unknown JSON fields are rejected by name unless explicitly ignored", "[message]") {
@@ -265,7 +271,7 @@ TEST_CASE("unknown JSON fields are rejected by name unless explicitly ignored", 
   auto strict = runtime::from_json<v1::LLMParamsDoc>(in);
   REQUIRE_FALSE(strict);
   CHECK(runtime::code_of(strict.error()) == errc::bad_request);
-  CHECK_THAT(detail_of(strict.error()), Catch::Contains("top_kk"));
+  CHECK(detail_of(strict.error()) == "top_kk: Cannot find field.");
 
   runtime::json_parse_options lenient;
   lenient.ignore_unknown_fields = true;
@@ -294,19 +300,19 @@ TEST_CASE("fields of a newer schema survive a binary hop through an older node",
     pb::io::StringOutputStream raw{&newer};
     pb::io::CodedOutputStream out{&raw};
     out.WriteTag(pb::internal::WireFormatLite::MakeTag(
-      2, pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+        2, pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
     out.WriteVarint32(5);
     out.WriteString("hello");
     out.WriteTag(pb::internal::WireFormatLite::MakeTag(
-      3, pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+        3, pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
     out.WriteVarint32(3);
     out.WriteString("llm");
     out.WriteTag(pb::internal::WireFormatLite::MakeTag(
-      100, pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+        100, pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
     out.WriteVarint32(7);
     out.WriteString("from-v2");
     out.WriteTag(
-      pb::internal::WireFormatLite::MakeTag(101, pb::internal::WireFormatLite::WIRETYPE_VARINT));
+        pb::internal::WireFormatLite::MakeTag(101, pb::internal::WireFormatLite::WIRETYPE_VARINT));
     out.WriteVarint64(7);
   }
   auto older = runtime::from_wire<v1::TextDoc>(newer);
@@ -343,8 +349,8 @@ TEST_CASE("fields of a newer schema survive a binary hop through an older node",
   REQUIRE(untouched);
   CHECK(runtime::to_wire(*untouched).value() == newer);
   // JSON has no place for them (documented): they are not printed.
-  CHECK(runtime::to_json(*older).value()
-        == json::parse(R"({"text": "hello!", "downstream_black_list": ["llm"]})"));
+  CHECK(runtime::to_json(*older).value() ==
+        json::parse(R"({"text": "hello!", "downstream_black_list": ["llm"]})"));
 }
 
 TEST_CASE("malformed binary is a bad_request naming the message type", "[message]") {

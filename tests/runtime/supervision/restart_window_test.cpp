@@ -10,17 +10,21 @@ TEST_CASE("restart intensity: N restarts within T, then the failure escalates", 
   pol.max_restarts = 3;
   pol.period = 10s;
   pol.backoff_base = 10ms;
-  pol.backoff_max = 25ms;
+  pol.backoff_max = 15ms;
   restart_window w{pol};
   auto t0 = std::chrono::steady_clock::time_point{} + 100s;
   REQUIRE(w.on_crash(t0) == 0ms);          // first restart is immediate
   REQUIRE(w.on_crash(t0 + 1s) == 10ms);    // then exponential backoff
-  REQUIRE(w.on_crash(t0 + 2s) == 20ms);
+  REQUIRE(w.on_crash(t0 + 2s) == 15ms);    // 20 ms, capped at backoff_max
   REQUIRE(w.restarts_in_window(t0 + 2s) == 3);
   REQUIRE_FALSE(w.on_crash(t0 + 3s));      // 4th crash within 10 s: give up
   // Once the oldest restarts leave the window, restarts are allowed again.
-  REQUIRE(w.restarts_in_window(t0 + 11s) == 2);
-  REQUIRE(w.on_crash(t0 + 11s) == 25ms);   // 3rd in window, capped at backoff_max
+  // At t0 + 10.5 s the restart of t0 has left the window (10 s old or more).
+  REQUIRE(w.restarts_in_window(t0 + 10500ms) == 2);
+  REQUIRE(w.on_crash(t0 + 10500ms) == 15ms);  // 3rd in the window, capped
+  REQUIRE_FALSE(w.on_crash(t0 + 10600ms));
+  REQUIRE(w.restarts_in_window(t0 + 12500ms) == 1);
+  REQUIRE(w.on_crash(t0 + 12500ms) == 10ms);
 }
 
 TEST_CASE("a window that empties resets the backoff", "[supervision]") {

@@ -1,0 +1,98 @@
+#include "nodes/gateway/gateway.hpp"
+
+#include "runtime/http/error_body.hpp"
+
+namespace opea::nodes {
+
+using runtime::json;
+namespace http = runtime::http;
+
+namespace {
+constexpr const char* version = "0.1.0";
+}
+
+gateway::gateway(http::server_config cfg, monitoring::metrics_registry& metrics,
+                 std::string node_name)
+  : metrics_(metrics),
+    node_name_(std::move(node_name)),
+    server_(std::make_unique<http::server>(std::move(cfg))) {
+}
+
+gateway::~gateway() { stop(); }
+
+void gateway::mount(const runtime::megaservice& m) {
+  m.mount(*server_);
+  for (const auto& r : m.routes()) routes_.insert(r.path);
+  megaservices_.push_back(&m);
+}
+
+void gateway::add_builtin_routes() {
+  auto megas = megaservices_;
+  auto node_name = node_name_;
+  auto failed_services = [megas] {
+    json failed = json::array();
+    for (auto m : megas) {
+      const auto& st = m->status();
+      for (size_t i = 0; i < st.size(); ++i)
+        if (st.status(i) == runtime::service_status::failed)
+          failed.push_back(m->name() + "/" + st.name(i));
+    }
+    return failed;
+  };
+  server_->add_route("/v1/health_check", {"GET"},
+                     [node_name, failed_services](http::request&&,
+                                                  std::shared_ptr<http::response_writer> out) {
+                       auto failed = failed_services();
+                       out->reply_json(200, json{{"Service Title", "opea-node " + node_name},
+                                                 {"Service Description",
+                                                  "OPEA Microservice Infrastructure"},
+                                                 {"version", version},
+                                                 {"status", failed.empty() ? "healthy" : "degraded"}});
+                     });
+  server_->add_route("/health", {"GET"},
+                     [failed_services](http::request&&, std::shared_ptr<http::response_writer> out) {
+                       auto failed = failed_services();
+                       if (failed.empty())
+                         out->reply_json(200, json{{"status", "ok"}});
+                       else
+                         out->reply_json(503, json{{"status", "degraded"}, {"failed", failed}});
+                     });
+  server_->add_route("/v1/list_service", {"GET"},
+                     [megas](http::request&&, std::shared_ptr<http::response_writer> out) {
+                       json body = json::object();
+                       for (auto m : megas) {
+                         json routes = json::array();
+                         for (const auto& r : m->routes()) routes.push_back(r.path);
+                         body[m->name()] = {{"routes", routes},
+                                            {"services", m->describe_services()}};
+                       }
+                       out->reply_json(200, body);
+                     });
+  auto& metrics = metrics_;
+  server_->add_route("/metrics", {"GET"},
+                     [&metrics](http::request&&, std::shared_ptr<http::response_writer> out) {
+                       out->reply(200, "text/plain; version=0.0.4; charset=utf-8",
+                                  metrics.serialize());
+                     });
+  for (auto p : {"/v1/health_check", "/health", "/v1/list_service", "/metrics"}) routes_.insert(p);
+  auto routes = routes_;
+  server_->set_observer([&metrics, routes](const http::request& req, int status, double seconds) {
+    const std::string& route = routes.count(req.path) > 0 ? req.path : std::string{"other"};
+    metrics.http_requests.Add({{"route", route}, {"code", std::to_string(status)}}).Increment();
+    metrics.http_duration.Add({{"route", route}}, monitoring::metrics_registry::latency_buckets())
+      .Observe(seconds);
+  });
+}
+
+caf::expected<uint16_t> gateway::start() {
+  add_builtin_routes();
+  return server_->start();
+}
+
+void gateway::stop() {
+  if (server_) server_->stop();
+}
+
+uint16_t gateway::port() const { return server_->port(); }
+
+}  // namespace opea::nodes

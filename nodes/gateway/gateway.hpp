@@ -1,0 +1,54 @@
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "monitoring/metrics_registry.hpp"
+#include "runtime/http/server.hpp"
+#include "runtime/megaservice/megaservice.hpp"
+
+namespace opea::nodes {
+
+/// The node's HTTP front door: serves the routes of its megaservices plus
+/// - `GET /v1/health_check`: OPEA's shape {"Service Title", "Service Description"}
+///   plus "version" and "status";
+/// - `GET /health`: 200 {"status":"ok"}, or 503 {"status":"degraded","failed":[...]}
+///   once a service failed for good;
+/// - `GET /v1/list_service`: every megaservice with its route and services;
+/// - `GET /metrics`: Prometheus text format 0.0.4.
+/// Every response is counted in opea_http_requests_total{route,code}, where
+/// `route` is a served path or "other" (bounded cardinality).
+///
+/// Thread-safety: mount megaservices before start(); afterwards the gateway
+/// only reads immutable data and the megaservices' thread-safe status.
+class gateway {
+public:
+  gateway(runtime::http::server_config http, monitoring::metrics_registry& metrics,
+          std::string node_name);
+  ~gateway();
+
+  /// Serves the routes of `m` (which must outlive the gateway's server).
+  void mount(const runtime::megaservice& m);
+
+  /// Binds and starts serving; returns the bound port.
+  [[nodiscard]] caf::expected<uint16_t> start();
+
+  void stop();
+
+  uint16_t port() const;
+
+private:
+  void add_builtin_routes();
+
+  monitoring::metrics_registry& metrics_;
+  std::string node_name_;
+  std::unique_ptr<runtime::http::server> server_;
+  std::vector<const runtime::megaservice*> megaservices_;
+  std::set<std::string> routes_;
+};
+
+}  // namespace opea::nodes

@@ -1,0 +1,86 @@
+// opea-node: serves the megaservices a YAML file declares.
+//
+//   opea-node --config FILE.yaml [--http-port N] [--data-dir DIR]
+//
+// Exit codes: 0 after SIGINT/SIGTERM, 2 for a configuration error (one line on
+// stderr naming the file, the key and the problem), 1 when the node cannot
+// start (e.g. the port is taken).
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "nodes/config/node_config.hpp"
+#include "nodes/node.hpp"
+#include "runtime/errors.hpp"
+
+namespace {
+
+spdlog::level::level_enum to_spdlog(opea::nodes::log_level l) {
+  using opea::nodes::log_level;
+  switch (l) {
+    case log_level::trace: return spdlog::level::trace;
+    case log_level::debug: return spdlog::level::debug;
+    case log_level::info: return spdlog::level::info;
+    case log_level::warn: return spdlog::level::warn;
+    case log_level::error: return spdlog::level::err;
+    case log_level::off: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"opea-node: an OPEA megaservice node on the actor model"};
+  std::string config_path;
+  std::optional<uint16_t> http_port;
+  std::optional<std::string> data_dir;
+  app.add_option("--config", config_path, "node configuration file (opea-cpp or OPEA YAML)")
+    ->required();
+  app.add_option("--http-port", http_port, "HTTP port, overrides node.http.port (0 = any free port)");
+  app.add_option("--data-dir", data_dir, "data directory, overrides node.data_dir");
+  CLI11_PARSE(app, argc, argv);
+
+  // Block the termination signals in every thread; main waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  opea::nodes::node_config cfg;
+  std::unique_ptr<opea::nodes::node> node;
+  try {
+    cfg = opea::nodes::load_node_config(config_path);
+    opea::nodes::apply_overrides(cfg, http_port, data_dir);
+    spdlog::set_level(to_spdlog(cfg.node.log));
+    node = std::make_unique<opea::nodes::node>(cfg);
+  } catch (const opea::nodes::config_error& e) {
+    std::cerr << "opea-node: " << e.what() << std::endl;
+    return 2;
+  }
+  auto port = node->start();
+  if (!port) {
+    std::cerr << "opea-node: cannot start the HTTP gateway on " << cfg.node.http.host << ":"
+              << cfg.node.http.port << ": " << opea::runtime::describe(port.error()) << std::endl;
+    return 1;
+  }
+  auto shown_host = cfg.node.http.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.node.http.host;
+  for (const auto& m : node->megaservices())
+    for (const auto& r : m->routes())
+      std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name()
+                << "' at http://" << shown_host << ":" << *port << r.path << "\n";
+  std::cout << "listening on " << cfg.node.http.host << ":" << *port << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("opea-node {}: received signal {}, shutting down", cfg.node.name, sig);
+  node->stop();
+  node.reset();
+  return 0;
+}

@@ -1,0 +1,101 @@
+#include "nodes/node.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/builtins.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/http/client.hpp"
+
+namespace opea::nodes {
+
+namespace rt = runtime;
+
+rt::micro_service make_service(const service_config& svc, const rt::service_catalog& catalog,
+                               const std::string& file) {
+  rt::micro_service out;
+  if (svc.kind == service_kind::builtin) {
+    auto made = catalog.instantiate(svc.name, svc.builtin, svc.params);
+    if (!made) {
+      auto key = "services." + svc.name;
+      auto subject = rt::subject_of(made.error());
+      if (subject != svc.name) key += "." + subject;  // e.g. params.suffix
+      else key += ".builtin";
+      throw config_error(file + ": " + key + ": " + rt::detail_of(made.error()));
+    }
+    out = std::move(*made);
+  } else {
+    out.name = svc.name;
+    out.host = svc.endpoint.host;
+    out.port = svc.endpoint.port;
+    out.endpoint = svc.endpoint.path;
+    out.timeout = std::chrono::milliseconds{svc.timeout_ms};
+  }
+  out.type = static_cast<rt::service_type>(svc.service_type);
+  out.restart.max_restarts = static_cast<size_t>(svc.restart.max_restarts);
+  out.restart.period = std::chrono::seconds{svc.restart.within_seconds};
+  return out;
+}
+
+node::node(node_config cfg) : cfg_(std::move(cfg)) {
+  const auto& sched = cfg_.node.scheduler;
+  system_cfg_.set("scheduler.max-threads", sched.max_threads);
+  system_cfg_.set("scheduler.policy", sched.policy == scheduler_policy::sharing
+                                        ? caf::atom("sharing")
+                                        : caf::atom("stealing"));
+  metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
+  client_ = std::make_shared<rt::http::client>();
+  system_ = std::make_unique<caf::actor_system>(system_cfg_);
+  actors::register_builtins(catalog_);
+
+  rt::http::server_config http;
+  http.host = cfg_.node.http.host;
+  http.port = cfg_.node.http.port;
+  http.io_threads = cfg_.node.http.io_threads;
+  http.max_body_bytes = cfg_.node.http.max_body_bytes;
+  gateway_ = std::make_unique<gateway>(http, *metrics_, cfg_.node.name);
+
+  const auto& file = cfg_.source_name;
+  for (size_t m = 0; m < cfg_.megaservices.size(); ++m) {
+    const auto& mc = cfg_.megaservices[m];
+    auto key = "megaservices[" + std::to_string(m) + "]";
+    if (cfg_.source_format == "opea") key = "opea_mega_service";
+    rt::service_orchestrator orch;
+    for (const auto& name : mc.nodes) {
+      auto svc = cfg_.find_service(name);
+      if (svc == nullptr)
+        throw config_error(file + ": " + key + ".nodes: unknown service '" + name + "'");
+      try {
+        orch.add(make_service(*svc, catalog_, file));
+      } catch (const rt::graph_error& e) {
+        throw config_error(file + ": " + key + ".nodes: " + e.what());
+      }
+    }
+    for (const auto& edge : mc.edges) {
+      try {
+        orch.flow_to(edge.first, edge.second);
+      } catch (const rt::graph_error& e) {
+        throw config_error(file + ": " + key +
+                           (cfg_.source_format == "opea" ? ".mega_flow: " : ".flows: ") + e.what());
+      }
+    }
+    rt::megaservice_options opts;
+    opts.name = mc.name;
+    opts.deadline = std::chrono::milliseconds{mc.deadline_ms};
+    auto mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_, client_);
+    mega->add_json_route(mc.route, mc.methods);
+    gateway_->mount(*mega);
+    megaservices_.push_back(std::move(mega));
+  }
+}
+
+node::~node() { stop(); }
+
+caf::expected<uint16_t> node::start() { return gateway_->start(); }
+
+void node::stop() {
+  if (gateway_) gateway_->stop();
+  for (auto& m : megaservices_) m->stop();
+}
+
+}  // namespace opea::nodes

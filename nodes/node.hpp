@@ -1,0 +1,68 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "monitoring/metrics_registry.hpp"
+#include "nodes/config/node_config.hpp"
+#include "nodes/gateway/gateway.hpp"
+#include "runtime/megaservice/megaservice.hpp"
+#include "runtime/service/service_catalog.hpp"
+
+namespace opea::runtime::http {
+class client;
+}
+
+namespace opea::nodes {
+
+/// One opea-node process: the actor system (scheduler from the config), the
+/// metrics registry, the shared HTTP client, one megaservice per configured
+/// graph and the HTTP gateway that serves them.
+///
+/// Thread-safety: construct, start and stop from one thread (main).
+class node {
+public:
+  /// Builds every megaservice of `cfg`. Throws config_error naming the file
+  /// and key for what only shows when building (unknown built-in, bad
+  /// built-in parameters, a cycle in the flows).
+  explicit node(node_config cfg);
+  ~node();
+
+  /// Starts the gateway; returns the bound HTTP port.
+  [[nodiscard]] caf::expected<uint16_t> start();
+
+  /// Stops serving and shuts the actors down. Idempotent.
+  void stop();
+
+  const node_config& config() const { return cfg_; }
+  monitoring::metrics_registry& metrics() { return *metrics_; }
+  caf::actor_system& system() { return *system_; }
+  const std::vector<std::unique_ptr<runtime::megaservice>>& megaservices() const {
+    return megaservices_;
+  }
+
+private:
+  // Declaration order is teardown order reversed: the gateway stops first,
+  // then the megaservices, then the actor system waits for every actor, and
+  // only then go the client and the metrics that actors still touched.
+  node_config cfg_;
+  caf::actor_system_config system_cfg_;
+  std::unique_ptr<monitoring::metrics_registry> metrics_;
+  std::shared_ptr<runtime::http::client> client_;
+  std::unique_ptr<caf::actor_system> system_;
+  runtime::service_catalog catalog_;
+  std::vector<std::unique_ptr<runtime::megaservice>> megaservices_;
+  std::unique_ptr<gateway> gateway_;
+};
+
+/// Builds the micro_service for one configured service (a built-in from
+/// `catalog`, or an HTTP adapter). Throws config_error naming `file` and key.
+runtime::micro_service make_service(const service_config& svc,
+                                    const runtime::service_catalog& catalog,
+                                    const std::string& file);
+
+}  // namespace opea::nodes

@@ -1,0 +1,135 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+namespace opea::runtime::http {
+
+/// An absolute `http://` URL split into the parts a request needs.
+struct url {
+  /// Lower-case scheme; always "http" for a parsed URL.
+  std::string scheme;
+  /// Host name or address (IPv6 without brackets).
+  std::string host;
+  /// Port; 80 if the URL names none.
+  uint16_t port = 80;
+  /// Path plus query, at least "/".
+  std::string target = "/";
+
+  /// Parses `text`, e.g. "http://tei:8080/embed?x=1". Fails with
+  /// `errc::bad_request` on malformed URLs and on schemes other than http
+  /// (https is not supported yet).
+  [[nodiscard]] static caf::expected<url> parse(std::string_view text);
+
+  /// "host:port", the key of the connection pool.
+  std::string authority() const;
+};
+
+/// One outbound request.
+struct client_request {
+  /// Default: "POST".
+  std::string method = "POST";
+  /// Absolute http URL.
+  std::string url;
+  /// Extra headers. Host, Content-Length, Transfer-Encoding and Connection
+  /// are set by the client and ignored here; entries containing CR/LF are
+  /// dropped. Default `Content-Type` for a non-empty body: application/json.
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// Request body, sent with Content-Length.
+  std::string body;
+  /// `async_request`: deadline for the whole exchange (connect, send, full
+  /// response). `async_stream`: deadline until the response headers, then the
+  /// longest silence allowed between two pieces of body. Default: 30 s.
+  std::chrono::milliseconds timeout{30000};
+};
+
+/// A complete response. Any status (including 4xx/5xx) is a response, not an
+/// error: the caller decides what a status means.
+struct client_response {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  /// Returns the first header named `name` (case-insensitive), or "".
+  std::string header(std::string_view name) const;
+};
+
+/// Configuration of a client.
+struct client_config {
+  /// Threads running the client's io_context (and the callbacks). Default: 1.
+  size_t io_threads = 1;
+  /// Idle keep-alive connections kept per host:port. Default: 64.
+  size_t max_idle_per_host = 64;
+  /// Largest response body `async_request` accepts (streams are unlimited);
+  /// larger bodies fail with `errc::bad_response`. Default: 64 MiB.
+  size_t max_response_bytes = 64 << 20;
+};
+
+namespace detail {
+struct client_state;
+}  // namespace detail
+
+/// Asynchronous HTTP/1.1 client with a keep-alive connection pool per
+/// host:port, running on its own io_context (used by actors to call TEI, TGI,
+/// vLLM and OPEA microservices).
+///
+/// Thread-safe: `async_request` and `async_stream` may be called from any
+/// thread. Callbacks run on one of the client's I/O threads; they must not
+/// block and should not throw (exceptions are logged and swallowed).
+///
+/// Errors are `runtime::errc` values whose subject is the URL:
+/// `http_connect` (refused, reset, DNS), `http_timeout` (deadline passed),
+/// `bad_response` (unparsable HTTP, body too large), `bad_request` (bad URL).
+/// A pooled connection that the server closed while it was idle is retried
+/// once on a fresh connection when no byte of the response had arrived.
+///
+/// Destroying the client fails every request in flight with `http_connect`
+/// ("client shut down"), runs those callbacks, and joins the I/O threads; do
+/// not destroy it from one of its own callbacks.
+class client {
+public:
+  explicit client(client_config cfg = {});
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  ~client();
+
+  /// Sends `req` and calls `done` once with the complete response or an error.
+  void async_request(client_request req,
+                     std::function<void(caf::expected<client_response>)> done);
+
+  /// Sends `req` and streams the response: `on_headers` once with the status
+  /// and headers, then `on_chunk` for each piece of body as it arrives
+  /// (de-chunked; pieces do not follow the sender's chunk boundaries), then
+  /// `done` once with an empty error on success. On failure `done` gets the
+  /// error (`on_headers` may or may not have run before).
+  void async_stream(
+    client_request req,
+    std::function<void(int status,
+                       const std::vector<std::pair<std::string, std::string>>&
+                         headers)>
+      on_headers,
+    std::function<void(std::string_view)> on_chunk,
+    std::function<void(caf::error)> done);
+
+  /// Number of TCP connections opened so far.
+  uint64_t connections_opened() const;
+
+private:
+  std::shared_ptr<detail::client_state> state_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace opea::runtime::http
