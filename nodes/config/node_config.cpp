@@ -389,18 +389,20 @@ void read_node_settings(const reader& r, const YAML::Node& node, node_settings& 
   }
 }
 
+constexpr int max_service_type = static_cast<int>(runtime::service_type::text2query);
+
 int read_service_type(const reader& r, const YAML::Node& node, const std::string& path) {
   if (node.IsScalar()) {
-    if (auto value = service_type_from_name(node.Scalar())) return *value;
+    if (auto value = runtime::parse_service_type(node.Scalar())) return static_cast<int>(*value);
     const std::string& text = node.Scalar();
     if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-      return static_cast<int>(r.read_int(node, path, 0, service_type_max));
+      return static_cast<int>(r.read_int(node, path, 0, max_service_type));
     }
   }
   r.fail(path,
          "expected an OPEA service type name (gateway, embedding, retriever, rerank, llm, "
          "..., undefined, ...) or its value 0.." +
-             std::to_string(service_type_max) + ", got " + describe(node));
+             std::to_string(max_service_type) + ", got " + describe(node));
 }
 
 void read_restart(const reader& r, const YAML::Node& node, const std::string& path,

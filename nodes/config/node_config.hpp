@@ -12,7 +12,7 @@
 #include "nodes/config/config_error.hpp"
 #include "nodes/config/http_url.hpp"
 #include "nodes/config/mega_flow.hpp"
-#include "nodes/config/service_type.hpp"
+#include "runtime/service/service_type.hpp"
 
 namespace opea::nodes {
 
@@ -93,8 +93,8 @@ struct service_config {
   http_url endpoint;
   /// http only: timeout of one call, ms, >= 1. Default: 30000.
   std::uint32_t timeout_ms = 30000;
-  /// OPEA ServiceType value 0..27 (see service_type.hpp). Default: 10 (undefined).
-  int service_type = service_type_undefined;
+  /// OPEA ServiceType value 0..27 (runtime/service/service_type.hpp). Default: 10 (undefined).
+  int service_type = static_cast<int>(runtime::service_type::undefined);
   /// Default: 5 restarts in 10 s.
   restart_intensity restart;
 };

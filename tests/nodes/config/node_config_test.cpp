@@ -183,18 +183,6 @@ TEST_CASE("http URLs", "[config]") {
   CHECK_FALSE(parse_http_url("http://[::1/a"));
 }
 
-TEST_CASE("OPEA service types", "[config]") {
-  CHECK(service_type_from_name("gateway") == 0);
-  CHECK(service_type_from_name("LLM") == 4);
-  CHECK(service_type_from_name("undefined") == 10);
-  CHECK(service_type_from_name("web_retriever") == 14);
-  CHECK(service_type_from_name("text2query") == 27);
-  CHECK_FALSE(service_type_from_name("nope"));
-  CHECK(service_type_name(12) == "lvm");
-  CHECK(service_type_name(28).empty());
-  CHECK(service_type_name(-1).empty());
-}
-
 // --- opea-cpp format ----------------------------------------------------------------
 
 TEST_CASE("opea-cpp format: every default", "[config]") {
