@@ -63,21 +63,30 @@ bench_options& options() {
 }
 
 /// One actor system and metrics registry for the whole run (as in a node).
+/// Members are destroyed in reverse order: the actor system (which waits for
+/// every actor) goes before the metrics its actors update.
 struct environment {
+  opea::monitoring::metrics_registry metrics{"bench"};
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  opea::monitoring::metrics_registry metrics{"bench"};
 
   environment() {
     cfg.set("scheduler.max-threads", options().caf_threads);
-    cfg.set("scheduler.policy", caf::atom(options().caf_policy.c_str()));
+    cfg.set("scheduler.policy",
+            options().caf_policy == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 };
 
-environment& env() {
-  static environment e;
+std::unique_ptr<environment>& env_holder() {
+  static std::unique_ptr<environment> e;
   return e;
+}
+
+environment& env() {
+  auto& e = env_holder();
+  if (!e) e = std::make_unique<environment>();
+  return *e;
 }
 
 rt::service_handler identity() {
@@ -276,6 +285,8 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  // Stop every actor before static destruction begins.
+  env_holder().reset();
   print_slopes();
   return 0;
 }

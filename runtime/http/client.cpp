@@ -51,82 +51,67 @@ caf::expected<url> url::parse(std::string_view text) {
   url result;
   result.scheme.reserve(sep);
   for (auto c : text.substr(0, sep))
-    result.scheme += static_cast<char>(
-      std::tolower(static_cast<unsigned char>(c)));
-  if (result.scheme == "https")
-    return fail("https is not supported yet (only http)");
-  if (result.scheme != "http")
-    return fail("unsupported scheme (only http)");
+    result.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (result.scheme == "https") return fail("https is not supported yet (only http)");
+  if (result.scheme != "http") return fail("unsupported scheme (only http)");
   auto rest = text.substr(sep + 3);
   auto slash = rest.find_first_of("/?#");
   auto authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
     auto target = rest.substr(slash);
     auto hash = target.find('#');
-    if (hash != std::string_view::npos)
-      target = target.substr(0, hash);
+    if (hash != std::string_view::npos) target = target.substr(0, hash);
     result.target = std::string{target};
-    if (result.target.empty() || result.target.front() != '/')
-      result.target.insert(0, 1, '/');
+    if (result.target.empty() || result.target.front() != '/') result.target.insert(0, 1, '/');
   }
   if (authority.find('@') != std::string_view::npos)
     return fail("user info in URLs is not supported");
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     auto close = authority.find(']');
-    if (close == std::string_view::npos)
-      return fail("unterminated IPv6 address");
+    if (close == std::string_view::npos) return fail("unterminated IPv6 address");
     result.host = std::string{authority.substr(1, close - 1)};
     auto after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':')
-        return fail("garbage after IPv6 address");
+      if (after.front() != ':') return fail("garbage after IPv6 address");
       port_text = after.substr(1);
-      if (port_text.empty())
-        return fail("empty port");
+      if (port_text.empty()) return fail("empty port");
     }
   } else {
     auto colon = authority.rfind(':');
     if (colon != std::string_view::npos) {
       port_text = authority.substr(colon + 1);
       authority = authority.substr(0, colon);
-      if (port_text.empty())
-        return fail("empty port");
+      if (port_text.empty()) return fail("empty port");
     }
     result.host = std::string{authority};
   }
-  if (result.host.empty())
-    return fail("missing host");
+  if (result.host.empty()) return fail("missing host");
   for (auto c : result.host)
     if (std::isspace(static_cast<unsigned char>(c)) || c == '/')
       return fail("invalid character in host");
   if (!port_text.empty()) {
     unsigned value = 0;
     for (auto c : port_text) {
-      if (c < '0' || c > '9' || value > 65535)
-        return fail("invalid port");
+      if (c < '0' || c > '9' || value > 65535) return fail("invalid port");
       value = value * 10 + static_cast<unsigned>(c - '0');
     }
-    if (value == 0 || value > 65535)
-      return fail("invalid port");
+    if (value == 0 || value > 65535) return fail("invalid port");
     result.port = static_cast<uint16_t>(value);
   }
   for (auto c : result.target)
-    if (static_cast<unsigned char>(c) <= ' ')
-      return fail("invalid character in path");
+    if (static_cast<unsigned char>(c) <= ' ') return fail("invalid character in path");
   return result;
 }
 
 std::string url::authority() const {
-  if (host.find(':') != std::string::npos)
-    return "[" + host + "]:" + std::to_string(port);
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
 }
 
 std::string client_response::header(std::string_view name) const {
   for (auto& [key, value] : headers)
-    if (boost::beast::iequals(
-          key, boost::beast::string_view{name.data(), name.size()}))
+    if (boost::beast::iequals(key, boost::beast::string_view{name.data(), name.size()}))
       return value;
   return {};
 }
@@ -137,8 +122,7 @@ class client_op;
 
 /// A connection owned by either the pool or exactly one operation.
 struct pooled_conn {
-  explicit pooled_conn(net::io_context& ioc) : socket(ioc) {
-  }
+  explicit pooled_conn(net::io_context& ioc) : socket(ioc) {}
   tcp::socket socket;
   boost::beast::flat_buffer buffer;
 };
@@ -146,17 +130,14 @@ struct pooled_conn {
 /// State shared by the client and its operations. `mtx` protects `idle`,
 /// `ops` and `shutting_down`; the rest is immutable or atomic.
 struct client_state {
-  explicit client_state(client_config c)
-    : cfg(std::move(c)), guard(net::make_work_guard(ioc)) {
-  }
+  explicit client_state(client_config c) : cfg(std::move(c)), guard(net::make_work_guard(ioc)) {}
   net::io_context ioc;
   client_config cfg;
   net::executor_work_guard<net::io_context::executor_type> guard;
   std::atomic<uint64_t> opened{0};
   std::mutex mtx;
   bool shutting_down = false;
-  std::unordered_map<std::string, std::vector<std::unique_ptr<pooled_conn>>>
-    idle;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<pooled_conn>>> idle;
   std::unordered_map<client_op*, std::weak_ptr<client_op>> ops;
 
   /// Takes the most recently used idle connection to `key` that still
@@ -164,25 +145,21 @@ struct client_state {
   std::unique_ptr<pooled_conn> checkout(const std::string& key) {
     std::lock_guard<std::mutex> lock{mtx};
     auto i = idle.find(key);
-    if (i == idle.end())
-      return nullptr;
+    if (i == idle.end()) return nullptr;
     auto& vec = i->second;
     while (!vec.empty()) {
       auto conn = std::move(vec.back());
       vec.pop_back();
-      if (conn->buffer.size() == 0 && looks_open(*conn))
-        return conn;
+      if (conn->buffer.size() == 0 && looks_open(*conn)) return conn;
     }
     return nullptr;
   }
 
   void checkin(const std::string& key, std::unique_ptr<pooled_conn> conn) {
     std::lock_guard<std::mutex> lock{mtx};
-    if (shutting_down)
-      return;
+    if (shutting_down) return;
     auto& vec = idle[key];
-    if (vec.size() >= cfg.max_idle_per_host)
-      return; // Closed by the destructor.
+    if (vec.size() >= cfg.max_idle_per_host) return;  // Closed by the destructor.
     vec.emplace_back(std::move(conn));
   }
 
@@ -190,36 +167,33 @@ struct client_state {
   /// the server closed it (EOF) or sent garbage.
   static bool looks_open(pooled_conn& conn) {
     char byte;
-    auto n = ::recv(conn.socket.native_handle(), &byte, 1,
-                    MSG_PEEK | MSG_DONTWAIT);
+    auto n = ::recv(conn.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 };
 
 /// One request/response exchange. Not thread-safe: runs on its strand.
 class client_op : public std::enable_shared_from_this<client_op> {
-public:
+ public:
   using done_fn = std::function<void(caf::expected<client_response>)>;
   using headers_fn = std::function<void(int, const header_vector&)>;
   using chunk_fn = std::function<void(std::string_view)>;
   using stream_done_fn = std::function<void(caf::error)>;
 
   client_op(client_state& st, url u, client_request req)
-    : st_(st),
-      url_(std::move(u)),
-      url_text_(std::move(req.url)),
-      key_(url_.authority()),
-      timeout_(req.timeout),
-      strand_(net::make_strand(st.ioc)),
-      timer_(strand_),
-      resolver_(strand_) {
+      : st_(st),
+        url_(std::move(u)),
+        url_text_(std::move(req.url)),
+        key_(url_.authority()),
+        timeout_(req.timeout),
+        strand_(net::make_strand(st.ioc)),
+        timer_(strand_),
+        resolver_(strand_) {
     is_head_ = req.method == "HEAD";
     serialize(req);
   }
 
-  void set_buffered(done_fn done) {
-    done_ = std::move(done);
-  }
+  void set_buffered(done_fn done) { done_ = std::move(done); }
 
   void set_stream(headers_fn h, chunk_fn c, stream_done_fn d) {
     streaming_ = true;
@@ -249,8 +223,7 @@ public:
 
   /// Aborts the operation (client destruction).
   void cancel() {
-    if (finished_)
-      return;
+    if (finished_) return;
     cancelled_ = true;
     resolver_.cancel();
     if (conn_) {
@@ -260,11 +233,9 @@ public:
     timer_.cancel();
   }
 
-  net::strand<net::io_context::executor_type>& strand() {
-    return strand_;
-  }
+  net::strand<net::io_context::executor_type>& strand() { return strand_; }
 
-private:
+ private:
   void serialize(const client_request& req) {
     auto& w = wire_;
     w.reserve(256 + req.body.size());
@@ -288,11 +259,10 @@ private:
     bool has_agent = false;
     for (auto& [name, value] : req.headers) {
       using boost::beast::iequals;
-      if (name.empty() || iequals(name, "host")
-          || iequals(name, "content-length")
-          || iequals(name, "transfer-encoding") || iequals(name, "connection")
-          || name.find_first_of("\r\n:") != std::string::npos
-          || value.find_first_of("\r\n") != std::string::npos)
+      if (name.empty() || iequals(name, "host") || iequals(name, "content-length") ||
+          iequals(name, "transfer-encoding") || iequals(name, "connection") ||
+          name.find_first_of("\r\n:") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos)
         continue;
       has_type = has_type || iequals(name, "content-type");
       has_agent = has_agent || iequals(name, "user-agent");
@@ -301,12 +271,9 @@ private:
       w += value;
       w += "\r\n";
     }
-    if (!has_agent)
-      w += "User-Agent: opea-cpp\r\n";
-    if (!req.body.empty() && !has_type)
-      w += "Content-Type: application/json\r\n";
-    if (!req.body.empty() || req.method == "POST" || req.method == "PUT"
-        || req.method == "PATCH") {
+    if (!has_agent) w += "User-Agent: opea-cpp\r\n";
+    if (!req.body.empty() && !has_type) w += "Content-Type: application/json\r\n";
+    if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
       w += "Content-Length: ";
       w += std::to_string(req.body.size());
       w += "\r\n";
@@ -322,16 +289,13 @@ private:
 
   void arm_timer() {
     timer_.expires_after(timeout_);
-    timer_.async_wait(bind([self = shared_from_this()](
-                             boost::system::error_code ec) {
-      if (!ec)
-        self->on_timeout();
+    timer_.async_wait(bind([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->on_timeout();
     }));
   }
 
   void on_timeout() {
-    if (finished_)
-      return;
+    if (finished_) return;
     timed_out_ = true;
     resolver_.cancel();
     if (conn_) {
@@ -357,43 +321,37 @@ private:
     boost::system::error_code ec;
     auto addr = net::ip::make_address(url_.host, ec);
     if (!ec) {
-      conn_->socket.async_connect(
-        tcp::endpoint{addr, url_.port},
-        bind([self = shared_from_this()](boost::system::error_code ec) {
-          self->on_connect(ec);
-        }));
+      conn_->socket.async_connect(tcp::endpoint{addr, url_.port},
+                                  bind([self = shared_from_this()](boost::system::error_code ec) {
+                                    self->on_connect(ec);
+                                  }));
       return;
     }
-    resolver_.async_resolve(
-      url_.host, std::to_string(url_.port),
-      bind([self = shared_from_this()](boost::system::error_code ec,
-                                       tcp::resolver::results_type results) {
-        self->on_resolve(ec, std::move(results));
-      }));
+    resolver_.async_resolve(url_.host, std::to_string(url_.port),
+                            bind([self = shared_from_this()](boost::system::error_code ec,
+                                                             tcp::resolver::results_type results) {
+                              self->on_resolve(ec, std::move(results));
+                            }));
   }
 
-  void on_resolve(boost::system::error_code ec,
-                  tcp::resolver::results_type results) {
-    if (finished_)
-      return;
+  void on_resolve(boost::system::error_code ec, tcp::resolver::results_type results) {
+    if (finished_) return;
     if (ec) {
       if (!interrupted())
-        fail(errc::http_connect,
-             "cannot resolve host '" + url_.host + "': " + ec.message());
+        fail(errc::http_connect, "cannot resolve host '" + url_.host + "': " + ec.message());
       return;
     }
-    net::async_connect(conn_->socket, results,
-                       bind([self = shared_from_this()](
-                              boost::system::error_code ec,
-                              const tcp::endpoint&) { self->on_connect(ec); }));
+    net::async_connect(
+        conn_->socket, results,
+        bind([self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint&) {
+          self->on_connect(ec);
+        }));
   }
 
   void on_connect(boost::system::error_code ec) {
-    if (finished_)
-      return;
+    if (finished_) return;
     if (ec) {
-      if (!interrupted())
-        fail(errc::http_connect, "connect failed: " + ec.message());
+      if (!interrupted()) fail(errc::http_connect, "connect failed: " + ec.message());
       return;
     }
     conn_->socket.set_option(tcp::no_delay{true}, ec);
@@ -402,18 +360,15 @@ private:
 
   void write() {
     net::async_write(conn_->socket, net::buffer(wire_),
-                     bind([self = shared_from_this()](
-                            boost::system::error_code ec, size_t) {
+                     bind([self = shared_from_this()](boost::system::error_code ec, size_t) {
                        self->on_write(ec);
                      }));
   }
 
   void on_write(boost::system::error_code ec) {
-    if (finished_)
-      return;
+    if (finished_) return;
     if (ec) {
-      if (interrupted())
-        return;
+      if (interrupted()) return;
       if (can_retry()) {
         retry();
         return;
@@ -431,21 +386,16 @@ private:
     else
       parser_->body_limit(static_cast<std::uint64_t>(st_.cfg.max_response_bytes));
     parser_->header_limit(64 << 10);
-    if (is_head_)
-      parser_->skip(true);
+    if (is_head_) parser_->skip(true);
     bhttp::async_read_header(conn_->socket, conn_->buffer, *parser_,
-                             bind([self = shared_from_this()](
-                                    boost::system::error_code ec, size_t) {
-                               self->on_header(ec);
-                             }));
+                             bind([self = shared_from_this()](boost::system::error_code ec,
+                                                              size_t) { self->on_header(ec); }));
   }
 
   void on_header(boost::system::error_code ec) {
-    if (finished_)
-      return;
+    if (finished_) return;
     if (ec) {
-      if (interrupted())
-        return;
+      if (interrupted()) return;
       if (can_retry() && nothing_received(ec)) {
         retry();
         return;
@@ -457,14 +407,11 @@ private:
     response_.status = static_cast<int>(msg.result_int());
     response_.headers.reserve(8);
     for (auto& field : msg)
-      response_.headers.emplace_back(std::string{field.name_string()},
-                                     std::string{field.value()});
+      response_.headers.emplace_back(std::string{field.name_string()}, std::string{field.value()});
     if (streaming_) {
-      arm_timer(); // From now on the timeout bounds silence between pieces.
-      if (on_headers_)
-        guarded([&] { on_headers_(response_.status, response_.headers); });
-      if (finished_)
-        return;
+      arm_timer();  // From now on the timeout bounds silence between pieces.
+      if (on_headers_) guarded([&] { on_headers_(response_.status, response_.headers); });
+      if (finished_) return;
     }
     read_body();
   }
@@ -478,30 +425,24 @@ private:
     body.data = chunk_.data();
     body.size = chunk_.size();
     bhttp::async_read_some(conn_->socket, conn_->buffer, *parser_,
-                           bind([self = shared_from_this()](
-                                  boost::system::error_code ec, size_t) {
+                           bind([self = shared_from_this()](boost::system::error_code ec, size_t) {
                              self->on_body(ec);
                            }));
   }
 
   void on_body(boost::system::error_code ec) {
-    if (finished_)
-      return;
-    if (ec == bhttp::error::need_buffer)
-      ec = {};
+    if (finished_) return;
+    if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
-      if (!interrupted())
-        fail_read(ec);
+      if (!interrupted()) fail_read(ec);
       return;
     }
     auto got = chunk_.size() - parser_->get().body().size;
     if (got > 0) {
       if (streaming_) {
         arm_timer();
-        if (on_chunk_)
-          guarded([&] { on_chunk_(std::string_view{chunk_.data(), got}); });
-        if (finished_)
-          return;
+        if (on_chunk_) guarded([&] { on_chunk_(std::string_view{chunk_.data(), got}); });
+        if (finished_) return;
       } else {
         response_.body.append(chunk_.data(), got);
       }
@@ -514,9 +455,8 @@ private:
   bool interrupted() {
     if (timed_out_) {
       fail(errc::http_timeout,
-           (streaming_ && response_.status != 0 ? "no data within "
-                                                : "no response within ")
-             + std::to_string(timeout_.count()) + " ms");
+           (streaming_ && response_.status != 0 ? "no data within " : "no response within ") +
+               std::to_string(timeout_.count()) + " ms");
       return true;
     }
     if (cancelled_) {
@@ -526,22 +466,20 @@ private:
     return false;
   }
 
-  bool can_retry() const {
-    return reused_ && !retried_ && !timed_out_ && !cancelled_;
-  }
+  bool can_retry() const { return reused_ && !retried_ && !timed_out_ && !cancelled_; }
 
   static bool nothing_received(boost::system::error_code ec) {
-    return ec == bhttp::error::end_of_stream || ec == net::error::eof
-           || ec == net::error::connection_reset
-           || ec == net::error::broken_pipe
-           || ec == net::error::connection_aborted;
+    return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+           ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+           ec == net::error::connection_aborted;
   }
 
   void retry() {
     retried_ = true;
-    spdlog::debug("http client: pooled connection to {} was closed; retrying "
-                  "on a fresh one",
-                  key_);
+    spdlog::debug(
+        "http client: pooled connection to {} was closed; retrying "
+        "on a fresh one",
+        key_);
     drop_connection();
     connect();
   }
@@ -549,16 +487,12 @@ private:
   void fail_read(boost::system::error_code ec) {
     if (ec == bhttp::error::body_limit)
       fail(errc::bad_response,
-           "response body exceeds " + std::to_string(st_.cfg.max_response_bytes)
-             + " bytes");
-    else if (ec.category()
-               == bhttp::make_error_code(bhttp::error::end_of_stream).category()
-             && ec != bhttp::error::end_of_stream
-             && ec != bhttp::error::partial_message)
+           "response body exceeds " + std::to_string(st_.cfg.max_response_bytes) + " bytes");
+    else if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
       fail(errc::bad_response, "malformed HTTP response: " + ec.message());
     else
-      fail(errc::http_connect,
-           "connection lost before the response completed: " + ec.message());
+      fail(errc::http_connect, "connection lost before the response completed: " + ec.message());
   }
 
   void succeed() {
@@ -570,22 +504,19 @@ private:
       drop_connection();
     finish();
     if (streaming_) {
-      if (stream_done_)
-        guarded([&] { stream_done_(caf::error{}); });
+      if (stream_done_) guarded([&] { stream_done_(caf::error{}); });
     } else if (done_) {
       guarded([&] { done_(std::move(response_)); });
     }
   }
 
   void fail(errc code, std::string detail) {
-    if (finished_)
-      return;
+    if (finished_) return;
     drop_connection();
     finish();
     auto err = make_error(code, url_text_, std::move(detail));
     if (streaming_) {
-      if (stream_done_)
-        guarded([&] { stream_done_(std::move(err)); });
+      if (stream_done_) guarded([&] { stream_done_(std::move(err)); });
     } else if (done_) {
       guarded([&] { done_(std::move(err)); });
     }
@@ -614,8 +545,7 @@ private:
     try {
       f();
     } catch (const std::exception& e) {
-      spdlog::error("http client: callback for {} threw: {}", url_text_,
-                    e.what());
+      spdlog::error("http client: callback for {} threw: {}", url_text_, e.what());
     } catch (...) {
       spdlog::error("http client: callback for {} threw", url_text_);
     }
@@ -652,8 +582,7 @@ private:
 
 // -- client -------------------------------------------------------------------
 
-client::client(client_config cfg)
-  : state_(std::make_shared<detail::client_state>(std::move(cfg))) {
+client::client(client_config cfg) : state_(std::make_shared<detail::client_state>(std::move(cfg))) {
   auto n = std::max<size_t>(1, state_->cfg.io_threads);
   for (size_t i = 0; i < n; ++i)
     threads_.emplace_back([st = state_.get()] {
@@ -662,8 +591,7 @@ client::client(client_config cfg)
           st->ioc.run();
           return;
         } catch (const std::exception& e) {
-          spdlog::error("http client: exception escaped an I/O handler: {}",
-                        e.what());
+          spdlog::error("http client: exception escaped an I/O handler: {}", e.what());
         } catch (...) {
           spdlog::error("http client: exception escaped an I/O handler");
         }
@@ -677,15 +605,12 @@ client::~client() {
     std::lock_guard<std::mutex> lock{state_->mtx};
     state_->shutting_down = true;
     for (auto& [ptr, weak] : state_->ops)
-      if (auto op = weak.lock())
-        ops.emplace_back(std::move(op));
+      if (auto op = weak.lock()) ops.emplace_back(std::move(op));
   }
-  for (auto& op : ops)
-    net::post(op->strand(), [op] { op->cancel(); });
+  for (auto& op : ops) net::post(op->strand(), [op] { op->cancel(); });
   ops.clear();
   state_->guard.reset();
-  for (auto& t : threads_)
-    t.join();
+  for (auto& t : threads_) t.join();
   std::lock_guard<std::mutex> lock{state_->mtx};
   state_->idle.clear();
 }
@@ -693,12 +618,11 @@ client::~client() {
 namespace {
 
 template <class OnError>
-std::shared_ptr<detail::client_op>
-make_op(detail::client_state& st, client_request& req, OnError on_error) {
+std::shared_ptr<detail::client_op> make_op(detail::client_state& st, client_request& req,
+                                           OnError on_error) {
   auto u = url::parse(req.url);
   if (!u) {
-    net::post(st.ioc, [on_error = std::move(on_error),
-                       err = std::move(u.error())]() mutable {
+    net::post(st.ioc, [on_error = std::move(on_error), err = std::move(u.error())]() mutable {
       on_error(std::move(err));
     });
     return nullptr;
@@ -708,31 +632,24 @@ make_op(detail::client_state& st, client_request& req, OnError on_error) {
 
 }  // namespace
 
-void client::async_request(
-  client_request req,
-  std::function<void(caf::expected<client_response>)> done) {
+void client::async_request(client_request req,
+                           std::function<void(caf::expected<client_response>)> done) {
   auto op = make_op(*state_, req, [done](caf::error err) {
-    if (done)
-      done(std::move(err));
+    if (done) done(std::move(err));
   });
-  if (!op)
-    return;
+  if (!op) return;
   op->set_buffered(std::move(done));
   op->launch();
 }
 
 void client::async_stream(
-  client_request req,
-  std::function<void(int, const std::vector<std::pair<std::string, std::string>>&)>
-    on_headers,
-  std::function<void(std::string_view)> on_chunk,
-  std::function<void(caf::error)> done) {
+    client_request req,
+    std::function<void(int, const std::vector<std::pair<std::string, std::string>>&)> on_headers,
+    std::function<void(std::string_view)> on_chunk, std::function<void(caf::error)> done) {
   auto op = make_op(*state_, req, [done](caf::error err) {
-    if (done)
-      done(std::move(err));
+    if (done) done(std::move(err));
   });
-  if (!op)
-    return;
+  if (!op) return;
   op->set_stream(std::move(on_headers), std::move(on_chunk), std::move(done));
   op->launch();
 }

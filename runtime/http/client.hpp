@@ -98,7 +98,7 @@ struct client_state;
 /// ("client shut down"), runs those callbacks, and joins the I/O threads; do
 /// not destroy it from one of its own callbacks.
 class client {
-public:
+ public:
   explicit client(client_config cfg = {});
 
   client(const client&) = delete;
@@ -107,8 +107,7 @@ public:
   ~client();
 
   /// Sends `req` and calls `done` once with the complete response or an error.
-  void async_request(client_request req,
-                     std::function<void(caf::expected<client_response>)> done);
+  void async_request(client_request req, std::function<void(caf::expected<client_response>)> done);
 
   /// Sends `req` and streams the response: `on_headers` once with the status
   /// and headers, then `on_chunk` for each piece of body as it arrives
@@ -116,18 +115,16 @@ public:
   /// `done` once with an empty error on success. On failure `done` gets the
   /// error (`on_headers` may or may not have run before).
   void async_stream(
-    client_request req,
-    std::function<void(int status,
-                       const std::vector<std::pair<std::string, std::string>>&
-                         headers)>
-      on_headers,
-    std::function<void(std::string_view)> on_chunk,
-    std::function<void(caf::error)> done);
+      client_request req,
+      std::function<void(int status,
+                         const std::vector<std::pair<std::string, std::string>>& headers)>
+          on_headers,
+      std::function<void(std::string_view)> on_chunk, std::function<void(caf::error)> done);
 
   /// Number of TCP connections opened so far.
   uint64_t connections_opened() const;
 
-private:
+ private:
   std::shared_ptr<detail::client_state> state_;
   std::vector<std::thread> threads_;
 };

@@ -60,8 +60,8 @@ std::string_view to_sv(boost::beast::string_view s) {
 }
 
 bool is_framing_header(std::string_view name) {
-  return iequals(name, "content-length") || iequals(name, "transfer-encoding")
-         || iequals(name, "connection") || iequals(name, "content-type");
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+         iequals(name, "connection") || iequals(name, "content-type");
 }
 
 bool has_crlf(std::string_view s) {
@@ -73,9 +73,8 @@ bool has_crlf(std::string_view s) {
 void append_head(std::string& out, int status, std::string_view content_type,
                  const header_list& extra) {
   auto st = bhttp::int_to_status(static_cast<unsigned>(status));
-  std::string_view reason = st == bhttp::status::unknown
-                              ? std::string_view{"Unknown"}
-                              : to_sv(bhttp::obsolete_reason(st));
+  std::string_view reason = st == bhttp::status::unknown ? std::string_view{"Unknown"}
+                                                         : to_sv(bhttp::obsolete_reason(st));
   out += "HTTP/1.1 ";
   out += std::to_string(status);
   out += ' ';
@@ -87,8 +86,8 @@ void append_head(std::string& out, int status, std::string_view content_type,
     out += content_type;
   out += "\r\n";
   for (auto& [name, value] : extra) {
-    if (name.empty() || is_framing_header(name) || has_crlf(name)
-        || has_crlf(value) || name.find(':') != std::string::npos)
+    if (name.empty() || is_framing_header(name) || has_crlf(name) || has_crlf(value) ||
+        name.find(':') != std::string::npos)
       continue;
     out += name;
     out += ": ";
@@ -107,8 +106,7 @@ int sanitize_status(int status) {
 
 std::string request::header(std::string_view name) const {
   for (auto& [key, value] : headers)
-    if (iequals(key, name))
-      return value;
+    if (iequals(key, name)) return value;
   return {};
 }
 
@@ -153,21 +151,16 @@ struct server_state {
 /// on the connection's strand (or, in `shutdown_now`, while no I/O thread
 /// runs); `closed_` is the only member read from other threads.
 class connection : public std::enable_shared_from_this<connection> {
-public:
+ public:
   connection(socket_type socket, std::shared_ptr<shared_config> shared)
-    : socket_(std::move(socket)),
-      shared_(std::move(shared)),
-      timer_(socket_.get_executor()) {
-  }
+      : socket_(std::move(socket)), shared_(std::move(shared)), timer_(socket_.get_executor()) {}
 
   ~connection() {
     std::lock_guard<std::mutex> guard{shared_->conns_mtx};
     shared_->conns.erase(this);
   }
 
-  strand_type executor() {
-    return socket_.get_executor();
-  }
+  strand_type executor() { return socket_.get_executor(); }
 
   void start() {
     {
@@ -176,8 +169,7 @@ public:
     }
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
-    if (!ec)
-      remote_ = ep.address().to_string();
+    if (!ec) remote_ = ep.address().to_string();
     socket_.set_option(tcp::no_delay{true}, ec);
     last_activity_ = clock_type::now();
     arm_timer(shared_->cfg.idle_timeout);
@@ -186,21 +178,18 @@ public:
 
   /// Closes the connection from `server::stop` (no I/O thread is running).
   void shutdown_now() {
-    if (active_)
-      abort_response(499);
+    if (active_) abort_response(499);
     close_socket();
   }
 
   // -- called through response_writer (on the strand) -------------------------
 
-  void do_reply(uint64_t id, int status, std::string content_type,
-                std::string body, header_list extra) {
-    if (!accepts(id) || status_ != 0)
-      return;
+  void do_reply(uint64_t id, int status, std::string content_type, std::string body,
+                header_list extra) {
+    if (!accepts(id) || status_ != 0) return;
     status_ = sanitize_status(status);
     std::string out;
-    out.reserve(160 + content_type.size()
-                + (body.size() <= coalesce_limit ? body.size() : 0));
+    out.reserve(160 + content_type.size() + (body.size() <= coalesce_limit ? body.size() : 0));
     append_head(out, status_, content_type, extra);
     out += "Content-Length: ";
     out += std::to_string(body.size());
@@ -218,10 +207,8 @@ public:
     }
   }
 
-  void do_begin_stream(uint64_t id, int status, std::string content_type,
-                       header_list extra) {
-    if (!accepts(id) || status_ != 0)
-      return;
+  void do_begin_stream(uint64_t id, int status, std::string content_type, header_list extra) {
+    if (!accepts(id) || status_ != 0) return;
     status_ = sanitize_status(status);
     streaming_ = true;
     std::string out;
@@ -241,8 +228,7 @@ public:
   }
 
   void do_chunk(uint64_t id, std::string data) {
-    if (!accepts(id) || !streaming_ || final_queued_ || data.empty())
-      return;
+    if (!accepts(id) || !streaming_ || final_queued_ || data.empty()) return;
     if (!chunked_) {
       enqueue(std::move(data));
       return;
@@ -264,12 +250,10 @@ public:
   }
 
   void do_end_stream(uint64_t id) {
-    if (!accepts(id) || !streaming_ || final_queued_)
-      return;
+    if (!accepts(id) || !streaming_ || final_queued_) return;
     final_queued_ = true;
     notify_observer(status_);
-    if (chunked_)
-      pending_.emplace_back("0\r\n\r\n");
+    if (chunked_) pending_.emplace_back("0\r\n\r\n");
     after_queue();
   }
 
@@ -280,35 +264,29 @@ public:
     }
     // Either the response already completed (drop) or this connection died
     // before completing it (call now).
-    if (id == id_ && aborted_)
-      invoke_safely(f);
+    if (id == id_ && aborted_) invoke_safely(f);
   }
 
   /// The writer of response `id` was dropped before finishing it.
   void do_abandon(uint64_t id, bool streaming) {
-    if (!accepts(id))
-      return;
+    if (!accepts(id)) return;
     if (!streaming && status_ == 0) {
-      spdlog::error("http server: handler for {} dropped its response writer "
-                    "without replying",
-                    obs_req_.path.empty() ? std::string{"request"}
-                                          : obs_req_.path);
-      internal_error(500, "the handler did not produce a response",
-                     "server_error");
+      spdlog::error(
+          "http server: handler for {} dropped its response writer "
+          "without replying",
+          obs_req_.path.empty() ? std::string{"request"} : obs_req_.path);
+      internal_error(500, "the handler did not produce a response", "server_error");
       return;
     }
-    if (status_ != 0 && final_queued_)
-      return;
+    if (status_ != 0 && final_queued_) return;
     abort_response(status_ != 0 ? status_ : 500);
     close_socket();
   }
 
   std::atomic<bool> closed_{false};
 
-private:
-  bool accepts(uint64_t id) const {
-    return active_ && id == id_ && !dead_;
-  }
+ private:
+  bool accepts(uint64_t id) const { return active_ && id == id_ && !dead_; }
 
   void append_connection_header(std::string& out) const {
     if (!keep_alive_)
@@ -318,8 +296,7 @@ private:
   }
 
   static void invoke_safely(const std::function<void()>& f) {
-    if (!f)
-      return;
+    if (!f) return;
     try {
       f();
     } catch (const std::exception& e) {
@@ -334,14 +311,12 @@ private:
   void arm_timer(clock_type::duration d) {
     timer_.expires_after(d);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec)
-        self->on_timer();
+      if (!ec) self->on_timer();
     });
   }
 
   void on_timer() {
-    if (dead_)
-      return;
+    if (dead_) return;
     auto now = clock_type::now();
     clock_type::duration limit = shared_->cfg.idle_timeout;
     if (closing_)
@@ -362,26 +337,21 @@ private:
   // -- reading ----------------------------------------------------------------
 
   void do_read() {
-    if (reading_ || dead_ || read_eof_)
-      return;
-    if (active_ && buffer_.size() >= pipeline_limit)
-      return; // Resumed by complete_response.
+    if (reading_ || dead_ || read_eof_) return;
+    if (active_ && buffer_.size() >= pipeline_limit) return;  // Resumed by complete_response.
     reading_ = true;
     socket_.async_read_some(buffer_.prepare(read_size),
-                            [self = shared_from_this()](
-                              boost::system::error_code ec, size_t n) {
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
                               self->on_read(ec, n);
                             });
   }
 
   void on_read(boost::system::error_code ec, size_t n) {
     reading_ = false;
-    if (dead_)
-      return;
+    if (dead_) return;
     if (ec) {
       read_eof_ = true;
-      if (active_)
-        abort_response(499);
+      if (active_) abort_response(499);
       close_socket();
       return;
     }
@@ -399,15 +369,12 @@ private:
     while (!active_ && !closing_ && !dead_) {
       if (!parser_) {
         parser_.emplace();
-        parser_->header_limit(
-          static_cast<std::uint32_t>(shared_->cfg.max_header_bytes));
-        parser_->body_limit(
-          static_cast<std::uint64_t>(shared_->cfg.max_body_bytes));
+        parser_->header_limit(static_cast<std::uint32_t>(shared_->cfg.max_header_bytes));
+        parser_->body_limit(static_cast<std::uint64_t>(shared_->cfg.max_body_bytes));
         parser_->eager(true);
         header_seen_ = false;
       }
-      if (buffer_.size() == 0)
-        return;
+      if (buffer_.size() == 0) return;
       boost::system::error_code ec;
       auto used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
@@ -419,22 +386,20 @@ private:
         header_seen_ = true;
         if (!parser_->is_done()) {
           auto expect = parser_->get()[bhttp::field::expect];
-          if (iequals(to_sv(expect), "100-continue"))
-            enqueue("HTTP/1.1 100 Continue\r\n\r\n");
+          if (iequals(to_sv(expect), "100-continue")) enqueue("HTTP/1.1 100 Continue\r\n\r\n");
         }
       }
       if (parser_->is_done()) {
         dispatch();
         continue;
       }
-      if (ec == bhttp::error::need_more || used == 0)
-        return;
+      if (ec == bhttp::error::need_more || used == 0) return;
     }
   }
 
   void protocol_error(boost::system::error_code ec) {
     auto& cfg = shared_->cfg;
-    begin_response(); // With an empty request view unless the header parsed.
+    begin_response();  // With an empty request view unless the header parsed.
     if (parser_ && parser_->is_header_done()) {
       auto& msg = parser_->get();
       obs_req_.method = std::string{msg.method_string()};
@@ -445,17 +410,15 @@ private:
     keep_alive_ = false;
     if (ec == bhttp::error::header_limit)
       internal_error(431,
-                     "request header fields too large (limit "
-                       + std::to_string(cfg.max_header_bytes) + " bytes)",
+                     "request header fields too large (limit " +
+                         std::to_string(cfg.max_header_bytes) + " bytes)",
                      "invalid_request_error");
     else if (ec == bhttp::error::body_limit)
-      internal_error(413,
-                     "request body too large (limit "
-                       + std::to_string(cfg.max_body_bytes) + " bytes)",
-                     "invalid_request_error");
+      internal_error(
+          413, "request body too large (limit " + std::to_string(cfg.max_body_bytes) + " bytes)",
+          "invalid_request_error");
     else
-      internal_error(400, "malformed HTTP request: " + ec.message(),
-                     "invalid_request_error");
+      internal_error(400, "malformed HTTP request: " + ec.message(), "invalid_request_error");
   }
 
   void begin_response() {
@@ -477,16 +440,13 @@ private:
   void internal_error(int status, std::string message, const char* type) {
     auto body = error_body(status, std::move(message), type);
     do_reply(id_, status, "application/json",
-             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-             {});
+             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {});
   }
 
-  void internal_error(int status, std::string message, const char* type,
-                      header_list extra) {
+  void internal_error(int status, std::string message, const char* type, header_list extra) {
     auto body = error_body(status, std::move(message), type);
     do_reply(id_, status, "application/json",
-             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-             std::move(extra));
+             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), std::move(extra));
   }
 
   void dispatch() {
@@ -508,8 +468,7 @@ private:
     }
     req.headers.reserve(8);
     for (auto& field : msg)
-      req.headers.emplace_back(std::string{field.name_string()},
-                               std::string{field.value()});
+      req.headers.emplace_back(std::string{field.name_string()}, std::string{field.value()});
     req.body = std::move(msg.body());
     req.remote_address = remote_;
     if (shared_->obs) {
@@ -523,25 +482,22 @@ private:
     auto i = shared_->routes.find(req.path);
     if (i == shared_->routes.end()) {
       if (!shared_->fallback) {
-        internal_error(404, "no route for " + req.method + " " + req.path,
-                       "invalid_request_error");
+        internal_error(404, "no route for " + req.method + " " + req.path, "invalid_request_error");
         return;
       }
       fn = &shared_->fallback;
     } else {
       auto& methods = i->second.methods;
-      if (std::find(methods.begin(), methods.end(), req.method)
-          == methods.end()) {
+      if (std::find(methods.begin(), methods.end(), req.method) == methods.end()) {
         internal_error(405,
-                       "method " + req.method + " not allowed for " + req.path
-                         + " (allowed: " + i->second.allow + ")",
+                       "method " + req.method + " not allowed for " + req.path +
+                           " (allowed: " + i->second.allow + ")",
                        "invalid_request_error", {{"Allow", i->second.allow}});
         return;
       }
       fn = &i->second.fn;
     }
-    std::shared_ptr<response_writer> writer{
-      new response_writer(weak_from_this(), id_)};
+    std::shared_ptr<response_writer> writer{new response_writer(weak_from_this(), id_)};
     writer_ = writer;
     try {
       (*fn)(std::move(req), writer);
@@ -553,12 +509,10 @@ private:
   }
 
   void handler_threw(response_writer& writer, const char* what) {
-    spdlog::error("http server: handler for {} {} threw: {}", obs_req_.method,
-                  obs_req_.path, what);
+    spdlog::error("http server: handler for {} {} threw: {}", obs_req_.method, obs_req_.path, what);
     uint8_t expected = 0;
     if (writer.phase_.compare_exchange_strong(expected, 2)) {
-      internal_error(500, std::string{"internal error: "} + what,
-                     "server_error");
+      internal_error(500, std::string{"internal error: "} + what, "server_error");
     } else if (expected == 1) {
       writer.phase_.store(2);
       do_abandon(writer.id_, true);
@@ -573,8 +527,7 @@ private:
   }
 
   void after_queue() {
-    if (writing_ || dead_)
-      return;
+    if (writing_ || dead_) return;
     if (!pending_.empty())
       flush();
     else if (final_queued_ && active_)
@@ -584,27 +537,24 @@ private:
   void flush() {
     writing_ = true;
     inflight_.swap(pending_);
-    auto on_done = [self = shared_from_this()](boost::system::error_code ec,
-                                               size_t) { self->on_write(ec); };
+    auto on_done = [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      self->on_write(ec);
+    };
     if (inflight_.size() == 1) {
-      net::async_write(socket_, net::buffer(inflight_.front()),
-                       std::move(on_done));
+      net::async_write(socket_, net::buffer(inflight_.front()), std::move(on_done));
       return;
     }
     buffers_.clear();
-    for (auto& s : inflight_)
-      buffers_.emplace_back(net::buffer(s));
+    for (auto& s : inflight_) buffers_.emplace_back(net::buffer(s));
     net::async_write(socket_, buffers_, std::move(on_done));
   }
 
   void on_write(boost::system::error_code ec) {
     writing_ = false;
     inflight_.clear();
-    if (dead_)
-      return;
+    if (dead_) return;
     if (ec) {
-      if (active_)
-        abort_response(499);
+      if (active_) abort_response(499);
       close_socket();
       return;
     }
@@ -627,8 +577,7 @@ private:
 
   /// Reports the response to the observer, once.
   void notify_observer(int status) {
-    if (observed_ || !shared_->obs)
-      return;
+    if (observed_ || !shared_->obs) return;
     observed_ = true;
     auto secs = std::chrono::duration<double>(clock_type::now() - started_);
     try {
@@ -645,13 +594,11 @@ private:
     active_ = false;
     aborted_ = true;
     closed_.store(true);
-    if (auto w = writer_.lock())
-      w->aborted_.store(true);
+    if (auto w = writer_.lock()) w->aborted_.store(true);
     writer_.reset();
     auto callbacks = std::move(on_close_);
     on_close_.clear();
-    for (auto& f : callbacks)
-      invoke_safely(f);
+    for (auto& f : callbacks) invoke_safely(f);
     notify_observer(status);
     auto self = std::move(hold_);
   }
@@ -671,8 +618,7 @@ private:
   }
 
   void close_socket() {
-    if (dead_)
-      return;
+    if (dead_) return;
     dead_ = true;
     closed_.store(true);
     boost::system::error_code ec;
@@ -722,32 +668,25 @@ private:
 
 // -- response_writer ----------------------------------------------------------
 
-response_writer::response_writer(std::weak_ptr<detail::connection> conn,
-                                 uint64_t id)
-  : conn_(std::move(conn)), id_(id) {
-}
+response_writer::response_writer(std::weak_ptr<detail::connection> conn, uint64_t id)
+    : conn_(std::move(conn)), id_(id) {}
 
 response_writer::~response_writer() {
   auto phase = phase_.load();
-  if (phase == 2)
-    return;
+  if (phase == 2) return;
   if (auto c = conn_.lock()) {
     auto id = id_;
-    net::dispatch(c->executor(), [c, id, phase] {
-      c->do_abandon(id, phase == 1);
-    });
+    net::dispatch(c->executor(), [c, id, phase] { c->do_abandon(id, phase == 1); });
   }
 }
 
-void response_writer::reply(int status, std::string content_type,
-                            std::string body, header_list extra_headers) {
+void response_writer::reply(int status, std::string content_type, std::string body,
+                            header_list extra_headers) {
   uint8_t expected = 0;
-  if (!phase_.compare_exchange_strong(expected, 2))
-    return;
+  if (!phase_.compare_exchange_strong(expected, 2)) return;
   if (auto c = conn_.lock()) {
     auto id = id_;
-    net::dispatch(c->executor(), [c, id, status, ct = std::move(content_type),
-                                  b = std::move(body),
+    net::dispatch(c->executor(), [c, id, status, ct = std::move(content_type), b = std::move(body),
                                   h = std::move(extra_headers)]() mutable {
       c->do_reply(id, status, std::move(ct), std::move(b), std::move(h));
     });
@@ -762,8 +701,7 @@ void response_writer::reply_json(int status, const nlohmann::json& body) {
 void response_writer::begin_stream(int status, std::string content_type,
                                    header_list extra_headers) {
   uint8_t expected = 0;
-  if (!phase_.compare_exchange_strong(expected, 1))
-    return;
+  if (!phase_.compare_exchange_strong(expected, 1)) return;
   if (auto c = conn_.lock()) {
     auto id = id_;
     net::dispatch(c->executor(), [c, id, status, ct = std::move(content_type),
@@ -774,20 +712,17 @@ void response_writer::begin_stream(int status, std::string content_type,
 }
 
 void response_writer::write_chunk(std::string data) {
-  if (phase_.load() != 1)
-    return;
+  if (phase_.load() != 1) return;
   if (auto c = conn_.lock()) {
     auto id = id_;
-    net::dispatch(c->executor(), [c, id, d = std::move(data)]() mutable {
-      c->do_chunk(id, std::move(d));
-    });
+    net::dispatch(c->executor(),
+                  [c, id, d = std::move(data)]() mutable { c->do_chunk(id, std::move(d)); });
   }
 }
 
 void response_writer::end_stream() {
   uint8_t expected = 1;
-  if (!phase_.compare_exchange_strong(expected, 2))
-    return;
+  if (!phase_.compare_exchange_strong(expected, 2)) return;
   if (auto c = conn_.lock()) {
     auto id = id_;
     net::dispatch(c->executor(), [c, id] { c->do_end_stream(id); });
@@ -795,45 +730,37 @@ void response_writer::end_stream() {
 }
 
 bool response_writer::closed() const {
-  if (aborted_.load())
-    return true;
+  if (aborted_.load()) return true;
   auto c = conn_.lock();
   return !c || c->closed_.load();
 }
 
 void response_writer::on_close(std::function<void()> f) {
-  if (!f)
-    return;
+  if (!f) return;
   if (auto c = conn_.lock()) {
     auto id = id_;
-    net::dispatch(c->executor(), [c, id, f = std::move(f)]() mutable {
-      c->do_on_close(id, std::move(f));
-    });
+    net::dispatch(c->executor(),
+                  [c, id, f = std::move(f)]() mutable { c->do_on_close(id, std::move(f)); });
     return;
   }
   // The connection is gone: call back only if it aborted our response.
-  if (aborted_.load())
-    f();
+  if (aborted_.load()) f();
 }
 
 // -- server -------------------------------------------------------------------
 
 server::server(server_config cfg)
-  : state_(std::make_unique<detail::server_state>(std::move(cfg))) {
-}
+    : state_(std::make_unique<detail::server_state>(std::move(cfg))) {}
 
 server::~server() {
   stop();
 }
 
-void server::add_route(std::string path, std::vector<std::string> methods,
-                       handler h) {
+void server::add_route(std::string path, std::vector<std::string> methods, handler h) {
   auto& r = state_->shared->routes[std::move(path)];
   for (auto& m : methods) {
-    if (std::find(r.methods.begin(), r.methods.end(), m) != r.methods.end())
-      continue;
-    if (!r.allow.empty())
-      r.allow += ", ";
+    if (std::find(r.methods.begin(), r.methods.end(), m) != r.methods.end()) continue;
+    if (!r.allow.empty()) r.allow += ", ";
     r.allow += m;
     r.methods.emplace_back(std::move(m));
   }
@@ -852,19 +779,16 @@ namespace {
 
 void accept_loop(detail::server_state* st) {
   st->acceptor.async_accept(
-    net::make_strand(st->ioc),
-    [st](boost::system::error_code ec, detail::socket_type socket) {
-      if (ec == net::error::operation_aborted || !st->acceptor.is_open())
-        return;
-      if (ec) {
-        spdlog::warn("http server: accept failed: {}", ec.message());
-      } else {
-        st->shared->connections.fetch_add(1, std::memory_order_relaxed);
-        std::make_shared<detail::connection>(std::move(socket), st->shared)
-          ->start();
-      }
-      accept_loop(st);
-    });
+      net::make_strand(st->ioc), [st](boost::system::error_code ec, detail::socket_type socket) {
+        if (ec == net::error::operation_aborted || !st->acceptor.is_open()) return;
+        if (ec) {
+          spdlog::warn("http server: accept failed: {}", ec.message());
+        } else {
+          st->shared->connections.fetch_add(1, std::memory_order_relaxed);
+          std::make_shared<detail::connection>(std::move(socket), st->shared)->start();
+        }
+        accept_loop(st);
+      });
 }
 
 void run_io(net::io_context& ioc, const char* who) {
@@ -886,8 +810,7 @@ caf::expected<uint16_t> server::start() {
   auto& st = *state_;
   auto& cfg = st.shared->cfg;
   auto subject = cfg.host + ":" + std::to_string(cfg.port);
-  if (started_)
-    return make_error(errc::http_connect, subject, "server already started");
+  if (started_) return make_error(errc::http_connect, subject, "server already started");
   boost::system::error_code ec;
   tcp::endpoint ep;
   auto addr = net::ip::make_address(cfg.host, ec);
@@ -897,30 +820,24 @@ caf::expected<uint16_t> server::start() {
     tcp::resolver resolver{st.ioc};
     auto results = resolver.resolve(cfg.host, std::to_string(cfg.port), ec);
     if (ec || results.empty())
-      return make_error(errc::http_connect, subject,
-                        "cannot resolve host: " + ec.message());
+      return make_error(errc::http_connect, subject, "cannot resolve host: " + ec.message());
     ep = results.begin()->endpoint();
   }
   st.acceptor.open(ep.protocol(), ec);
-  if (!ec)
-    st.acceptor.set_option(net::socket_base::reuse_address{true}, ec);
-  if (!ec)
-    st.acceptor.bind(ep, ec);
-  if (!ec)
-    st.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (!ec) st.acceptor.set_option(net::socket_base::reuse_address{true}, ec);
+  if (!ec) st.acceptor.bind(ep, ec);
+  if (!ec) st.acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     boost::system::error_code ignored;
     st.acceptor.close(ignored);
-    return make_error(errc::http_connect, subject,
-                      "cannot listen: " + ec.message());
+    return make_error(errc::http_connect, subject, "cannot listen: " + ec.message());
   }
   auto port = st.acceptor.local_endpoint(ec).port();
   st.port = port;
   started_ = true;
   accept_loop(&st);
   auto n = std::max<size_t>(1, cfg.io_threads);
-  for (size_t i = 0; i < n; ++i)
-    threads_.emplace_back([&st] { run_io(st.ioc, "http server"); });
+  for (size_t i = 0; i < n; ++i) threads_.emplace_back([&st] { run_io(st.ioc, "http server"); });
   return port;
 }
 
@@ -932,8 +849,7 @@ void server::stop() {
   stopped_ = true;
   auto& st = *state_;
   st.ioc.stop();
-  for (auto& t : threads_)
-    t.join();
+  for (auto& t : threads_) t.join();
   threads_.clear();
   // No I/O thread runs now: close everything from here, then run the
   // io_context once more so that cancelled operations release their
@@ -944,11 +860,9 @@ void server::stop() {
   {
     std::lock_guard<std::mutex> guard{st.shared->conns_mtx};
     for (auto& [ptr, weak] : st.shared->conns)
-      if (auto c = weak.lock())
-        conns.emplace_back(std::move(c));
+      if (auto c = weak.lock()) conns.emplace_back(std::move(c));
   }
-  for (auto& c : conns)
-    c->shutdown_now();
+  for (auto& c : conns) c->shutdown_now();
   conns.clear();
   st.ioc.restart();
   run_io(st.ioc, "http server");

@@ -77,7 +77,7 @@ struct server_state;
 /// If the last reference is dropped before a response was started, the
 /// client gets 500; if it is dropped mid-stream, the connection is closed.
 class response_writer {
-public:
+ public:
   response_writer(const response_writer&) = delete;
   response_writer& operator=(const response_writer&) = delete;
   ~response_writer();
@@ -95,8 +95,7 @@ public:
 
   /// Sends the status line and headers of a streamed response using chunked
   /// transfer encoding (for HTTP/1.0 clients: raw body, then close).
-  void begin_stream(int status, std::string content_type,
-                    header_list extra_headers = {});
+  void begin_stream(int status, std::string content_type, header_list extra_headers = {});
 
   /// Sends `data` as one chunk, right away, after all previous chunks.
   /// Empty strings are skipped (an empty chunk would end the stream).
@@ -115,7 +114,7 @@ public:
   /// upstream work. Dropped once the response completes.
   void on_close(std::function<void()> f);
 
-private:
+ private:
   friend class detail::connection;
 
   response_writer(std::weak_ptr<detail::connection> conn, uint64_t id);
@@ -133,9 +132,13 @@ private:
 /// keep `writer` and answer later from any thread.
 using handler = std::function<void(request&&, std::shared_ptr<response_writer>)>;
 
-/// Called once per finished response with the final status and the time since
-/// the request was parsed. Runs on the I/O thread: keep it cheap. A response
-/// aborted by the client disconnecting reports status 499.
+/// Called once per response (including built-in 4xx errors) when its last
+/// byte is queued for sending, with the final status and the time since the
+/// request was parsed; so when a client has read a response, it has been
+/// observed. A response aborted because the client disconnected (or the server
+/// stopped) reports 499. The request view carries method, target, path, query
+/// and remote_address; headers and body are empty. Runs on the I/O thread:
+/// keep it cheap.
 using observer = std::function<void(const request&, int status, double seconds)>;
 
 /// Asynchronous HTTP/1.1 server on Boost.Beast: keep-alive, pipelined requests
@@ -146,7 +149,7 @@ using observer = std::function<void(const request&, int status, double seconds)>
 /// before `start`; afterwards only `stop`, `port` and the counters may be
 /// called, from any thread. A server is started at most once.
 class server {
-public:
+ public:
   explicit server(server_config cfg);
 
   server(const server&) = delete;
@@ -169,7 +172,9 @@ public:
   [[nodiscard]] caf::expected<uint16_t> start();
 
   /// Closes the listener and every connection, fires pending `on_close`
-  /// callbacks and joins the I/O threads. Idempotent.
+  /// callbacks and joins the I/O threads. Idempotent. Must not be called from
+  /// a handler or callback (it joins the I/O threads). Writers that outlive
+  /// the server become no-ops.
   void stop();
 
   /// The bound port, or 0 before `start`.
@@ -182,7 +187,7 @@ public:
   /// answered with 404/405).
   uint64_t requests_received() const;
 
-private:
+ private:
   std::unique_ptr<detail::server_state> state_;
   std::vector<std::thread> threads_;
   bool started_ = false;

@@ -24,14 +24,13 @@ namespace opea::test {
 /// captured lines. All member functions may be called from one test thread.
 /// The destructor sends SIGTERM, waits up to 2 s, then SIGKILLs and reaps.
 class child_process {
-public:
+ public:
   using env_list = std::vector<std::pair<std::string, std::string>>;
 
   /// Starts `binary` with `args` (argv[1..]) and the parent's environment
   /// plus `env` (overriding). Throws std::runtime_error if the binary cannot
   /// be executed.
-  child_process(std::string binary, std::vector<std::string> args,
-                env_list env = {});
+  child_process(std::string binary, std::vector<std::string> args, env_list env = {});
 
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -53,9 +52,7 @@ public:
   std::vector<std::string> lines() const;
 
   /// The child's pid.
-  pid_t pid() const {
-    return pid_;
-  }
+  pid_t pid() const { return pid_; }
 
   /// Sends `sig`; returns false if the child was already reaped.
   bool kill(int sig = SIGTERM);
@@ -67,12 +64,11 @@ public:
   /// Like `wait` but gives up after `timeout` (returns nullopt).
   std::optional<int> wait_for(std::chrono::milliseconds timeout);
 
-private:
+ private:
   void read_loop();
   std::optional<int> try_reap();
   template <class Pred>
-  std::optional<std::string> wait_line(Pred pred,
-                                       std::chrono::milliseconds timeout);
+  std::optional<std::string> wait_line(Pred pred, std::chrono::milliseconds timeout);
 
   pid_t pid_ = -1;
   int out_fd_ = -1;

@@ -30,19 +30,16 @@ namespace {
 std::optional<long> to_number(std::string_view s) {
   long value = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || ptr != s.data() + s.size())
-    return std::nullopt;
+  if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
   return value;
 }
 
 caf::error spec_error(std::string_view spec, std::string why) {
-  return runtime::make_error(runtime::errc::bad_request, std::string{spec},
-                             std::move(why));
+  return runtime::make_error(runtime::errc::bad_request, std::string{spec}, std::move(why));
 }
 
 void reply_error(const writer_ptr& w, int status, std::string message) {
-  w->reply_json(status, http::error_body(status, std::move(message),
-                                         "invalid_request_error"));
+  w->reply_json(status, http::error_body(status, std::move(message), "invalid_request_error"));
 }
 
 /// Parses the body as JSON; answers 400 and returns nullopt if it is not.
@@ -58,8 +55,7 @@ std::optional<json> parse_body(const std::string& body, const writer_ptr& w) {
 std::string text_of(const json& j) {
   if (j.is_object()) {
     auto i = j.find("text");
-    if (i != j.end() && i->is_string())
-      return i->get<std::string>();
+    if (i != j.end() && i->is_string()) return i->get<std::string>();
   }
   return {};
 }
@@ -78,40 +74,31 @@ caf::expected<route_spec> route_spec::parse(std::string_view spec) {
   auto colon2 = rest.find(':');
   result.behaviour = std::string{rest.substr(0, colon2)};
   bool has_arg = colon2 != std::string_view::npos;
-  if (has_arg)
-    result.arg = std::string{rest.substr(colon2 + 1)};
+  if (has_arg) result.arg = std::string{rest.substr(colon2 + 1)};
   auto& b = result.behaviour;
   auto need_number = [&](long lo, long hi) -> caf::error {
     auto n = to_number(result.arg);
     if (!has_arg || !n || *n < lo || *n > hi)
-      return spec_error(spec, "behaviour '" + b + "' needs a number in ["
-                                + std::to_string(lo) + ", "
-                                + std::to_string(hi) + "]");
+      return spec_error(spec, "behaviour '" + b + "' needs a number in [" + std::to_string(lo) +
+                                  ", " + std::to_string(hi) + "]");
     return caf::error{};
   };
   if (b == "append") {
-    if (!has_arg)
-      return spec_error(spec, "behaviour 'append' needs the text to append");
+    if (!has_arg) return spec_error(spec, "behaviour 'append' needs the text to append");
   } else if (b == "status") {
-    if (auto err = need_number(100, 599))
-      return err;
+    if (auto err = need_number(100, 599)) return err;
   } else if (b == "rendezvous") {
-    if (auto err = need_number(1, 100000))
-      return err;
+    if (auto err = need_number(1, 100000)) return err;
   } else if (b == "delay") {
-    if (auto err = need_number(0, 3600000))
-      return err;
+    if (auto err = need_number(0, 3600000)) return err;
   } else if (b == "sse") {
-    if (auto err = need_number(0, 1000000))
-      return err;
+    if (auto err = need_number(0, 1000000)) return err;
   } else if (b == "echo" || b == "blacklist" || b == "badjson" || b == "hang") {
-    if (has_arg)
-      return spec_error(spec, "behaviour '" + b + "' takes no argument");
+    if (has_arg) return spec_error(spec, "behaviour '" + b + "' takes no argument");
   } else {
-    return spec_error(spec,
-                      "unknown behaviour '" + b
-                        + "' (append, echo, blacklist, status, badjson, hang, "
-                          "rendezvous, delay, sse)");
+    return spec_error(spec, "unknown behaviour '" + b +
+                                "' (append, echo, blacklist, status, badjson, hang, "
+                                "rendezvous, delay, sse)");
   }
   return result;
 }
@@ -127,10 +114,7 @@ struct test_service::impl {
   };
 
   explicit impl(test_service_config c)
-    : cfg(std::move(c)),
-      srv(make_server_config(cfg)),
-      guard(net::make_work_guard(timers)) {
-  }
+      : cfg(std::move(c)), srv(make_server_config(cfg)), guard(net::make_work_guard(timers)) {}
 
   static http::server_config make_server_config(const test_service_config& c) {
     http::server_config sc;
@@ -141,18 +125,15 @@ struct test_service::impl {
   }
 
   void install_routes() {
-    srv.add_route("/stats", {"GET"},
-                  [this](http::request&&, writer_ptr w) {
-                    w->reply_json(200, json{{"requests", requests.load()},
-                                            {"connections",
-                                             srv.connections_accepted()}});
-                  });
+    srv.add_route("/stats", {"GET"}, [this](http::request&&, writer_ptr w) {
+      w->reply_json(
+          200, json{{"requests", requests.load()}, {"connections", srv.connections_accepted()}});
+    });
     for (auto& spec : cfg.routes) {
-      srv.add_route(spec.path, {"POST"},
-                    [this, spec](http::request&& req, writer_ptr w) {
-                      requests.fetch_add(1);
-                      handle(spec, std::move(req), std::move(w));
-                    });
+      srv.add_route(spec.path, {"POST"}, [this, spec](http::request&& req, writer_ptr w) {
+        requests.fetch_add(1);
+        handle(spec, std::move(req), std::move(w));
+      });
     }
   }
 
@@ -160,8 +141,7 @@ struct test_service::impl {
     auto& b = spec.behaviour;
     if (b == "status") {
       auto code = static_cast<int>(*to_number(spec.arg));
-      w->reply_json(code, http::error_body(code, "configured status " + spec.arg,
-                                           "test_error"));
+      w->reply_json(code, http::error_body(code, "configured status " + spec.arg, "test_error"));
       return;
     }
     if (b == "badjson") {
@@ -174,8 +154,7 @@ struct test_service::impl {
       return;
     }
     auto input = parse_body(req.body, w);
-    if (!input)
-      return;
+    if (!input) return;
     if (b == "append") {
       w->reply_json(200, json{{"text", text_of(*input) + spec.arg}});
     } else if (b == "echo") {
@@ -195,15 +174,13 @@ struct test_service::impl {
       net::post(timers, [this, ms, w, body = std::move(*input)]() mutable {
         auto timer = std::make_shared<net::steady_timer>(timers);
         timer->expires_after(std::chrono::milliseconds{ms});
-        timer->async_wait(
-          [timer, w, body = std::move(body)](boost::system::error_code) {
-            w->reply_json(200, body);
-          });
+        timer->async_wait([timer, w, body = std::move(body)](boost::system::error_code) {
+          w->reply_json(200, body);
+        });
       });
     } else if (b == "rendezvous") {
       auto n = *to_number(spec.arg);
-      net::post(timers, [this, n, w, path = spec.path,
-                         text = text_of(*input)]() mutable {
+      net::post(timers, [this, n, w, path = spec.path, text = text_of(*input)]() mutable {
         rendezvous(n, std::move(w), std::move(path), std::move(text));
       });
     } else if (b == "sse") {
@@ -219,16 +196,13 @@ struct test_service::impl {
   /// Runs on the timer thread, which owns `waiting`.
   void rendezvous(long n, writer_ptr w, std::string path, std::string text) {
     auto id = ++next_id;
-    waiting.push_back(held{id, std::move(w), std::move(text), std::move(path), n,
-                           nullptr});
+    waiting.push_back(held{id, std::move(w), std::move(text), std::move(path), n, nullptr});
     if (static_cast<long>(waiting.size()) >= n) {
       auto batch = std::move(waiting);
       waiting.clear();
       for (auto& h : batch) {
-        if (h.timer)
-          h.timer->cancel();
-        h.writer->reply_json(200, json{{"text", h.text + h.path},
-                                       {"waited", h.n}});
+        if (h.timer) h.timer->cancel();
+        h.writer->reply_json(200, json{{"text", h.text + h.path}, {"waited", h.n}});
       }
       return;
     }
@@ -236,16 +210,14 @@ struct test_service::impl {
     entry.timer = std::make_unique<net::steady_timer>(timers);
     entry.timer->expires_after(std::chrono::seconds{5});
     entry.timer->async_wait([this, id](boost::system::error_code ec) {
-      if (ec)
-        return;
+      if (ec) return;
       for (auto i = waiting.begin(); i != waiting.end(); ++i) {
         if (i->id == id) {
           auto h = std::move(*i);
           waiting.erase(i);
           h.writer->reply_json(500, json{{"error", "rendezvous timeout"}});
           // The timer whose handler runs now dies after this handler.
-          net::post(timers, [t = std::shared_ptr<net::steady_timer>(
-                               std::move(h.timer))] {});
+          net::post(timers, [t = std::shared_ptr<net::steady_timer>(std::move(h.timer))] {});
           return;
         }
       }
@@ -264,8 +236,7 @@ struct test_service::impl {
 };
 
 test_service::test_service(test_service_config cfg)
-  : impl_(std::make_unique<impl>(std::move(cfg))) {
-}
+    : impl_(std::make_unique<impl>(std::move(cfg))) {}
 
 test_service::~test_service() {
   stop();
@@ -274,16 +245,14 @@ test_service::~test_service() {
 caf::expected<uint16_t> test_service::start() {
   impl_->install_routes();
   auto port = impl_->srv.start();
-  if (!port)
-    return port;
+  if (!port) return port;
   impl_->running = true;
   impl_->timer_thread = std::thread{[this] { impl_->timers.run(); }};
   return port;
 }
 
 void test_service::stop() {
-  if (!impl_->running)
-    return;
+  if (!impl_->running) return;
   impl_->running = false;
   impl_->srv.stop();
   impl_->guard.reset();

@@ -56,7 +56,7 @@ struct test_service_config {
 ///
 /// Thread-safety: start/stop from one thread; counters from any thread.
 class test_service {
-public:
+ public:
   explicit test_service(test_service_config cfg);
   ~test_service();
 
@@ -78,7 +78,7 @@ public:
   /// TCP connections accepted.
   uint64_t connections() const;
 
-private:
+ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };

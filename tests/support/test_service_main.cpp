@@ -17,10 +17,8 @@ int main(int argc, char** argv) {
   opea::test::test_service_config cfg;
   std::vector<std::string> routes;
   app.add_option("--host", cfg.host, "address to bind")->capture_default_str();
-  app.add_option("--port", cfg.port, "port to bind (0 = ephemeral)")
-    ->capture_default_str();
-  app.add_option("--threads", cfg.io_threads, "I/O threads")
-    ->capture_default_str();
+  app.add_option("--port", cfg.port, "port to bind (0 = ephemeral)")->capture_default_str();
+  app.add_option("--threads", cfg.io_threads, "I/O threads")->capture_default_str();
   app.add_option("--route", routes,
                  "PATH:BEHAVIOUR[:ARG]; behaviours: append:TEXT, echo, "
                  "blacklist, status:CODE, badjson, hang, rendezvous:N, "
@@ -29,8 +27,7 @@ int main(int argc, char** argv) {
   for (auto& text : routes) {
     auto spec = opea::test::route_spec::parse(text);
     if (!spec) {
-      std::cerr << "opea-test-service: " << opea::runtime::describe(spec.error())
-                << '\n';
+      std::cerr << "opea-test-service: " << opea::runtime::describe(spec.error()) << '\n';
       return 2;
     }
     cfg.routes.push_back(std::move(*spec));
@@ -46,8 +43,7 @@ int main(int argc, char** argv) {
   opea::test::test_service service{std::move(cfg)};
   auto port = service.start();
   if (!port) {
-    std::cerr << "opea-test-service: " << opea::runtime::describe(port.error())
-              << '\n';
+    std::cerr << "opea-test-service: " << opea::runtime::describe(port.error()) << '\n';
     return 1;
   }
   std::cout << "listening on " << host << ":" << *port << std::endl;

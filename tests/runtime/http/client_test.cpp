@@ -34,9 +34,8 @@ using tcp = net::ip::tcp;
 /// Runs `async_request` and blocks the test thread for the result.
 caf::expected<client_response> fetch(client& c, client_request req) {
   std::promise<caf::expected<client_response>> result;
-  c.async_request(std::move(req), [&](caf::expected<client_response> res) {
-    result.set_value(std::move(res));
-  });
+  c.async_request(std::move(req),
+                  [&](caf::expected<client_response> res) { result.set_value(std::move(res)); });
   return result.get_future().get();
 }
 
@@ -51,24 +50,19 @@ client_request make(std::string method, std::string url, std::string body = {}) 
 /// A server with the routes the client tests need.
 struct service {
   service() : srv(config()) {
-    srv.add_route("/echo", {"POST", "GET"},
-                  [](request&& req, std::shared_ptr<response_writer> w) {
-                    w->reply(200, "text/plain", req.body,
-                             {{"X-Method", req.method},
-                              {"X-Content-Type", req.header("content-type")}});
-                  });
-    srv.add_route("/unavailable", {"GET"},
-                  [](request&&, std::shared_ptr<response_writer> w) {
-                    w->reply(503, "application/json", R"({"busy":true})");
-                  });
-    srv.add_route("/never", {"GET"},
-                  [](request&&, std::shared_ptr<response_writer> w) {
-                    w->on_close([w] {}); // Held until the client leaves.
-                  });
-    srv.add_route("/stream", {"GET"},
-                  [this](request&&, std::shared_ptr<response_writer> w) {
-                    stream_writer.set_value(std::move(w));
-                  });
+    srv.add_route("/echo", {"POST", "GET"}, [](request&& req, std::shared_ptr<response_writer> w) {
+      w->reply(200, "text/plain", req.body,
+               {{"X-Method", req.method}, {"X-Content-Type", req.header("content-type")}});
+    });
+    srv.add_route("/unavailable", {"GET"}, [](request&&, std::shared_ptr<response_writer> w) {
+      w->reply(503, "application/json", R"({"busy":true})");
+    });
+    srv.add_route("/never", {"GET"}, [](request&&, std::shared_ptr<response_writer> w) {
+      w->on_close([w] {});  // Held until the client leaves.
+    });
+    srv.add_route("/stream", {"GET"}, [this](request&&, std::shared_ptr<response_writer> w) {
+      stream_writer.set_value(std::move(w));
+    });
     auto port = srv.start();
     REQUIRE(port);
     base = "http://127.0.0.1:" + std::to_string(*port);
@@ -88,21 +82,19 @@ struct service {
 /// A scripted TCP server on loopback: `script` runs on its own thread with
 /// the acceptor and does whatever the test needs, byte by byte.
 class raw_server {
-public:
+ public:
   template <class F>
   explicit raw_server(F script)
-    : acceptor_(ioc_, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}) {
+      : acceptor_(ioc_, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}) {
     port = acceptor_.local_endpoint().port();
     thread_ = std::thread{[this, script] { script(acceptor_); }};
   }
 
-  ~raw_server() {
-    thread_.join();
-  }
+  ~raw_server() { thread_.join(); }
 
   uint16_t port;
 
-private:
+ private:
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   std::thread thread_;
@@ -115,8 +107,8 @@ std::string read_request(tcp::socket& s, boost::beast::flat_buffer& buf) {
 }
 
 void write_response(tcp::socket& s, const std::string& body) {
-  net::write(s, net::buffer("HTTP/1.1 200 OK\r\nContent-Length: "
-                            + std::to_string(body.size()) + "\r\n\r\n" + body));
+  net::write(s, net::buffer("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                            "\r\n\r\n" + body));
 }
 
 }  // namespace
@@ -141,8 +133,8 @@ TEST_CASE("url::parse splits http URLs", "[http]") {
   REQUIRE_FALSE(https);
   CHECK(code_of(https.error()) == errc::bad_request);
   CHECK(subject_of(https.error()) == "https://api.openai.com/v1");
-  for (auto bad : {"", "tei:8080/x", "http://", "http://h:0/", "http://h:99999/",
-                   "http://h:/", "ftp://h/"})
+  for (auto bad :
+       {"", "tei:8080/x", "http://", "http://h:0/", "http://h:99999/", "http://h:/", "ftp://h/"})
     CHECK_FALSE(url::parse(bad));
 }
 
@@ -183,7 +175,7 @@ TEST_CASE("client reports a refused connection as http_connect", "[http]") {
     net::io_context ioc;
     tcp::acceptor a{ioc, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}};
     port = a.local_endpoint().port();
-  } // Closed: nothing listens on `port` now.
+  }  // Closed: nothing listens on `port` now.
   client c;
   auto target = "http://127.0.0.1:" + std::to_string(port) + "/x";
   auto res = fetch(c, make("GET", target));
@@ -201,8 +193,7 @@ TEST_CASE("client times out on a server that never answers", "[http]") {
   auto res = fetch(c, req);
   REQUIRE_FALSE(res);
   CHECK(code_of(res.error()) == errc::http_timeout);
-  CHECK(describe(res.error()).find("no response within 200 ms")
-        != std::string::npos);
+  CHECK(describe(res.error()).find("no response within 200 ms") != std::string::npos);
   // The client is still usable afterwards.
   auto ok = fetch(c, make("POST", s.base + "/echo", "x"));
   REQUIRE(ok);
@@ -221,8 +212,7 @@ TEST_CASE("client reuses keep-alive connections", "[http]") {
   CHECK(s.srv.connections_accepted() == 1);
 }
 
-TEST_CASE("client retries once when the server closed a pooled connection",
-          "[http]") {
+TEST_CASE("client retries once when the server closed a pooled connection", "[http]") {
   std::atomic<int> accepted{0};
   raw_server raw{[&](tcp::acceptor& acceptor) {
     boost::beast::flat_buffer buf1;
@@ -241,7 +231,7 @@ TEST_CASE("client retries once when the server closed a pooled connection",
     write_response(second, "second");
     boost::system::error_code ec;
     bhttp::request<bhttp::string_body> ignored;
-    bhttp::read(second, buf2, ignored, ec); // Until the client closes.
+    bhttp::read(second, buf2, ignored, ec);  // Until the client closes.
   }};
   auto base = "http://127.0.0.1:" + std::to_string(raw.port);
   {
@@ -268,8 +258,7 @@ TEST_CASE("client reports garbage as bad_response", "[http]") {
     bhttp::read(s, buf, ignored, ec);
   }};
   client c;
-  auto res = fetch(c, make("GET", "http://127.0.0.1:" + std::to_string(raw.port)
-                                    + "/"));
+  auto res = fetch(c, make("GET", "http://127.0.0.1:" + std::to_string(raw.port) + "/"));
   REQUIRE_FALSE(res);
   CHECK(code_of(res.error()) == errc::bad_response);
 }
@@ -292,12 +281,10 @@ TEST_CASE("client completes 200 concurrent requests", "[http]") {
                       } else {
                         ++errors;
                       }
-                      if (--left == 0)
-                        all_done.set_value();
+                      if (--left == 0) all_done.set_value();
                     });
   }
-  REQUIRE(all_done.get_future().wait_for(std::chrono::seconds{30})
-          == std::future_status::ready);
+  REQUIRE(all_done.get_future().wait_for(std::chrono::seconds{30}) == std::future_status::ready);
   CHECK(errors == 0);
   for (int i = 0; i < n; ++i)
     CHECK(bodies[static_cast<size_t>(i)] == "request " + std::to_string(i));
@@ -314,19 +301,19 @@ TEST_CASE("client streams body pieces as they arrive", "[http]") {
   bool first = true;
   auto req = make("GET", s.base + "/stream");
   c.async_stream(
-    req,
-    [&](int st, const std::vector<std::pair<std::string, std::string>>&) {
-      status.set_value(st);
-    },
-    [&](std::string_view piece) {
-      if (first) {
-        first = false;
-        first_piece.set_value(std::string{piece});
-      } else {
-        rest += piece;
-      }
-    },
-    [&](caf::error err) { finished.set_value(std::move(err)); });
+      req,
+      [&](int st, const std::vector<std::pair<std::string, std::string>>&) {
+        status.set_value(st);
+      },
+      [&](std::string_view piece) {
+        if (first) {
+          first = false;
+          first_piece.set_value(std::string{piece});
+        } else {
+          rest += piece;
+        }
+      },
+      [&](caf::error err) { finished.set_value(std::move(err)); });
   auto w = s.stream_writer.get_future().get();
   w->begin_stream(200, "text/event-stream");
   w->write_chunk("data: 1\n\n");
@@ -346,9 +333,7 @@ TEST_CASE("client fails requests in flight when destroyed", "[http]") {
   {
     client c;
     c.async_request(make("GET", s.base + "/never"),
-                    [&](caf::expected<client_response> res) {
-                      result.set_value(std::move(res));
-                    });
+                    [&](caf::expected<client_response> res) { result.set_value(std::move(res)); });
   }
   auto res = result.get_future().get();
   REQUIRE_FALSE(res);

@@ -35,14 +35,12 @@ using tcp = net::ip::tcp;
 
 /// A blocking HTTP/1.1 peer on one TCP connection (test side only).
 class raw_client {
-public:
+ public:
   explicit raw_client(uint16_t port) : socket_(ioc_) {
     socket_.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
   }
 
-  void send(const std::string& bytes) {
-    net::write(socket_, net::buffer(bytes));
-  }
+  void send(const std::string& bytes) { net::write(socket_, net::buffer(bytes)); }
 
   bhttp::response<bhttp::string_body> read() {
     bhttp::response_parser<bhttp::string_body> parser;
@@ -58,23 +56,18 @@ public:
 
   /// Returns true if the server closed the connection (EOF, nothing more).
   bool at_eof() {
-    if (buffer_.size() > 0)
-      return false;
+    if (buffer_.size() > 0) return false;
     char c;
     boost::system::error_code ec;
     socket_.read_some(net::buffer(&c, 1), ec);
     return ec == net::error::eof || ec == net::error::connection_reset;
   }
 
-  tcp::socket& socket() {
-    return socket_;
-  }
+  tcp::socket& socket() { return socket_; }
 
-  boost::beast::flat_buffer& buffer() {
-    return buffer_;
-  }
+  boost::beast::flat_buffer& buffer() { return buffer_; }
 
-private:
+ private:
   net::io_context ioc_;
   tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
@@ -84,33 +77,28 @@ std::string get(const std::string& path, const std::string& extra = "") {
   return "GET " + path + " HTTP/1.1\r\nHost: t\r\n" + extra + "\r\n";
 }
 
-std::string post(const std::string& path, const std::string& body,
-                 const std::string& extra = "") {
-  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Length: "
-         + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
+std::string post(const std::string& path, const std::string& body, const std::string& extra = "") {
+  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n" + extra + "\r\n" + body;
 }
 
 /// A started server with a few routes.
 struct fixture {
   explicit fixture(server_config cfg = {}) : srv(adjust(std::move(cfg))) {
-    srv.add_route("/hello", {"GET"},
-                  [](request&&, std::shared_ptr<response_writer> w) {
-                    w->reply(200, "text/plain", "hello world");
-                  });
-    srv.add_route("/echo", {"POST", "PUT"},
-                  [](request&& req, std::shared_ptr<response_writer> w) {
-                    w->reply_json(200, json{{"method", req.method},
-                                            {"path", req.path},
-                                            {"query", req.query},
-                                            {"body", req.body},
-                                            {"x-test", req.header("X-TEST")}});
-                  });
-    srv.add_route("/throw", {"GET"},
-                  [](request&&, std::shared_ptr<response_writer>) {
-                    throw std::runtime_error("boom");
-                  });
-    srv.add_route("/drop", {"GET"},
-                  [](request&&, std::shared_ptr<response_writer>) {});
+    srv.add_route("/hello", {"GET"}, [](request&&, std::shared_ptr<response_writer> w) {
+      w->reply(200, "text/plain", "hello world");
+    });
+    srv.add_route("/echo", {"POST", "PUT"}, [](request&& req, std::shared_ptr<response_writer> w) {
+      w->reply_json(200, json{{"method", req.method},
+                              {"path", req.path},
+                              {"query", req.query},
+                              {"body", req.body},
+                              {"x-test", req.header("X-TEST")}});
+    });
+    srv.add_route("/throw", {"GET"}, [](request&&, std::shared_ptr<response_writer>) {
+      throw std::runtime_error("boom");
+    });
+    srv.add_route("/drop", {"GET"}, [](request&&, std::shared_ptr<response_writer>) {});
     srv.set_observer([this](const request& req, int status, double) {
       std::lock_guard<std::mutex> guard{mtx};
       observed.emplace_back(req.path, status);
@@ -146,8 +134,8 @@ json error_json(int status, const std::string& message,
 }  // namespace
 
 TEST_CASE("error_body has OpenAI's error shape", "[http]") {
-  CHECK(error_body(404, "no route", "invalid_request_error")
-        == json::parse(R"({"error":{"message":"no route",
+  CHECK(error_body(404, "no route", "invalid_request_error") ==
+        json::parse(R"({"error":{"message":"no route",
                            "type":"invalid_request_error",
                            "param":null,"code":404}})"));
 }
@@ -170,12 +158,11 @@ TEST_CASE("server routes by exact path and method", "[http]") {
     auto res = c.roundtrip(post("/echo?a=1&b=2", "payload", "x-Test: yes\r\n"));
     CHECK(res.result_int() == 200);
     CHECK(res[bhttp::field::content_type] == "application/json");
-    CHECK(json::parse(res.body())
-          == json{{"method", "POST"},
-                  {"path", "/echo"},
-                  {"query", "a=1&b=2"},
-                  {"body", "payload"},
-                  {"x-test", "yes"}});
+    CHECK(json::parse(res.body()) == json{{"method", "POST"},
+                                          {"path", "/echo"},
+                                          {"query", "a=1&b=2"},
+                                          {"body", "payload"},
+                                          {"x-test", "yes"}});
   }
   SECTION("unknown path: 404") {
     auto res = c.roundtrip(get("/x"));
@@ -186,9 +173,9 @@ TEST_CASE("server routes by exact path and method", "[http]") {
     auto res = c.roundtrip(get("/echo"));
     CHECK(res.result_int() == 405);
     CHECK(res[bhttp::field::allow] == "POST, PUT");
-    CHECK(json::parse(res.body())
-          == error_json(405, "method GET not allowed for /echo (allowed: "
-                             "POST, PUT)"));
+    CHECK(json::parse(res.body()) == error_json(405,
+                                                "method GET not allowed for /echo (allowed: "
+                                                "POST, PUT)"));
   }
   SECTION("errors keep the connection alive") {
     CHECK(c.roundtrip(get("/x")).result_int() == 404);
@@ -208,8 +195,7 @@ TEST_CASE("server enforces size limits", "[http]") {
   SECTION("body over max_body_bytes: 413 naming the limit, then close") {
     auto res = c.roundtrip(post("/echo", std::string(2000, 'x')));
     CHECK(res.result_int() == 413);
-    CHECK(json::parse(res.body())
-          == error_json(413, "request body too large (limit 1024 bytes)"));
+    CHECK(json::parse(res.body()) == error_json(413, "request body too large (limit 1024 bytes)"));
     CHECK(res[bhttp::field::connection] == "close");
     CHECK(c.at_eof());
   }
@@ -219,23 +205,21 @@ TEST_CASE("server enforces size limits", "[http]") {
   }
   SECTION("chunked body over the limit: 413") {
     std::string chunk(800, 'y');
-    std::string req = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
-                      "chunked\r\n\r\n320\r\n"
-                      + chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n";
+    std::string req =
+        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n320\r\n" +
+        chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n";
     CHECK(c.roundtrip(req).result_int() == 413);
   }
   SECTION("headers over max_header_bytes: 431") {
-    auto res = c.roundtrip(get("/hello", "X-Big: " + std::string(2000, 'h')
-                                           + "\r\n"));
+    auto res = c.roundtrip(get("/hello", "X-Big: " + std::string(2000, 'h') + "\r\n"));
     CHECK(res.result_int() == 431);
-    CHECK(json::parse(res.body())
-          == error_json(431,
-                        "request header fields too large (limit 1024 bytes)"));
+    CHECK(json::parse(res.body()) ==
+          error_json(431, "request header fields too large (limit 1024 bytes)"));
   }
 }
 
-TEST_CASE("server answers malformed HTTP with 400 and keeps running",
-          "[http]") {
+TEST_CASE("server answers malformed HTTP with 400 and keeps running", "[http]") {
   fixture f;
   auto port = f.start();
   {
@@ -245,9 +229,7 @@ TEST_CASE("server answers malformed HTTP with 400 and keeps running",
     auto body = json::parse(res.body());
     CHECK(body["error"]["code"] == 400);
     CHECK(body["error"]["type"] == "invalid_request_error");
-    CHECK(body["error"]["message"].get<std::string>().rfind(
-            "malformed HTTP request: ", 0)
-          == 0);
+    CHECK(body["error"]["message"].get<std::string>().rfind("malformed HTTP request: ", 0) == 0);
     CHECK(c.at_eof());
   }
   {
@@ -263,22 +245,19 @@ TEST_CASE("server answers malformed HTTP with 400 and keeps running",
   CHECK(c.roundtrip(get("/hello")).result_int() == 200);
 }
 
-TEST_CASE("server turns a throwing handler into 500 and keeps running",
-          "[http]") {
+TEST_CASE("server turns a throwing handler into 500 and keeps running", "[http]") {
   fixture f;
   auto port = f.start();
   raw_client c{port};
   auto res = c.roundtrip(get("/throw"));
   CHECK(res.result_int() == 500);
-  CHECK(json::parse(res.body())
-        == error_json(500, "internal error: boom", "server_error"));
+  CHECK(json::parse(res.body()) == error_json(500, "internal error: boom", "server_error"));
   CHECK(c.roundtrip(get("/hello")).body() == "hello world");
   SECTION("a handler that drops its writer also yields 500") {
     auto res2 = c.roundtrip(get("/drop"));
     CHECK(res2.result_int() == 500);
-    CHECK(json::parse(res2.body())
-          == error_json(500, "the handler did not produce a response",
-                        "server_error"));
+    CHECK(json::parse(res2.body()) ==
+          error_json(500, "the handler did not produce a response", "server_error"));
   }
 }
 
@@ -323,10 +302,9 @@ TEST_CASE("server keeps connections alive", "[http]") {
 TEST_CASE("server streams chunks as they are written", "[http]") {
   fixture f;
   std::promise<std::shared_ptr<response_writer>> got_writer;
-  f.srv.add_route("/stream", {"POST"},
-                  [&](request&&, std::shared_ptr<response_writer> w) {
-                    got_writer.set_value(std::move(w));
-                  });
+  f.srv.add_route("/stream", {"POST"}, [&](request&&, std::shared_ptr<response_writer> w) {
+    got_writer.set_value(std::move(w));
+  });
   auto port = f.start();
   raw_client c{port};
   c.send(post("/stream", "{}"));
@@ -350,8 +328,7 @@ TEST_CASE("server streams chunks as they are written", "[http]") {
       parser.get().body().size = sizeof(buf);
       boost::system::error_code ec;
       bhttp::read_some(c.socket(), c.buffer(), parser, ec);
-      if (ec && ec != bhttp::error::need_buffer)
-        FAIL("read failed: " << ec.message());
+      if (ec && ec != bhttp::error::need_buffer) FAIL("read failed: " << ec.message());
       received.append(buf, sizeof(buf) - parser.get().body().size);
     }
   };
@@ -378,21 +355,19 @@ TEST_CASE("server reports a client that leaves mid-response", "[http]") {
   fixture f;
   std::promise<std::shared_ptr<response_writer>> got_writer;
   std::promise<void> closed;
-  f.srv.add_route("/slow", {"GET"},
-                  [&](request&&, std::shared_ptr<response_writer> w) {
-                    w->on_close([&] { closed.set_value(); });
-                    got_writer.set_value(std::move(w));
-                  });
+  f.srv.add_route("/slow", {"GET"}, [&](request&&, std::shared_ptr<response_writer> w) {
+    w->on_close([&] { closed.set_value(); });
+    got_writer.set_value(std::move(w));
+  });
   auto port = f.start();
   auto w = [&] {
     raw_client c{port};
     c.send(get("/slow"));
     return got_writer.get_future().get();
-  }(); // The client disconnects here.
-  REQUIRE(closed.get_future().wait_for(std::chrono::seconds{10})
-          == std::future_status::ready);
+  }();  // The client disconnects here.
+  REQUIRE(closed.get_future().wait_for(std::chrono::seconds{10}) == std::future_status::ready);
   CHECK(w->closed());
-  w->reply(200, "text/plain", "too late"); // Ignored, no crash.
+  w->reply(200, "text/plain", "too late");  // Ignored, no crash.
   auto obs = f.observations();
   REQUIRE(obs.size() == 1);
   CHECK(obs[0] == std::make_pair(std::string{"/slow"}, 499));
@@ -403,8 +378,7 @@ TEST_CASE("server reports a client that leaves mid-response", "[http]") {
     late = true;
     late_done.set_value();
   });
-  REQUIRE(late_done.get_future().wait_for(std::chrono::seconds{10})
-          == std::future_status::ready);
+  REQUIRE(late_done.get_future().wait_for(std::chrono::seconds{10}) == std::future_status::ready);
   CHECK(late);
 }
 
@@ -412,11 +386,10 @@ TEST_CASE("server stop fires on_close of pending responses", "[http]") {
   fixture f;
   std::promise<void> in_handler;
   std::atomic<int> closed{0};
-  f.srv.add_route("/pending", {"GET"},
-                  [&](request&&, std::shared_ptr<response_writer> w) {
-                    w->on_close([&closed, w] { ++closed; });
-                    in_handler.set_value();
-                  });
+  f.srv.add_route("/pending", {"GET"}, [&](request&&, std::shared_ptr<response_writer> w) {
+    w->on_close([&closed, w] { ++closed; });
+    in_handler.set_value();
+  });
   auto port = f.start();
   raw_client c{port};
   c.send(get("/pending"));
