@@ -89,10 +89,17 @@ megaservice_instruments::megaservice_instruments(metrics_registry& reg,
   pending = &reg.megaservice_pending.Add(labels);
   requests = &reg.megaservice_requests;
   rejections = &reg.megaservice_rejections;
+  auto with_ok = labels;
+  with_ok.emplace("code", "200");
+  ok = &requests->Add(with_ok);
 }
 
 void megaservice_instruments::count_request(int code) const {
   if (requests == nullptr) return;
+  if (code == 200) {
+    ok->Increment();
+    return;
+  }
   auto with_code = labels;
   with_code.emplace("code", std::to_string(code));
   requests->Add(with_code).Increment();

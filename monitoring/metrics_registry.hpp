@@ -107,6 +107,8 @@ struct megaservice_instruments {
 
   prometheus::Histogram* duration = nullptr;
   prometheus::Gauge* pending = nullptr;
+  /// The code="200" series, resolved once: the hot path takes no lock.
+  prometheus::Counter* ok = nullptr;
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Counter>* rejections = nullptr;
   prometheus::Labels labels;

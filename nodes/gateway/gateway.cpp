@@ -1,5 +1,7 @@
 #include "nodes/gateway/gateway.hpp"
 
+#include <unordered_map>
+
 #include "runtime/http/error_body.hpp"
 
 namespace opea::nodes {
@@ -75,12 +77,32 @@ void gateway::add_builtin_routes() {
                                   metrics.serialize());
                      });
   for (auto p : {"/v1/health_check", "/health", "/v1/list_service", "/metrics"}) routes_.insert(p);
+  // Resolve the series of every served route and usual status once, so that
+  // counting a response takes no lock; other codes go through the family.
+  struct route_series {
+    prometheus::Histogram* duration = nullptr;
+    std::unordered_map<int, prometheus::Counter*> codes;
+  };
+  auto series = std::make_shared<std::unordered_map<std::string, route_series>>();
   auto routes = routes_;
-  server_->set_observer([&metrics, routes](const http::request& req, int status, double seconds) {
-    const std::string& route = routes.count(req.path) > 0 ? req.path : std::string{"other"};
-    metrics.http_requests.Add({{"route", route}, {"code", std::to_string(status)}}).Increment();
-    metrics.http_duration.Add({{"route", route}}, monitoring::metrics_registry::latency_buckets())
-      .Observe(seconds);
+  routes.insert("other");
+  for (const auto& route : routes) {
+    auto& rs = (*series)[route];
+    rs.duration = &metrics.http_duration.Add({{"route", route}},
+                                             monitoring::metrics_registry::latency_buckets());
+    for (int code : {200, 400, 404, 405, 413, 499, 500, 502, 503, 504})
+      rs.codes[code] = &metrics.http_requests.Add({{"route", route}, {"code", std::to_string(code)}});
+  }
+  std::shared_ptr<const std::unordered_map<std::string, route_series>> frozen = std::move(series);
+  server_->set_observer([&metrics, frozen](const http::request& req, int status, double seconds) {
+    auto it = frozen->find(req.path);
+    if (it == frozen->end()) it = frozen->find("other");
+    it->second.duration->Observe(seconds);
+    auto c = it->second.codes.find(status);
+    if (c != it->second.codes.end())
+      c->second->Increment();
+    else
+      metrics.http_requests.Add({{"route", it->first}, {"code", std::to_string(status)}}).Increment();
   });
 }
 

@@ -103,17 +103,18 @@ void call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_
     return;
   }
   auto timeout = timeout_of(*ctx);
-  const auto& ins = env->instruments[i];
-  ins.requests->Increment();
+  // Pointer, not a copy: the instruments hold label maps.
+  const auto* ins = &env->instruments[i];
+  ins->requests->Increment();
   auto started = clock_type::now();
   self->request(target, timeout, invoke_atom::value, input, ctx)
     .then(
       [=](json_ptr& output) {
-        ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+        ins->duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
         on_output(self, env, job, i, input, std::move(output));
       },
       [=](caf::error& err) {
-        ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+        ins->duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
         if (self->state.finished) return;
         if (!retried && is_sec(err, caf::sec::request_receiver_down)) {
           // The actor died before it saw the call (it is being restarted): ask

@@ -121,9 +121,9 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
   auto job = std::make_shared<flow_job>();
   job->input = std::make_shared<const json>(std::move(input));
   job->ctx = std::make_shared<const request_context>(std::move(ctx));
-  const auto& ins = sh->instruments;
-  ins.pending->Increment();
-  job->done = [ins, started, done = std::move(done)](caf::expected<flow_result> res) {
+  sh->instruments.pending->Increment();
+  job->done = [sh, started, done = std::move(done)](caf::expected<flow_result> res) {
+    const auto& ins = sh->instruments;
     ins.pending->Decrement();
     ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
     if (res) {
