@@ -4,6 +4,8 @@
 
 namespace opea::actors {
 
-void register_builtins(runtime::service_catalog& catalog) { register_text_builtins(catalog); }
+void register_builtins(runtime::service_catalog& catalog) {
+  register_text_builtins(catalog);
+}
 
 }  // namespace opea::actors

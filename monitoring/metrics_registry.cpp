@@ -26,31 +26,30 @@ prometheus::Family<prometheus::Histogram>& histogram(prometheus::Registry& reg, 
 }  // namespace
 
 metrics_registry::metrics_registry(std::string node)
-  : node_(std::move(node)),
-    registry_(std::make_shared<prometheus::Registry>()),
-    service_requests(counter(*registry_, "opea_service_requests_total",
-                             "Calls dispatched to a service.", node_)),
-    service_errors(counter(*registry_, "opea_service_errors_total",
-                           "Failed service calls, by reason.", node_)),
-    service_duration(histogram(*registry_, "opea_service_request_duration_seconds",
-                               "Time from dispatch to a service until its reply.", node_)),
-    service_restarts(counter(*registry_, "opea_service_restarts_total",
-                             "Restarts of a service actor by its supervisor.", node_)),
-    service_up(gauge(*registry_, "opea_service_up",
-                     "1 while the service actor runs, 0 once it failed for good.", node_)),
-    megaservice_requests(counter(*registry_, "opea_megaservice_requests_total",
-                                 "Finished megaservice requests, by status code.", node_)),
-    megaservice_duration(histogram(*registry_, "opea_megaservice_request_duration_seconds",
-                                   "Whole-flow latency of a megaservice request.", node_)),
-    megaservice_pending(gauge(*registry_, "opea_megaservice_request_pending",
-                              "Megaservice requests accepted and not yet answered.", node_)),
-    megaservice_rejections(counter(*registry_, "opea_megaservice_rejections_total",
-                                   "Requests refused or cut short, by reason.", node_)),
-    http_requests(counter(*registry_, "opea_http_requests_total",
-                          "HTTP responses of the gateway, by route and status code.", node_)),
-    http_duration(histogram(*registry_, "opea_http_request_duration_seconds",
-                            "HTTP request latency at the gateway, by route.", node_)) {
-}
+    : node_(std::move(node)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      service_requests(counter(*registry_, "opea_service_requests_total",
+                               "Calls dispatched to a service.", node_)),
+      service_errors(counter(*registry_, "opea_service_errors_total",
+                             "Failed service calls, by reason.", node_)),
+      service_duration(histogram(*registry_, "opea_service_request_duration_seconds",
+                                 "Time from dispatch to a service until its reply.", node_)),
+      service_restarts(counter(*registry_, "opea_service_restarts_total",
+                               "Restarts of a service actor by its supervisor.", node_)),
+      service_up(gauge(*registry_, "opea_service_up",
+                       "1 while the service actor runs, 0 once it failed for good.", node_)),
+      megaservice_requests(counter(*registry_, "opea_megaservice_requests_total",
+                                   "Finished megaservice requests, by status code.", node_)),
+      megaservice_duration(histogram(*registry_, "opea_megaservice_request_duration_seconds",
+                                     "Whole-flow latency of a megaservice request.", node_)),
+      megaservice_pending(gauge(*registry_, "opea_megaservice_request_pending",
+                                "Megaservice requests accepted and not yet answered.", node_)),
+      megaservice_rejections(counter(*registry_, "opea_megaservice_rejections_total",
+                                     "Requests refused or cut short, by reason.", node_)),
+      http_requests(counter(*registry_, "opea_http_requests_total",
+                            "HTTP responses of the gateway, by route and status code.", node_)),
+      http_duration(histogram(*registry_, "opea_http_request_duration_seconds",
+                              "HTTP request latency at the gateway, by route.", node_)) {}
 
 std::string metrics_registry::serialize() const {
   std::ostringstream out;
@@ -60,14 +59,14 @@ std::string metrics_registry::serialize() const {
 
 const prometheus::Histogram::BucketBoundaries& metrics_registry::latency_buckets() {
   static const prometheus::Histogram::BucketBoundaries buckets{
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10, 30};
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+      0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30};
   return buckets;
 }
 
 service_instruments::service_instruments(metrics_registry& reg, const std::string& megaservice,
                                          const std::string& service)
-  : labels{{"megaservice", megaservice}, {"service", service}} {
+    : labels{{"megaservice", megaservice}, {"service", service}} {
   requests = &reg.service_requests.Add(labels);
   duration = &reg.service_duration.Add(labels, metrics_registry::latency_buckets());
   restarts = &reg.service_restarts.Add(labels);
@@ -84,7 +83,7 @@ void service_instruments::count_error(const std::string& reason) const {
 
 megaservice_instruments::megaservice_instruments(metrics_registry& reg,
                                                  const std::string& megaservice)
-  : labels{{"megaservice", megaservice}} {
+    : labels{{"megaservice", megaservice}} {
   duration = &reg.megaservice_duration.Add(labels, metrics_registry::latency_buckets());
   pending = &reg.megaservice_pending.Add(labels);
   requests = &reg.megaservice_requests;

@@ -27,7 +27,7 @@ class metrics_registry {
   std::string node_;
   std::shared_ptr<prometheus::Registry> registry_;
 
-public:
+ public:
   /// `node` becomes a constant label on every series. Default: "local".
   explicit metrics_registry(std::string node = "local");
 
@@ -75,7 +75,6 @@ public:
   prometheus::Family<prometheus::Counter>& http_requests;
   /// opea_http_request_duration_seconds: by `route`.
   prometheus::Family<prometheus::Histogram>& http_duration;
-
 };
 
 /// The instruments of one service inside one megaservice, resolved once so

@@ -11,8 +11,8 @@
 #include <iostream>
 #include <optional>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "nodes/config/node_config.hpp"
 #include "nodes/node.hpp"
@@ -23,12 +23,18 @@ namespace {
 spdlog::level::level_enum to_spdlog(opea::nodes::log_level l) {
   using opea::nodes::log_level;
   switch (l) {
-    case log_level::trace: return spdlog::level::trace;
-    case log_level::debug: return spdlog::level::debug;
-    case log_level::info: return spdlog::level::info;
-    case log_level::warn: return spdlog::level::warn;
-    case log_level::error: return spdlog::level::err;
-    case log_level::off: return spdlog::level::off;
+    case log_level::trace:
+      return spdlog::level::trace;
+    case log_level::debug:
+      return spdlog::level::debug;
+    case log_level::info:
+      return spdlog::level::info;
+    case log_level::warn:
+      return spdlog::level::warn;
+    case log_level::error:
+      return spdlog::level::err;
+    case log_level::off:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -41,8 +47,9 @@ int main(int argc, char** argv) {
   std::optional<uint16_t> http_port;
   std::optional<std::string> data_dir;
   app.add_option("--config", config_path, "node configuration file (opea-cpp or OPEA YAML)")
-    ->required();
-  app.add_option("--http-port", http_port, "HTTP port, overrides node.http.port (0 = any free port)");
+      ->required();
+  app.add_option("--http-port", http_port,
+                 "HTTP port, overrides node.http.port (0 = any free port)");
   app.add_option("--data-dir", data_dir, "data directory, overrides node.data_dir");
   CLI11_PARSE(app, argc, argv);
 
@@ -73,8 +80,8 @@ int main(int argc, char** argv) {
   auto shown_host = cfg.node.http.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.node.http.host;
   for (const auto& m : node->megaservices())
     for (const auto& r : m->routes())
-      std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name()
-                << "' at http://" << shown_host << ":" << *port << r.path << "\n";
+      std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name() << "' at http://"
+                << shown_host << ":" << *port << r.path << "\n";
   std::cout << "listening on " << cfg.node.http.host << ":" << *port << std::endl;
 
   int sig = 0;

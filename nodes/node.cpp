@@ -1,7 +1,7 @@
 #include "nodes/node.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/builtins.hpp"
 #include "runtime/errors.hpp"
@@ -19,8 +19,10 @@ rt::micro_service make_service(const service_config& svc, const rt::service_cata
     if (!made) {
       auto key = "services." + svc.name;
       auto subject = rt::subject_of(made.error());
-      if (subject != svc.name) key += "." + subject;  // e.g. params.suffix
-      else key += ".builtin";
+      if (subject != svc.name)
+        key += "." + subject;  // e.g. params.suffix
+      else
+        key += ".builtin";
       throw config_error(file + ": " + key + ": " + rt::detail_of(made.error()));
     }
     out = std::move(*made);
@@ -41,8 +43,8 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   const auto& sched = cfg_.node.scheduler;
   system_cfg_.set("scheduler.max-threads", sched.max_threads);
   system_cfg_.set("scheduler.policy", sched.policy == scheduler_policy::sharing
-                                        ? caf::atom("sharing")
-                                        : caf::atom("stealing"));
+                                          ? caf::atom("sharing")
+                                          : caf::atom("stealing"));
   metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
   client_ = std::make_shared<rt::http::client>();
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
@@ -89,9 +91,13 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   }
 }
 
-node::~node() { stop(); }
+node::~node() {
+  stop();
+}
 
-caf::expected<uint16_t> node::start() { return gateway_->start(); }
+caf::expected<uint16_t> node::start() {
+  return gateway_->start();
+}
 
 void node::stop() {
   if (gateway_) gateway_->stop();

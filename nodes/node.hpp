@@ -25,7 +25,7 @@ namespace opea::nodes {
 ///
 /// Thread-safety: construct, start and stop from one thread (main).
 class node {
-public:
+ public:
   /// Builds every megaservice of `cfg`. Throws config_error naming the file
   /// and key for what only shows when building (unknown built-in, bad
   /// built-in parameters, a cycle in the flows).
@@ -45,7 +45,7 @@ public:
     return megaservices_;
   }
 
-private:
+ private:
   // Declaration order is teardown order reversed: the gateway stops first,
   // then the megaservices, then the actor system waits for every actor, and
   // only then go the client and the metrics that actors still touched.

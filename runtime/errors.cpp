@@ -7,17 +7,28 @@ namespace opea::runtime {
 
 const char* to_string(errc x) {
   switch (x) {
-    case errc::invalid_graph: return "invalid_graph";
-    case errc::bad_request: return "bad_request";
-    case errc::service_failed: return "service_failed";
-    case errc::service_crashed: return "service_crashed";
-    case errc::service_unavailable: return "service_unavailable";
-    case errc::deadline_exceeded: return "deadline_exceeded";
-    case errc::http_status: return "http_status";
-    case errc::http_connect: return "http_connect";
-    case errc::http_timeout: return "http_timeout";
-    case errc::bad_response: return "bad_response";
-    case errc::overloaded: return "overloaded";
+    case errc::invalid_graph:
+      return "invalid_graph";
+    case errc::bad_request:
+      return "bad_request";
+    case errc::service_failed:
+      return "service_failed";
+    case errc::service_crashed:
+      return "service_crashed";
+    case errc::service_unavailable:
+      return "service_unavailable";
+    case errc::deadline_exceeded:
+      return "deadline_exceeded";
+    case errc::http_status:
+      return "http_status";
+    case errc::http_connect:
+      return "http_connect";
+    case errc::http_timeout:
+      return "http_timeout";
+    case errc::bad_response:
+      return "bad_response";
+    case errc::overloaded:
+      return "overloaded";
   }
   return "unknown";
 }
@@ -59,17 +70,33 @@ std::string describe(const caf::error& err) {
   auto detail = detail_of(err);
   std::string out;
   switch (code_of(err)) {
-    case errc::invalid_graph: out = "invalid graph"; break;
-    case errc::bad_request: out = "bad request"; break;
-    case errc::service_failed: out = "service '" + subject + "' failed"; break;
-    case errc::service_crashed: out = "service '" + subject + "' crashed"; break;
-    case errc::service_unavailable: out = "service '" + subject + "' is unavailable"; break;
-    case errc::deadline_exceeded: out = "deadline exceeded"; break;
+    case errc::invalid_graph:
+      out = "invalid graph";
+      break;
+    case errc::bad_request:
+      out = "bad request";
+      break;
+    case errc::service_failed:
+      out = "service '" + subject + "' failed";
+      break;
+    case errc::service_crashed:
+      out = "service '" + subject + "' crashed";
+      break;
+    case errc::service_unavailable:
+      out = "service '" + subject + "' is unavailable";
+      break;
+    case errc::deadline_exceeded:
+      out = "deadline exceeded";
+      break;
     case errc::http_status:
     case errc::http_connect:
     case errc::http_timeout:
-    case errc::bad_response: out = "service '" + subject + "'"; break;
-    case errc::overloaded: out = "overloaded"; break;
+    case errc::bad_response:
+      out = "service '" + subject + "'";
+      break;
+    case errc::overloaded:
+      out = "overloaded";
+      break;
   }
   switch (code_of(err)) {
     case errc::invalid_graph:
@@ -78,7 +105,8 @@ std::string describe(const caf::error& err) {
     case errc::overloaded:
       if (!subject.empty()) out += " (" + subject + ")";
       break;
-    default: break;
+    default:
+      break;
   }
   if (!detail.empty()) out += ": " + detail;
   return out;
@@ -87,24 +115,32 @@ std::string describe(const caf::error& err) {
 int http_status_of(const caf::error& err) {
   if (err.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(err.code())) {
-      case caf::sec::request_timeout: return 504;
-      case caf::sec::request_receiver_down: return 502;
-      default: return 500;
+      case caf::sec::request_timeout:
+        return 504;
+      case caf::sec::request_receiver_down:
+        return 502;
+      default:
+        return 500;
     }
   }
   if (err.category() != error_category) return 500;
   switch (code_of(err)) {
-    case errc::bad_request: return 400;
+    case errc::bad_request:
+      return 400;
     case errc::service_failed:
     case errc::service_crashed:
     case errc::http_status:
     case errc::http_connect:
-    case errc::bad_response: return 502;
+    case errc::bad_response:
+      return 502;
     case errc::service_unavailable:
-    case errc::overloaded: return 503;
+    case errc::overloaded:
+      return 503;
     case errc::deadline_exceeded:
-    case errc::http_timeout: return 504;
-    case errc::invalid_graph: return 500;
+    case errc::http_timeout:
+      return 504;
+    case errc::invalid_graph:
+      return 500;
   }
   return 500;
 }

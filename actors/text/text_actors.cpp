@@ -42,9 +42,9 @@ void register_text_builtins(runtime::service_catalog& catalog) {
   catalog.add("echo", "returns its input unchanged", runtime::service_type::undefined,
               [](const json&) -> caf::expected<runtime::service_handler> {
                 return runtime::service_handler{
-                  [](const json& in, const runtime::request_context&) -> caf::expected<json> {
-                    return in;
-                  }};
+                    [](const json& in, const runtime::request_context&) -> caf::expected<json> {
+                      return in;
+                    }};
               });
   catalog.add("append", "appends params.suffix (and prepends params.prefix) to a string field",
               runtime::service_type::undefined,
@@ -56,29 +56,30 @@ void register_text_builtins(runtime::service_catalog& catalog) {
                 auto prefix = string_param(params, "prefix", "");
                 if (!prefix) return std::move(prefix.error());
                 return runtime::service_handler{
-                  [field = *field, suffix = *suffix, prefix = *prefix](
-                    const json& in, const runtime::request_context&) -> caf::expected<json> {
-                    auto text = text_field(in, field);
-                    if (!text) return std::move(text.error());
-                    json out = in;
-                    out[field] = prefix + *text + suffix;
-                    return out;
-                  }};
+                    [field = *field, suffix = *suffix, prefix = *prefix](
+                        const json& in, const runtime::request_context&) -> caf::expected<json> {
+                      auto text = text_field(in, field);
+                      if (!text) return std::move(text.error());
+                      json out = in;
+                      out[field] = prefix + *text + suffix;
+                      return out;
+                    }};
               });
   catalog.add("uppercase", "upper-cases a string field (ASCII)", runtime::service_type::undefined,
               [](const json& params) -> caf::expected<runtime::service_handler> {
                 auto field = string_param(params, "field", "text");
                 if (!field) return std::move(field.error());
                 return runtime::service_handler{
-                  [field = *field](const json& in,
-                                   const runtime::request_context&) -> caf::expected<json> {
-                    auto text = text_field(in, field);
-                    if (!text) return std::move(text.error());
-                    for (auto& c : *text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                    json out = in;
-                    out[field] = std::move(*text);
-                    return out;
-                  }};
+                    [field = *field](const json& in,
+                                     const runtime::request_context&) -> caf::expected<json> {
+                      auto text = text_field(in, field);
+                      if (!text) return std::move(text.error());
+                      for (auto& c : *text)
+                        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                      json out = in;
+                      out[field] = std::move(*text);
+                      return out;
+                    }};
               });
 }
 

@@ -30,17 +30,18 @@ int main() {
 
   // Two in-process microservices: C++ handlers turned into actors.
   auto greet = runtime::micro_service::local(
-    "greet", [](const json& in, const runtime::request_context&) -> caf::expected<json> {
-      if (!in.contains("name") || !in["name"].is_string())
-        return runtime::make_error(runtime::errc::bad_request, "name", "a string 'name' is required");
-      return json{{"text", "Hello, " + in["name"].get<std::string>() + "!"}};
-    });
+      "greet", [](const json& in, const runtime::request_context&) -> caf::expected<json> {
+        if (!in.contains("name") || !in["name"].is_string())
+          return runtime::make_error(runtime::errc::bad_request, "name",
+                                     "a string 'name' is required");
+        return json{{"text", "Hello, " + in["name"].get<std::string>() + "!"}};
+      });
   auto shout = runtime::micro_service::local(
-    "shout", [](const json& in, const runtime::request_context&) -> caf::expected<json> {
-      auto text = in.at("text").get<std::string>();
-      for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      return json{{"text", text}};
-    });
+      "shout", [](const json& in, const runtime::request_context&) -> caf::expected<json> {
+        auto text = in.at("text").get<std::string>();
+        for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return json{{"text", text}};
+      });
 
   runtime::service_orchestrator orchestrator;
   orchestrator.add(greet).add(shout);
@@ -74,9 +75,8 @@ int main() {
   req.headers = {{"Content-Type", "application/json"}};
   req.body = R"({"name":"world"})";
   std::promise<caf::expected<runtime::http::client_response>> done;
-  client.async_request(req, [&](caf::expected<runtime::http::client_response> r) {
-    done.set_value(std::move(r));
-  });
+  client.async_request(
+      req, [&](caf::expected<runtime::http::client_response> r) { done.set_value(std::move(r)); });
   auto resp = done.get_future().get();
   if (!resp) {
     std::cerr << "HTTP call failed: " << runtime::describe(resp.error()) << "\n";

@@ -15,12 +15,13 @@ constexpr const char* version = "0.1.0";
 
 gateway::gateway(http::server_config cfg, monitoring::metrics_registry& metrics,
                  std::string node_name)
-  : metrics_(metrics),
-    node_name_(std::move(node_name)),
-    server_(std::make_unique<http::server>(std::move(cfg))) {
-}
+    : metrics_(metrics),
+      node_name_(std::move(node_name)),
+      server_(std::make_unique<http::server>(std::move(cfg))) {}
 
-gateway::~gateway() { stop(); }
+gateway::~gateway() {
+  stop();
+}
 
 void gateway::mount(const runtime::megaservice& m) {
   m.mount(*server_);
@@ -41,41 +42,40 @@ void gateway::add_builtin_routes() {
     }
     return failed;
   };
-  server_->add_route("/v1/health_check", {"GET"},
-                     [node_name, failed_services](http::request&&,
-                                                  std::shared_ptr<http::response_writer> out) {
-                       auto failed = failed_services();
-                       out->reply_json(200, json{{"Service Title", "opea-node " + node_name},
-                                                 {"Service Description",
-                                                  "OPEA Microservice Infrastructure"},
-                                                 {"version", version},
-                                                 {"status", failed.empty() ? "healthy" : "degraded"}});
-                     });
-  server_->add_route("/health", {"GET"},
-                     [failed_services](http::request&&, std::shared_ptr<http::response_writer> out) {
-                       auto failed = failed_services();
-                       if (failed.empty())
-                         out->reply_json(200, json{{"status", "ok"}});
-                       else
-                         out->reply_json(503, json{{"status", "degraded"}, {"failed", failed}});
-                     });
-  server_->add_route("/v1/list_service", {"GET"},
-                     [megas](http::request&&, std::shared_ptr<http::response_writer> out) {
-                       json body = json::object();
-                       for (auto m : megas) {
-                         json routes = json::array();
-                         for (const auto& r : m->routes()) routes.push_back(r.path);
-                         body[m->name()] = {{"routes", routes},
-                                            {"services", m->describe_services()}};
-                       }
-                       out->reply_json(200, body);
-                     });
+  server_->add_route(
+      "/v1/health_check", {"GET"},
+      [node_name, failed_services](http::request&&, std::shared_ptr<http::response_writer> out) {
+        auto failed = failed_services();
+        out->reply_json(200, json{{"Service Title", "opea-node " + node_name},
+                                  {"Service Description", "OPEA Microservice Infrastructure"},
+                                  {"version", version},
+                                  {"status", failed.empty() ? "healthy" : "degraded"}});
+      });
+  server_->add_route(
+      "/health", {"GET"},
+      [failed_services](http::request&&, std::shared_ptr<http::response_writer> out) {
+        auto failed = failed_services();
+        if (failed.empty())
+          out->reply_json(200, json{{"status", "ok"}});
+        else
+          out->reply_json(503, json{{"status", "degraded"}, {"failed", failed}});
+      });
+  server_->add_route(
+      "/v1/list_service", {"GET"},
+      [megas](http::request&&, std::shared_ptr<http::response_writer> out) {
+        json body = json::object();
+        for (auto m : megas) {
+          json routes = json::array();
+          for (const auto& r : m->routes()) routes.push_back(r.path);
+          body[m->name()] = {{"routes", routes}, {"services", m->describe_services()}};
+        }
+        out->reply_json(200, body);
+      });
   auto& metrics = metrics_;
-  server_->add_route("/metrics", {"GET"},
-                     [&metrics](http::request&&, std::shared_ptr<http::response_writer> out) {
-                       out->reply(200, "text/plain; version=0.0.4; charset=utf-8",
-                                  metrics.serialize());
-                     });
+  server_->add_route(
+      "/metrics", {"GET"}, [&metrics](http::request&&, std::shared_ptr<http::response_writer> out) {
+        out->reply(200, "text/plain; version=0.0.4; charset=utf-8", metrics.serialize());
+      });
   for (auto p : {"/v1/health_check", "/health", "/v1/list_service", "/metrics"}) routes_.insert(p);
   // Resolve the series of every served route and usual status once, so that
   // counting a response takes no lock; other codes go through the family.
@@ -91,7 +91,8 @@ void gateway::add_builtin_routes() {
     rs.duration = &metrics.http_duration.Add({{"route", route}},
                                              monitoring::metrics_registry::latency_buckets());
     for (int code : {200, 400, 404, 405, 413, 499, 500, 502, 503, 504})
-      rs.codes[code] = &metrics.http_requests.Add({{"route", route}, {"code", std::to_string(code)}});
+      rs.codes[code] =
+          &metrics.http_requests.Add({{"route", route}, {"code", std::to_string(code)}});
   }
   std::shared_ptr<const std::unordered_map<std::string, route_series>> frozen = std::move(series);
   server_->set_observer([&metrics, frozen](const http::request& req, int status, double seconds) {
@@ -102,7 +103,8 @@ void gateway::add_builtin_routes() {
     if (c != it->second.codes.end())
       c->second->Increment();
     else
-      metrics.http_requests.Add({{"route", it->first}, {"code", std::to_string(status)}}).Increment();
+      metrics.http_requests.Add({{"route", it->first}, {"code", std::to_string(status)}})
+          .Increment();
   });
 }
 
@@ -115,6 +117,8 @@ void gateway::stop() {
   if (server_) server_->stop();
 }
 
-uint16_t gateway::port() const { return server_->port(); }
+uint16_t gateway::port() const {
+  return server_->port();
+}
 
 }  // namespace opea::nodes

@@ -26,7 +26,7 @@ namespace opea::nodes {
 /// Thread-safety: mount megaservices before start(); afterwards the gateway
 /// only reads immutable data and the megaservices' thread-safe status.
 class gateway {
-public:
+ public:
   gateway(runtime::http::server_config http, monitoring::metrics_registry& metrics,
           std::string node_name);
   ~gateway();
@@ -41,7 +41,7 @@ public:
 
   uint16_t port() const;
 
-private:
+ private:
   void add_builtin_routes();
 
   monitoring::metrics_registry& metrics_;

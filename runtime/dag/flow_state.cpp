@@ -8,11 +8,11 @@
 namespace opea::runtime {
 
 flow_state::flow_state(std::shared_ptr<const dag> graph)
-  : graph_(std::move(graph)),
-    states_(graph_->size(), node_state::pending),
-    outputs_(graph_->size()),
-    waiting_(graph_->size()),
-    pruned_(graph_->size()) {
+    : graph_(std::move(graph)),
+      states_(graph_->size(), node_state::pending),
+      outputs_(graph_->size()),
+      waiting_(graph_->size()),
+      pruned_(graph_->size()) {
   for (size_t i = 0; i < graph_->size(); ++i) waiting_[i] = graph_->predecessors[i].size();
 }
 
@@ -64,7 +64,7 @@ caf::expected<std::vector<size_t>> flow_state::complete(size_t i, json_ptr outpu
         } catch (const std::regex_error& e) {
           return make_error(errc::bad_response, graph_->names[i],
                             "downstream_black_list pattern " + pattern.dump() +
-                              " is not a valid regex: " + e.what());
+                                " is not a valid regex: " + e.what());
         }
         for (auto j : graph_->successors[i])
           if (edge_live(i, j) && std::regex_search(graph_->names[j], re)) pruned_[i].push_back(j);
@@ -90,7 +90,7 @@ caf::expected<json_ptr> flow_state::input_of(size_t i, const json_ptr& request_i
     if (!out.is_object())
       return make_error(errc::bad_response, graph_->names[p],
                         "output is not a JSON object and cannot be merged into the input of '" +
-                          graph_->names[i] + "'");
+                            graph_->names[i] + "'");
     for (auto it = out.begin(); it != out.end(); ++it) (*merged)[it.key()] = it.value();
   }
   return json_ptr{std::move(merged)};

@@ -27,7 +27,7 @@ namespace opea::runtime {
 ///
 /// Not thread-safe: owned by one flow actor.
 class flow_state {
-public:
+ public:
   enum class node_state : uint8_t { pending, running, done, skipped };
 
   explicit flow_state(std::shared_ptr<const dag> graph);
@@ -60,7 +60,7 @@ public:
   const json_ptr& output(size_t i) const { return outputs_[i]; }
   const dag& graph() const { return *graph_; }
 
-private:
+ private:
   bool edge_live(size_t from, size_t to) const;
   void resolve(size_t i, std::vector<size_t>& ready);
 

@@ -17,7 +17,7 @@ namespace opea::runtime {
 /// Thrown while building a graph (start-up configuration): duplicate or
 /// unknown service, cycle, self-loop, empty graph. what() names the culprit.
 class graph_error : public std::invalid_argument {
-public:
+ public:
   using std::invalid_argument::invalid_argument;
 };
 
@@ -31,7 +31,7 @@ struct align_hooks {
   /// Rewrites the output of `node` before it is stored and passed downstream.
   std::function<json(json output, const std::string& node, const json& inputs,
                      const request_context& ctx)>
-    outputs;
+      outputs;
   /// Rewrites each chunk of a streamed response before it reaches the client.
   std::function<std::string(std::string chunk, const request_context& ctx)> generator;
 };
@@ -50,7 +50,7 @@ struct dag {
   std::optional<size_t> index_of(const std::string& name) const;
   size_t size() const { return names.size(); }
 
-private:
+ private:
   friend class service_orchestrator;
   std::unordered_map<std::string, size_t> index_;
 };
@@ -59,7 +59,7 @@ private:
 /// them, and validates the graph. Building is start-up configuration, so
 /// errors throw `graph_error` (caught once by the caller, as in OPEA).
 class service_orchestrator {
-public:
+ public:
   /// Adds a service; chainable. A duplicate or empty name throws.
   service_orchestrator& add(micro_service svc);
 
@@ -87,7 +87,7 @@ public:
   /// The immutable graph; throws graph_error when validate() fails.
   std::shared_ptr<const dag> compile() const;
 
-private:
+ private:
   bool reaches(size_t from, size_t to) const;
 
   std::vector<micro_service> services_;

@@ -47,8 +47,9 @@ void on_output(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, 
     try {
       output = std::make_shared<const json>(env->hooks.outputs(*output, name, *input, *job->ctx));
     } catch (const std::exception& e) {
-      finish(self, job,
-             make_error(errc::service_failed, name, std::string{"align_outputs threw: "} + e.what()));
+      finish(
+          self, job,
+          make_error(errc::service_failed, name, std::string{"align_outputs threw: "} + e.what()));
       return;
     }
   }
@@ -86,9 +87,10 @@ caf::duration timeout_of(const request_context& ctx) {
 /// restart in progress), then calls it; a call sent this way is not retried.
 void lookup_and_call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i,
                      const json_ptr& input) {
-  self->request(env->supervisor, timeout_of(*job->ctx), lookup_atom::value, static_cast<uint32_t>(i))
-    .then([=](caf::actor& fresh) { call(self, env, job, i, fresh, input, true); },
-          [=](caf::error& err) { fail(self, env, job, i, std::move(err)); });
+  self->request(env->supervisor, timeout_of(*job->ctx), lookup_atom::value,
+                static_cast<uint32_t>(i))
+      .then([=](caf::actor& fresh) { call(self, env, job, i, fresh, input, true); },
+            [=](caf::error& err) { fail(self, env, job, i, std::move(err)); });
 }
 
 void call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i,
@@ -97,9 +99,9 @@ void call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_
   if (ctx->deadline != clock_type::time_point::max() &&
       ctx->remaining() <= std::chrono::nanoseconds::zero()) {
     fail(self, env, job, i,
-         make_error(errc::deadline_exceeded, env->graph->names[i],
-                    "the deadline passed before service '" + env->graph->names[i] +
-                      "' was dispatched"));
+         make_error(
+             errc::deadline_exceeded, env->graph->names[i],
+             "the deadline passed before service '" + env->graph->names[i] + "' was dispatched"));
     return;
   }
   auto timeout = timeout_of(*ctx);
@@ -108,22 +110,24 @@ void call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_
   ins->requests->Increment();
   auto started = clock_type::now();
   self->request(target, timeout, invoke_atom::value, input, ctx)
-    .then(
-      [=](json_ptr& output) {
-        ins->duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
-        on_output(self, env, job, i, input, std::move(output));
-      },
-      [=](caf::error& err) {
-        ins->duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
-        if (self->state.finished) return;
-        if (!retried && is_sec(err, caf::sec::request_receiver_down)) {
-          // The actor died before it saw the call (it is being restarted): ask
-          // the supervisor for the fresh one and send the call once more.
-          lookup_and_call(self, env, job, i, input);
-          return;
-        }
-        fail(self, env, job, i, std::move(err));
-      });
+      .then(
+          [=](json_ptr& output) {
+            ins->duration->Observe(
+                std::chrono::duration<double>(clock_type::now() - started).count());
+            on_output(self, env, job, i, input, std::move(output));
+          },
+          [=](caf::error& err) {
+            ins->duration->Observe(
+                std::chrono::duration<double>(clock_type::now() - started).count());
+            if (self->state.finished) return;
+            if (!retried && is_sec(err, caf::sec::request_receiver_down)) {
+              // The actor died before it saw the call (it is being restarted): ask
+              // the supervisor for the fresh one and send the call once more.
+              lookup_and_call(self, env, job, i, input);
+              return;
+            }
+            fail(self, env, job, i, std::move(err));
+          });
 }
 
 void dispatch(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_t i) {
@@ -144,8 +148,9 @@ void dispatch(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, s
     try {
       in = std::make_shared<const json>(env->hooks.inputs(*in, name, *job->ctx));
     } catch (const std::exception& e) {
-      finish(self, job,
-             make_error(errc::service_failed, name, std::string{"align_inputs threw: "} + e.what()));
+      finish(
+          self, job,
+          make_error(errc::service_failed, name, std::string{"align_inputs threw: "} + e.what()));
       return;
     }
   }

@@ -13,9 +13,12 @@ namespace opea::runtime {
 
 std::string_view to_string(service_status x) {
   switch (x) {
-    case service_status::running: return "running";
-    case service_status::restarting: return "restarting";
-    case service_status::failed: return "failed";
+    case service_status::running:
+      return "running";
+    case service_status::restarting:
+      return "restarting";
+    case service_status::failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -46,11 +49,16 @@ bool acceptable_request_id(const std::string& id) {
 
 const char* error_type_of(int status) {
   switch (status) {
-    case 400: return "invalid_request_error";
-    case 502: return "upstream_error";
-    case 503: return "service_unavailable";
-    case 504: return "timeout_error";
-    default: return "internal_error";
+    case 400:
+      return "invalid_request_error";
+    case 502:
+      return "upstream_error";
+    case 503:
+      return "service_unavailable";
+    case 504:
+      return "timeout_error";
+    default:
+      return "internal_error";
   }
 }
 
@@ -59,7 +67,7 @@ const char* error_type_of(int status) {
 megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
                          megaservice_options options, monitoring::metrics_registry& metrics,
                          std::shared_ptr<http::client> client)
-  : shared_(std::make_shared<shared>()) {
+    : shared_(std::make_shared<shared>()) {
   auto& sh = *shared_;
   sh.options = std::move(options);
   sh.graph = orchestrator.compile();
@@ -81,22 +89,34 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   sh.supervisor = sys.spawn(supervisor_actor, std::move(cfg));
 }
 
-megaservice::~megaservice() { stop(); }
+megaservice::~megaservice() {
+  stop();
+}
 
 void megaservice::stop() {
   if (shared_ && shared_->supervisor)
     caf::anon_send_exit(shared_->supervisor, caf::exit_reason::user_shutdown);
 }
 
-const std::string& megaservice::name() const { return shared_->options.name; }
+const std::string& megaservice::name() const {
+  return shared_->options.name;
+}
 
-const megaservice_options& megaservice::options() const { return shared_->options; }
+const megaservice_options& megaservice::options() const {
+  return shared_->options;
+}
 
-caf::actor megaservice::actor() const { return shared_->supervisor; }
+caf::actor megaservice::actor() const {
+  return shared_->supervisor;
+}
 
-const status_board& megaservice::status() const { return *shared_->board; }
+const status_board& megaservice::status() const {
+  return *shared_->board;
+}
 
-const std::vector<megaservice_route>& megaservice::routes() const { return routes_; }
+const std::vector<megaservice_route>& megaservice::routes() const {
+  return routes_;
+}
 
 namespace {
 
@@ -181,10 +201,10 @@ http::handler megaservice::json_handler() const {
       return;
     }
     if (!input.is_object()) {
-      out->reply_json(400, http::error_body(400,
-                                            std::string{"request body must be a JSON object, got "} +
-                                              input.type_name(),
-                                            "invalid_request_error"));
+      out->reply_json(
+          400, http::error_body(
+                   400, std::string{"request body must be a JSON object, got "} + input.type_name(),
+                   "invalid_request_error"));
       return;
     }
     request_context ctx;
@@ -196,20 +216,18 @@ http::handler megaservice::json_handler() const {
       ctx.tracestate = req.header("tracestate");
     }
     auto request_id = ctx.request_id;
-    schedule_on(sh, std::move(input), std::move(ctx),
-                [out, request_id](caf::expected<flow_result> res) {
-                  std::vector<std::pair<std::string, std::string>> headers{
-                    {"X-Request-Id", request_id}};
-                  if (res) {
-                    out->reply(200, "application/json", res->output->dump(), std::move(headers));
-                    return;
-                  }
-                  auto status = http_status_of(res.error());
-                  out->reply(status, "application/json",
-                             http::error_body(status, describe(res.error()), error_type_of(status))
-                               .dump(),
-                             std::move(headers));
-                });
+    schedule_on(
+        sh, std::move(input), std::move(ctx), [out, request_id](caf::expected<flow_result> res) {
+          std::vector<std::pair<std::string, std::string>> headers{{"X-Request-Id", request_id}};
+          if (res) {
+            out->reply(200, "application/json", res->output->dump(), std::move(headers));
+            return;
+          }
+          auto status = http_status_of(res.error());
+          out->reply(status, "application/json",
+                     http::error_body(status, describe(res.error()), error_type_of(status)).dump(),
+                     std::move(headers));
+        });
   };
 }
 
@@ -223,11 +241,11 @@ json megaservice::describe_services() const {
   for (size_t i = 0; i < sh.specs.size(); ++i) {
     const auto& s = sh.specs[i];
     json entry = {
-      {"name", s.name},
-      {"service_type", std::string{to_string(s.type)}},
-      {"kind", s.in_process() ? "in-process" : "http"},
-      {"status", std::string{to_string(sh.board->status(i))}},
-      {"restarts", sh.board->restarts(i)},
+        {"name", s.name},
+        {"service_type", std::string{to_string(s.type)}},
+        {"kind", s.in_process() ? "in-process" : "http"},
+        {"status", std::string{to_string(sh.board->status(i))}},
+        {"restarts", sh.board->restarts(i)},
     };
     if (!s.in_process()) entry["endpoint"] = s.endpoint_url();
     json successors = json::array();

@@ -40,7 +40,7 @@ std::string_view to_string(service_status x);
 /// The status of a megaservice's services, written by its supervisor actor and
 /// read from any thread (atomics; the names never change after construction).
 class status_board {
-public:
+ public:
   explicit status_board(const std::vector<std::string>& names);
   size_t size() const { return entries_.size(); }
   const std::string& name(size_t i) const { return entries_[i].name; }
@@ -53,7 +53,7 @@ public:
   }
   void count_restart(size_t i) { entries_[i].restarts.fetch_add(1, std::memory_order_relaxed); }
 
-private:
+ private:
   struct entry {
     std::string name;
     std::atomic<int> state{0};
@@ -79,7 +79,7 @@ struct megaservice_route {
 /// holds immutable data and actor handles. Route handlers keep the shared
 /// state alive, so a server may outlive the megaservice object.
 class megaservice {
-public:
+ public:
   /// Validates and compiles the graph (throws graph_error), spawns the
   /// supervisor and the service actors. HTTP services use `client`, which is
   /// created on demand when null and the graph has one.
@@ -135,7 +135,7 @@ public:
   /// Opaque state shared with route handlers and callbacks.
   struct shared;
 
-private:
+ private:
   std::shared_ptr<shared> shared_;
   std::vector<megaservice_route> routes_;
 };

@@ -1,7 +1,7 @@
 #include "runtime/megaservice/supervisor_actor.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "runtime/errors.hpp"
 #include "runtime/service/http_service_actor.hpp"
@@ -71,9 +71,10 @@ caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supe
     auto delay = st.windows[i].on_crash(std::chrono::steady_clock::now());
     if (!delay) {
       const auto& pol = st.windows[i].policy();
-      spdlog::error("megaservice '{}': service '{}' exceeded its restart intensity ({} restarts in "
-                    "{} ms) and is marked failed; last exit: {}",
-                    st.cfg.name, name, pol.max_restarts, pol.period.count(), describe(dm.reason));
+      spdlog::error(
+          "megaservice '{}': service '{}' exceeded its restart intensity ({} restarts in "
+          "{} ms) and is marked failed; last exit: {}",
+          st.cfg.name, name, pol.max_restarts, pol.period.count(), describe(dm.reason));
       (*st.children)[i] = caf::actor{};
       st.cfg.board->set_status(i, service_status::failed);
       st.cfg.instruments[i].up->Set(0);
@@ -96,25 +97,23 @@ caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supe
     }
   });
   return {
-    [self](run_atom, const flow_job_ptr& job) {
-      self->spawn(flow_actor, self->state.env, job);
-    },
-    [self](lookup_atom, uint32_t i) -> caf::result<caf::actor> {
-      auto& st = self->state;
-      if (i >= st.children->size())
-        return make_error(errc::invalid_graph, "lookup", "no service #" + std::to_string(i));
-      auto s = st.cfg.board->status(i);
-      if (s == service_status::failed)
-        return make_error(errc::service_unavailable, st.cfg.specs[i].name,
-                          "it exceeded its restart intensity");
-      if (s == service_status::running && (*st.children)[i]) return (*st.children)[i];
-      auto rp = self->make_response_promise<caf::actor>();
-      st.waiting[i].push_back(rp);
-      return rp;
-    },
-    [self](restart_atom, uint32_t i) {
-      if (i < self->state.children->size()) restart(self, i);
-    },
+      [self](run_atom, const flow_job_ptr& job) { self->spawn(flow_actor, self->state.env, job); },
+      [self](lookup_atom, uint32_t i) -> caf::result<caf::actor> {
+        auto& st = self->state;
+        if (i >= st.children->size())
+          return make_error(errc::invalid_graph, "lookup", "no service #" + std::to_string(i));
+        auto s = st.cfg.board->status(i);
+        if (s == service_status::failed)
+          return make_error(errc::service_unavailable, st.cfg.specs[i].name,
+                            "it exceeded its restart intensity");
+        if (s == service_status::running && (*st.children)[i]) return (*st.children)[i];
+        auto rp = self->make_response_promise<caf::actor>();
+        st.waiting[i].push_back(rp);
+        return rp;
+      },
+      [self](restart_atom, uint32_t i) {
+        if (i < self->state.children->size()) restart(self, i);
+      },
   };
 }
 

@@ -9,26 +9,26 @@ namespace opea::runtime {
 caf::behavior local_service_actor(caf::event_based_actor* self, std::string name,
                                   service_handler handler) {
   return {
-    [self, name, handler](invoke_atom, const json_ptr& input,
-                          const request_context_ptr& ctx) -> caf::result<json_ptr> {
-      std::string crash;
-      try {
-        auto out = handler(*input, *ctx);
-        if (!out) {
-          const auto& err = out.error();
-          if (err.category() == error_category) return err;
-          return make_error(errc::service_failed, name, describe(err));
+      [self, name, handler](invoke_atom, const json_ptr& input,
+                            const request_context_ptr& ctx) -> caf::result<json_ptr> {
+        std::string crash;
+        try {
+          auto out = handler(*input, *ctx);
+          if (!out) {
+            const auto& err = out.error();
+            if (err.category() == error_category) return err;
+            return make_error(errc::service_failed, name, describe(err));
+          }
+          return json_ptr{std::make_shared<const json>(std::move(*out))};
+        } catch (const std::exception& e) {
+          crash = e.what();
+        } catch (...) {
+          crash = "unknown exception";
         }
-        return json_ptr{std::make_shared<const json>(std::move(*out))};
-      } catch (const std::exception& e) {
-        crash = e.what();
-      } catch (...) {
-        crash = "unknown exception";
-      }
-      auto err = make_error(errc::service_crashed, name, crash);
-      self->quit(err);
-      return err;
-    },
+        auto err = make_error(errc::service_crashed, name, crash);
+        self->quit(err);
+        return err;
+      },
   };
 }
 

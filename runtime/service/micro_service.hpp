@@ -25,8 +25,8 @@ using json_ptr = std::shared_ptr<const json>;
 /// CAF scheduler thread: it must not block (blocking work belongs in an
 /// external service or a bounded worker pool). A handler that throws crashes
 /// its actor; the megaservice restarts it and the request gets an error.
-using service_handler = std::function<caf::expected<json>(const json& input,
-                                                          const request_context& ctx)>;
+using service_handler =
+    std::function<caf::expected<json>(const json& input, const request_context& ctx)>;
 
 /// One microservice of a graph, as OPEA's `MicroService`: a name, where it
 /// lives (host, port, endpoint) and its type. It is either in-process (a

@@ -29,16 +29,21 @@ bool all_hex(const std::string& s, size_t from, size_t len) {
 
 }  // namespace
 
-std::string make_request_id() { return random_hex(32); }
+std::string make_request_id() {
+  return random_hex(32);
+}
 
-std::string make_traceparent() { return "00-" + random_hex(32) + "-" + random_hex(16) + "-01"; }
+std::string make_traceparent() {
+  return "00-" + random_hex(32) + "-" + random_hex(16) + "-01";
+}
 
 bool is_valid_traceparent(const std::string& s) {
   // 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>
   if (s.size() != 55 || s[0] != '0' || s[1] != '0' || s[2] != '-' || s[35] != '-' || s[52] != '-')
     return false;
   return all_hex(s, 3, 32) && all_hex(s, 36, 16) && all_hex(s, 53, 2) &&
-         s.compare(3, 32, std::string(32, '0')) != 0 && s.compare(36, 16, std::string(16, '0')) != 0;
+         s.compare(3, 32, std::string(32, '0')) != 0 &&
+         s.compare(36, 16, std::string(16, '0')) != 0;
 }
 
 }  // namespace opea::runtime

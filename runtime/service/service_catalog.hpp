@@ -15,7 +15,7 @@ namespace opea::runtime {
 /// "built-ins"), each from a JSON object of parameters. Filled once at
 /// start-up (not thread-safe while being filled; read-only afterwards).
 class service_catalog {
-public:
+ public:
   /// Makes a handler from the service's parameters, or an error
   /// (errc::bad_request naming the parameter) when they are invalid.
   using factory = std::function<caf::expected<service_handler>(const json& params)>;
@@ -44,7 +44,7 @@ public:
                                                          const std::string& builtin,
                                                          const json& params) const;
 
-private:
+ private:
   std::map<std::string, entry> entries_;
 };
 

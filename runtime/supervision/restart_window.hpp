@@ -22,7 +22,7 @@ struct restart_policy {
 /// class that takes `now` as an argument, so it is tested without actors or
 /// sleeps. Not thread-safe: owned by one supervisor actor.
 class restart_window {
-public:
+ public:
   using clock = std::chrono::steady_clock;
 
   explicit restart_window(restart_policy policy = {}) : policy_(policy) {}
@@ -37,7 +37,7 @@ public:
 
   const restart_policy& policy() const { return policy_; }
 
-private:
+ private:
   void prune(clock::time_point now);
 
   restart_policy policy_;

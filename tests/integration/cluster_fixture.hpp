@@ -84,9 +84,8 @@ struct node_process {
   explicit node_process(const std::string& yaml, const std::string& file = "node.yaml") {
     auto path = dir.write(file, yaml);
     proc = std::make_unique<test::child_process>(
-      OPEA_NODE_BINARY,
-      std::vector<std::string>{"--config", path, "--http-port", "0", "--data-dir",
-                               (dir.path / "data").string()});
+        OPEA_NODE_BINARY, std::vector<std::string>{"--config", path, "--http-port", "0",
+                                                   "--data-dir", (dir.path / "data").string()});
     port = wait_for_port(*proc);
   }
 
@@ -108,9 +107,8 @@ inline runtime::http::client_response call(const std::string& method, const std:
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   req.timeout = 20s;
   std::promise<caf::expected<runtime::http::client_response>> done;
-  client.async_request(req, [&](caf::expected<runtime::http::client_response> r) {
-    done.set_value(std::move(r));
-  });
+  client.async_request(
+      req, [&](caf::expected<runtime::http::client_response> r) { done.set_value(std::move(r)); });
   auto res = done.get_future().get();
   INFO(method << " " << url << ": " << (res ? "" : runtime::describe(res.error())));
   REQUIRE(res);

@@ -18,17 +18,18 @@ TEST_CASE("align hooks rewrite inputs and outputs of remote services", "[integra
   opea::monitoring::metrics_registry metrics{"itest"};
   rt::service_orchestrator o;
   o.add(rt::micro_service::remote("a", svc.url("/v1/a")))
-    .add(rt::micro_service::remote("b", svc.url("/v1/b")));
+      .add(rt::micro_service::remote("b", svc.url("/v1/b")));
   o.flow_to("a", "b");
   // As OPEA's ChatQnA does: reshape what goes into a service and what comes out.
   o.set_align_inputs([](json in, const std::string& node, const rt::request_context&) {
     if (node == "b") in = json{{"text", in["query"]}};
     return in;
   });
-  o.set_align_outputs([](json out, const std::string& node, const json&, const rt::request_context&) {
-    if (node == "a") out["query"] = out["text"].get<std::string>() + "?";
-    return out;
-  });
+  o.set_align_outputs(
+      [](json out, const std::string& node, const json&, const rt::request_context&) {
+        if (node == "a") out["query"] = out["text"].get<std::string>() + "?";
+        return out;
+      });
   rt::megaservice mega{sys, o, {"hooks"}, metrics};
   auto res = mega.schedule({{"text", "why"}});
   REQUIRE(res);

@@ -16,20 +16,28 @@ struct failing_node {
   node_process node;
 
   failing_node()
-    : node{"node:\n  name: itest\n  log_level: 'off'\n  http: {max_body_bytes: 1024}\n"
-           "services:\n"
-           "  good: {kind: http, url: \"" + ok.url("/v1/ok") + "\"}\n"
-           "  broken: {kind: http, url: \"" + bad.url("/v1/500") + "\"}\n"
-           "  garbled: {kind: http, url: \"" + bad.url("/v1/badjson") + "\"}\n"
-           "  silent: {kind: http, url: \"" + bad.url("/v1/hang") + "\"}\n"
-           "  gone: {kind: http, url: \"http://127.0.0.1:1/v1/none\"}\n"
-           "megaservices:\n"
-           "  - {name: good, route: /v1/good, flows: [good]}\n"
-           "  - {name: broken, route: /v1/broken, flows: [good >> broken]}\n"
-           "  - {name: garbled, route: /v1/garbled, flows: [garbled]}\n"
-           "  - {name: silent, route: /v1/silent, flows: [silent], deadline_ms: 300}\n"
-           "  - {name: gone, route: /v1/gone, flows: [gone]}\n"} {
-  }
+      : node{
+            "node:\n  name: itest\n  log_level: 'off'\n  http: {max_body_bytes: 1024}\n"
+            "services:\n"
+            "  good: {kind: http, url: \"" +
+            ok.url("/v1/ok") +
+            "\"}\n"
+            "  broken: {kind: http, url: \"" +
+            bad.url("/v1/500") +
+            "\"}\n"
+            "  garbled: {kind: http, url: \"" +
+            bad.url("/v1/badjson") +
+            "\"}\n"
+            "  silent: {kind: http, url: \"" +
+            bad.url("/v1/hang") +
+            "\"}\n"
+            "  gone: {kind: http, url: \"http://127.0.0.1:1/v1/none\"}\n"
+            "megaservices:\n"
+            "  - {name: good, route: /v1/good, flows: [good]}\n"
+            "  - {name: broken, route: /v1/broken, flows: [good >> broken]}\n"
+            "  - {name: garbled, route: /v1/garbled, flows: [garbled]}\n"
+            "  - {name: silent, route: /v1/silent, flows: [silent], deadline_ms: 300}\n"
+            "  - {name: gone, route: /v1/gone, flows: [gone]}\n"} {}
 };
 
 json error_of(const opea::runtime::http::client_response& r) {
@@ -50,9 +58,10 @@ TEST_CASE("gateway: bad input gets a JSON error naming the problem", "[integrati
     REQUIRE(r.status == 400);
     auto e = error_of(r);
     REQUIRE(e["type"] == "invalid_request_error");
-    REQUIRE_THAT(e["message"].get<std::string>(),
-                 Catch::StartsWith("request body is not valid JSON: [json.exception.parse_error.101] "
-                                   "parse error at line 1, column 10"));
+    REQUIRE_THAT(
+        e["message"].get<std::string>(),
+        Catch::StartsWith("request body is not valid JSON: [json.exception.parse_error.101] "
+                          "parse error at line 1, column 10"));
   }
   SECTION("a body that is not an object is 400") {
     auto r = call("POST", url, "[1,2]");
@@ -100,9 +109,8 @@ TEST_CASE("gateway: downstream failures are 502 naming the service; deadlines ar
   SECTION("a body that is not JSON") {
     auto r = post(f.node.url("/v1/garbled"), {{"text", "x"}});
     REQUIRE(r.status == 502);
-    REQUIRE(error_of(r)["message"] == "service 'garbled': response of " +
-                                         f.bad.url("/v1/badjson") +
-                                         " is not valid JSON: not json{");
+    REQUIRE(error_of(r)["message"] == "service 'garbled': response of " + f.bad.url("/v1/badjson") +
+                                          " is not valid JSON: not json{");
   }
   SECTION("a refused connection") {
     auto r = post(f.node.url("/v1/gone"), {{"text", "x"}});
@@ -119,11 +127,11 @@ TEST_CASE("gateway: downstream failures are 502 naming the service; deadlines ar
   }
   auto metrics = call("GET", f.node.url("/metrics")).body;
   REQUIRE(metric_value(metrics,
-                       R"(opea_megaservice_request_pending{node="itest",megaservice="silent"})") == 0);
+                       R"(opea_megaservice_request_pending{node="itest",megaservice="silent"})") ==
+          0);
 }
 
-TEST_CASE("metrics: exact counters and a valid Prometheus exposition (promtool)",
-          "[integration]") {
+TEST_CASE("metrics: exact counters and a valid Prometheus exposition (promtool)", "[integration]") {
   service_process s1{{"/v1/add:append:opea "}};
   node_process node{"node: {name: itest, log_level: warn}\nservices:\n  s1: {kind: http, url: \"" +
                     s1.url("/v1/add") +
@@ -135,13 +143,27 @@ TEST_CASE("metrics: exact counters and a valid Prometheus exposition (promtool)"
   REQUIRE(r.status == 200);
   REQUIRE_THAT(r.header("Content-Type"), Catch::StartsWith("text/plain; version=0.0.4"));
   const auto& m = r.body;
-  REQUIRE(metric_value(m, R"(opea_service_requests_total{node="itest",megaservice="mega",service="s1"})") == 3);
-  REQUIRE(metric_value(m, R"(opea_service_requests_total{node="itest",megaservice="mega",service="up"})") == 3);
-  REQUIRE(metric_value(m, R"(opea_megaservice_requests_total{node="itest",code="200",megaservice="mega"})") == 3);
-  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="itest",code="400",route="/v1/m"})") == 1);
-  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="itest",code="200",route="/v1/m"})") == 3);
-  REQUIRE(metric_value(m, R"(opea_service_request_duration_seconds_count{node="itest",megaservice="mega",service="s1"})") == 3);
-  REQUIRE(metric_value(m, R"(opea_megaservice_request_pending{node="itest",megaservice="mega"})") == 0);
+  REQUIRE(metric_value(
+              m, R"(opea_service_requests_total{node="itest",megaservice="mega",service="s1"})") ==
+          3);
+  REQUIRE(metric_value(
+              m, R"(opea_service_requests_total{node="itest",megaservice="mega",service="up"})") ==
+          3);
+  REQUIRE(
+      metric_value(
+          m, R"(opea_megaservice_requests_total{node="itest",code="200",megaservice="mega"})") ==
+      3);
+  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="itest",code="400",route="/v1/m"})") ==
+          1);
+  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="itest",code="200",route="/v1/m"})") ==
+          3);
+  REQUIRE(
+      metric_value(
+          m,
+          R"(opea_service_request_duration_seconds_count{node="itest",megaservice="mega",service="s1"})") ==
+      3);
+  REQUIRE(metric_value(m, R"(opea_megaservice_request_pending{node="itest",megaservice="mega"})") ==
+          0);
 
   // promtool (Debian package prometheus) checks the exposition format.
   temp_dir dir;
@@ -156,8 +178,9 @@ TEST_CASE("metrics: exact counters and a valid Prometheus exposition (promtool)"
 }
 
 TEST_CASE("health, health_check and list_service", "[integration]") {
-  node_process node{"node: {name: itest, log_level: warn}\nservices:\n  e: {builtin: echo, service_type: llm}\n"
-                    "megaservices:\n  - {name: mega, route: /v1/e, flows: [e]}\n"};
+  node_process node{
+      "node: {name: itest, log_level: warn}\nservices:\n  e: {builtin: echo, service_type: llm}\n"
+      "megaservices:\n  - {name: mega, route: /v1/e, flows: [e]}\n"};
   REQUIRE(body_of(call("GET", node.url("/health"))) == json{{"status", "ok"}});
   auto hc = body_of(call("GET", node.url("/v1/health_check")));
   REQUIRE(hc["Service Title"] == "opea-node itest");

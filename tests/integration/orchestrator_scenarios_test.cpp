@@ -32,8 +32,8 @@ TEST_CASE("OPEA's ServiceOrchestratorWithYaml file works unchanged", "[integrati
   service_process s2{{"/v1/add:append:project!"}};
   // tests/cores/mega/megaservice.yaml, with the test services' ports.
   node_process node{"\nopea_micro_services:\n  s1:\n    endpoint: " + s1.url("/v1/add") +
-                    "\n\n  s2:\n    endpoint: " + s2.url("/v1/add") +
-                    "\n\nopea_mega_service:\n  mega_flow:\n    - s1 >> s2\n",
+                        "\n\n  s2:\n    endpoint: " + s2.url("/v1/add") +
+                        "\n\nopea_mega_service:\n  mega_flow:\n    - s1 >> s2\n",
                     "megaservice.yaml"};
   auto r = post(node.url("/v1/megaservice"), {{"text", "Hello, "}});
   REQUIRE(r.status == 200);
@@ -46,13 +46,16 @@ TEST_CASE("fan-out runs sibling branches of concurrent requests in parallel", "[
   // other, the rendezvous would never fill and every call would fail (500).
   service_process s1{{"/v1/add:append:>"}};
   service_process branches{{"/v1/s2:rendezvous:4", "/v1/s3:rendezvous:4"}};
-  node_process node{"node: {name: itest, log_level: warn}\nservices:\n" +
-                    http_service("s1", s1.url("/v1/add")) +
-                    http_service("s2", branches.url("/v1/s2")) +
-                    http_service("s3", branches.url("/v1/s3")) +
-                    "megaservices:\n  - {name: mega, route: /v1/fan, flows: [\"s1 >> (s2, s3)\"]}\n"};
-  auto first = std::async(std::launch::async, [&] { return post(node.url("/v1/fan"), {{"text", "a"}}); });
-  auto second = std::async(std::launch::async, [&] { return post(node.url("/v1/fan"), {{"text", "b"}}); });
+  node_process node{
+      "node: {name: itest, log_level: warn}\nservices:\n" + http_service("s1", s1.url("/v1/add")) +
+      http_service("s2", branches.url("/v1/s2")) + http_service("s3", branches.url("/v1/s3")) +
+      "megaservices:\n  - {name: mega, route: /v1/fan, flows: [\"s1 >> (s2, s3)\"]}\n"};
+  auto first = std::async(std::launch::async, [&] {
+    return post(node.url("/v1/fan"), {{"text", "a"}});
+  });
+  auto second = std::async(std::launch::async, [&] {
+    return post(node.url("/v1/fan"), {{"text", "b"}});
+  });
   auto r1 = first.get();
   auto r2 = second.get();
   REQUIRE(r1.status == 200);
@@ -68,10 +71,10 @@ TEST_CASE("downstream_black_list prunes the runtime graph (test_runtime_graph.py
   service_process s1{{"/v1/add:blacklist"}};
   service_process s2{{"/v1/add:append:add s2!"}};
   service_process s3{{"/v1/add:append:add s3!"}};
-  node_process node{"node: {name: itest, log_level: warn}\nservices:\n" +
-                    http_service("s1", s1.url("/v1/add")) + http_service("s2", s2.url("/v1/add")) +
-                    http_service("s3", s3.url("/v1/add")) +
-                    "megaservices:\n  - {name: mega, route: /v1/rt, flows: [s1 >> s2, s1 >> s3]}\n"};
+  node_process node{
+      "node: {name: itest, log_level: warn}\nservices:\n" + http_service("s1", s1.url("/v1/add")) +
+      http_service("s2", s2.url("/v1/add")) + http_service("s3", s3.url("/v1/add")) +
+      "megaservices:\n  - {name: mega, route: /v1/rt, flows: [s1 >> s2, s1 >> s3]}\n"};
   // "Hi": nothing pruned, both leaves answer.
   auto hi = body_of(post(node.url("/v1/rt"), {{"text", "Hi!"}}));
   REQUIRE(hi == json{{"s2", {{"text", "Hi!OPEA Project!add s2!"}}},
@@ -89,10 +92,10 @@ TEST_CASE("downstream_black_list prunes the runtime graph (test_runtime_graph.py
 TEST_CASE("fan-in merges predecessor outputs in add order", "[integration]") {
   // (s1, s5) >> s2: s2 (echo) returns the merged input.
   service_process svc{{"/v1/s1:append:-1", "/v1/s5:echo", "/v1/s2:echo"}};
-  node_process node{"node: {name: itest, log_level: warn}\nservices:\n" +
-                    http_service("s1", svc.url("/v1/s1")) + http_service("s5", svc.url("/v1/s5")) +
-                    http_service("s2", svc.url("/v1/s2")) +
-                    "megaservices:\n  - {name: mega, route: /v1/join, flows: [\"(s1, s5) >> s2\"]}\n"};
+  node_process node{
+      "node: {name: itest, log_level: warn}\nservices:\n" + http_service("s1", svc.url("/v1/s1")) +
+      http_service("s5", svc.url("/v1/s5")) + http_service("s2", svc.url("/v1/s2")) +
+      "megaservices:\n  - {name: mega, route: /v1/join, flows: [\"(s1, s5) >> s2\"]}\n"};
   // s1 returns {"text": "x-1"}, s5 echoes {"text": "x", "n": 1}; s5 is later
   // in add order, so its "text" wins.
   auto r = post(node.url("/v1/join"), {{"text", "x"}, {"n", 1}});

@@ -11,7 +11,9 @@ micro_service svc(const std::string& name) {
   return micro_service::local(name, [](const json& in, const request_context&) { return in; });
 }
 
-json_ptr doc(json j) { return std::make_shared<const json>(std::move(j)); }
+json_ptr doc(json j) {
+  return std::make_shared<const json>(std::move(j));
+}
 
 std::shared_ptr<const dag> graph(const std::vector<std::string>& nodes,
                                  const std::vector<std::pair<std::string, std::string>>& edges) {

@@ -49,9 +49,15 @@ TEST_CASE_METHOD(fixture, "linear two-node flow, as OPEA's test_service_orchestr
   REQUIRE(*res->output == json{{"text", "hello, opea project!"}});
   REQUIRE(res->leaves == std::vector<std::string>{"s2"});
   REQUIRE(res->results.size() == 2);
-  REQUIRE(value_of(metrics, R"(opea_service_requests_total{node="test",megaservice="mega",service="s1"})") == 1);
-  REQUIRE(value_of(metrics, R"(opea_megaservice_requests_total{node="test",code="200",megaservice="mega"})") == 1);
-  REQUIRE(value_of(metrics, R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  REQUIRE(value_of(metrics,
+                   R"(opea_service_requests_total{node="test",megaservice="mega",service="s1"})") ==
+          1);
+  REQUIRE(
+      value_of(metrics,
+               R"(opea_megaservice_requests_total{node="test",code="200",megaservice="mega"})") ==
+      1);
+  REQUIRE(value_of(metrics,
+                   R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
 }
 
 TEST_CASE_METHOD(fixture, "align hooks are per orchestrator", "[megaservice]") {
@@ -86,8 +92,14 @@ TEST_CASE_METHOD(fixture, "an expired request is not dispatched", "[megaservice]
   REQUIRE(http_status_of(res.error()) == 504);
   REQUIRE(describe(res.error()) ==
           "deadline exceeded (s1): the deadline passed before service 's1' was dispatched");
-  REQUIRE(value_of(metrics, R"(opea_service_requests_total{node="test",megaservice="mega",service="s1"})") == 0);
-  REQUIRE(value_of(metrics, R"(opea_megaservice_rejections_total{node="test",megaservice="mega",reason="deadline_exceeded"})") == 1);
+  REQUIRE(value_of(metrics,
+                   R"(opea_service_requests_total{node="test",megaservice="mega",service="s1"})") ==
+          0);
+  REQUIRE(
+      value_of(
+          metrics,
+          R"(opea_megaservice_rejections_total{node="test",megaservice="mega",reason="deadline_exceeded"})") ==
+      1);
 }
 
 TEST_CASE_METHOD(fixture, "a service error fails the request naming the service", "[megaservice]") {
@@ -100,7 +112,11 @@ TEST_CASE_METHOD(fixture, "a service error fails the request naming the service"
   REQUIRE_FALSE(res);
   REQUIRE(http_status_of(res.error()) == 400);
   REQUIRE(describe(res.error()) == "bad request (text): field 'text' is required");
-  REQUIRE(value_of(metrics, R"(opea_service_errors_total{node="test",megaservice="mega",reason="bad_request",service="s1"})") == 1);
+  REQUIRE(
+      value_of(
+          metrics,
+          R"(opea_service_errors_total{node="test",megaservice="mega",reason="bad_request",service="s1"})") ==
+      1);
 }
 
 TEST_CASE_METHOD(fixture, "a crashing service is restarted; the next request succeeds",
@@ -124,7 +140,9 @@ TEST_CASE_METHOD(fixture, "a crashing service is restarted; the next request suc
   REQUIRE(*next->output == json{{"ok", true}});
   REQUIRE(m.status().restarts(0) == 1);
   REQUIRE(m.status().status(0) == service_status::running);
-  REQUIRE(value_of(metrics, R"(opea_service_restarts_total{node="test",megaservice="mega",service="s1"})") == 1);
+  REQUIRE(value_of(metrics,
+                   R"(opea_service_restarts_total{node="test",megaservice="mega",service="s1"})") ==
+          1);
 
   SECTION("past its restart intensity the service is failed and reported") {
     REQUIRE_FALSE(m.schedule({{"crash", true}}));  // 2nd restart (after backoff)
@@ -137,7 +155,8 @@ TEST_CASE_METHOD(fixture, "a crashing service is restarted; the next request suc
     REQUIRE(describe(after.error()) ==
             "service 's1' is unavailable: it exceeded its restart intensity");
     REQUIRE(m.status().status(0) == service_status::failed);
-    REQUIRE(value_of(metrics, R"(opea_service_up{node="test",megaservice="mega",service="s1"})") == 0);
+    REQUIRE(value_of(metrics, R"(opea_service_up{node="test",megaservice="mega",service="s1"})") ==
+            0);
     REQUIRE(m.describe_services()["s1"]["status"] == "failed");
   }
 }

@@ -13,11 +13,11 @@ TEST_CASE("restart intensity: N restarts within T, then the failure escalates", 
   pol.backoff_max = 15ms;
   restart_window w{pol};
   auto t0 = std::chrono::steady_clock::time_point{} + 100s;
-  REQUIRE(w.on_crash(t0) == 0ms);          // first restart is immediate
-  REQUIRE(w.on_crash(t0 + 1s) == 10ms);    // then exponential backoff
-  REQUIRE(w.on_crash(t0 + 2s) == 15ms);    // 20 ms, capped at backoff_max
+  REQUIRE(w.on_crash(t0) == 0ms);        // first restart is immediate
+  REQUIRE(w.on_crash(t0 + 1s) == 10ms);  // then exponential backoff
+  REQUIRE(w.on_crash(t0 + 2s) == 15ms);  // 20 ms, capped at backoff_max
   REQUIRE(w.restarts_in_window(t0 + 2s) == 3);
-  REQUIRE_FALSE(w.on_crash(t0 + 3s));      // 4th crash within 10 s: give up
+  REQUIRE_FALSE(w.on_crash(t0 + 3s));  // 4th crash within 10 s: give up
   // Once the oldest restarts leave the window, restarts are allowed again.
   // At t0 + 10.5 s the restart of t0 has left the window (10 s old or more).
   REQUIRE(w.restarts_in_window(t0 + 10500ms) == 2);
