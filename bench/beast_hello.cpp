@@ -30,20 +30,19 @@ using tcp = net::ip::tcp;
 namespace {
 
 class session : public std::enable_shared_from_this<session> {
-public:
+ public:
   explicit session(tcp::socket&& socket) : stream_(std::move(socket)) {}
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
   }
 
-private:
+ private:
   void read() {
     req_ = {};
-    http::async_read(stream_, buffer_, req_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, req_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -59,10 +58,9 @@ private:
     res_.keep_alive(req_.keep_alive());
     res_.body() = "Hello, world!";
     res_.prepare_payload();
-    http::async_write(stream_, res_,
-                      [self = shared_from_this()](beast::error_code ec2, std::size_t) {
-                        self->on_write(ec2);
-                      });
+    http::async_write(
+        stream_, res_,
+        [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_write(ec2); });
   }
 
   void on_write(beast::error_code ec) {
@@ -85,7 +83,7 @@ private:
 };
 
 class listener : public std::enable_shared_from_this<listener> {
-public:
+ public:
   listener(net::io_context& ioc, tcp::endpoint ep) : ioc_(ioc), acceptor_(net::make_strand(ioc)) {
     acceptor_.open(ep.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -111,7 +109,7 @@ public:
     acceptor_.close(ignored);
   }
 
-private:
+ private:
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
 };
@@ -151,7 +149,7 @@ int main(int argc, char** argv) {
   std::shared_ptr<listener> lst;
   try {
     lst = std::make_shared<listener>(
-      ioc, tcp::endpoint{net::ip::make_address(host), static_cast<unsigned short>(port)});
+        ioc, tcp::endpoint{net::ip::make_address(host), static_cast<unsigned short>(port)});
   } catch (const std::exception& e) {
     std::cerr << "opea-bench-beast-hello: cannot listen on " << host << ":" << port << ": "
               << e.what() << "\n";

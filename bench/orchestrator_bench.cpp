@@ -90,14 +90,14 @@ environment& env() {
 }
 
 rt::service_handler identity() {
-  return [](const rt::json& in, const rt::request_context&) -> caf::expected<rt::json> {
-    return in;
-  };
+  return
+      [](const rt::json& in, const rt::request_context&) -> caf::expected<rt::json> { return in; };
 }
 
 rt::service_orchestrator chain(int n) {
   rt::service_orchestrator orch;
-  for (int i = 0; i < n; ++i) orch.add(rt::micro_service::local("s" + std::to_string(i), identity()));
+  for (int i = 0; i < n; ++i)
+    orch.add(rt::micro_service::local("s" + std::to_string(i), identity()));
   for (int i = 1; i < n; ++i) orch.flow_to("s" + std::to_string(i - 1), "s" + std::to_string(i));
   return orch;
 }
@@ -109,9 +109,9 @@ const rt::json& sample_input() {
 
 /// Keeps `in_flight` requests running until `total` completed.
 class batch_driver : public std::enable_shared_from_this<batch_driver> {
-public:
+ public:
   batch_driver(const rt::megaservice& mega, int64_t total, int64_t in_flight)
-    : mega_(mega), total_(total), in_flight_(in_flight) {}
+      : mega_(mega), total_(total), in_flight_(in_flight) {}
 
   /// Returns the number of failed requests.
   int64_t run() {
@@ -123,7 +123,7 @@ public:
     return failed_.load();
   }
 
-private:
+ private:
   void issue() {
     auto self = shared_from_this();
     mega_.async_schedule(sample_input(), {}, [self](caf::expected<rt::flow_result> res) {
@@ -218,15 +218,15 @@ void BM_flow_state_chain(benchmark::State& state) {
     benchmark::DoNotOptimize(out);
   }
   state.counters["ns_per_hop"] =
-    benchmark::Counter(static_cast<double>(state.iterations() * n),
-                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+      benchmark::Counter(static_cast<double>(state.iterations() * n),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 BENCHMARK(BM_megaservice_chain)
-  ->ArgNames({"chain", "in_flight"})
-  ->ArgsProduct({{1, 3, 10}, {1, 32}})
-  ->UseRealTime()
-  ->Unit(benchmark::kMillisecond);
+    ->ArgNames({"chain", "in_flight"})
+    ->ArgsProduct({{1, 3, 10}, {1, 32}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK(BM_flow_state_chain)->ArgName("chain")->Arg(1)->Arg(3)->Arg(10);
 
@@ -245,8 +245,9 @@ void print_slopes() {
     auto t10 = r.find({10, k});
     if (t1 == r.end() || t10 == r.end()) continue;
     if (!any) {
-      std::printf("\nPer-hop cost as the slope between chain lengths (median of runs, wall time "
-                  "per request):\n");
+      std::printf(
+          "\nPer-hop cost as the slope between chain lengths (median of runs, wall time "
+          "per request):\n");
       any = true;
     }
     auto a = median(t1->second);

@@ -45,9 +45,8 @@ struct options {
 };
 
 class driver : public std::enable_shared_from_this<driver> {
-public:
-  driver(const options& opts, http::client& client)
-    : opts_(opts), client_(client) {}
+ public:
+  driver(const options& opts, http::client& client) : opts_(opts), client_(client) {}
 
   void run() {
     start_ = clock_type::now();
@@ -72,22 +71,23 @@ public:
       return lat[std::min(idx, lat.size() - 1)];
     };
     auto rate = static_cast<double>(lat.size()) / opts_.duration;
-    std::printf("sequential client: %zu services, %d chains in flight, %.1f s (after %.1f s "
-                "warm-up)\n",
-                opts_.urls.size(), opts_.connections, opts_.duration, opts_.warmup);
+    std::printf(
+        "sequential client: %zu services, %d chains in flight, %.1f s (after %.1f s "
+        "warm-up)\n",
+        opts_.urls.size(), opts_.connections, opts_.duration, opts_.warmup);
     std::printf("  completed chains: %zu (%.1f chains/s, %.1f service calls/s)\n", lat.size(), rate,
                 rate * static_cast<double>(opts_.urls.size()));
     std::printf("  chain latency: p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n", pct(0.5),
                 pct(0.9), pct(0.99), lat.empty() ? 0.0 : lat.back());
     std::printf("  errors: %lld\n", static_cast<long long>(errors_.load()));
     if (!first_error_.empty()) std::printf("  first error: %s\n", first_error_.c_str());
-    std::printf("RESULT chains_per_s=%.1f p50_ms=%.3f p99_ms=%.3f completed=%zu errors=%lld\n", rate,
-                pct(0.5), pct(0.99), lat.size(), static_cast<long long>(errors_.load()));
+    std::printf("RESULT chains_per_s=%.1f p50_ms=%.3f p99_ms=%.3f completed=%zu errors=%lld\n",
+                rate, pct(0.5), pct(0.99), lat.size(), static_cast<long long>(errors_.load()));
   }
 
   int64_t errors() const { return errors_.load(); }
 
-private:
+ private:
   static clock_type::duration to_duration(double seconds) {
     return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
   }
@@ -110,24 +110,27 @@ private:
     req.headers = {{"Content-Type", "application/json"}};
     req.timeout = std::chrono::milliseconds{10000};
     auto self = shared_from_this();
-    client_.async_request(std::move(req), [self, hop, started](caf::expected<http::client_response> res) {
-      if (!res || res->status < 200 || res->status > 299) {
-        self->on_error(!res ? opea::runtime::describe(res.error())
-                            : "HTTP " + std::to_string(res->status) + " from " + self->opts_.urls[hop]);
-        self->start_chain();
-        return;
-      }
-      if (hop + 1 < self->opts_.urls.size()) {
-        self->step(hop + 1, std::move(res->body), started);
-        return;
-      }
-      auto now = clock_type::now();
-      if (started >= self->measure_from_ && now <= self->stop_at_) {
-        std::lock_guard<std::mutex> guard{self->mx_};
-        self->latencies_ms_.push_back(std::chrono::duration<double, std::milli>(now - started).count());
-      }
-      self->start_chain();
-    });
+    client_.async_request(std::move(req),
+                          [self, hop, started](caf::expected<http::client_response> res) {
+                            if (!res || res->status < 200 || res->status > 299) {
+                              self->on_error(!res ? opea::runtime::describe(res.error())
+                                                  : "HTTP " + std::to_string(res->status) +
+                                                        " from " + self->opts_.urls[hop]);
+                              self->start_chain();
+                              return;
+                            }
+                            if (hop + 1 < self->opts_.urls.size()) {
+                              self->step(hop + 1, std::move(res->body), started);
+                              return;
+                            }
+                            auto now = clock_type::now();
+                            if (started >= self->measure_from_ && now <= self->stop_at_) {
+                              std::lock_guard<std::mutex> guard{self->mx_};
+                              self->latencies_ms_.push_back(
+                                  std::chrono::duration<double, std::milli>(now - started).count());
+                            }
+                            self->start_chain();
+                          });
   }
 
   void on_error(std::string why) {

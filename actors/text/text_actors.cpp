@@ -40,22 +40,24 @@ caf::expected<std::string> text_field(const json& input, const std::string& fiel
 
 void register_text_builtins(runtime::service_catalog& catalog) {
   catalog.add("echo", "returns its input unchanged", runtime::service_type::undefined,
-              [](const json&) -> caf::expected<runtime::service_handler> {
-                return runtime::service_handler{
+              [](const json&) -> caf::expected<runtime::micro_service> {
+                return runtime::micro_service::local(
+                  "", runtime::service_handler{
                     [](const json& in, const runtime::request_context&) -> caf::expected<json> {
                       return in;
-                    }};
+                    }});
               });
   catalog.add("append", "appends params.suffix (and prepends params.prefix) to a string field",
               runtime::service_type::undefined,
-              [](const json& params) -> caf::expected<runtime::service_handler> {
+              [](const json& params) -> caf::expected<runtime::micro_service> {
                 auto field = string_param(params, "field", "text");
                 if (!field) return std::move(field.error());
                 auto suffix = string_param(params, "suffix", "");
                 if (!suffix) return std::move(suffix.error());
                 auto prefix = string_param(params, "prefix", "");
                 if (!prefix) return std::move(prefix.error());
-                return runtime::service_handler{
+                return runtime::micro_service::local(
+                  "", runtime::service_handler{
                     [field = *field, suffix = *suffix, prefix = *prefix](
                         const json& in, const runtime::request_context&) -> caf::expected<json> {
                       auto text = text_field(in, field);
@@ -63,13 +65,14 @@ void register_text_builtins(runtime::service_catalog& catalog) {
                       json out = in;
                       out[field] = prefix + *text + suffix;
                       return out;
-                    }};
+                    }});
               });
   catalog.add("uppercase", "upper-cases a string field (ASCII)", runtime::service_type::undefined,
-              [](const json& params) -> caf::expected<runtime::service_handler> {
+              [](const json& params) -> caf::expected<runtime::micro_service> {
                 auto field = string_param(params, "field", "text");
                 if (!field) return std::move(field.error());
-                return runtime::service_handler{
+                return runtime::micro_service::local(
+                  "", runtime::service_handler{
                     [field = *field](const json& in,
                                      const runtime::request_context&) -> caf::expected<json> {
                       auto text = text_field(in, field);
@@ -79,7 +82,7 @@ void register_text_builtins(runtime::service_catalog& catalog) {
                       json out = in;
                       out[field] = std::move(*text);
                       return out;
-                    }};
+                    }});
               });
 }
 

@@ -15,8 +15,9 @@ using self_ptr = caf::stateful_actor<supervisor_state>*;
 
 caf::actor spawn_child(self_ptr self, size_t i) {
   const auto& spec = self->state.cfg.specs[i];
-  if (spec.in_process())
+  if (spec.handler)
     return self->spawn<caf::monitored>(local_service_actor, spec.name, spec.handler);
+  if (spec.body) return self->spawn<caf::monitored>(guarded_service_actor, spec.name, spec.body);
   return self->spawn<caf::monitored>(http_service_actor, spec, self->state.cfg.client);
 }
 

@@ -32,4 +32,26 @@ caf::behavior local_service_actor(caf::event_based_actor* self, std::string name
   };
 }
 
+caf::behavior guarded_service_actor(caf::event_based_actor* self, std::string name,
+                                    actor_body body) {
+  self->set_exception_handler([name](caf::scheduled_actor* me, std::exception_ptr& eptr) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    auto err = make_error(errc::service_crashed, name, what);
+    // Answer the request that hit the crash now rather than let it wait for
+    // its deadline; the caller must not retry it (it did run).
+    if (me->current_mailbox_element() != nullptr && me->current_message_id().is_request()) {
+      auto rp = me->make_response_promise();
+      rp.deliver(err);
+    }
+    return err;
+  });
+  return body(self);
+}
+
 }  // namespace opea::runtime

@@ -17,4 +17,11 @@ namespace opea::runtime {
 caf::behavior local_service_actor(caf::event_based_actor* self, std::string name,
                                   service_handler handler);
 
+/// Runs a user-written service actor (`micro_service::body`) under the same
+/// crash contract as `local_service_actor`: an exception escaping any handler
+/// answers errc::service_crashed (naming the service and the exception) to the
+/// request being handled, then the actor quits so its supervisor restarts it.
+caf::behavior guarded_service_actor(caf::event_based_actor* self, std::string name,
+                                    actor_body body);
+
 }  // namespace opea::runtime

@@ -14,6 +14,16 @@ micro_service micro_service::local(std::string name, service_handler handler, se
   return s;
 }
 
+micro_service micro_service::actor(std::string name, actor_body body, service_type type) {
+  micro_service s;
+  s.name = std::move(name);
+  s.host = "local";
+  s.port = 0;
+  s.body = std::move(body);
+  s.type = type;
+  return s;
+}
+
 micro_service micro_service::remote(std::string name, const std::string& url, service_type type) {
   static const std::string scheme = "http://";
   if (url.compare(0, scheme.size(), scheme) != 0)

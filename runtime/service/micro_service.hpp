@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,14 @@ using json_ptr = std::shared_ptr<const json>;
 using service_handler =
     std::function<caf::expected<json>(const json& input, const request_context& ctx)>;
 
+/// The behavior of an in-process microservice written as a whole actor, for
+/// services that answer asynchronously (an HTTP backend, a worker pool) or
+/// keep state. It must answer (invoke_atom, json_ptr, request_context_ptr)
+/// with a json_ptr or an error, typically through a response promise. An
+/// exception that escapes a handler answers errc::service_crashed to the
+/// request being handled and crashes the actor, as with `service_handler`.
+using actor_body = std::function<caf::behavior(caf::event_based_actor* self)>;
+
 /// One microservice of a graph, as OPEA's `MicroService`: a name, where it
 /// lives (host, port, endpoint) and its type. It is either in-process (a
 /// `handler` is set) or an external HTTP service at `endpoint_url()` (any OPEA
@@ -42,6 +52,8 @@ struct micro_service {
   service_role role = service_role::microservice;
   /// When set, the service runs in-process as an actor around this handler.
   service_handler handler;
+  /// When set (and `handler` is not), the service runs in-process as this actor.
+  actor_body body;
   /// Timeout of one call to an external service. Default: 30 s.
   std::chrono::milliseconds timeout{30000};
   /// Restart intensity of the service's actor. Default: 5 in 10 s.
@@ -56,7 +68,11 @@ struct micro_service {
   static micro_service remote(std::string name, const std::string& url,
                               service_type type = service_type::undefined);
 
-  bool in_process() const { return static_cast<bool>(handler); }
+  /// An in-process service written as a whole actor.
+  static micro_service actor(std::string name, actor_body body,
+                             service_type type = service_type::undefined);
+
+  bool in_process() const { return static_cast<bool>(handler) || static_cast<bool>(body); }
 
   /// "http://host:port/endpoint", OPEA's `endpoint_path`.
   std::string endpoint_url() const;

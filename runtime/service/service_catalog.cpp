@@ -31,10 +31,14 @@ caf::expected<micro_service> service_catalog::instantiate(const std::string& ser
     return make_error(errc::bad_request, service_name,
                       "unknown built-in '" + builtin + "' (known: " + known + ")");
   }
-  auto handler = e->make(params);
-  if (!handler) return std::move(handler.error());
-  auto svc = micro_service::local(service_name, std::move(*handler), e->type);
-  return svc;
+  auto made = e->make(params);
+  if (!made) return std::move(made.error());
+  made->name = service_name;
+  made->type = e->type;
+  if (!made->in_process())
+    return make_error(errc::bad_request, service_name,
+                      "built-in '" + builtin + "' made neither a handler nor an actor");
+  return made;
 }
 
 }  // namespace opea::runtime

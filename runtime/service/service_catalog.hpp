@@ -16,9 +16,10 @@ namespace opea::runtime {
 /// start-up (not thread-safe while being filled; read-only afterwards).
 class service_catalog {
  public:
-  /// Makes a handler from the service's parameters, or an error
+  /// Makes the service from its parameters: a micro_service with `handler`
+  /// or `body` set (name and type are filled in by `instantiate`), or an error
   /// (errc::bad_request naming the parameter) when they are invalid.
-  using factory = std::function<caf::expected<service_handler>(const json& params)>;
+  using factory = std::function<caf::expected<micro_service>(const json& params)>;
 
   struct entry {
     std::string name;

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <deque>
 #include <future>
 
 #include <caf/all.hpp>
@@ -179,4 +180,43 @@ TEST_CASE_METHOD(fixture, "many concurrent requests all complete", "[megaservice
     });
   all.get_future().wait();
   REQUIRE(ok == n);
+}
+
+TEST_CASE_METHOD(fixture, "an actor-bodied service answers asynchronously and crashes cleanly",
+                 "[megaservice][supervision]") {
+  using delayed_atom = caf::atom_constant<caf::atom("delayed")>;
+  service_orchestrator o;
+  // Answers through a response promise after a message to itself, as an
+  // actor with an asynchronous backend would.
+  auto svc = micro_service::actor("async", [](caf::event_based_actor* self) -> caf::behavior {
+    using entry = std::pair<json_ptr, caf::typed_response_promise<json_ptr>>;
+    auto queued = std::make_shared<std::deque<entry>>();
+    return {
+      [self, queued](invoke_atom, const json_ptr& in,
+                     const request_context_ptr&) -> caf::result<json_ptr> {
+        if (in->value("crash", false)) throw std::runtime_error("kaput");
+        auto rp = self->make_response_promise<json_ptr>();
+        queued->emplace_back(in, rp);
+        self->send(self, delayed_atom::value);
+        return rp;
+      },
+      [queued](delayed_atom) {
+        auto [in, rp] = std::move(queued->front());
+        queued->pop_front();
+        rp.deliver(json_ptr{std::make_shared<const json>(json{{"got", *in}})});
+      },
+    };
+  });
+  svc.restart.backoff_base = std::chrono::milliseconds{1};
+  o.add(svc);
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto ok = m.schedule({{"x", 1}});
+  REQUIRE(ok);
+  REQUIRE(*ok->output == json{{"got", {{"x", 1}}}});
+  auto crashed = m.schedule({{"crash", true}});
+  REQUIRE_FALSE(crashed);
+  REQUIRE(describe(crashed.error()) == "service 'async' crashed: kaput");
+  auto again = m.schedule({{"x", 2}});
+  REQUIRE(again);
+  REQUIRE(m.status().restarts(0) == 1);
 }
