@@ -46,7 +46,8 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
                                           ? caf::atom("sharing")
                                           : caf::atom("stealing"));
   metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
-  client_ = std::make_shared<rt::http::client>();
+  for (const auto& svc : cfg_.services)
+    if (svc.kind == service_kind::http && !client_) client_ = std::make_shared<rt::http::client>();
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
   actors::register_builtins(catalog_);
 

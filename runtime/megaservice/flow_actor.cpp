@@ -104,7 +104,8 @@ void call(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, size_
              "the deadline passed before service '" + env->graph->names[i] + "' was dispatched"));
     return;
   }
-  auto timeout = timeout_of(*ctx);
+  // No per-call timer: see flow_env::arm_deadline_timer.
+  auto timeout = caf::infinite;
   // Pointer, not a copy: the instruments hold label maps.
   const auto* ins = &env->instruments[i];
   ins->requests->Increment();
@@ -168,13 +169,28 @@ void dispatch(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, s
 caf::behavior flow_actor(caf::stateful_actor<flow_actor_state>* self, flow_env_ptr env,
                          flow_job_ptr job) {
   self->state.flow = std::make_unique<flow_state>(env->graph);
+  if (env->arm_deadline_timer && job->ctx->deadline != clock_type::time_point::max())
+    self->delayed_send(self, job->ctx->remaining(), deadline_atom::value);
   for (auto i : self->state.flow->start()) {
     if (self->state.finished) break;
     dispatch(self, env, job, i);
   }
-  // No handlers: the actor lives while its requests are pending and quits
-  // through finish(); send_exit cancels it.
-  return {};
+  return {
+    [self, env, job](deadline_atom) {
+      if (self->state.finished) return;
+      std::string waiting;
+      size_t first = env->graph->size();
+      for (size_t i = 0; i < env->graph->size(); ++i) {
+        if (self->state.flow->state(i) != flow_state::node_state::running) continue;
+        if (first == env->graph->size()) first = i;
+        waiting += (waiting.empty() ? "'" : ", '") + env->graph->names[i] + "'";
+      }
+      if (first == env->graph->size()) first = 0;
+      fail(self, env, job, first,
+           make_error(errc::deadline_exceeded, env->graph->names[first],
+                      "no reply from service " + waiting + " before the request deadline"));
+    },
+  };
 }
 
 }  // namespace opea::runtime

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -24,15 +25,36 @@ struct flow_env {
   std::vector<monitoring::service_instruments> instruments;
   /// The supervisor, asked for a fresh handle when a service was restarting.
   caf::actor supervisor;
+  /// True when a service may never answer on its own (an actor-bodied one):
+  /// the flow then arms one timer for its deadline. Otherwise calls carry no
+  /// timer at all (a CAF request timeout costs two wake-ups of CAF's clock
+  /// thread per hop): in-process handlers always return, and HTTP calls time
+  /// out in the client at min(service timeout, time left).
+  bool arm_deadline_timer = false;
 };
 
 using flow_env_ptr = std::shared_ptr<const flow_env>;
+
+/// The current flow_env of a megaservice: replaced by its supervisor when a
+/// service actor is replaced, read by whoever spawns a flow. Thread-safe
+/// (atomic shared_ptr operations).
+class flow_env_slot {
+public:
+  flow_env_ptr load() const { return std::atomic_load(&env_); }
+  void store(flow_env_ptr env) { std::atomic_store(&env_, std::move(env)); }
+
+private:
+  flow_env_ptr env_;
+};
 
 struct flow_actor_state {
   std::unique_ptr<flow_state> flow;
   bool finished = false;
   static inline const char* name = "opea.flow";
 };
+
+/// (deadline_atom): the flow's deadline timer fired.
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 /// Runs one request over the graph: dispatches every node whose predecessors
 /// are done at once (siblings run in parallel), merges inputs at joins,

@@ -28,7 +28,10 @@ void publish_env(self_ptr self) {
   env->hooks = self->state.cfg.hooks;
   env->instruments = self->state.cfg.instruments;
   env->supervisor = caf::actor_cast<caf::actor>(self);
-  self->state.env = std::move(env);
+  for (const auto& spec : self->state.cfg.specs)
+    env->arm_deadline_timer = env->arm_deadline_timer || static_cast<bool>(spec.body);
+  self->state.env = env;
+  if (self->state.cfg.env_slot) self->state.cfg.env_slot->store(std::move(env));
 }
 
 void restart(self_ptr self, size_t i) {

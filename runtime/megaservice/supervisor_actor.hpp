@@ -21,6 +21,8 @@ struct supervisor_config {
   std::vector<monitoring::service_instruments> instruments;
   std::shared_ptr<status_board> board;
   std::shared_ptr<http::client> client;
+  /// Where the supervisor publishes the current flow_env.
+  std::shared_ptr<flow_env_slot> env_slot;
 };
 
 struct supervisor_state {

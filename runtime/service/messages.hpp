@@ -25,8 +25,6 @@ using run_atom = caf::atom_constant<caf::atom("run")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 /// (restart_atom, uint32_t index): a delayed restart of a service is due.
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
-/// (http_done_atom, uint64_t call id, ...): an HTTP call of an adapter finished.
-using http_done_atom = caf::atom_constant<caf::atom("httpdone")>;
 
 /// What a finished flow returns.
 struct flow_result {

@@ -220,3 +220,29 @@ TEST_CASE_METHOD(fixture, "an actor-bodied service answers asynchronously and cr
   REQUIRE(again);
   REQUIRE(m.status().restarts(0) == 1);
 }
+
+TEST_CASE_METHOD(fixture, "a service that never answers fails the request at its deadline",
+                 "[megaservice]") {
+  service_orchestrator o;
+  o.add(append("first", "1"));
+  // Keeps every promise and never delivers it.
+  o.add(micro_service::actor("silent", [](caf::event_based_actor* self) -> caf::behavior {
+    auto held = std::make_shared<std::vector<caf::response_promise>>();
+    return {
+      [self, held](invoke_atom, const json_ptr&, const request_context_ptr&) -> caf::result<json_ptr> {
+        held->push_back(self->make_response_promise());
+        return caf::delegated<json_ptr>{};
+      },
+    };
+  }));
+  o.flow_to("first", "silent");
+  megaservice_options opts{"mega"};
+  opts.deadline = std::chrono::milliseconds{50};
+  megaservice m{*sys, o, opts, metrics};
+  auto res = m.schedule({{"text", "a"}});
+  REQUIRE_FALSE(res);
+  REQUIRE(http_status_of(res.error()) == 504);
+  REQUIRE(describe(res.error()) ==
+          "deadline exceeded (silent): no reply from service 'silent' before the request deadline");
+  REQUIRE(value_of(metrics, R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+}
