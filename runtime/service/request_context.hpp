@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "runtime/service/stream_sink.hpp"
+
 namespace opea::runtime {
 
 using clock_type = std::chrono::steady_clock;
@@ -22,6 +24,9 @@ struct request_context {
   std::string principal;
   /// Past this instant no node of the flow is dispatched. Default: max (none).
   clock_type::time_point deadline = clock_type::time_point::max();
+  /// Set when the client asked for a streamed answer: streaming services
+  /// write their pieces here. Null otherwise.
+  stream_sink_ptr sink;
 
   /// Time left before the deadline; zero when expired.
   std::chrono::nanoseconds remaining(clock_type::time_point now = clock_type::now()) const {
