@@ -27,6 +27,14 @@ const micro_service* service_orchestrator::find(const std::string& name) const {
   return i == index_.end() ? nullptr : &services_[i->second];
 }
 
+std::vector<std::string> service_orchestrator::successors(const std::string& name) const {
+  std::vector<std::string> out;
+  auto i = index_.find(name);
+  if (i == index_.end()) return out;
+  for (auto j : successors_[i->second]) out.push_back(services_[j].name);
+  return out;
+}
+
 bool service_orchestrator::reaches(size_t from, size_t to) const {
   std::vector<bool> seen(services_.size(), false);
   std::vector<size_t> stack{from};

@@ -80,6 +80,9 @@ class service_orchestrator {
   const std::vector<micro_service>& services() const { return services_; }
   const micro_service* find(const std::string& name) const;
 
+  /// Names of the services `name` flows to, in flow_to order (empty if unknown).
+  std::vector<std::string> successors(const std::string& name) const;
+
   /// Checks the graph can serve (at least one service). Default-constructed
   /// error on success.
   [[nodiscard]] caf::error validate() const;

@@ -598,8 +598,10 @@ class connection : public std::enable_shared_from_this<connection> {
     writer_.reset();
     auto callbacks = std::move(on_close_);
     on_close_.clear();
-    for (auto& f : callbacks) invoke_safely(f);
+    // Count the response before telling anyone it is gone, so that whoever
+    // reacts to on_close already sees it in the metrics.
     notify_observer(status);
+    for (auto& f : callbacks) invoke_safely(f);
     auto self = std::move(hold_);
   }
 

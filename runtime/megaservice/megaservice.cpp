@@ -7,6 +7,7 @@
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/http/error_body.hpp"
+#include "runtime/http/request_parsing.hpp"
 #include "runtime/megaservice/flow_actor.hpp"
 #include "runtime/megaservice/supervisor_actor.hpp"
 
@@ -39,33 +40,6 @@ struct megaservice::shared {
   std::shared_ptr<flow_env_slot> env_slot = std::make_shared<flow_env_slot>();
   std::shared_ptr<http::client> client;
 };
-
-namespace {
-
-/// Accepts printable ASCII ids up to 128 characters; anything else is replaced.
-bool acceptable_request_id(const std::string& id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (unsigned char c : id)
-    if (c < 0x21 || c > 0x7e) return false;
-  return true;
-}
-
-const char* error_type_of(int status) {
-  switch (status) {
-    case 400:
-      return "invalid_request_error";
-    case 502:
-      return "upstream_error";
-    case 503:
-      return "service_unavailable";
-    case 504:
-      return "timeout_error";
-    default:
-      return "internal_error";
-  }
-}
-
-}  // namespace
 
 megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
                          megaservice_options options, monitoring::metrics_registry& metrics,
@@ -192,53 +166,21 @@ void megaservice::add_json_route(std::string path, std::vector<std::string> meth
 http::handler megaservice::json_handler() const {
   std::shared_ptr<shared> sh = shared_;
   return [sh](http::request&& req, std::shared_ptr<http::response_writer> out) {
-    if (req.body.empty()) {
-      out->reply_json(400, http::error_body(400, "request body is empty; expected a JSON object",
-                                            "invalid_request_error"));
-      return;
-    }
-    auto input = json::parse(req.body, nullptr, false);
-    if (input.is_discarded()) {
-      // Parse again with exceptions only on the error path, for the position.
-      std::string why = "request body is not valid JSON";
-      try {
-        auto discarded = json::parse(req.body);
-        static_cast<void>(discarded);
-      } catch (const json::parse_error& e) {
-        why += ": ";
-        why += e.what();
-      }
-      out->reply_json(400, http::error_body(400, why, "invalid_request_error"));
-      return;
-    }
-    if (!input.is_object()) {
-      out->reply_json(
-          400, http::error_body(
-                   400, std::string{"request body must be a JSON object, got "} + input.type_name(),
-                   "invalid_request_error"));
-      return;
-    }
-    request_context ctx;
-    auto id = req.header("x-request-id");
-    ctx.request_id = acceptable_request_id(id) ? id : make_request_id();
-    auto tp = req.header("traceparent");
-    if (is_valid_traceparent(tp)) {
-      ctx.traceparent = tp;
-      ctx.tracestate = req.header("tracestate");
-    }
+    auto ctx = http::context_from_headers(req);
     auto request_id = ctx.request_id;
-    schedule_on(
-        sh, std::move(input), std::move(ctx), [out, request_id](caf::expected<flow_result> res) {
-          std::vector<std::pair<std::string, std::string>> headers{{"X-Request-Id", request_id}};
-          if (res) {
-            out->reply(200, "application/json", res->output->dump(), std::move(headers));
-            return;
-          }
-          auto status = http_status_of(res.error());
-          out->reply(status, "application/json",
-                     http::error_body(status, describe(res.error()), error_type_of(status)).dump(),
-                     std::move(headers));
-        });
+    auto input = http::parse_json_object(req.body);
+    if (!input) {
+      http::reply_error(*out, input.error(), request_id);
+      return;
+    }
+    schedule_on(sh, std::move(*input), std::move(ctx),
+                [out, request_id](caf::expected<flow_result> res) {
+                  if (res)
+                    out->reply(200, "application/json", res->output->dump(),
+                               {{"X-Request-Id", request_id}});
+                  else
+                    http::reply_error(*out, res.error(), request_id);
+                });
   };
 }
 

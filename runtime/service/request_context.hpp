@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/service/stream_sink.hpp"
 
 namespace opea::runtime {
@@ -27,6 +29,10 @@ struct request_context {
   /// Set when the client asked for a streamed answer: streaming services
   /// write their pieces here. Null otherwise.
   stream_sink_ptr sink;
+  /// Per-request parameters for the align hooks, like the llm_parameters /
+  /// retriever_parameters / reranker_parameters OPEA passes to its hooks as
+  /// keyword arguments. Null when the route has none.
+  std::shared_ptr<const nlohmann::json> params;
 
   /// Time left before the deadline; zero when expired.
   std::chrono::nanoseconds remaining(clock_type::time_point now = clock_type::now()) const {
