@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/builtins.hpp"
+#include "nodes/chatqna/chatqna_service.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 
@@ -82,11 +83,18 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
                            (cfg_.source_format == "opea" ? ".mega_flow: " : ".flows: ") + e.what());
       }
     }
+    if (mc.api == megaservice_api::chatqna) set_chatqna_hooks(orch);
     rt::megaservice_options opts;
     opts.name = mc.name;
     opts.deadline = std::chrono::milliseconds{mc.deadline_ms};
     auto mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_, client_);
-    mega->add_json_route(mc.route, mc.methods);
+    if (mc.api == megaservice_api::chatqna) {
+      mega->add_route(mc.route, chatqna_handler(*mega, chat_api::opea_chatqna), mc.methods);
+      if (!mc.openai_route.empty())
+        mega->add_route(mc.openai_route, chatqna_handler(*mega, chat_api::openai), {"POST"});
+    } else {
+      mega->add_json_route(mc.route, mc.methods);
+    }
     gateway_->mount(*mega);
     megaservices_.push_back(std::move(mega));
   }

@@ -486,8 +486,26 @@ void read_services(const reader& r, const YAML::Node& node, node_config& config)
 
 megaservice_config read_megaservice(const reader& r, const YAML::Node& node,
                                     const std::string& path, const node_config& config) {
-  r.check_keys(node, path, {"name", "route", "methods", "deadline_ms", "flows", "nodes"});
+  r.check_keys(node, path,
+               {"name", "route", "methods", "deadline_ms", "flows", "nodes", "api", "openai_route"});
   megaservice_config m;
+  if (auto v = node["api"]) {
+    static const key_list apis = {"json", "chatqna"};
+    m.api = static_cast<megaservice_api>(r.read_choice(v, child(path, "api"), apis));
+  }
+  if (auto v = node["openai_route"]) {
+    if (m.api != megaservice_api::chatqna)
+      r.fail(child(path, "openai_route"), "only applies to megaservices with api: chatqna");
+    // An explicitly empty string ('') turns the OpenAI route off.
+    if (v.IsScalar() && v.Scalar().empty() && v.Tag() == "!")
+      m.openai_route.clear();
+    else
+      m.openai_route = r.read_string(v, child(path, "openai_route"));
+    if (!m.openai_route.empty() && m.openai_route.front() != '/')
+      r.fail(child(path, "openai_route"), quote(m.openai_route) + " must start with '/' (or be \"\" for none)");
+  } else if (m.api == megaservice_api::chatqna) {
+    m.openai_route = "/v1/chat/completions";
+  }
   auto name = node["name"];
   if (!name) r.fail(path, "missing required key \"name\"");
   m.name = r.read_name(name, child(path, "name"));

@@ -99,6 +99,16 @@ struct service_config {
   restart_intensity restart;
 };
 
+/// How a megaservice's route reads requests and writes answers.
+enum class megaservice_api {
+  /// The generic contract: the request JSON object feeds every source; the
+  /// answer is the only leaf's output, or an object keyed by service name.
+  json,
+  /// OPEA's ChatQnA API on `route` (ChatCompletionRequest, streaming by
+  /// default) plus OpenAI's chat completions on `openai_route`.
+  chatqna,
+};
+
 /// `megaservices[i]`: one DAG of services served on one HTTP route.
 struct megaservice_config {
   /// Unique name (letters, digits, '_', '-', '.'). Required.
@@ -114,6 +124,11 @@ struct megaservice_config {
   std::vector<std::string> nodes;
   /// Edges `from >> to` in order of first appearance; empty for a single service.
   std::vector<flow_edge> edges;
+  /// Default: json.
+  megaservice_api api = megaservice_api::json;
+  /// chatqna only: the OpenAI-compatible route. Default "/v1/chat/completions";
+  /// "" serves none.
+  std::string openai_route;
 };
 
 /// A whole opea-node configuration file, in either supported format.

@@ -464,7 +464,7 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
         "within_seconds)");
   CHECK(error_of(with_mega("{name: m, route: /m, nodes: [s1], flow: ['s1 >> s2']}")) ==
         "t.yaml: megaservices[0].flow: unknown key (did you mean \"flows\"? valid keys: name, "
-        "route, methods, deadline_ms, flows, nodes)");
+        "route, methods, deadline_ms, flows, nodes, api, openai_route)");
   CHECK(error_of("node: {name: a}\nnode: {name: b}\n") == "t.yaml: node: duplicate key");
   CHECK(error_of("services:\n  s1: {builtin: a}\n  s1: {builtin: b}\n") ==
         "t.yaml: services.s1: duplicate key");
@@ -659,4 +659,27 @@ TEST_CASE("errors: OPEA format", "[config]") {
                  "opea_mega_service: {}\n") ==
         "t.yaml: opea_micro_services.embedding.opea/embedding-tei: unknown key (valid keys: "
         "endpoint, host, port)");
+}
+
+TEST_CASE("megaservice api: chatqna gets an OpenAI route by default", "[config]") {
+  auto c = parse_node_config(
+    "services:\n  e: {builtin: echo}\nmegaservices:\n"
+    "  - {name: q, route: /v1/chatqna, api: chatqna, flows: [e]}\n"
+    "  - {name: r, route: /v1/r, api: ChatQnA, openai_route: '', flows: [e]}\n"
+    "  - {name: j, route: /v1/j, flows: [e]}\n",
+    "t.yaml");
+  CHECK(c.megaservices[0].api == megaservice_api::chatqna);
+  CHECK(c.megaservices[0].openai_route == "/v1/chat/completions");
+  CHECK(c.megaservices[1].openai_route.empty());
+  CHECK(c.megaservices[2].api == megaservice_api::json);
+  CHECK(c.megaservices[2].openai_route.empty());
+  CHECK_THROWS_WITH(parse_node_config("services:\n  e: {builtin: echo}\nmegaservices:\n"
+                                      "  - {name: j, route: /j, openai_route: /x, flows: [e]}\n",
+                                      "t.yaml"),
+                    "t.yaml: megaservices[0].openai_route: only applies to megaservices with api: "
+                    "chatqna");
+  CHECK_THROWS_WITH(parse_node_config("services:\n  e: {builtin: echo}\nmegaservices:\n"
+                                      "  - {name: j, route: /j, api: grpc, flows: [e]}\n",
+                                      "t.yaml"),
+                    "t.yaml: megaservices[0].api: expected one of json, chatqna, got \"grpc\"");
 }

@@ -1,0 +1,241 @@
+#include "nodes/chatqna/chatqna_service.hpp"
+
+#include <mutex>
+
+#include "nodes/chatqna/chat_format.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/http/error_body.hpp"
+#include "runtime/http/request_parsing.hpp"
+
+namespace opea::nodes {
+
+namespace rt = runtime;
+namespace http = runtime::http;
+using nlohmann::json;
+
+namespace {
+
+std::string exact_name_regex(const std::string& name) {
+  std::string out = "^";
+  for (char c : name) {
+    if (c == '.' || c == '-' || c == '+' || c == '*' || c == '?' || c == '(' || c == ')' ||
+        c == '[' || c == ']' || c == '{' || c == '}' || c == '|' || c == '^' || c == '$' ||
+        c == '\\')
+      out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "$";
+}
+
+void merge_params(json& into, const rt::request_context& ctx, const char* group) {
+  if (!ctx.params || !ctx.params->is_object()) return;
+  auto g = ctx.params->find(group);
+  if (g == ctx.params->end() || !g->is_object()) return;
+  for (auto it = g->begin(); it != g->end(); ++it) into[it.key()] = it.value();
+}
+
+}  // namespace
+
+void set_chatqna_hooks(rt::service_orchestrator& o) {
+  std::unordered_map<std::string, rt::service_type> types;
+  for (const auto& s : o.services()) types[s.name] = s.type;
+  // For each retriever: which successors to prune with and without documents.
+  std::unordered_map<std::string, std::pair<json, json>> prune;  // name -> (no docs, docs)
+  for (const auto& s : o.services()) {
+    if (s.type != rt::service_type::retriever) continue;
+    json reranks = json::array();
+    json llms = json::array();
+    for (const auto& next : o.successors(s.name)) {
+      if (types[next] == rt::service_type::rerank) reranks.push_back(exact_name_regex(next));
+      if (types[next] == rt::service_type::llm) llms.push_back(exact_name_regex(next));
+    }
+    prune[s.name] = {reranks, reranks.empty() ? json::array() : llms};
+  }
+  o.set_align_inputs([types](json in, const std::string& node, const rt::request_context& ctx) {
+    auto t = types.find(node);
+    if (t == types.end() || !in.is_object()) return in;
+    switch (t->second) {
+      case rt::service_type::retriever: merge_params(in, ctx, "retriever"); break;
+      case rt::service_type::rerank: merge_params(in, ctx, "reranker"); break;
+      case rt::service_type::llm:
+        if (!in.contains("documents") && in.contains("retrieved_docs")) {
+          json docs = json::array();
+          for (const auto& d : in["retrieved_docs"])
+            if (d.is_object() && d.contains("text")) docs.push_back(d["text"]);
+          in["documents"] = std::move(docs);
+        }
+        if (!in.contains("query") && in.contains("initial_query")) in["query"] = in["initial_query"];
+        merge_params(in, ctx, "llm");
+        break;
+      default: break;
+    }
+    return in;
+  });
+  o.set_align_outputs([prune](json out, const std::string& node, const json&,
+                              const rt::request_context&) {
+    auto p = prune.find(node);
+    if (p == prune.end() || !out.is_object()) return out;
+    auto docs = out.find("retrieved_docs");
+    bool empty = docs == out.end() || !docs->is_array() || docs->empty();
+    const auto& list = empty ? p->second.first : p->second.second;
+    if (!list.empty()) out["downstream_black_list"] = list;
+    return out;
+  });
+}
+
+namespace {
+
+/// Streams one answer to one client in the API's event format. Pieces come
+/// from the LLM's thread; begin/finish from the flow's callback; a mutex keeps
+/// them in order.
+class chat_stream final : public rt::stream_sink {
+public:
+  chat_stream(std::shared_ptr<http::response_writer> out, chat_api api, completion_meta meta,
+              std::string request_id)
+    : out_(std::move(out)), api_(api), meta_(std::move(meta)), request_id_(std::move(request_id)) {
+  }
+
+  void write(std::string piece) override {
+    if (cancelled() || piece.empty()) return;
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (finished_) return;
+    begin_locked();
+    emit_locked(piece);
+  }
+
+  /// Ends a successful answer; `text` is written first when nothing was
+  /// streamed (a backend that does not stream).
+  void finish(const std::string& text) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (finished_) return;
+    finished_ = true;
+    if (!started_) {
+      begin_locked();
+      if (!text.empty()) emit_locked(text);
+    }
+    if (api_ == chat_api::openai)
+      out_->write_chunk(sse_event(openai_chunk(meta_, nullptr, nullptr, "stop").dump()));
+    out_->write_chunk(sse_done());
+    out_->end_stream();
+  }
+
+  /// Ends a failed answer: a JSON error response when nothing was streamed,
+  /// else an error event and the end of the stream.
+  void fail(const caf::error& err) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (finished_) return;
+    finished_ = true;
+    if (!started_) {
+      http::reply_error(*out_, err, request_id_);
+      return;
+    }
+    auto status = rt::http_status_of(err);
+    out_->write_chunk(sse_event(http::error_body(status, rt::describe(err), "stream_error").dump()));
+    out_->write_chunk(sse_done());
+    out_->end_stream();
+  }
+
+private:
+  void begin_locked() {
+    if (started_) return;
+    started_ = true;
+    out_->begin_stream(200, "text/event-stream",
+                       {{"Cache-Control", "no-cache"}, {"X-Request-Id", request_id_}});
+    if (api_ == chat_api::openai) {
+      static const std::string role = "assistant";
+      out_->write_chunk(sse_event(openai_chunk(meta_, &role, nullptr, nullptr).dump()));
+    }
+  }
+
+  void emit_locked(const std::string& piece) {
+    if (api_ == chat_api::openai)
+      out_->write_chunk(sse_event(openai_chunk(meta_, nullptr, &piece, nullptr).dump()));
+    else
+      out_->write_chunk(sse_event(python_bytes_repr(piece)));
+  }
+
+  std::shared_ptr<http::response_writer> out_;
+  chat_api api_;
+  completion_meta meta_;
+  std::string request_id_;
+  std::mutex mtx_;
+  bool started_ = false;
+  bool finished_ = false;
+};
+
+/// The LLM's text in a flow result, or an error naming what came back.
+caf::expected<std::string> answer_text(const rt::flow_result& res) {
+  const auto& out = *res.output;
+  if (out.is_object()) {
+    auto t = out.find("text");
+    if (t != out.end() && t->is_string()) return t->get<std::string>();
+  }
+  auto leaf = res.leaves.empty() ? std::string{"chatqna"} : res.leaves.front();
+  return rt::make_error(rt::errc::bad_response, leaf,
+                        "the last service answered without a \"text\" string: " +
+                          out.dump().substr(0, 200));
+}
+
+}  // namespace
+
+http::handler chatqna_handler(const rt::megaservice& m, chat_api api) {
+  const rt::megaservice* mega = &m;
+  return [mega, api](http::request&& req, std::shared_ptr<http::response_writer> out) {
+    auto ctx = http::context_from_headers(req);
+    auto request_id = ctx.request_id;
+    auto body = http::parse_json_object(req.body);
+    if (!body) {
+      http::reply_error(*out, body.error(), request_id);
+      return;
+    }
+    auto chat = parse_chat_request(*body, api);
+    if (!chat) {
+      http::reply_error(*out, chat.error(), request_id);
+      return;
+    }
+    auto llm = chat->llm;
+    llm["stream"] = chat->stream;
+    ctx.params = std::make_shared<const json>(
+      json{{"llm", std::move(llm)}, {"retriever", chat->retriever}, {"reranker", chat->reranker}});
+    auto model = api == chat_api::opea_chatqna || chat->model.empty() ? std::string{"chatqna"}
+                                                                      : chat->model;
+    auto meta = make_completion_meta(model);
+    json input = {{"text", chat->prompt}};
+    if (chat->stream) {
+      auto stream = std::make_shared<chat_stream>(out, api, meta, request_id);
+      ctx.sink = stream;
+      out->on_close([stream] { stream->cancel(); });
+      mega->async_schedule(std::move(input), std::move(ctx),
+                           [stream](caf::expected<rt::flow_result> res) {
+                             if (!res) {
+                               stream->fail(res.error());
+                               return;
+                             }
+                             auto text = answer_text(*res);
+                             if (!text)
+                               stream->fail(text.error());
+                             else
+                               stream->finish(*text);
+                           });
+      return;
+    }
+    auto prompt = chat->prompt;
+    mega->async_schedule(std::move(input), std::move(ctx),
+                         [out, meta, prompt, request_id](caf::expected<rt::flow_result> res) {
+                           if (!res) {
+                             http::reply_error(*out, res.error(), request_id);
+                             return;
+                           }
+                           auto text = answer_text(*res);
+                           if (!text) {
+                             http::reply_error(*out, text.error(), request_id);
+                             return;
+                           }
+                           out->reply(200, "application/json",
+                                      openai_completion(meta, *text, prompt).dump(),
+                                      {{"X-Request-Id", request_id}});
+                         });
+  };
+}
+
+}  // namespace opea::nodes
