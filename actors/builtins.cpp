@@ -1,11 +1,16 @@
 #include "actors/builtins.hpp"
 
+#include "actors/embedding/embedding_actor.hpp"
+#include "actors/rerank/rerank_actor.hpp"
 #include "actors/text/text_actors.hpp"
 
 namespace opea::actors {
 
-void register_builtins(runtime::service_catalog& catalog) {
+void register_builtins(runtime::service_catalog& catalog,
+                       std::shared_ptr<runtime::http::client> client) {
   register_text_builtins(catalog);
+  register_embedding_builtins(catalog, client);
+  register_rerank_builtins(catalog, client);
 }
 
 }  // namespace opea::actors

@@ -47,10 +47,14 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
                                           ? caf::atom("sharing")
                                           : caf::atom("stealing"));
   metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
+  // One HTTP client (one I/O thread) for every external service and remote backend.
+  bool needs_client = false;
   for (const auto& svc : cfg_.services)
-    if (svc.kind == service_kind::http && !client_) client_ = std::make_shared<rt::http::client>();
+    needs_client = needs_client || svc.kind == service_kind::http ||
+                   (svc.params.is_object() && svc.params.contains("url"));
+  if (needs_client) client_ = std::make_shared<rt::http::client>();
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
-  actors::register_builtins(catalog_);
+  actors::register_builtins(catalog_, client_);
 
   rt::http::server_config http;
   http.host = cfg_.node.http.host;

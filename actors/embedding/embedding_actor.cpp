@@ -1,0 +1,270 @@
+#include "actors/embedding/embedding_actor.hpp"
+
+#include <utility>
+
+#include <caf/all.hpp>
+
+#include "actors/embedding/builtin_params.hpp"
+#include "actors/embedding/hashed_embedder.hpp"
+#include "actors/embedding/remote_embedders.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/http/client.hpp"
+#include "runtime/service/messages.hpp"
+
+namespace opea::actors {
+
+using runtime::errc;
+using runtime::make_error;
+
+namespace {
+
+/// Reads a string or a list of strings from `x`, naming `field` in errors.
+caf::expected<embedding_request> read_texts(const json& x, const std::string& field,
+                                            bool allow_empty_list) {
+  embedding_request out;
+  out.field = field;
+  if (x.is_string()) {
+    out.texts.push_back(x.get<std::string>());
+    return out;
+  }
+  if (!x.is_array())
+    return make_error(errc::bad_request, field,
+                      "must be a string or a list of strings, got " + std::string{x.type_name()});
+  if (x.empty() && !allow_empty_list)
+    return make_error(errc::bad_request, field, "must not be an empty list");
+  out.batch = true;
+  out.texts.reserve(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!x[i].is_string())
+      return make_error(errc::bad_request, field + "[" + std::to_string(i) + "]",
+                        "must be a string, got " + std::string{x[i].type_name()});
+    out.texts.push_back(x[i].get<std::string>());
+  }
+  return out;
+}
+
+json to_json(const vector& v) {
+  json out = json::array();
+  for (float x : v) out.push_back(x);
+  return out;
+}
+
+}  // namespace
+
+caf::expected<embedding_request> parse_embedding_input(const json& input) {
+  if (!input.is_object())
+    return make_error(errc::bad_request, "text",
+                      "input must be a JSON object, got " + std::string{input.type_name()});
+  if (auto i = input.find("text"); i != input.end()) return read_texts(*i, "text", true);
+  if (auto i = input.find("input"); i != input.end()) return read_texts(*i, "input", true);
+  return make_error(errc::bad_request, "text", "input has neither 'text' nor 'input'");
+}
+
+const std::vector<std::string>& embed_doc_passthrough_fields() {
+  static const std::vector<std::string> fields{
+      "search_type", "k",           "distance_threshold",
+      "fetch_k",     "lambda_mult", "score_threshold",
+      "constraints", "index_name",  "downstream_black_list"};
+  return fields;
+}
+
+caf::expected<json> make_embed_doc(const json& input, const embedding_request& req,
+                                   const std::vector<vector>& vectors) {
+  if (vectors.size() != req.texts.size())
+    return make_error(errc::service_failed, "embedding",
+                      "the embedder returned " + std::to_string(vectors.size()) + " vectors for " +
+                          std::to_string(req.texts.size()) + " texts");
+  json out = json::object();
+  out["text"] = input.at(req.field);
+  if (req.batch) {
+    json all = json::array();
+    for (auto& v : vectors) all.push_back(to_json(v));
+    out["embedding"] = std::move(all);
+  } else {
+    out["embedding"] = to_json(vectors.front());
+  }
+  for (auto& key : embed_doc_passthrough_fields())
+    if (auto i = input.find(key); i != input.end()) out[key] = *i;
+  return out;
+}
+
+caf::behavior embedding_actor(caf::event_based_actor* self, embedder_ptr emb) {
+  return {
+      [self, emb](runtime::invoke_atom, const runtime::json_ptr& input,
+                  const runtime::request_context_ptr&) -> caf::result<runtime::json_ptr> {
+        auto req = parse_embedding_input(*input);
+        if (!req) return std::move(req.error());
+        auto texts = req->texts;
+        // The embedder may complete on an HTTP I/O thread: the answer goes
+        // straight to the requester as the response to its request (enqueue
+        // without an execution unit, as anon_send does), never through this
+        // actor's state.
+        auto requester = self->current_sender();
+        auto mid = self->take_current_message_id();
+        emb->embed(std::move(texts), [requester, mid, input, req = std::move(*req)](
+                                         caf::expected<std::vector<vector>> res) {
+          caf::message answer;
+          if (!res) {
+            answer = caf::make_message(std::move(res.error()));
+          } else {
+            auto doc = make_embed_doc(*input, req, *res);
+            if (doc)
+              answer = caf::make_message(
+                  runtime::json_ptr{std::make_shared<const json>(std::move(*doc))});
+            else
+              answer = caf::make_message(std::move(doc.error()));
+          }
+          if (requester) requester->enqueue(nullptr, mid.response_id(), std::move(answer), nullptr);
+        });
+        return caf::delegated<runtime::json_ptr>{};
+      },
+  };
+}
+
+runtime::micro_service make_embedding_service(embedder_ptr emb) {
+  return runtime::micro_service::actor(
+      "", [emb](caf::event_based_actor* self) { return embedding_actor(self, emb); },
+      runtime::service_type::embedding);
+}
+
+// -- OpenAI endpoint ----------------------------------------------------------
+
+caf::expected<std::vector<std::string>> parse_openai_embeddings_request(const json& request) {
+  if (!request.is_object())
+    return make_error(errc::bad_request, "input",
+                      "request must be a JSON object, got " + std::string{request.type_name()});
+  auto in = request.find("input");
+  if (in == request.end()) return make_error(errc::bad_request, "input", "is required");
+  if (in->is_array())
+    for (auto& x : *in)
+      if (x.is_number_integer() || x.is_array())
+        return make_error(errc::bad_request, "input",
+                          "token-id arrays are not supported: send strings");
+  auto texts = read_texts(*in, "input", false);
+  if (!texts) return std::move(texts.error());
+  for (const char* key : {"model", "user"})
+    if (auto i = request.find(key); i != request.end() && !i->is_string())
+      return make_error(errc::bad_request, key,
+                        "must be a string, got " + std::string{i->type_name()});
+  if (auto i = request.find("encoding_format"); i != request.end()) {
+    if (!i->is_string() || i->get<std::string>() != "float")
+      return make_error(errc::bad_request, "encoding_format",
+                        "only \"float\" is supported, got " + i->dump());
+  }
+  if (auto i = request.find("dimensions"); i != request.end()) {
+    if (!i->is_number_integer() || i->get<int64_t>() < 1)
+      return make_error(errc::bad_request, "dimensions",
+                        "must be a positive integer, got " + i->dump());
+  }
+  return std::move(texts->texts);
+}
+
+size_t count_whitespace_words(const std::string& text) {
+  size_t n = 0;
+  bool in_word = false;
+  for (unsigned char c : text) {
+    bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    if (!space && !in_word) ++n;
+    in_word = !space;
+  }
+  return n;
+}
+
+caf::expected<json> openai_embeddings_response(const json& request,
+                                               const std::vector<vector>& vectors,
+                                               const std::string& model) {
+  auto texts = parse_openai_embeddings_request(request);
+  if (!texts) return std::move(texts.error());
+  if (vectors.size() != texts->size())
+    return make_error(errc::service_failed, "embedding",
+                      "the embedder returned " + std::to_string(vectors.size()) + " vectors for " +
+                          std::to_string(texts->size()) + " inputs");
+  size_t limit = SIZE_MAX;
+  if (auto i = request.find("dimensions"); i != request.end())
+    limit = static_cast<size_t>(i->get<int64_t>());
+  json data = json::array();
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    const auto& v = vectors[i];
+    json emb = json::array();
+    for (size_t j = 0; j < v.size() && j < limit; ++j) emb.push_back(v[j]);
+    data.push_back(json{{"object", "embedding"}, {"index", i}, {"embedding", std::move(emb)}});
+  }
+  size_t tokens = 0;
+  for (auto& t : *texts) tokens += count_whitespace_words(t);
+  return json{{"object", "list"},
+              {"data", std::move(data)},
+              {"model", model},
+              {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
+}
+
+// -- built-in -----------------------------------------------------------------
+
+caf::expected<embedder_ptr> make_embedder_from_params(
+    const json& params, std::shared_ptr<runtime::http::client> client) {
+  using namespace detail;
+  if (auto err =
+          check_params(params, {"backend", "dimension", "url", "model", "api_key", "timeout_ms"}))
+    return err;
+  auto backend = string_param(params, "backend", "builtin", {"builtin", "tei", "openai"});
+  if (!backend) return std::move(backend.error());
+  auto only_for = [&](const char* key, std::vector<std::string> backends) -> caf::error {
+    if (!has_param(params, key)) return {};
+    for (auto& b : backends)
+      if (b == *backend) return {};
+    std::string names;
+    for (auto& b : backends) names += (names.empty() ? "" : ", ") + b;
+    return make_error(errc::bad_request, std::string{"params."} + key,
+                      "applies only to backend " + names + ", not '" + *backend + "'");
+  };
+  for (auto [key, backends] : std::vector<std::pair<const char*, std::vector<std::string>>>{
+           {"dimension", {"builtin"}},
+           {"url", {"tei", "openai"}},
+           {"model", {"tei", "openai"}},
+           {"api_key", {"openai"}},
+           {"timeout_ms", {"tei", "openai"}}})
+    if (auto err = only_for(key, backends)) return err;
+  if (*backend == "builtin") {
+    auto dim = integer_param(params, "dimension", hashed_embedder::default_dimension, 1,
+                             hashed_embedder::max_dimension);
+    if (!dim) return std::move(dim.error());
+    return embedder_ptr{std::make_shared<hashed_embedder>(static_cast<size_t>(*dim))};
+  }
+  remote_embedder_config cfg;
+  auto url = string_param(params, "url", "");
+  if (!url) return std::move(url.error());
+  if (url->empty())
+    return make_error(errc::bad_request, "params.url",
+                      "is required for backend '" + *backend + "'");
+  cfg.url = *url;
+  auto model = string_param(params, "model", "");
+  if (!model) return std::move(model.error());
+  cfg.model = *model;
+  auto key = string_param(params, "api_key", "");
+  if (!key) return std::move(key.error());
+  cfg.api_key = *key;
+  auto timeout = integer_param(params, "timeout_ms", 30000, 1, 3600000);
+  if (!timeout) return std::move(timeout.error());
+  cfg.timeout = std::chrono::milliseconds{*timeout};
+  auto made = *backend == "tei" ? tei_embedder::make(client, std::move(cfg))
+                                : openai_embedder::make(client, std::move(cfg));
+  if (!made) {
+    // The backends name the field; restate it as a parameter.
+    auto subject = runtime::subject_of(made.error());
+    return make_error(errc::bad_request, "params." + subject, runtime::detail_of(made.error()));
+  }
+  return made;
+}
+
+void register_embedding_builtins(runtime::service_catalog& catalog,
+                                 std::shared_ptr<runtime::http::client> client) {
+  catalog.add("embedding",
+              "OPEA embedding microservice: TextDoc -> EmbedDoc (backend builtin | tei | openai)",
+              runtime::service_type::embedding,
+              [client](const json& params) -> caf::expected<runtime::micro_service> {
+                auto emb = make_embedder_from_params(params, client);
+                if (!emb) return std::move(emb.error());
+                return make_embedding_service(std::move(*emb));
+              });
+}
+
+}  // namespace opea::actors

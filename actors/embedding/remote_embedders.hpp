@@ -1,0 +1,125 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/embedding/embedder.hpp"
+
+namespace opea::runtime::http {
+class client;
+}  // namespace opea::runtime::http
+
+namespace opea::actors {
+
+/// Where and how a remote embedding backend is called.
+struct remote_embedder_config {
+  /// Base URL, e.g. "http://tei:8080" (a trailing '/' is ignored; a path
+  /// prefix is kept: "http://gw/tei" posts to "http://gw/tei/embed").
+  std::string url;
+  /// Model name: sent to OpenAI-compatible servers (required there) and
+  /// reported by `model()`. Default for TEI when empty: "tei".
+  std::string model;
+  /// OpenAI only: sent as `Authorization: Bearer <api_key>` when not empty.
+  std::string api_key;
+  /// Deadline of one HTTP exchange. Default: 30 s.
+  std::chrono::milliseconds timeout{30000};
+};
+
+/// Hugging Face Text Embeddings Inference: `POST {url}/embed` with
+/// `{"inputs": [...], "truncate": true}`, answered by `[[float, ...], ...]`.
+///
+/// Thread-safe: `embed` may be called from any thread; `done` runs on an I/O
+/// thread of the shared client (or on the caller's thread for an empty batch,
+/// which makes no request). Errors (subject = the URL posted to):
+/// the client's http_connect / http_timeout / bad_response, `http_status` for
+/// a non-2xx answer (with an excerpt of its body), `bad_response` for a body
+/// that is not JSON, not a list of equally long non-empty lists of numbers,
+/// or not one vector per text.
+class tei_embedder : public embedder {
+ public:
+  /// Validates the URL (errc::bad_request naming "url"). A null `client`
+  /// is replaced by a new one owned by this embedder.
+  [[nodiscard]] static caf::expected<embedder_ptr> make(
+      std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg);
+
+  tei_embedder(std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg);
+
+  /// 0 until the first successful answer, then its vector length.
+  size_t dimension() const override { return dimension_->load(std::memory_order_relaxed); }
+  std::string model() const override { return cfg_.model; }
+  void embed(std::vector<std::string> texts,
+             std::function<void(caf::expected<std::vector<vector>>)> done) override;
+
+  /// The URL posted to, "{url}/embed".
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  std::shared_ptr<runtime::http::client> client_;
+  remote_embedder_config cfg_;
+  std::string endpoint_;
+  std::shared_ptr<std::atomic<size_t>> dimension_;
+};
+
+/// An OpenAI-compatible embeddings API (OpenAI, vLLM, TEI's OpenAI route,
+/// OPEA's embedding microservice): `POST {url}/v1/embeddings` with
+/// `{"input": [...], "model": m}` and `Authorization: Bearer <api_key>` when a
+/// key is set, answered by `{"data": [{"index": i, "embedding": [...]}, ...],
+/// "model": ...}`; vectors are returned in `index` order, whatever the order
+/// of `data`.
+///
+/// Thread-safe, threading and errors as `tei_embedder`; additionally
+/// `bad_response` when `data` is missing, an index is out of range or
+/// repeated, or an embedding is not a list of numbers (base64 answers are not
+/// supported).
+class openai_embedder : public embedder {
+ public:
+  /// Validates the URL (errc::bad_request naming "url") and requires a model
+  /// name (naming "model"). A null `client` is replaced by a new one.
+  [[nodiscard]] static caf::expected<embedder_ptr> make(
+      std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg);
+
+  openai_embedder(std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg);
+
+  size_t dimension() const override { return dimension_->load(std::memory_order_relaxed); }
+  std::string model() const override { return cfg_.model; }
+  void embed(std::vector<std::string> texts,
+             std::function<void(caf::expected<std::vector<vector>>)> done) override;
+
+  /// The URL posted to, "{url}/v1/embeddings".
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  std::shared_ptr<runtime::http::client> client_;
+  remote_embedder_config cfg_;
+  std::string endpoint_;
+  std::shared_ptr<std::atomic<size_t>> dimension_;
+};
+
+namespace detail {
+
+/// Shared by the remote backends (and the TEI reranker): the URL joined with
+/// `path`, after validating it; errc::bad_request naming "url".
+caf::expected<std::string> join_endpoint(const std::string& base, const std::string& path);
+
+/// At most `max` bytes of `body`, with "..." when cut.
+std::string excerpt(const std::string& body, size_t max = 200);
+
+/// POSTs `body` as JSON to `url` and calls `done` once, on a client I/O
+/// thread, with the parsed 2xx answer or an error whose subject is `url`:
+/// the client's own errors (detail prefixed with "POST <url>: "),
+/// `http_status` ("HTTP <status>: <body excerpt>") and `bad_response`
+/// ("not valid JSON: <excerpt>").
+void post_json(runtime::http::client& client, const std::string& url, const nlohmann::json& body,
+               std::vector<std::pair<std::string, std::string>> headers,
+               std::chrono::milliseconds timeout,
+               std::function<void(caf::expected<nlohmann::json>)> done);
+
+}  // namespace detail
+
+}  // namespace opea::actors

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/rerank/reranker.hpp"
+#include "runtime/service/micro_service.hpp"
+#include "runtime/service/service_catalog.hpp"
+
+namespace opea::runtime::http {
+class client;
+}  // namespace opea::runtime::http
+
+namespace opea::actors {
+
+using json = nlohmann::json;
+
+/// Default number of documents the rerank service keeps. OPEA's SearchedDoc
+/// defaults top_n to 1; ChatQnA wants several documents in its prompt, so
+/// the service's own default (param `top_n`) applies when the input has none.
+constexpr size_t default_rerank_top_n = 4;
+
+/// A parsed rerank input (OPEA's SearchedDoc).
+struct rerank_request {
+  std::string query;
+  /// The retrieved documents, as given (objects with at least "text").
+  std::vector<json> docs;
+  std::vector<std::string> texts;
+  size_t top_n = default_rerank_top_n;
+};
+
+/// Reads OPEA's SearchedDoc: `initial_query` (string, required),
+/// `retrieved_docs` (list of objects with a string `text`, required, may be
+/// empty), `top_n` (positive integer, `default_top_n` when absent). Errors are
+/// errc::bad_request naming the field ("retrieved_docs[1].text").
+[[nodiscard]] caf::expected<rerank_request> parse_rerank_input(const json& input,
+                                                               size_t default_top_n);
+
+/// LLM parameters of OPEA's LLMParamsDoc copied from the rerank input to its
+/// output when present: model, max_tokens, max_new_tokens, top_k, top_p,
+/// typical_p, temperature, frequency_penalty, presence_penalty,
+/// repetition_penalty, stream, streaming, language, chat_template,
+/// input_guardrail_params, output_guardrail_params, downstream_black_list.
+const std::vector<std::string>& llm_params_passthrough_fields();
+
+/// The rerank output, shaped as OPEA's LLMParamsDoc (what its reranking
+/// microservice returns for a SearchedDoc) plus the scores:
+/// `{"query": initial_query, "documents": [text, ...], "reranked_docs":
+/// [{...the retrieved doc..., "score": s}, ...]}` with the best `top_n`
+/// documents, best first, plus the passthrough fields present in `input`.
+/// `scores` are the reranker's answer (sorted, indices into req.docs).
+json make_rerank_output(const json& input, const rerank_request& req,
+                        const std::vector<scored_text>& scores);
+
+/// The rerank microservice as a whole actor: answers (invoke_atom, json_ptr,
+/// request_context_ptr) with `make_rerank_output`, errc::bad_request naming
+/// the bad field, or the reranker's error. No retrieved documents: answers
+/// right away with empty `documents` and `reranked_docs` (no backend call).
+/// The answer is sent from wherever the reranker completes straight to the
+/// requester (see embedding_actor).
+caf::behavior rerank_actor(caf::event_based_actor* self, reranker_ptr rr, size_t default_top_n);
+
+/// A micro_service (type rerank, empty name) running `rerank_actor`.
+runtime::micro_service make_rerank_service(reranker_ptr rr,
+                                           size_t default_top_n = default_rerank_top_n);
+
+/// Registers the built-in "rerank" (type rerank) with parameters:
+/// `backend` "builtin" (default, `hybrid_reranker` on a hashed embedder) |
+/// "tei"; `top_n` (positive integer, default 4: used when the input has no
+/// top_n); `alpha` (builtin; number in [0, 1], default 0.5); `dimension`
+/// (builtin; the hashed embedder's, default 384); `url` (tei, required);
+/// `timeout_ms` (tei; default 30000). Errors name "params.<name>". TEI
+/// rerankers share `client` (null: one is created per service).
+void register_rerank_builtins(runtime::service_catalog& catalog,
+                              std::shared_ptr<runtime::http::client> client);
+
+}  // namespace opea::actors
