@@ -1,6 +1,7 @@
 #include "actors/builtins.hpp"
 
 #include "actors/embedding/embedding_actor.hpp"
+#include "actors/llm/llm_actor.hpp"
 #include "actors/rerank/rerank_actor.hpp"
 #include "actors/text/text_actors.hpp"
 
@@ -11,6 +12,7 @@ void register_builtins(runtime::service_catalog& catalog,
   register_text_builtins(catalog);
   register_embedding_builtins(catalog, client);
   register_rerank_builtins(catalog, client);
+  register_llm_builtins(catalog, client);
 }
 
 }  // namespace opea::actors

@@ -29,6 +29,8 @@ const char* to_string(errc x) {
       return "bad_response";
     case errc::overloaded:
       return "overloaded";
+    case errc::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -97,12 +99,16 @@ std::string describe(const caf::error& err) {
     case errc::overloaded:
       out = "overloaded";
       break;
+    case errc::cancelled:
+      out = "cancelled";
+      break;
   }
   switch (code_of(err)) {
     case errc::invalid_graph:
     case errc::bad_request:
     case errc::deadline_exceeded:
     case errc::overloaded:
+    case errc::cancelled:
       if (!subject.empty()) out += " (" + subject + ")";
       break;
     default:
@@ -139,6 +145,8 @@ int http_status_of(const caf::error& err) {
     case errc::deadline_exceeded:
     case errc::http_timeout:
       return 504;
+    case errc::cancelled:
+      return 499;
     case errc::invalid_graph:
       return 500;
   }

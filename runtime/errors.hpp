@@ -36,6 +36,8 @@ enum class errc : uint8_t {
   bad_response,
   /// A limit was hit (queue full, body too large).
   overloaded,
+  /// The client went away and the work was stopped.
+  cancelled,
 };
 
 /// The category atom of `errc` inside `caf::error`.
@@ -60,8 +62,9 @@ std::string detail_of(const caf::error& err);
 /// errors, CAF's rendering for others (request_timeout, receiver down, ...).
 std::string describe(const caf::error& err);
 
-/// The HTTP status a gateway answers for `err`: 400 bad_request, 502 service
-/// errors, 503 unavailable/overloaded, 504 deadline/timeout, 500 otherwise.
+/// The HTTP status a gateway answers for `err`: 400 bad_request, 499
+/// cancelled, 502 service errors, 503 unavailable/overloaded, 504
+/// deadline/timeout, 500 otherwise.
 int http_status_of(const caf::error& err);
 
 }  // namespace opea::runtime

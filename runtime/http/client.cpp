@@ -5,6 +5,8 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <limits>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -382,7 +384,9 @@ class client_op : public std::enable_shared_from_this<client_op> {
   void read_header() {
     parser_.emplace();
     if (streaming_)
-      parser_->body_limit(boost::none);
+      // Not boost::none: in Boost 1.74 that makes every body with a
+      // Content-Length exceed the limit.
+      parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     else
       parser_->body_limit(static_cast<std::uint64_t>(st_.cfg.max_response_bytes));
     parser_->header_limit(64 << 10);

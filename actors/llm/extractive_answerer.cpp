@@ -1,0 +1,434 @@
+#include "actors/llm/extractive_answerer.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace opea::actors {
+
+namespace {
+
+constexpr double bm25_k1 = 1.2;
+constexpr double bm25_b = 0.75;
+constexpr double position_bonus = 0.2;
+constexpr double proximity_bonus = 0.3;
+constexpr double keep_ratio = 0.5;
+constexpr size_t min_sentence_words = 3;
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool is_word_byte(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || std::isalnum(u) != 0;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+/// Removes a Markdown list or quote marker ("- ", "* ", "+ ", "12. ", "3) ",
+/// "> "); returns whether there was one (the line then starts a paragraph).
+bool strip_list_marker(std::string_view& line) {
+  if (line.size() >= 2 && (line[0] == '-' || line[0] == '*' || line[0] == '+') && line[1] == ' ') {
+    line = trim(line.substr(2));
+    return true;
+  }
+  size_t i = 0;
+  while (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])) != 0) ++i;
+  if (i > 0 && i + 1 < line.size() && (line[i] == '.' || line[i] == ')') && line[i + 1] == ' ') {
+    line = trim(line.substr(i + 2));
+    return true;
+  }
+  if (starts_with(line, "> ")) {
+    line = trim(line.substr(2));
+    return true;
+  }
+  return false;
+}
+
+/// The prose paragraphs of a Markdown text, white space collapsed.
+std::vector<std::string> paragraphs(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    if (!cur.empty()) out.push_back(std::move(cur));
+    cur.clear();
+  };
+  bool in_fence = false;
+  size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = trim(text.substr(start, end - start));
+    start = end + 1;
+    if (starts_with(line, "```") || starts_with(line, "~~~")) {
+      flush();
+      in_fence = !in_fence;
+      continue;
+    }
+    if (in_fence) continue;
+    if (line.empty() || line.front() == '#' || line.front() == '|') {
+      flush();
+      continue;
+    }
+    if (strip_list_marker(line)) flush();
+    // Joins the wrapped lines of a paragraph, collapsing white space.
+    if (!cur.empty()) cur.push_back(' ');
+    for (char c : line) {
+      if (!is_space(c))
+        cur.push_back(c);
+      else if (cur.back() != ' ')
+        cur.push_back(' ');
+    }
+  }
+  flush();
+  return out;
+}
+
+bool closes_sentence(char c) {
+  return c == ')' || c == '"' || c == '\'' || c == ']' || c == '*' || c == '_' || c == '`';
+}
+
+/// True when the word that ends at `p[end]` (its final '.') is an
+/// abbreviation or an initial, after which a period does not end a sentence.
+bool is_abbreviation(const std::string& p, size_t end) {
+  size_t start = p.rfind(' ', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  while (start < end && (p[start] == '(' || p[start] == '"' || p[start] == '\'')) ++start;
+  std::string word;
+  for (size_t i = start; i <= end; ++i)
+    word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(p[i]))));
+  static const std::unordered_set<std::string> known{"e.g.",    "i.e.", "etc.", "vs.", "cf.",
+                                                     "approx.", "no.",  "fig.", "mr.", "dr."};
+  if (known.count(word) != 0) return true;
+  return word.size() == 2 && std::isalpha(static_cast<unsigned char>(word[0])) != 0;
+}
+
+void split_paragraph(const std::string& p, std::vector<std::string>& out) {
+  size_t begin = 0;
+  size_t i = 0;
+  bool in_code = false;
+  const size_t n = p.size();
+  while (i < n) {
+    char c = p[i];
+    if (c == '`') in_code = !in_code;
+    if (!in_code && (c == '.' || c == '!' || c == '?')) {
+      size_t j = i + 1;
+      while (j < n && closes_sentence(p[j])) ++j;
+      if (j == n) break;
+      if (p[j] == ' ' && (c != '.' || !is_abbreviation(p, i))) {
+        size_t k = j;
+        while (k < n && p[k] == ' ') ++k;
+        out.push_back(p.substr(begin, j - begin));
+        begin = k;
+        i = k;
+        continue;
+      }
+    }
+    ++i;
+  }
+  if (begin < n) out.push_back(p.substr(begin));
+}
+
+const std::unordered_set<std::string>& stop_words() {
+  static const std::unordered_set<std::string> words{
+      "a",     "about", "all",   "also", "an",    "and",   "any",   "are",   "as",    "at",
+      "be",    "been",  "being", "but",  "by",    "can",   "could", "did",   "do",    "does",
+      "for",   "from",  "had",   "has",  "have",  "how",   "i",     "if",    "in",    "into",
+      "is",    "it",    "its",   "me",   "my",    "of",    "on",    "or",    "our",   "should",
+      "so",    "than",  "that",  "the",  "their", "them",  "then",  "there", "these", "they",
+      "this",  "those", "to",    "was",  "we",    "were",  "what",  "when",  "where", "which",
+      "while", "who",   "why",   "will", "with",  "would", "you",   "your"};
+  return words;
+}
+
+/// A light suffix folding so that "crashes", "crashed" and "crash" meet:
+/// plural -ies/-sses/-es/-s, then -ing/-ed, then a final -e.
+std::string fold_suffixes(std::string w) {
+  auto ends = [&](std::string_view s) {
+    return w.size() >= s.size() && w.compare(w.size() - s.size(), s.size(), s) == 0;
+  };
+  if (w.size() > 4 && ends("ies")) {
+    w.resize(w.size() - 3);
+    w += 'y';
+  } else if (w.size() > 4 &&
+             (ends("sses") || ends("xes") || ends("zes") || ends("ches") || ends("shes"))) {
+    w.resize(w.size() - 2);
+  } else if (w.size() > 3 && ends("s") && !ends("ss") && !ends("us") && !ends("is")) {
+    w.pop_back();
+  }
+  if (w.size() > 5 && ends("ing"))
+    w.resize(w.size() - 3);
+  else if (w.size() > 4 && ends("ed"))
+    w.resize(w.size() - 2);
+  if (w.size() > 4 && ends("e")) w.pop_back();
+  return w;
+}
+
+struct candidate {
+  size_t doc;
+  size_t pos;
+  std::string text;
+  std::vector<std::string> terms;
+  size_t words;
+  double bm25 = 0;
+  double score = 0;
+};
+
+/// Smallest window of `terms` (in term positions) containing every distinct
+/// query term that occurs in it, and how many distinct terms that is.
+std::pair<size_t, size_t> match_window(const std::vector<std::string>& terms,
+                                       const std::unordered_map<std::string, size_t>& query_ids) {
+  std::vector<std::pair<size_t, size_t>> hits;  // (position, query term id)
+  std::set<size_t> distinct;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    auto q = query_ids.find(terms[i]);
+    if (q == query_ids.end()) continue;
+    hits.emplace_back(i, q->second);
+    distinct.insert(q->second);
+  }
+  size_t m = distinct.size();
+  if (m < 2) return {m, m};
+  std::map<size_t, size_t> counts;
+  size_t best = terms.size();
+  size_t lo = 0;
+  for (size_t hi = 0; hi < hits.size(); ++hi) {
+    ++counts[hits[hi].second];
+    while (counts.size() == m) {
+      best = std::min(best, hits[hi].first - hits[lo].first + 1);
+      auto it = counts.find(hits[lo].second);
+      if (--it->second == 0) counts.erase(it);
+      ++lo;
+    }
+  }
+  return {m, best};
+}
+
+const char* capabilities =
+    "I am an extractive answerer, not a language model: I answer only by quoting the passages of "
+    "the indexed documents that match a question, with their sources. Ingest documents on this "
+    "topic through dataprep, or ask about a topic they cover.";
+
+}  // namespace
+
+size_t count_words(std::string_view text) {
+  size_t n = 0;
+  bool in_word = false;
+  for (char c : text) {
+    if (is_space(c)) {
+      in_word = false;
+    } else if (!in_word) {
+      in_word = true;
+      ++n;
+    }
+  }
+  return n;
+}
+
+std::vector<std::string> split_stream_pieces(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  const size_t n = text.size();
+  if (i < n && is_space(text[i])) {
+    while (i < n && is_space(text[i])) ++i;
+    out.emplace_back(text.substr(0, i));
+  }
+  while (i < n) {
+    size_t start = i;
+    while (i < n && !is_space(text[i])) ++i;
+    while (i < n && is_space(text[i])) ++i;
+    out.emplace_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
+std::string extractive_answerer::no_documents_answer() {
+  return std::string{
+             "I found nothing in the indexed documents for this question, so I cannot "
+             "answer it. "} +
+         capabilities;
+}
+
+std::string extractive_answerer::no_match_answer() {
+  return std::string{
+             "None of the passages retrieved from the indexed documents matches this "
+             "question, so I cannot answer it. "} +
+         capabilities;
+}
+
+std::vector<std::string> extractive_answerer::split_sentences(std::string_view text) {
+  std::vector<std::string> out;
+  for (const auto& p : paragraphs(text)) split_paragraph(p, out);
+  return out;
+}
+
+std::vector<std::string> extractive_answerer::terms(std::string_view text) {
+  std::vector<std::string> out;
+  const auto& stop = stop_words();
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!is_word_byte(text[i])) {
+      ++i;
+      continue;
+    }
+    std::string w;
+    while (i < text.size() && is_word_byte(text[i])) {
+      w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))));
+      ++i;
+    }
+    if (stop.count(w) != 0) continue;
+    out.push_back(fold_suffixes(std::move(w)));
+  }
+  return out;
+}
+
+extractive_answer extractive_answerer::answer(std::string_view query,
+                                              const std::vector<context_document>& documents,
+                                              size_t max_tokens) const {
+  extractive_answer result;
+  if (documents.empty()) {
+    result.text = no_documents_answer();
+    return result;
+  }
+  max_tokens = std::max<size_t>(max_tokens, 1);
+
+  // Source names and the order in which sources first appear.
+  std::vector<std::string> source_of(documents.size());
+  std::unordered_map<std::string, size_t> source_rank;
+  for (size_t d = 0; d < documents.size(); ++d) {
+    source_of[d] =
+        documents[d].source.empty() ? "document " + std::to_string(d + 1) : documents[d].source;
+    source_rank.emplace(source_of[d], source_rank.size());
+  }
+
+  // Candidate sentences.
+  std::vector<candidate> cands;
+  std::unordered_set<std::string> seen;
+  for (size_t d = 0; d < documents.size(); ++d) {
+    size_t pos = 0;
+    for (auto& s : split_sentences(documents[d].text)) {
+      auto words = count_words(s);
+      if (words < min_sentence_words || !seen.insert(s).second) {
+        ++pos;
+        continue;
+      }
+      candidate c{d, pos++, s, terms(s), words};
+      cands.push_back(std::move(c));
+    }
+  }
+
+  // Query terms, deduplicated in order.
+  std::unordered_map<std::string, size_t> query_ids;
+  std::vector<std::string> query_terms;
+  for (auto& t : terms(query))
+    if (query_ids.emplace(t, query_terms.size()).second) query_terms.push_back(t);
+
+  // BM25 over the candidate sentences.
+  const double n_sent = static_cast<double>(cands.size());
+  double total_len = 0;
+  for (const auto& c : cands) total_len += static_cast<double>(c.terms.size());
+  const double avg_len = cands.empty() ? 1.0 : std::max(1.0, total_len / n_sent);
+  std::vector<double> idf(query_terms.size(), 0.0);
+  for (size_t q = 0; q < query_terms.size(); ++q) {
+    double df = 0;
+    for (const auto& c : cands)
+      if (std::find(c.terms.begin(), c.terms.end(), query_terms[q]) != c.terms.end()) ++df;
+    idf[q] = std::log(1.0 + (n_sent - df + 0.5) / (df + 0.5));
+  }
+  double best = 0;
+  for (auto& c : cands) {
+    std::vector<double> tf(query_terms.size(), 0.0);
+    for (const auto& t : c.terms) {
+      auto q = query_ids.find(t);
+      if (q != query_ids.end()) tf[q->second] += 1;
+    }
+    const double len_norm =
+        bm25_k1 * (1 - bm25_b + bm25_b * static_cast<double>(c.terms.size()) / avg_len);
+    for (size_t q = 0; q < query_terms.size(); ++q)
+      if (tf[q] > 0) c.bm25 += idf[q] * tf[q] * (bm25_k1 + 1) / (tf[q] + len_norm);
+    if (c.bm25 <= 0) continue;
+    c.score = c.bm25 + position_bonus / (1.0 + static_cast<double>(c.pos));
+    auto [m, window] = match_window(c.terms, query_ids);
+    if (m >= 2) c.score += proximity_bonus * static_cast<double>(m) / static_cast<double>(window);
+    best = std::max(best, c.score);
+  }
+  if (best <= 0) {
+    result.text = no_match_answer();
+    return result;
+  }
+
+  // Greedy selection by score within the word budget.
+  std::vector<const candidate*> ranked;
+  for (const auto& c : cands)
+    if (c.bm25 > 0 && c.score >= keep_ratio * best) ranked.push_back(&c);
+  std::stable_sort(ranked.begin(), ranked.end(), [](const candidate* a, const candidate* b) {
+    if (a->score != b->score) return a->score > b->score;
+    if (a->doc != b->doc) return a->doc < b->doc;
+    return a->pos < b->pos;
+  });
+  struct chosen {
+    const candidate* c;
+    std::string text;
+  };
+  std::vector<chosen> picked;
+  size_t used = 0;
+  for (const auto* c : ranked) {
+    if (used + c->words <= max_tokens) {
+      picked.push_back({c, c->text});
+      used += c->words;
+    } else if (picked.empty()) {
+      // The best sentence alone is too long: cut it to the budget.
+      auto pieces = split_stream_pieces(c->text);
+      std::string cut;
+      for (size_t i = 0; i < max_tokens && i < pieces.size(); ++i) cut += pieces[i];
+      while (!cut.empty() && is_space(cut.back())) cut.pop_back();
+      picked.push_back({c, cut + "..."});
+      used = max_tokens;
+    }
+    if (used >= max_tokens) break;
+  }
+
+  // Reading order: by source, then document, then position.
+  std::stable_sort(picked.begin(), picked.end(), [&](const chosen& a, const chosen& b) {
+    auto ra = source_rank.at(source_of[a.c->doc]);
+    auto rb = source_rank.at(source_of[b.c->doc]);
+    if (ra != rb) return ra < rb;
+    if (a.c->doc != b.c->doc) return a.c->doc < b.c->doc;
+    return a.c->pos < b.c->pos;
+  });
+  std::unordered_map<std::string, size_t> citation;
+  std::string text;
+  for (const auto& p : picked) {
+    const auto& src = source_of[p.c->doc];
+    auto it = citation.find(src);
+    if (it == citation.end()) {
+      result.sources.push_back(src);
+      it = citation.emplace(src, result.sources.size()).first;
+    }
+    if (!text.empty()) text += ' ';
+    text += p.text;
+    text += " [" + std::to_string(it->second) + "]";
+  }
+  text += "\n\nSources:";
+  for (size_t i = 0; i < result.sources.size(); ++i) {
+    text += i == 0 ? " " : ", ";
+    text += "[" + std::to_string(i + 1) + "] " + result.sources[i];
+  }
+  result.text = std::move(text);
+  result.sentences = picked.size();
+  return result;
+}
+
+}  // namespace opea::actors

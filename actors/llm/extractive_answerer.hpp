@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace opea::actors {
+
+/// One context document handed to the answerer: its text and the name of the
+/// source it came from (a file name, a title), used in citations.
+struct context_document {
+  std::string text;
+  /// Name shown in the "Sources:" line. Documents with the same source (chunks
+  /// of one file) share one citation number.
+  std::string source;
+};
+
+/// What the answerer produced.
+struct extractive_answer {
+  /// The composed answer: sentences with citation markers, then the sources.
+  std::string text;
+  /// Cited source names; citation [n] is `sources[n - 1]`.
+  std::vector<std::string> sources;
+  /// Number of document sentences quoted (0 for the "nothing found" answers).
+  size_t sentences = 0;
+};
+
+/// The built-in offline answerer of the `llm` service. It is NOT a language
+/// model and says so: it answers a question by quoting the sentences of the
+/// context documents that best match it, with citations. Its model name is
+/// "opea-extractive-answerer".
+///
+/// How it answers:
+/// 1. Documents are split into sentences. Markdown is read as prose: fenced
+///    code blocks, tables and headings are skipped, list markers stripped,
+///    wrapped lines of one paragraph joined. A sentence ends at `.`, `!` or `?`
+///    (plus closing quotes or brackets) followed by white space, except after
+///    an abbreviation ("e.g.", "i.e.", "etc.", "vs.", ...) or a one-letter
+///    initial, and never inside `inline code`. Sentences of fewer than 3
+///    words and exact duplicates (overlapping retrieval chunks) are dropped.
+/// 2. Each sentence is scored against the query with BM25 (k1 = 1.2, b = 0.75)
+///    where the "collection" is the candidate sentences themselves, so the IDF
+///    of a term is ln(1 + (N - n + 0.5) / (n + 0.5)) over the N sentences.
+///    Terms are lower-cased alphanumeric runs (`_` and `-` separate), common
+///    English stop words removed, suffixes lightly folded (plural -s/-es/-ies,
+///    then -ing/-ed, then a final -e: "crashes", "crashed", "crash" meet). Two small bonuses
+///    are added to a sentence that matches at least one term: position,
+///    0.2 / (1 + index of the sentence in its document), since leading
+///    sentences state the point; and proximity, 0.3 * m / w when m >= 2
+///    distinct query terms occur within a window of w terms.
+/// 3. Sentences scoring at least 50% of the best are taken greedily by score
+///    (ties: document order, then position) while the total stays within
+///    `max_tokens` words; a single best sentence longer than that is cut to
+///    `max_tokens` words and ends with "...".
+/// 4. The chosen sentences are written in reading order (by the source's first
+///    appearance among the documents, then document, then position), each
+///    followed by its citation marker " [n]", then a blank line and
+///    "Sources: [1] a.md, [2] b.md".
+///
+/// Without documents, or when no sentence shares a term with the query, it
+/// says it found nothing in the indexed documents and what it can do; it never
+/// invents text. Deterministic: the same input gives the same answer.
+///
+/// Thread-safe: stateless; `answer` may be called from any thread.
+class extractive_answerer {
+ public:
+  /// The model name reported in API responses.
+  static constexpr const char* model_name = "opea-extractive-answerer";
+
+  /// Default answer length, in words.
+  static constexpr size_t default_max_tokens = 128;
+
+  /// Answers `query` from `documents` (ranked, most relevant first) in at most
+  /// `max_tokens` words of quoted text (citations and the sources line are
+  /// not counted). `max_tokens` 0 is treated as 1.
+  extractive_answer answer(std::string_view query, const std::vector<context_document>& documents,
+                           size_t max_tokens = default_max_tokens) const;
+
+  /// The answer given when there are no documents.
+  static std::string no_documents_answer();
+
+  /// The answer given when no sentence of the documents matches the query.
+  static std::string no_match_answer();
+
+  /// Splits `text` into sentences as described above (exposed for tests).
+  static std::vector<std::string> split_sentences(std::string_view text);
+
+  /// The scoring terms of `text`: lower-cased, stop words removed, suffixes
+  /// folded (exposed for tests).
+  static std::vector<std::string> terms(std::string_view text);
+};
+
+/// Number of white-space separated words of `text`.
+size_t count_words(std::string_view text);
+
+/// Splits `text` into streaming pieces: each piece is a word followed by the
+/// white space after it, so the pieces concatenated give `text` back (leading
+/// white space, if any, is its own first piece).
+std::vector<std::string> split_stream_pieces(std::string_view text);
+
+}  // namespace opea::actors

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/llm/extractive_answerer.hpp"
+#include "actors/llm/openai_chat_backend.hpp"
+#include "runtime/service/micro_service.hpp"
+#include "runtime/service/service_catalog.hpp"
+
+namespace opea::runtime::http {
+class client;
+}
+
+namespace opea::actors {
+
+/// The input of the `llm` service, read from OPEA's LLMParamsDoc (or a
+/// ChatCompletionRequest, or a SearchedDoc when the retriever feeds the LLM
+/// directly).
+struct llm_input {
+  /// LLMParamsDoc.query; else the last "user" message of `messages` (or
+  /// `messages` itself when it is a string); else SearchedDoc.initial_query.
+  std::string query;
+  /// `reranked_docs` (objects with "text" and "metadata", as the rerank
+  /// service sends them next to the bare texts of `documents`); else
+  /// `documents` (strings, or objects with "text"); else `retrieved_docs`.
+  std::vector<context_document> documents;
+  /// `max_tokens`, else `max_new_tokens`; must be positive.
+  std::optional<int64_t> max_tokens;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<double> frequency_penalty;
+  std::optional<double> presence_penalty;
+  /// `stream`, else the legacy `streaming`. Default: true (OPEA's default).
+  bool stream = true;
+  /// Prompt template with {context} and/or {question}. Default: none.
+  std::string chat_template;
+  /// The model asked for (OpenAI backend). Default: the service's model.
+  std::string model;
+  /// `messages` when it is an array (a chat conversation), else null.
+  nlohmann::json messages;
+};
+
+/// Reads and validates an llm input document; errors are errc::bad_request
+/// naming the field. A document's source (for citations) is the first string
+/// among metadata.source, metadata.file_name, metadata.filename,
+/// metadata.title, title, source; else "document <n>" (1-based position).
+[[nodiscard]] caf::expected<llm_input> parse_llm_input(const nlohmann::json& in);
+
+/// Settings of one `llm` service.
+struct llm_config {
+  /// "extractive" (the built-in answerer) or "openai". Default: "extractive".
+  std::string backend = "extractive";
+  /// Longest answer: words for the extractive answerer, tokens for a remote
+  /// model. A request's max_tokens can lower it, never raise it.
+  /// Default: 128 (extractive), 1024 (openai, OPEA's default).
+  int64_t max_tokens = 128;
+  /// The remote backend when `backend` is "openai".
+  std::shared_ptr<const openai_chat_backend> openai;
+};
+
+/// The behavior of the `llm` service actor. It answers (invoke_atom, json_ptr,
+/// request_context_ptr) with OPEA's GeneratedDoc plus model and usage:
+/// {"text", "prompt": query, "model", "usage": {"prompt_tokens",
+/// "completion_tokens", "total_tokens"}}.
+///
+/// Streaming: when the request has a sink and the input asks for a stream
+/// (OPEA's default), the pieces of the answer are written to the sink as they
+/// are produced, then the full document is the reply. The extractive answerer
+/// writes one word (with the white space after it) per message the actor
+/// sends itself, so other actors run between words; the OpenAI backend
+/// forwards each content delta as it arrives. When the sink is cancelled the
+/// generation stops and the request fails with errc::service_failed "cancelled
+/// by client".
+///
+/// Usage: the extractive answerer counts words (it has no tokenizer): prompt =
+/// the query and documents, completion = the answer. A remote backend's usage
+/// is the server's; when a stream carries none, completion_tokens is the
+/// number of content pieces and prompt_tokens the words of the prompt.
+runtime::actor_body llm_actor(llm_config cfg);
+
+/// Builds an `llm` service from built-in parameters:
+/// - backend: "extractive" (default) | "openai"
+/// - url: base URL of the OpenAI-compatible server (required for openai)
+/// - model: model name sent to the server. Default: "" (not sent)
+/// - api_key: sent as Authorization: Bearer. Default: "" (none)
+/// - max_tokens: positive integer. Default: 128 extractive, 1024 openai
+/// - timeout_ms: positive integer, per call (streams: per silence).
+///   Default: 120000
+/// Unknown parameters are rejected (errc::bad_request naming them).
+/// `client` serves the openai backend (one is created when null).
+[[nodiscard]] caf::expected<runtime::micro_service> make_llm_service(
+    const nlohmann::json& params, std::shared_ptr<runtime::http::client> client);
+
+/// Registers the built-in "llm" (service type llm) in `catalog`.
+void register_llm_builtins(runtime::service_catalog& catalog,
+                           std::shared_ptr<runtime::http::client> client);
+
+}  // namespace opea::actors

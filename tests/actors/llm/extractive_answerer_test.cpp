@@ -1,0 +1,119 @@
+#include <catch2/catch.hpp>
+
+#include "actors/llm/extractive_answerer.hpp"
+
+using namespace opea::actors;
+
+namespace {
+
+std::vector<context_document> docs() {
+  return {
+      {"# Restarts\n\n"
+       "The supervisor restarts a crashed service actor. A service that crashes more than 5 times\n"
+       "in 10 seconds is marked failed.\n"
+       "Restarts use an exponential backoff.",
+       "supervision.md"},
+      {"Deadlines bound every request. The default deadline is 30 seconds, set by "
+       "megaservice_options. A request past its deadline gets HTTP 504.",
+       "deadlines.md"},
+      {"- The supervisor applies one_for_one to its service actors.\n"
+       "- Each crash of a service is counted in a metric.",
+       "supervision.md"},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("sentences are split from Markdown prose", "[llm][answerer]") {
+  auto s = extractive_answerer::split_sentences(
+      "# Title\n\nUse e.g. the CLI. It works!\nReally? yes. Run `cmake -S . -B b` (J. Doe).\n\n"
+      "```\ncode. Here\n```\n| a | b |\n1. First item. Second.\n> quoted text here.");
+  REQUIRE(s == std::vector<std::string>{"Use e.g. the CLI.", "It works!", "Really?", "yes.",
+                                        "Run `cmake -S . -B b` (J. Doe).", "First item.", "Second.",
+                                        "quoted text here."});
+}
+
+TEST_CASE("scoring terms drop stop words and fold suffixes", "[llm][answerer]") {
+  REQUIRE(
+      extractive_answerer::terms("How do the Restarts of downstream_black_list entries work?") ==
+      std::vector<std::string>{"restart", "downstream", "black", "list", "entry", "work"});
+  REQUIRE(extractive_answerer::terms("crashes crashed crash streaming boxes services service") ==
+          std::vector<std::string>{"crash", "crash", "crash", "stream", "box", "servic", "servic"});
+}
+
+TEST_CASE("the answer quotes the best sentence with its citation", "[llm][answerer]") {
+  auto a = extractive_answerer{}.answer(
+      "How many times can a service crash before it is marked failed?", docs());
+  REQUIRE(a.text ==
+          "A service that crashes more than 5 times in 10 seconds is marked failed. [1]\n\n"
+          "Sources: [1] supervision.md");
+  REQUIRE(a.sources == std::vector<std::string>{"supervision.md"});
+  REQUIRE(a.sentences == 1);
+}
+
+TEST_CASE("sentences from several sources are ordered by source then position", "[llm][answerer]") {
+  auto a = extractive_answerer{}.answer("supervisor deadline", docs());
+  REQUIRE(a.text ==
+          "The supervisor restarts a crashed service actor. [1] "
+          "The supervisor applies one_for_one to its service actors. [1] "
+          "Deadlines bound every request. [2] "
+          "The default deadline is 30 seconds, set by megaservice_options. [2] "
+          "A request past its deadline gets HTTP 504. [2]\n\n"
+          "Sources: [1] supervision.md, [2] deadlines.md");
+  REQUIRE(a.sources == std::vector<std::string>{"supervision.md", "deadlines.md"});
+}
+
+TEST_CASE("the answer stays within max_tokens words", "[llm][answerer]") {
+  extractive_answerer answerer;
+  SECTION("a single long sentence is cut") {
+    auto a = answerer.answer("What is the default deadline?", docs(), 4);
+    REQUIRE(a.text == "The default deadline is... [1]\n\nSources: [1] deadlines.md");
+  }
+  SECTION("sentences that do not fit are skipped") {
+    auto a = answerer.answer("supervisor deadline", docs(), 16);
+    REQUIRE(a.text ==
+            "The supervisor restarts a crashed service actor. [1] "
+            "The supervisor applies one_for_one to its service actors. [1]\n\n"
+            "Sources: [1] supervision.md");
+  }
+}
+
+TEST_CASE("documents without a source are cited by position; duplicates are quoted once",
+          "[llm][answerer]") {
+  std::vector<context_document> d{{"The retriever uses hnswlib with cosine distance.", ""},
+                                  {"The retriever uses hnswlib with cosine distance.", "b.md"}};
+  auto a = extractive_answerer{}.answer("which index does the retriever use", d);
+  REQUIRE(a.text ==
+          "The retriever uses hnswlib with cosine distance. [1]\n\nSources: [1] document 1");
+}
+
+TEST_CASE("without documents or matches the answerer says so", "[llm][answerer]") {
+  extractive_answerer answerer;
+  auto none = answerer.answer("What is ChatQnA?", {});
+  REQUIRE(none.text ==
+          "I found nothing in the indexed documents for this question, so I cannot answer it. "
+          "I am an extractive answerer, not a language model: I answer only by quoting the "
+          "passages of the indexed documents that match a question, with their sources. Ingest "
+          "documents on this topic through dataprep, or ask about a topic they cover.");
+  REQUIRE(none.sources.empty());
+  auto miss = answerer.answer("bananas", docs());
+  REQUIRE(miss.text == extractive_answerer::no_match_answer());
+  REQUIRE(miss.sentences == 0);
+  auto stop_words_only = answerer.answer("what is it?", docs());
+  REQUIRE(stop_words_only.text == extractive_answerer::no_match_answer());
+}
+
+TEST_CASE("the answerer is deterministic", "[llm][answerer]") {
+  extractive_answerer answerer;
+  auto a = answerer.answer("supervisor crash deadline", docs());
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(answerer.answer("supervisor crash deadline", docs()).text == a.text);
+}
+
+TEST_CASE("stream pieces are words with their trailing space", "[llm][answerer]") {
+  REQUIRE(split_stream_pieces("One two  three [1]\n\nSources: x") ==
+          std::vector<std::string>{"One ", "two  ", "three ", "[1]\n\n", "Sources: ", "x"});
+  REQUIRE(split_stream_pieces("  lead") == std::vector<std::string>{"  ", "lead"});
+  REQUIRE(split_stream_pieces("").empty());
+  REQUIRE(count_words(" a  b\nc ") == 3);
+}
