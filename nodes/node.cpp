@@ -3,7 +3,15 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <future>
+
 #include "actors/builtins.hpp"
+#include "actors/dataprep/dataprep_service.hpp"
+#include "actors/embedding/embedding_actor.hpp"
+#include "actors/retriever/store_registry.hpp"
+#include "nodes/dataprep/dataprep_routes.hpp"
 #include "nodes/chatqna/chatqna_service.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
@@ -57,7 +65,8 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
                    (svc.params.is_object() && svc.params.contains("url"));
   if (needs_client) client_ = std::make_shared<rt::http::client>();
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
-  actors::register_builtins(catalog_, client_);
+  stores_ = std::make_shared<actors::store_registry>(cfg_.node.data_dir);
+  actors::register_builtins(catalog_, client_, stores_);
 
   rt::http::server_config http;
   http.host = cfg_.node.http.host;
@@ -105,6 +114,57 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     gateway_->mount(*mega);
     megaservices_.push_back(std::move(mega));
   }
+  if (cfg_.dataprep.enabled) setup_dataprep();
+}
+
+void node::setup_dataprep() {
+  const auto& d = cfg_.dataprep;
+  const auto& file = cfg_.source_name;
+  const auto* emb_cfg = cfg_.find_service(d.embedding);
+  const auto* ret_cfg = cfg_.find_service(d.retriever);
+  auto embedder = actors::make_embedder_from_params(emb_cfg->params, client_);
+  if (!embedder)
+    throw config_error(file + ": dataprep.embedding: " + rt::describe(embedder.error()));
+  std::string index = "default";
+  if (ret_cfg->params.is_object() && ret_cfg->params.contains("index") &&
+      ret_cfg->params["index"].is_string())
+    index = ret_cfg->params["index"].get<std::string>();
+  auto store = stores_->open(index, 0);
+  if (!store) throw config_error(file + ": dataprep.retriever: " + rt::describe(store.error()));
+  actors::ingest_options opts;
+  opts.chunk_size = d.chunk_size;
+  opts.chunk_overlap = d.chunk_overlap;
+  // The bundled corpus, once, when the store is empty: ingested before the
+  // node serves, so the first question already finds it.
+  if (!d.corpus.empty() && (*store)->size() == 0) {
+    actors::dataprep_service loader{*store, *embedder};
+    std::error_code ec;
+    std::vector<std::string> paths;
+    for (const auto& entry : std::filesystem::directory_iterator(d.corpus, ec))
+      if (entry.is_regular_file()) paths.push_back(entry.path().string());
+    if (ec)
+      throw config_error(file + ": dataprep.corpus: cannot read directory \"" + d.corpus +
+                         "\": " + ec.message());
+    std::sort(paths.begin(), paths.end());
+    std::vector<actors::source_document> docs;
+    for (const auto& p : paths) {
+      auto doc = loader.from_link(p);
+      if (!doc) throw config_error(file + ": dataprep.corpus: " + rt::describe(doc.error()));
+      docs.push_back(std::move(*doc));
+    }
+    std::promise<caf::expected<rt::json>> done;
+    loader.ingest(std::move(docs), opts,
+                  [&done](caf::expected<rt::json> r) { done.set_value(std::move(r)); });
+    auto res = done.get_future().get();
+    if (!res) throw config_error(file + ": dataprep.corpus: " + rt::describe(res.error()));
+    spdlog::info("opea-node {}: ingested the corpus {}: {} documents, {} chunks", cfg_.node.name,
+                 d.corpus, (*res)["documents"].dump(), (*res)["chunks"].dump());
+  }
+  actors::dataprep_config dcfg;
+  dcfg.link_root = cfg_.node.data_dir;
+  auto service = std::make_shared<actors::dataprep_service>(*store, *embedder, dcfg);
+  dataprep_ = std::make_unique<dataprep_routes>(service, *embedder);
+  dataprep_->mount(gateway_->server());
 }
 
 node::~node() {

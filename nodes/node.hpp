@@ -17,6 +17,11 @@ namespace opea::runtime::http {
 class client;
 }
 
+namespace opea::actors {
+class store_registry;
+class dataprep_service;
+}  // namespace opea::actors
+
 namespace opea::nodes {
 
 /// One opea-node process: the actor system (scheduler from the config), the
@@ -54,9 +59,13 @@ class node {
   std::unique_ptr<monitoring::metrics_registry> metrics_;
   std::shared_ptr<runtime::http::client> client_;
   std::unique_ptr<caf::actor_system> system_;
+  std::shared_ptr<actors::store_registry> stores_;
   runtime::service_catalog catalog_;
   std::vector<std::unique_ptr<runtime::megaservice>> megaservices_;
+  std::unique_ptr<class dataprep_routes> dataprep_;
   std::unique_ptr<gateway> gateway_;
+
+  void setup_dataprep();
 };
 
 /// Builds the micro_service for one configured service (a built-in from

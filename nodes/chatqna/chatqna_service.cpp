@@ -54,6 +54,9 @@ void set_chatqna_hooks(rt::service_orchestrator& o) {
   o.set_align_inputs([types](json in, const std::string& node, const rt::request_context& ctx) {
     auto t = types.find(node);
     if (t == types.end() || !in.is_object()) return in;
+    // A black list is meant for the edges of the service that wrote it; a
+    // service that passes its input through must not carry it further.
+    in.erase("downstream_black_list");
     switch (t->second) {
       case rt::service_type::retriever: merge_params(in, ctx, "retriever"); break;
       case rt::service_type::rerank: merge_params(in, ctx, "reranker"); break;

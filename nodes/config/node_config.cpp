@@ -346,7 +346,7 @@ void add_flows(const reader& r, const YAML::Node& flows, const std::string& path
 // ---------------------------------------------------------------------------
 // Format A: opea-cpp's own node/services/megaservices.
 
-const key_list top_keys = {"node", "services", "megaservices"};
+const key_list top_keys = {"node", "services", "megaservices", "dataprep"};
 const key_list opea_top_keys = {"opea_micro_services", "opea_mega_service"};
 const key_list log_levels = {"trace", "debug", "info", "warn", "error", "off"};
 const key_list policies = {"sharing", "stealing"};
@@ -589,12 +589,44 @@ void read_megaservices(const reader& r, const YAML::Node& node, node_config& con
   }
 }
 
+void read_dataprep(const reader& r, const YAML::Node& node, node_config& config) {
+  const std::string path = "dataprep";
+  r.check_keys(node, path, {"embedding", "retriever", "corpus", "chunk_size", "chunk_overlap"});
+  dataprep_settings d;
+  d.enabled = true;
+  auto service_ref = [&](const char* key, const char* builtin) {
+    auto v = node[key];
+    if (!v) r.fail(path, std::string{"missing required key \""} + key + "\"");
+    auto name = r.read_name(v, child(path, key));
+    const auto* svc = config.find_service(name);
+    if (svc == nullptr)
+      r.fail(child(path, key), "unknown service " + quote(name) + service_list_hint(config));
+    if (svc->kind != service_kind::builtin || svc->builtin != builtin)
+      r.fail(child(path, key),
+             "service " + quote(name) + " must be a builtin: " + builtin + " service");
+    return name;
+  };
+  d.embedding = service_ref("embedding", "embedding");
+  d.retriever = service_ref("retriever", "retriever");
+  if (auto v = node["corpus"]) d.corpus = r.read_string(v, child(path, "corpus"));
+  if (auto v = node["chunk_size"])
+    d.chunk_size = static_cast<std::size_t>(r.read_int(v, child(path, "chunk_size"), 50, 100000));
+  if (auto v = node["chunk_overlap"])
+    d.chunk_overlap =
+      static_cast<std::size_t>(r.read_int(v, child(path, "chunk_overlap"), 0, 100000));
+  if (d.chunk_overlap >= d.chunk_size)
+    r.fail(child(path, "chunk_overlap"), "must be smaller than chunk_size (" +
+                                           std::to_string(d.chunk_size) + ")");
+  config.dataprep = std::move(d);
+}
+
 void read_opea_cpp(const reader& r, const YAML::Node& root, node_config& config) {
   config.source_format = "opea-cpp";
   r.check_keys(root, "", top_keys);
   if (auto v = root["node"]) read_node_settings(r, v, config.node);
   if (auto v = root["services"]) read_services(r, v, config);
   if (auto v = root["megaservices"]) read_megaservices(r, v, config);
+  if (auto v = root["dataprep"]) read_dataprep(r, v, config);
 }
 
 // ---------------------------------------------------------------------------

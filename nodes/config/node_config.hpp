@@ -131,6 +131,26 @@ struct megaservice_config {
   std::string openai_route;
 };
 
+/// `dataprep`: document ingestion into a retriever's store, served on
+/// /v1/dataprep/{ingest,get,delete}, plus OpenAI's /v1/embeddings.
+struct dataprep_settings {
+  /// False when the file has no `dataprep` section.
+  bool enabled = false;
+  /// The `builtin: embedding` service whose embedder indexes documents (the
+  /// one that embeds queries, so both sides use the same vectors). Required.
+  std::string embedding;
+  /// The `builtin: retriever` service whose store receives the chunks. Required.
+  std::string retriever;
+  /// A directory ingested at start-up when the store is empty (the bundled
+  /// corpus of examples/chatqna). Relative paths are relative to the working
+  /// directory. Default: none.
+  std::string corpus;
+  /// Default: 1500 characters (OPEA's dataprep default).
+  std::size_t chunk_size = 1500;
+  /// Default: 100 characters.
+  std::size_t chunk_overlap = 100;
+};
+
 /// A whole opea-node configuration file, in either supported format.
 struct node_config {
   /// The file name as given to load_node_config / parse_node_config.
@@ -142,6 +162,7 @@ struct node_config {
   /// Services in declaration order; names are unique.
   std::vector<service_config> services;
   std::vector<megaservice_config> megaservices;
+  dataprep_settings dataprep;
 
   /// The service called `name`, or nullptr.
   [[nodiscard]] const service_config* find_service(std::string_view name) const;

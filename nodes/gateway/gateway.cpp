@@ -29,6 +29,12 @@ void gateway::mount(const runtime::megaservice& m) {
   megaservices_.push_back(&m);
 }
 
+void gateway::add_route(std::string path, std::vector<std::string> methods,
+                        http::handler handler) {
+  routes_.insert(path);
+  server_->add_route(std::move(path), std::move(methods), std::move(handler));
+}
+
 void gateway::add_builtin_routes() {
   auto megas = megaservices_;
   auto node_name = node_name_;

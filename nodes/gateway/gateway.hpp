@@ -34,6 +34,13 @@ class gateway {
   /// Serves the routes of `m` (which must outlive the gateway's server).
   void mount(const runtime::megaservice& m);
 
+  /// Serves one more route (before start()).
+  void add_route(std::string path, std::vector<std::string> methods,
+                 runtime::http::handler handler);
+
+  /// The underlying server, to mount route sets on (before start()).
+  runtime::http::server& server() { return *server_; }
+
   /// Binds and starts serving; returns the bound port.
   [[nodiscard]] caf::expected<uint16_t> start();
 

@@ -170,7 +170,7 @@ TEST_CASE_METHOD(fixture, "a cancelled sink stops the extractive stream", "[llm]
   sink->cancel_after = 3;
   auto res = run_streamed(*m, rag_input, sink);
   REQUIRE_FALSE(res);
-  CHECK(code_of(res.error()) == errc::service_failed);
+  CHECK(code_of(res.error()) == errc::cancelled);
   CHECK(detail_of(res.error()) == "cancelled by client");
   CHECK(sink->pieces() == std::vector<std::string>{"The ", "supervisor ", "restarts "});
 }

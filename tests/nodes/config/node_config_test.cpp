@@ -447,7 +447,7 @@ TEST_CASE("errors: YAML syntax and document shape", "[config]") {
 TEST_CASE("errors: unknown and duplicate keys", "[config]") {
   CHECK(error_of("servics: {}\n") ==
         "t.yaml: servics: unknown key (did you mean \"services\"? valid keys: node, services, "
-        "megaservices)");
+        "megaservices, dataprep)");
   CHECK(error_of("node:\n  http: {prot: 1}\n") ==
         "t.yaml: node.http.prot: unknown key (did you mean \"port\"? valid keys: host, port, "
         "io_threads, max_body_bytes)");

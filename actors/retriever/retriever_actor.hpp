@@ -1,0 +1,47 @@
+#pragma once
+
+#include <string>
+
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/retriever/vector_store.hpp"
+#include "runtime/service/micro_service.hpp"
+
+namespace opea::actors {
+
+/// Reads OPEA EmbedDoc's search fields from `input`, with OPEA's defaults:
+/// `search_type` "similarity", `k` 4, `distance_threshold` none, `fetch_k`
+/// 20, `lambda_mult` 0.5, `score_threshold` 0.2 (a JSON null means the
+/// default). A field of the wrong type is errc::bad_request naming it.
+[[nodiscard]] caf::expected<search_params> search_params_from(const nlohmann::json& input);
+
+/// The retriever's work on one request: OPEA EmbedDoc in, SearchedDoc out.
+///
+/// Input: {"text": query, "embedding": [floats], "search_type", "k",
+/// "distance_threshold", "fetch_k", "lambda_mult", "score_threshold", ...}.
+/// `embedding` is a non-empty numeric array of the store's dimension (a
+/// single vector wrapped in an array, as TEI's /embed answers, is accepted).
+/// Output: {"initial_query": text, "retrieved_docs": [{"id", "text",
+/// "metadata", "score"}...]} plus every other input field unchanged (the
+/// rerank and LLM parameters: top_n, max_tokens, temperature, stream, ...);
+/// the EmbedDoc search fields and `constraints`/`index_name` are not copied.
+/// Scores are cosine similarities in [-1, 1]. An empty store answers no docs.
+/// Errors: errc::bad_request naming the field.
+[[nodiscard]] caf::expected<nlohmann::json> retrieve(const vector_store& store,
+                                                     const nlohmann::json& input);
+
+/// The retriever microservice as an actor: answers (invoke_atom, json_ptr,
+/// request_context_ptr) with `retrieve`'s output. The search runs on the
+/// actor's thread: an HNSW query over the in-memory index takes well under a
+/// millisecond and never touches the disk; it can wait briefly while a
+/// concurrent ingest applies one batch in memory (the store's exclusive lock),
+/// never for the log's fsync or a snapshot.
+caf::behavior retriever_actor(caf::event_based_actor* self, vector_store_ptr store);
+
+/// An in-process retriever service (type retriever) around `retriever_actor`.
+runtime::micro_service make_retriever_service(std::string name, vector_store_ptr store);
+
+}  // namespace opea::actors

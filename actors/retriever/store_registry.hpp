@@ -1,0 +1,39 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "actors/retriever/vector_store.hpp"
+#include "runtime/service/service_catalog.hpp"
+
+namespace opea::actors {
+
+/// The vector stores of one node, by index name, all under one data
+/// directory: the retriever services and dataprep share a store by naming the
+/// same index. Thread-safe (a mutex guards the map; the stores are themselves
+/// thread-safe).
+class store_registry {
+public:
+  explicit store_registry(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+
+  /// The store of `index`, opened (or created) in `<data_dir>/<index>/` on
+  /// first use; `dimension` 0 accepts whatever the store has.
+  [[nodiscard]] caf::expected<vector_store_ptr> open(const std::string& index, size_t dimension);
+
+  const std::string& data_dir() const { return data_dir_; }
+
+private:
+  std::string data_dir_;
+  std::mutex mtx_;
+  std::map<std::string, vector_store_ptr> stores_;
+};
+
+/// Registers the built-in "retriever" (type retriever) on `stores`: params
+/// `index` (default "default") and `dimension` (default 0: the store's).
+void register_retriever_builtins(runtime::service_catalog& catalog,
+                                 std::shared_ptr<store_registry> stores);
+
+}  // namespace opea::actors

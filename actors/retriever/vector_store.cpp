@@ -1,0 +1,829 @@
+#include "actors/retriever/vector_store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <unordered_set>
+#include <utility>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hnswlib/hnswlib.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/retriever/wal_codec.hpp"
+#include "runtime/errors.hpp"
+
+namespace opea::actors {
+
+using runtime::errc;
+using runtime::make_error;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr uint32_t store_format = 1;
+constexpr char chunks_magic[8] = {'O', 'P', 'E', 'A', 'C', 'H', 'K', '1'};
+/// A log record larger than this is treated as garbage (a torn length).
+constexpr uint32_t max_record_bytes = uint32_t{1} << 30;
+constexpr size_t max_results = 10000;
+
+enum class record_type : uint8_t { add = 1, remove_ids = 2, remove_source = 3, clear = 4 };
+
+caf::error io_error(const std::string& what, const std::string& file) {
+  return make_error(errc::service_failed, "vector store " + file,
+                    what + ": " + std::strerror(errno));
+}
+
+caf::error corrupt(const std::string& file, const std::string& why) {
+  return make_error(errc::service_failed, "vector store " + file, "corrupt: " + why);
+}
+
+bool write_all(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    auto w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+/// Writes `data` to `file` and fsyncs it.
+caf::expected<void> write_file_synced(const std::string& file, const std::string& data) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("cannot create", file);
+  bool ok = write_all(fd, data.data(), data.size()) && ::fsync(fd) == 0;
+  auto saved = errno;
+  ::close(fd);
+  errno = saved;
+  if (!ok) return io_error("cannot write", file);
+  return caf::unit;
+}
+
+caf::expected<void> fsync_path(const std::string& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error("cannot open", file);
+  bool ok = ::fsync(fd) == 0;
+  auto saved = errno;
+  ::close(fd);
+  errno = saved;
+  if (!ok) return io_error("cannot fsync", file);
+  return caf::unit;
+}
+
+caf::expected<std::string> read_file(const std::string& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error("cannot open", file);
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    auto r = ::read(fd, buf, sizeof(buf));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      auto saved = errno;
+      ::close(fd);
+      errno = saved;
+      return io_error("cannot read", file);
+    }
+    if (r == 0) break;
+    out.append(buf, static_cast<size_t>(r));
+  }
+  ::close(fd);
+  return out;
+}
+
+bool exists(const std::string& file) {
+  struct stat st;
+  return ::stat(file.c_str(), &st) == 0;
+}
+
+caf::expected<void> make_dirs(const std::string& dir) {
+  std::string cur;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    cur = dir.substr(0, pos);
+    if (cur.empty()) continue;
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return io_error("cannot create", cur);
+  }
+  return caf::unit;
+}
+
+std::string numbered(const char* prefix, size_t generation, const char* suffix) {
+  return prefix + std::to_string(generation) + suffix;
+}
+
+/// Validates and normalises `v` in place; an empty string when fine.
+std::string normalise(std::vector<float>& v) {
+  double sum = 0;
+  for (auto x : v) {
+    if (!std::isfinite(x)) return "has a non-finite value";
+    sum += static_cast<double>(x) * x;
+  }
+  if (sum == 0) return "is a zero vector";
+  auto inv = 1.0 / std::sqrt(sum);
+  for (auto& x : v) x = static_cast<float>(x * inv);
+  return {};
+}
+
+float dot(const float* a, const float* b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
+  return static_cast<float>(s);
+}
+
+std::string source_of(const json& metadata) {
+  auto i = metadata.find("source");
+  return i != metadata.end() && i->is_string() ? i->get<std::string>() : std::string{};
+}
+
+}  // namespace
+
+// -- construction and loading -------------------------------------------------
+
+vector_store::vector_store(std::string dir, vector_store_options opts)
+    : dir_(std::move(dir)), opts_(opts) {}
+
+vector_store::~vector_store() {
+  if (log_fd_ >= 0) ::close(log_fd_);
+}
+
+std::string vector_store::path(const std::string& file) const {
+  return dir_ + "/" + file;
+}
+
+caf::expected<std::shared_ptr<vector_store>> vector_store::open(const std::string& data_dir,
+                                                                const std::string& index_name,
+                                                                vector_store_options opts) {
+  if (index_name.empty() || index_name.find('/') != std::string::npos || index_name == "." ||
+      index_name == "..")
+    return make_error(errc::bad_request, "index_name",
+                      "'" + index_name + "' is not a valid index name (one path segment)");
+  if (data_dir.empty()) return make_error(errc::bad_request, "data_dir", "must not be empty");
+  if (opts.m < 2 || opts.ef_construction == 0 || opts.ef_search == 0 || opts.initial_capacity == 0)
+    return make_error(errc::bad_request, "vector store options",
+                      "m must be >= 2 and ef_construction, ef_search, initial_capacity > 0");
+  std::shared_ptr<vector_store> store{new vector_store(data_dir + "/" + index_name, opts)};
+  if (auto res = store->load(); !res) return std::move(res.error());
+  return store;
+}
+
+caf::expected<void> vector_store::load() {
+  if (auto res = make_dirs(dir_); !res) return res;
+  auto current = path("CURRENT");
+  if (!exists(current)) {
+    if (opts_.dimension > 0) return initialize(opts_.dimension);
+    return caf::unit;  // dimension fixed by the first batch
+  }
+  auto text = read_file(current);
+  if (!text) return std::move(text.error());
+  auto doc = json::parse(*text, nullptr, false);
+  if (!doc.is_object() || !doc.contains("format") || !doc.contains("dimension") ||
+      !doc.contains("generation") || !doc["dimension"].is_number_unsigned() ||
+      !doc["generation"].is_number_unsigned())
+    return corrupt(current, "not a CURRENT file");
+  if (doc["format"] != store_format)
+    return corrupt(current, "unsupported format " + doc["format"].dump());
+  auto dim = doc["dimension"].get<size_t>();
+  if (dim == 0) return corrupt(current, "dimension 0");
+  if (opts_.dimension != 0 && opts_.dimension != dim)
+    return make_error(errc::bad_request, "vector store " + dir_,
+                      "dimension mismatch: the store holds vectors of dimension " +
+                          std::to_string(dim) + ", the configured dimension is " +
+                          std::to_string(opts_.dimension));
+  dimension_ = dim;
+  generation_ = doc["generation"].get<size_t>();
+  space_ = std::make_unique<hnswlib::InnerProductSpace>(dimension_);
+  if (auto res = load_snapshot(); !res) return res;
+  if (auto res = replay_log(); !res) return res;
+  // Remove what an interrupted snapshot may have left behind.
+  if (auto* d = ::opendir(dir_.c_str())) {
+    std::vector<std::string> stale;
+    const std::string keep[] = {numbered("index-", generation_, ".hnsw"),
+                                numbered("chunks-", generation_, ".bin"),
+                                numbered("wal-", generation_, ".log"), "CURRENT"};
+    while (auto* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      if (std::find(std::begin(keep), std::end(keep), name) != std::end(keep)) continue;
+      if (name.rfind("index-", 0) == 0 || name.rfind("chunks-", 0) == 0 ||
+          name.rfind("wal-", 0) == 0 || name.rfind("CURRENT", 0) == 0)
+        stale.push_back(name);
+    }
+    ::closedir(d);
+    for (auto& name : stale) ::unlink(path(name).c_str());
+  }
+  return caf::unit;
+}
+
+void vector_store::create_index(size_t capacity) {
+  index_ = std::make_unique<index_type>(space_.get(), capacity, opts_.m, opts_.ef_construction);
+  index_->setEf(opts_.ef_search);
+}
+
+caf::expected<void> vector_store::initialize(size_t dimension) {
+  dimension_ = dimension;
+  generation_ = 0;
+  space_ = std::make_unique<hnswlib::InnerProductSpace>(dimension_);
+  create_index(opts_.initial_capacity);
+  auto log = path(numbered("wal-", generation_, ".log"));
+  log_fd_ = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd_ < 0) return io_error("cannot create", log);
+  log_bytes_ = 0;
+  if (::fsync(log_fd_) != 0) return io_error("cannot fsync", log);
+  return write_current(generation_);
+}
+
+caf::expected<void> vector_store::write_current(size_t generation) {
+  json doc{{"format", store_format}, {"dimension", dimension_}, {"generation", generation}};
+  auto tmp = path("CURRENT.tmp");
+  if (auto res = write_file_synced(tmp, doc.dump() + "\n"); !res) return res;
+  if (::rename(tmp.c_str(), path("CURRENT").c_str()) != 0) return io_error("cannot rename", tmp);
+  return fsync_path(dir_);
+}
+
+caf::expected<void> vector_store::load_snapshot() {
+  auto index_file = path(numbered("index-", generation_, ".hnsw"));
+  auto chunks_file = path(numbered("chunks-", generation_, ".bin"));
+  if (generation_ == 0 && !exists(index_file)) {
+    create_index(opts_.initial_capacity);
+    return caf::unit;
+  }
+  auto data = read_file(chunks_file);
+  if (!data) return std::move(data.error());
+  wal_reader in{*data};
+  if (data->size() < sizeof(chunks_magic) + 4 ||
+      std::memcmp(data->data(), chunks_magic, sizeof(chunks_magic)) != 0)
+    return corrupt(chunks_file, "bad magic");
+  auto body_size = data->size() - 4;
+  wal_reader crc_in{std::string_view{*data}.substr(body_size)};
+  uint32_t stored_crc = 0;
+  crc_in.u32(stored_crc);
+  if (crc32(std::string_view{*data}.substr(0, body_size)) != stored_crc)
+    return corrupt(chunks_file, "checksum mismatch");
+  in = wal_reader{
+      std::string_view{*data}.substr(sizeof(chunks_magic), body_size - sizeof(chunks_magic))};
+  uint64_t dim = 0, next_label = 0, count = 0;
+  if (!in.u64(dim) || !in.u64(next_label) || !in.u64(count))
+    return corrupt(chunks_file, "truncated header");
+  if (dim != dimension_) return corrupt(chunks_file, "dimension differs from CURRENT");
+  next_label_ = next_label;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t label = 0;
+    entry e;
+    std::string meta;
+    if (!in.u64(label) || !in.str(e.id) || !in.str(e.text) || !in.str(meta))
+      return corrupt(chunks_file, "truncated entry " + std::to_string(i));
+    e.metadata = json::parse(meta, nullptr, false);
+    if (!e.metadata.is_object()) return corrupt(chunks_file, "bad metadata of " + e.id);
+    e.source = source_of(e.metadata);
+    by_id_[e.id] = label;
+    by_source_[e.source].insert(label);
+    entries_.emplace(label, std::move(e));
+  }
+  // hnswlib 0.6.2's loading constructor leaves num_deleted_ (and the members
+  // its destructor frees) uninitialised: start from a zeroed index instead.
+  auto loaded = std::make_unique<index_type>(space_.get());
+  loaded->num_deleted_ = 0;
+  loaded->cur_element_count = 0;
+  loaded->data_level0_memory_ = nullptr;
+  loaded->linkLists_ = nullptr;
+  loaded->visited_list_pool_ = nullptr;
+  loaded->metric_distance_computations = 0;
+  loaded->metric_hops = 0;
+  try {
+    loaded->loadIndex(index_file, space_.get(), 0);
+  } catch (const std::exception& ex) {
+    loaded->cur_element_count = 0;  // the destructor must not walk half-loaded lists
+    return corrupt(index_file, ex.what());
+  }
+  index_ = std::move(loaded);
+  index_->setEf(opts_.ef_search);
+  if (index_->cur_element_count - index_->num_deleted_ != entries_.size())
+    return corrupt(index_file,
+                   "holds " + std::to_string(index_->cur_element_count - index_->num_deleted_) +
+                       " live vectors, the chunk table " + std::to_string(entries_.size()));
+  return caf::unit;
+}
+
+caf::expected<void> vector_store::replay_log() {
+  auto log = path(numbered("wal-", generation_, ".log"));
+  std::string data;
+  if (exists(log)) {
+    auto content = read_file(log);
+    if (!content) return std::move(content.error());
+    data = std::move(*content);
+  }
+  size_t pos = 0;
+  size_t records = 0;
+  while (pos < data.size()) {
+    if (data.size() - pos < 8) break;
+    wal_reader hdr{std::string_view{data}.substr(pos, 8)};
+    uint32_t len = 0, crc = 0;
+    hdr.u32(len);
+    hdr.u32(crc);
+    if (len > max_record_bytes || data.size() - pos - 8 < len) break;
+    auto payload = std::string_view{data}.substr(pos + 8, len);
+    if (crc32(payload) != crc) break;
+    if (auto res = apply(std::string{payload}); !res)
+      return corrupt(log,
+                     "record " + std::to_string(records) + ": " + runtime::describe(res.error()));
+    pos += 8 + len;
+    ++records;
+  }
+  log_fd_ = ::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (log_fd_ < 0) return io_error("cannot open", log);
+  if (pos < data.size()) {
+    dropped_tail_bytes_ = data.size() - pos;
+    spdlog::warn("vector store {}: dropping a torn log tail of {} bytes after {} records", dir_,
+                 dropped_tail_bytes_, records);
+    if (::ftruncate(log_fd_, static_cast<off_t>(pos)) != 0 || ::fsync(log_fd_) != 0)
+      return io_error("cannot truncate", log);
+  }
+  if (::lseek(log_fd_, static_cast<off_t>(pos), SEEK_SET) < 0) return io_error("cannot seek", log);
+  log_bytes_ = pos;
+  return caf::unit;
+}
+
+// -- changes ------------------------------------------------------------------
+
+caf::expected<void> vector_store::append_record(const std::string& payload) {
+  std::string rec;
+  wal_writer w{rec};
+  w.u32(static_cast<uint32_t>(payload.size()));
+  w.u32(crc32(payload));
+  rec += payload;
+  auto log = path(numbered("wal-", generation_, ".log"));
+  if (!write_all(log_fd_, rec.data(), rec.size()) || ::fdatasync(log_fd_) != 0) {
+    auto err = io_error("cannot append to", log);
+    // Never leave a partial record in front of later ones.
+    if (::ftruncate(log_fd_, static_cast<off_t>(log_bytes_)) != 0 ||
+        ::lseek(log_fd_, static_cast<off_t>(log_bytes_), SEEK_SET) < 0)
+      closed_ = true;
+    return err;
+  }
+  log_bytes_ += rec.size();
+  return caf::unit;
+}
+
+void vector_store::ensure_capacity(size_t extra) {
+  auto needed = index_->cur_element_count + extra;
+  if (needed > index_->max_elements_)
+    index_->resizeIndex(std::max(needed, index_->max_elements_ * 2));
+}
+
+void vector_store::erase_label(uint64_t label) {
+  auto i = entries_.find(label);
+  if (i == entries_.end()) return;
+  index_->markDelete(label);
+  by_id_.erase(i->second.id);
+  auto s = by_source_.find(i->second.source);
+  if (s != by_source_.end()) {
+    s->second.erase(label);
+    if (s->second.empty()) by_source_.erase(s);
+  }
+  entries_.erase(i);
+}
+
+void vector_store::insert(uint64_t label, entry e, const float* unit_vector) {
+  if (auto old = by_id_.find(e.id); old != by_id_.end()) erase_label(old->second);
+  index_->addPoint(unit_vector, label);
+  by_id_[e.id] = label;
+  by_source_[e.source].insert(label);
+  entries_.emplace(label, std::move(e));
+}
+
+caf::expected<void> vector_store::apply(const std::string& payload) {
+  wal_reader in{payload};
+  uint8_t type = 0;
+  if (!in.u8(type)) return make_error(errc::service_failed, dir_, "empty record");
+  switch (static_cast<record_type>(type)) {
+    case record_type::add: {
+      uint32_t dim = 0, n = 0;
+      std::string replace;
+      if (!in.u32(dim) || !in.str(replace) || !in.u32(n))
+        return make_error(errc::service_failed, dir_, "truncated add record");
+      if (dim != dimension_)
+        return make_error(errc::service_failed, dir_,
+                          "add record of dimension " + std::to_string(dim));
+      std::vector<std::pair<entry, std::vector<float>>> items;
+      items.reserve(n);
+      for (uint32_t i = 0; i < n; ++i) {
+        entry e;
+        std::string meta;
+        std::vector<float> v(dimension_);
+        if (!in.str(e.id) || !in.str(e.text) || !in.str(meta) || !in.floats(v.data(), dimension_))
+          return make_error(errc::service_failed, dir_, "truncated add record");
+        e.metadata = json::parse(meta, nullptr, false);
+        if (!e.metadata.is_object())
+          return make_error(errc::service_failed, dir_, "bad metadata in add record");
+        e.source = source_of(e.metadata);
+        items.emplace_back(std::move(e), std::move(v));
+      }
+      if (!replace.empty()) {
+        if (auto s = by_source_.find(replace); s != by_source_.end()) {
+          auto labels = s->second;
+          for (auto label : labels) erase_label(label);
+        }
+      }
+      ensure_capacity(items.size());
+      for (auto& [e, v] : items) insert(next_label_++, std::move(e), v.data());
+      return caf::unit;
+    }
+    case record_type::remove_ids: {
+      uint32_t n = 0;
+      if (!in.u32(n)) return make_error(errc::service_failed, dir_, "truncated remove record");
+      for (uint32_t i = 0; i < n; ++i) {
+        std::string id;
+        if (!in.str(id)) return make_error(errc::service_failed, dir_, "truncated remove record");
+        if (auto it = by_id_.find(id); it != by_id_.end()) erase_label(it->second);
+      }
+      return caf::unit;
+    }
+    case record_type::remove_source: {
+      std::string source;
+      if (!in.str(source)) return make_error(errc::service_failed, dir_, "truncated remove record");
+      if (auto s = by_source_.find(source); s != by_source_.end()) {
+        auto labels = s->second;
+        for (auto label : labels) erase_label(label);
+      }
+      return caf::unit;
+    }
+    case record_type::clear: {
+      std::vector<uint64_t> labels;
+      labels.reserve(entries_.size());
+      for (auto& kv : entries_) labels.push_back(kv.first);
+      for (auto label : labels) erase_label(label);
+      return caf::unit;
+    }
+  }
+  return make_error(errc::service_failed, dir_, "unknown record type " + std::to_string(type));
+}
+
+caf::expected<void> vector_store::add(std::vector<chunk> batch, const std::string& replace_source) {
+  std::lock_guard<std::mutex> writer{writer_mutex_};
+  if (closed_) return make_error(errc::service_failed, "vector store " + dir_, "closed");
+  if (batch.empty() && replace_source.empty()) return caf::unit;
+  size_t dim = dimension_;
+  if (dim == 0 && !batch.empty()) dim = batch.front().embedding.size();
+  std::unordered_set<std::string> ids;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& c = batch[i];
+    auto subject = "chunks[" + std::to_string(i) + "]";
+    if (c.id.empty()) return make_error(errc::bad_request, subject + ".id", "must not be empty");
+    if (!ids.insert(c.id).second)
+      return make_error(errc::bad_request, subject + ".id",
+                        "duplicate id '" + c.id + "' in the batch");
+    if (!c.metadata.is_object())
+      return make_error(errc::bad_request, subject + ".metadata", "must be a JSON object");
+    if (auto s = c.metadata.find("source"); s != c.metadata.end() && !s->is_string())
+      return make_error(errc::bad_request, subject + ".metadata.source", "must be a string");
+    if (c.embedding.size() != dim || dim == 0)
+      return make_error(errc::bad_request, subject + ".embedding",
+                        "has " + std::to_string(c.embedding.size()) +
+                            " values, the store's dimension is " + std::to_string(dim));
+    if (auto why = normalise(c.embedding); !why.empty())
+      return make_error(errc::bad_request, subject + ".embedding", why);
+  }
+  if (dimension_ == 0) {
+    if (batch.empty()) return caf::unit;  // nothing stored yet, nothing to replace
+    std::unique_lock<std::shared_mutex> lock{state_mutex_};
+    if (auto res = initialize(dim); !res) return res;
+  }
+  std::string payload;
+  wal_writer w{payload};
+  w.u8(static_cast<uint8_t>(record_type::add));
+  w.u32(static_cast<uint32_t>(dimension_));
+  w.str(replace_source);
+  w.u32(static_cast<uint32_t>(batch.size()));
+  for (auto& c : batch) {
+    w.str(c.id);
+    w.str(c.text);
+    w.str(c.metadata.dump());
+    w.floats(c.embedding.data(), dimension_);
+  }
+  if (payload.size() > max_record_bytes)
+    return make_error(errc::bad_request, "batch",
+                      "too large for one record (" + std::to_string(payload.size()) + " bytes)");
+  {
+    // Grow before logging: an allocation failure must not leave a logged
+    // change unapplied.
+    std::unique_lock<std::shared_mutex> lock{state_mutex_};
+    try {
+      ensure_capacity(batch.size());
+    } catch (const std::exception& ex) {
+      return make_error(errc::overloaded, "vector store " + dir_, ex.what());
+    }
+  }
+  if (auto res = append_record(payload); !res) return res;
+  {
+    std::unique_lock<std::shared_mutex> lock{state_mutex_};
+    if (auto res = apply(payload); !res) return res;
+  }
+  return maybe_snapshot();
+}
+
+caf::expected<size_t> vector_store::remove(const std::vector<std::string>& ids) {
+  std::lock_guard<std::mutex> writer{writer_mutex_};
+  if (closed_) return make_error(errc::service_failed, "vector store " + dir_, "closed");
+  std::vector<std::string> present;
+  {
+    std::shared_lock<std::shared_mutex> lock{state_mutex_};
+    std::unordered_set<std::string> seen;
+    for (auto& id : ids)
+      if (by_id_.count(id) > 0 && seen.insert(id).second) present.push_back(id);
+  }
+  if (present.empty()) return size_t{0};
+  std::string payload;
+  wal_writer w{payload};
+  w.u8(static_cast<uint8_t>(record_type::remove_ids));
+  w.u32(static_cast<uint32_t>(present.size()));
+  for (auto& id : present) w.str(id);
+  if (auto res = append_record(payload); !res) return std::move(res.error());
+  {
+    std::unique_lock<std::shared_mutex> lock{state_mutex_};
+    if (auto res = apply(payload); !res) return std::move(res.error());
+  }
+  if (auto res = maybe_snapshot(); !res) return std::move(res.error());
+  return present.size();
+}
+
+caf::expected<size_t> vector_store::remove_source(const std::string& source) {
+  std::lock_guard<std::mutex> writer{writer_mutex_};
+  if (closed_) return make_error(errc::service_failed, "vector store " + dir_, "closed");
+  size_t n = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock{state_mutex_};
+    if (auto s = by_source_.find(source); s != by_source_.end()) n = s->second.size();
+  }
+  if (n == 0) return size_t{0};
+  std::string payload;
+  wal_writer w{payload};
+  w.u8(static_cast<uint8_t>(record_type::remove_source));
+  w.str(source);
+  if (auto res = append_record(payload); !res) return std::move(res.error());
+  {
+    std::unique_lock<std::shared_mutex> lock{state_mutex_};
+    if (auto res = apply(payload); !res) return std::move(res.error());
+  }
+  if (auto res = maybe_snapshot(); !res) return std::move(res.error());
+  return n;
+}
+
+caf::expected<size_t> vector_store::clear() {
+  std::lock_guard<std::mutex> writer{writer_mutex_};
+  if (closed_) return make_error(errc::service_failed, "vector store " + dir_, "closed");
+  size_t n = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock{state_mutex_};
+    n = entries_.size();
+  }
+  if (n == 0) return size_t{0};
+  std::string payload(1, static_cast<char>(record_type::clear));
+  if (auto res = append_record(payload); !res) return std::move(res.error());
+  {
+    std::unique_lock<std::shared_mutex> lock{state_mutex_};
+    if (auto res = apply(payload); !res) return std::move(res.error());
+  }
+  if (auto res = maybe_snapshot(); !res) return std::move(res.error());
+  return n;
+}
+
+// -- snapshots ----------------------------------------------------------------
+
+caf::expected<void> vector_store::maybe_snapshot() {
+  if (log_bytes_ < opts_.snapshot_log_bytes) return caf::unit;
+  return snapshot_locked();
+}
+
+caf::expected<void> vector_store::snapshot() {
+  std::lock_guard<std::mutex> writer{writer_mutex_};
+  if (closed_) return make_error(errc::service_failed, "vector store " + dir_, "closed");
+  return snapshot_locked();
+}
+
+caf::expected<void> vector_store::close() {
+  std::lock_guard<std::mutex> writer{writer_mutex_};
+  if (closed_) return caf::unit;
+  caf::expected<void> res = caf::unit;
+  if (log_bytes_ > 0) res = snapshot_locked();
+  closed_ = true;
+  return res;
+}
+
+caf::expected<void> vector_store::snapshot_locked() {
+  // Called with writer_mutex_ held: no change runs concurrently, so reading
+  // the state under a shared lock lets searches continue meanwhile.
+  if (dimension_ == 0) return caf::unit;
+  auto next = generation_ + 1;
+  auto index_file = path(numbered("index-", next, ".hnsw"));
+  auto chunks_file = path(numbered("chunks-", next, ".bin"));
+  auto log_file = path(numbered("wal-", next, ".log"));
+  try {
+    std::unique_ptr<index_type> rebuilt;
+    {
+      std::shared_lock<std::shared_mutex> lock{state_mutex_};
+      if (index_->num_deleted_ > 0 && index_->num_deleted_ > entries_.size()) {
+        // Mostly deleted vectors: rebuild from the live ones.
+        auto live = entries_.size();
+        rebuilt = std::make_unique<index_type>(space_.get(),
+                                               std::max(opts_.initial_capacity, live + live / 4),
+                                               opts_.m, opts_.ef_construction);
+        rebuilt->setEf(opts_.ef_search);
+        std::vector<uint64_t> labels;
+        labels.reserve(live);
+        for (auto& kv : entries_) labels.push_back(kv.first);
+        std::sort(labels.begin(), labels.end());
+        for (auto label : labels) {
+          auto v = index_->getDataByLabel<float>(label);
+          rebuilt->addPoint(v.data(), label);
+        }
+      }
+    }
+    if (rebuilt) {
+      std::unique_lock<std::shared_mutex> lock{state_mutex_};
+      index_ = std::move(rebuilt);
+    }
+    std::shared_lock<std::shared_mutex> lock{state_mutex_};
+    index_->saveIndex(index_file);
+  } catch (const std::exception& ex) {
+    return make_error(errc::service_failed, "vector store " + index_file, ex.what());
+  }
+  if (auto res = fsync_path(index_file); !res) return res;
+  std::string data(chunks_magic, sizeof(chunks_magic));
+  {
+    std::shared_lock<std::shared_mutex> lock{state_mutex_};
+    wal_writer w{data};
+    w.u64(dimension_);
+    w.u64(next_label_);
+    w.u64(entries_.size());
+    std::vector<uint64_t> labels;
+    labels.reserve(entries_.size());
+    for (auto& kv : entries_) labels.push_back(kv.first);
+    std::sort(labels.begin(), labels.end());
+    for (auto label : labels) {
+      auto& e = entries_.at(label);
+      w.u64(label);
+      w.str(e.id);
+      w.str(e.text);
+      w.str(e.metadata.dump());
+    }
+  }
+  {
+    wal_writer w{data};
+    w.u32(crc32(data));
+  }
+  if (auto res = write_file_synced(chunks_file, data); !res) return res;
+  int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("cannot create", log_file);
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return io_error("cannot fsync", log_file);
+  }
+  if (auto res = write_current(next); !res) {
+    ::close(fd);
+    return res;
+  }
+  auto old = generation_;
+  generation_ = next;
+  ::close(log_fd_);
+  log_fd_ = fd;
+  log_bytes_ = 0;
+  ::unlink(path(numbered("index-", old, ".hnsw")).c_str());
+  ::unlink(path(numbered("chunks-", old, ".bin")).c_str());
+  ::unlink(path(numbered("wal-", old, ".log")).c_str());
+  return caf::unit;
+}
+
+// -- queries ------------------------------------------------------------------
+
+caf::expected<std::vector<search_hit>> vector_store::search(const std::vector<float>& query,
+                                                            const search_params& params) const {
+  static const char* types[] = {"similarity", "similarity_distance_threshold",
+                                "similarity_score_threshold", "mmr"};
+  if (std::find(std::begin(types), std::end(types), params.search_type) == std::end(types))
+    return make_error(errc::bad_request, "search_type",
+                      "'" + params.search_type +
+                          "' is not one of similarity, similarity_distance_threshold, "
+                          "similarity_score_threshold, mmr");
+  if (params.k == 0 || params.k > max_results)
+    return make_error(errc::bad_request, "k",
+                      "must be in [1, " + std::to_string(max_results) + "]");
+  bool mmr = params.search_type == "mmr";
+  if (mmr && (params.fetch_k == 0 || params.fetch_k > max_results))
+    return make_error(errc::bad_request, "fetch_k",
+                      "must be in [1, " + std::to_string(max_results) + "]");
+  if (mmr && !(params.lambda_mult >= 0 && params.lambda_mult <= 1))
+    return make_error(errc::bad_request, "lambda_mult", "must be in [0, 1]");
+  if (params.search_type == "similarity_distance_threshold" && !params.distance_threshold)
+    return make_error(errc::bad_request, "distance_threshold",
+                      "must be provided for search_type similarity_distance_threshold");
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  std::vector<search_hit> hits;
+  if (dimension_ != 0 && query.size() != dimension_)
+    return make_error(errc::bad_request, "embedding",
+                      "has " + std::to_string(query.size()) + " values, the store's dimension is " +
+                          std::to_string(dimension_));
+  auto q = query;
+  if (auto why = normalise(q); !why.empty()) return make_error(errc::bad_request, "embedding", why);
+  if (!index_ || entries_.empty()) return hits;
+  auto n = mmr ? params.fetch_k : params.k;
+  std::vector<std::pair<float, uint64_t>> found;  // (distance, label)
+  try {
+    auto pq = index_->searchKnn(q.data(), std::min(n, entries_.size()));
+    while (!pq.empty()) {
+      found.emplace_back(pq.top().first, static_cast<uint64_t>(pq.top().second));
+      pq.pop();
+    }
+  } catch (const std::exception& ex) {
+    return make_error(errc::service_failed, "vector store " + dir_, ex.what());
+  }
+  std::sort(found.begin(), found.end());
+  auto hit_of = [&](uint64_t label, double score) {
+    auto& e = entries_.at(label);
+    return search_hit{e.id, e.text, e.metadata, score};
+  };
+  // Drop labels a concurrent writer has not published (cannot happen while
+  // we hold the shared lock, but keeps entries_.at safe).
+  found.erase(std::remove_if(found.begin(), found.end(),
+                             [&](auto& f) { return entries_.count(f.second) == 0; }),
+              found.end());
+  if (!mmr) {
+    for (auto& [dist, label] : found) {
+      double score = 1.0 - static_cast<double>(dist);
+      if (params.search_type == "similarity_distance_threshold" &&
+          static_cast<double>(dist) > *params.distance_threshold)
+        continue;
+      if (params.search_type == "similarity_score_threshold" && score < params.score_threshold)
+        continue;
+      hits.push_back(hit_of(label, score));
+    }
+    return hits;
+  }
+  // Maximal marginal relevance over the fetch_k nearest, as LangChain's
+  // maximal_marginal_relevance: start with the most similar, then add the
+  // candidate maximising lambda * sim(query) - (1 - lambda) * max sim(selected).
+  std::vector<std::vector<float>> vecs;
+  std::vector<double> sim_q;
+  for (auto& f : found) {
+    vecs.push_back(index_->getDataByLabel<float>(f.second));
+    sim_q.push_back(dot(q.data(), vecs.back().data(), dimension_));
+  }
+  auto want = std::min(params.k, found.size());
+  std::vector<size_t> picked;
+  std::vector<double> max_sim_selected(found.size(), -std::numeric_limits<double>::infinity());
+  std::vector<bool> taken(found.size(), false);
+  while (picked.size() < want) {
+    size_t best = found.size();
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (taken[i]) continue;
+      double s = picked.empty() ? sim_q[i]
+                                : params.lambda_mult * sim_q[i] -
+                                      (1 - params.lambda_mult) * max_sim_selected[i];
+      if (s > best_score || best == found.size()) {
+        best_score = s;
+        best = i;
+      }
+    }
+    taken[best] = true;
+    picked.push_back(best);
+    for (size_t i = 0; i < found.size(); ++i)
+      if (!taken[i])
+        max_sim_selected[i] =
+            std::max(max_sim_selected[i],
+                     static_cast<double>(dot(vecs[i].data(), vecs[best].data(), dimension_)));
+  }
+  for (auto i : picked) hits.push_back(hit_of(found[i].second, sim_q[i]));
+  return hits;
+}
+
+std::vector<source_info> vector_store::list_sources() const {
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  std::vector<source_info> out;
+  out.reserve(by_source_.size());
+  for (auto& [name, labels] : by_source_) out.push_back({name, labels.size()});
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return out;
+}
+
+size_t vector_store::size() const {
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  return entries_.size();
+}
+
+size_t vector_store::dimension() const {
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  return dimension_;
+}
+
+}  // namespace opea::actors

@@ -1,0 +1,230 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+namespace hnswlib {
+template <typename T>
+class HierarchicalNSW;
+class InnerProductSpace;
+}  // namespace hnswlib
+
+namespace opea::actors {
+
+/// One stored piece of a document.
+struct chunk {
+  /// Stable identifier, unique in the store (dataprep uses "<source>#<index>").
+  /// Adding a chunk whose id exists replaces the old one.
+  std::string id;
+  /// The text returned to the retriever's caller.
+  std::string text;
+  /// A JSON object. The string field "source" (a file name) groups chunks for
+  /// `remove_source` and `list_sources`; other fields (chunk_index, title...)
+  /// are carried unchanged.
+  nlohmann::json metadata = nlohmann::json::object();
+  /// The embedding; any non-zero finite vector of the store's dimension. The
+  /// store keeps it normalised to unit length.
+  std::vector<float> embedding;
+};
+
+/// Retrieval parameters, with OPEA's EmbedDoc names and defaults.
+struct search_params {
+  /// "similarity", "similarity_distance_threshold",
+  /// "similarity_score_threshold" or "mmr". Default: "similarity".
+  std::string search_type = "similarity";
+  /// Number of results. Default: 4.
+  size_t k = 4;
+  /// Largest cosine distance (1 - cosine similarity, in [0, 2]) kept by
+  /// "similarity_distance_threshold"; required for that search type.
+  std::optional<double> distance_threshold;
+  /// Smallest score (cosine similarity, in [-1, 1]) kept by
+  /// "similarity_score_threshold". Default: 0.2.
+  double score_threshold = 0.2;
+  /// Nearest neighbours MMR chooses from. Default: 20.
+  size_t fetch_k = 20;
+  /// MMR trade-off: 1 = pure relevance, 0 = maximal diversity. Default: 0.5.
+  double lambda_mult = 0.5;
+};
+
+/// One search result.
+struct search_hit {
+  std::string id;
+  std::string text;
+  nlohmann::json metadata;
+  /// Cosine similarity between the query and the chunk, in [-1, 1] (higher
+  /// is closer); this is also LangChain's relevance score for a cosine index,
+  /// which OPEA's retrievers compare with score_threshold.
+  double score = 0;
+};
+
+/// A source (file) and how many chunks of it are stored.
+struct source_info {
+  std::string name;
+  size_t chunks = 0;
+};
+
+/// Tuning of a store.
+struct vector_store_options {
+  /// Vector dimension. 0 = take it from the files on disk, or from the first
+  /// batch added to a new store. A non-zero value that differs from the one
+  /// on disk is an error. Default: 0.
+  size_t dimension = 0;
+  /// HNSW graph degree. Default: 16.
+  size_t m = 16;
+  /// HNSW build-time candidate list size. Default: 200.
+  size_t ef_construction = 200;
+  /// HNSW search-time candidate list size (raised to k when k is larger).
+  /// Default: 64.
+  size_t ef_search = 64;
+  /// Capacity of a new index; it doubles when full. Default: 1024.
+  size_t initial_capacity = 1024;
+  /// A snapshot is written once the log exceeds this size. Default: 64 MiB.
+  size_t snapshot_log_bytes = size_t{64} << 20;
+};
+
+/// A persistent vector store of chunks: an hnswlib HNSW index over unit
+/// vectors with inner product (= cosine similarity), plus the chunk table.
+///
+/// Thread-safe: a std::shared_mutex protects the index and the chunk table
+/// (searches and listings share it; applying a change takes it exclusively,
+/// for as long as the in-memory update of one batch lasts). A second mutex
+/// serialises writers, so the log append and its fsync, and snapshots, run
+/// without blocking readers.
+///
+/// On disk, in `<data_dir>/<index_name>/`:
+/// - `CURRENT`: one JSON line {"format":1,"dimension":D,"generation":G},
+///   replaced atomically (write, fsync, rename, fsync directory).
+/// - `wal-<G>.log`: append-only log of records, each
+///   `u32 length | u32 crc32(payload) | payload` (little endian). A payload is
+///   one whole change (an added batch, a removal, a clear), so a crash loses
+///   no acknowledged change and never applies half of one. `add` and the
+///   removals return after the record is fsynced. On open a torn or corrupt
+///   tail is truncated.
+/// - `index-<G>.hnsw` (hnswlib saveIndex) and `chunks-<G>.bin` (the chunk
+///   table: labels, ids, texts, metadata) form snapshot G; the log of
+///   generation G holds the changes made after it. Snapshots are written
+///   when the log exceeds `snapshot_log_bytes`, by `snapshot()` and by
+///   `close()`; one that finds more deleted than live vectors in the index
+///   rebuilds it from the live ones first.
+class vector_store {
+ public:
+  /// Opens (or creates) the store in `<data_dir>/<index_name>/`: loads the
+  /// snapshot, replays the log and truncates a torn tail. Errors (bad_request
+  /// for a dimension mismatch or a bad name, service_failed for I/O and
+  /// corruption) name the directory and the cause.
+  [[nodiscard]] static caf::expected<std::shared_ptr<vector_store>> open(
+      const std::string& data_dir, const std::string& index_name, vector_store_options opts = {});
+
+  ~vector_store();
+  vector_store(const vector_store&) = delete;
+  vector_store& operator=(const vector_store&) = delete;
+
+  /// Adds `batch` as one atomic change. Chunks whose id exists replace the
+  /// stored ones. When `replace_source` is not empty, every stored chunk of
+  /// that source is removed in the same change (re-ingesting a file). Every
+  /// chunk is validated first (non-empty unique ids, an object metadata, the
+  /// store's dimension, finite, non-zero): errc::bad_request naming the chunk.
+  [[nodiscard]] caf::expected<void> add(std::vector<chunk> batch,
+                                        const std::string& replace_source = {});
+
+  /// Removes the chunks with these ids; unknown ids are ignored. Returns the
+  /// number removed.
+  [[nodiscard]] caf::expected<size_t> remove(const std::vector<std::string>& ids);
+
+  /// Removes every chunk of `source`. Returns the number removed.
+  [[nodiscard]] caf::expected<size_t> remove_source(const std::string& source);
+
+  /// Removes every chunk. Returns the number removed.
+  [[nodiscard]] caf::expected<size_t> clear();
+
+  /// Nearest chunks to `query` (normalised here), per `params`; sorted by
+  /// score, highest first, except for "mmr" (selection order). An empty store
+  /// answers no hits. errc::bad_request for a wrong dimension, a zero or
+  /// non-finite query, an unknown search type, k or fetch_k of 0 or above
+  /// 10000, a missing distance_threshold, lambda_mult outside [0, 1].
+  [[nodiscard]] caf::expected<std::vector<search_hit>> search(const std::vector<float>& query,
+                                                              const search_params& params) const;
+
+  /// Sources and their chunk counts, sorted by name. Chunks without a
+  /// "source" are counted under "".
+  std::vector<source_info> list_sources() const;
+
+  /// Number of stored chunks.
+  size_t size() const;
+
+  /// Vector dimension; 0 until known (new store opened with dimension 0).
+  size_t dimension() const;
+
+  /// Bytes dropped from the log's tail when the store was opened (a torn
+  /// record), 0 when the log was clean.
+  size_t recovered_tail_bytes() const { return dropped_tail_bytes_; }
+
+  /// Writes a snapshot and starts an empty log.
+  [[nodiscard]] caf::expected<void> snapshot();
+
+  /// Writes a snapshot if the log is not empty. Later changes fail.
+  [[nodiscard]] caf::expected<void> close();
+
+ private:
+  struct entry {
+    std::string id;
+    std::string text;
+    nlohmann::json metadata;
+    std::string source;
+  };
+
+  using index_type = hnswlib::HierarchicalNSW<float>;
+
+  vector_store(std::string dir, vector_store_options opts);
+
+  caf::expected<void> load();
+  caf::expected<void> load_snapshot();
+  caf::expected<void> replay_log();
+  caf::expected<void> initialize(size_t dimension);
+  caf::expected<void> write_current(size_t generation);
+  caf::expected<void> append_record(const std::string& payload);
+  caf::expected<void> maybe_snapshot();
+  caf::expected<void> snapshot_locked();
+  caf::expected<void> apply(const std::string& payload);
+  void create_index(size_t capacity);
+  void ensure_capacity(size_t extra);
+  void erase_label(uint64_t label);
+  void insert(uint64_t label, entry e, const float* unit_vector);
+  std::string path(const std::string& file) const;
+
+  const std::string dir_;
+  const vector_store_options opts_;
+
+  /// Serialises writers (add, remove, snapshot): taken before state_mutex_.
+  mutable std::mutex writer_mutex_;
+  /// Protects everything below.
+  mutable std::shared_mutex state_mutex_;
+
+  size_t dimension_ = 0;
+  size_t generation_ = 0;
+  uint64_t next_label_ = 0;
+  std::unique_ptr<hnswlib::InnerProductSpace> space_;
+  std::unique_ptr<index_type> index_;
+  std::unordered_map<uint64_t, entry> entries_;
+  std::unordered_map<std::string, uint64_t> by_id_;
+  std::unordered_map<std::string, std::set<uint64_t>> by_source_;
+  int log_fd_ = -1;
+  size_t log_bytes_ = 0;
+  size_t dropped_tail_bytes_ = 0;
+  bool closed_ = false;
+};
+
+using vector_store_ptr = std::shared_ptr<vector_store>;
+
+}  // namespace opea::actors

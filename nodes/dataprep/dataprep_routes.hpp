@@ -1,0 +1,37 @@
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "actors/dataprep/dataprep_service.hpp"
+#include "actors/embedding/embedder.hpp"
+#include "runtime/http/server.hpp"
+
+namespace opea::nodes {
+
+/// OPEA's dataprep API and OpenAI's embeddings API on a node:
+/// - `POST /v1/dataprep/ingest`: multipart/form-data (`files`, `link_list`,
+///   `chunk_size`, `chunk_overlap`, ...) or JSON ({"text"} / {"link_list"});
+/// - `POST|GET /v1/dataprep/get`: the ingested files;
+/// - `POST /v1/dataprep/delete`: {"file_path": name | "all"};
+/// - `POST /v1/embeddings`: OpenAI's request and response shapes.
+/// Ingestion blocks (file reads, fsync), so it runs on a one-thread worker
+/// pool, never on an I/O or actor thread; requests are queued in order.
+///
+/// Thread-safety: mount before the server starts; handlers are thread-safe.
+class dataprep_routes {
+public:
+  dataprep_routes(std::shared_ptr<actors::dataprep_service> service,
+                  actors::embedder_ptr embedder);
+  ~dataprep_routes();
+
+  void mount(runtime::http::server& server);
+
+private:
+  std::shared_ptr<actors::dataprep_service> service_;
+  actors::embedder_ptr embedder_;
+  std::shared_ptr<boost::asio::thread_pool> workers_;
+};
+
+}  // namespace opea::nodes

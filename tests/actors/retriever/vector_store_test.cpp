@@ -1,0 +1,288 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "actors/retriever/vector_store.hpp"
+#include "runtime/errors.hpp"
+#include "tests/actors/retriever/temp_dir.hpp"
+
+using namespace opea::actors;
+using nlohmann::json;
+using opea::actors::testing::temp_dir;
+using opea::runtime::errc;
+
+namespace {
+
+chunk make(const std::string& id, std::vector<float> v, const std::string& source = "doc.txt") {
+  return chunk{id, "text of " + id, json{{"source", source}}, std::move(v)};
+}
+
+/// Five chunks whose cosine similarity to (1, 0, 0) is 1, 0.8, 0.6, 0, -1.
+std::vector<chunk> five() {
+  return {make("a", {1, 0, 0}), make("b", {0.8f, 0.6f, 0}), make("c", {0.6f, 0, 0.8f}),
+          make("d", {0, 1, 0}), make("e", {-1, 0, 0})};
+}
+
+std::vector<std::string> ids(const caf::expected<std::vector<search_hit>>& hits) {
+  REQUIRE(hits);
+  std::vector<std::string> out;
+  for (auto& h : *hits) out.push_back(h.id);
+  return out;
+}
+
+std::shared_ptr<vector_store> open_store(const temp_dir& dir, vector_store_options opts = {}) {
+  auto store = vector_store::open(dir.path(), "idx", opts);
+  REQUIRE(store);
+  return *store;
+}
+
+search_params params(const std::string& type, size_t k = 4) {
+  search_params p;
+  p.search_type = type;
+  p.k = k;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("similarity search returns the exact top k with cosine scores", "[retriever]") {
+  temp_dir dir;
+  auto store = open_store(dir);
+  REQUIRE(store->dimension() == 0);
+  REQUIRE(store->add(five()));
+  REQUIRE(store->dimension() == 3);
+  REQUIRE(store->size() == 5);
+  auto hits = store->search({2, 0, 0}, params("similarity", 3));  // not unit: normalised
+  REQUIRE(ids(hits) == std::vector<std::string>{"a", "b", "c"});
+  REQUIRE((*hits)[0].score == Approx(1.0));
+  REQUIRE((*hits)[1].score == Approx(0.8));
+  REQUIRE((*hits)[2].score == Approx(0.6));
+  REQUIRE((*hits)[1].text == "text of b");
+  REQUIRE((*hits)[1].metadata == json{{"source", "doc.txt"}});
+  REQUIRE(ids(store->search({1, 0, 0}, search_params{})) ==
+          std::vector<std::string>{"a", "b", "c", "d"});
+  REQUIRE(ids(store->search({-1, 0, 0}, params("similarity", 1))) == std::vector<std::string>{"e"});
+}
+
+TEST_CASE("threshold searches filter by score and by distance", "[retriever]") {
+  temp_dir dir;
+  auto store = open_store(dir);
+  REQUIRE(store->add(five()));
+  auto p = params("similarity_score_threshold");
+  p.score_threshold = 0.7;
+  REQUIRE(ids(store->search({1, 0, 0}, p)) == std::vector<std::string>{"a", "b"});
+  p.score_threshold = -0.5;  // k still bounds the answer
+  REQUIRE(ids(store->search({1, 0, 0}, p)) == std::vector<std::string>{"a", "b", "c", "d"});
+  auto d = params("similarity_distance_threshold");
+  d.distance_threshold = 0.45;  // distance = 1 - cosine: 0, 0.2, 0.4, 1, 2
+  REQUIRE(ids(store->search({1, 0, 0}, d)) == std::vector<std::string>{"a", "b", "c"});
+  d.distance_threshold.reset();
+  auto err = store->search({1, 0, 0}, d);
+  REQUIRE(!err);
+  REQUIRE(opea::runtime::code_of(err.error()) == errc::bad_request);
+  REQUIRE(opea::runtime::subject_of(err.error()) == "distance_threshold");
+}
+
+TEST_CASE("mmr trades relevance for diversity among the fetch_k nearest", "[retriever]") {
+  temp_dir dir;
+  auto store = open_store(dir);
+  // a and a2 are near duplicates; b is less relevant but different; d is
+  // orthogonal to everything.
+  REQUIRE(store->add({make("a", {0.95f, 0.312f, 0}), make("a2", {0.94f, 0.341f, 0}),
+                      make("b", {0.8f, -0.6f, 0}), make("d", {0, 0, 1})}));
+  auto p = params("mmr", 3);
+  p.fetch_k = 3;
+  auto hits = store->search({1, 0, 0}, p);
+  REQUIRE(ids(hits) == std::vector<std::string>{"a", "b", "a2"});
+  REQUIRE((*hits)[0].score == Approx(0.95).epsilon(1e-3));
+  REQUIRE((*hits)[1].score == Approx(0.8).epsilon(1e-3));
+  p.fetch_k = 4;  // d is now a candidate, and more novel than a2
+  REQUIRE(ids(store->search({1, 0, 0}, p)) == std::vector<std::string>{"a", "b", "d"});
+  p.lambda_mult = 1;  // pure relevance
+  REQUIRE(ids(store->search({1, 0, 0}, p)) == std::vector<std::string>{"a", "a2", "b"});
+  REQUIRE(ids(store->search({1, 0, 0}, params("similarity", 3))) ==
+          std::vector<std::string>{"a", "a2", "b"});
+}
+
+TEST_CASE("search rejects bad parameters and queries by name", "[retriever]") {
+  temp_dir dir;
+  auto store = open_store(dir);
+  REQUIRE(store->search({1, 0, 0}, search_params{})->empty());  // empty store
+  REQUIRE(store->add(five()));
+  auto subject = [&](std::vector<float> q, search_params p) {
+    auto r = store->search(q, p);
+    REQUIRE(!r);
+    REQUIRE(opea::runtime::code_of(r.error()) == errc::bad_request);
+    return opea::runtime::subject_of(r.error());
+  };
+  REQUIRE(subject({1, 0}, search_params{}) == "embedding");
+  REQUIRE(subject({0, 0, 0}, search_params{}) == "embedding");
+  REQUIRE(subject({1, 0, 0}, params("fuzzy")) == "search_type");
+  REQUIRE(subject({1, 0, 0}, params("similarity", 0)) == "k");
+  auto p = params("mmr");
+  p.lambda_mult = 1.5;
+  REQUIRE(subject({1, 0, 0}, p) == "lambda_mult");
+}
+
+TEST_CASE("add validates chunks and replaces ids and sources", "[retriever]") {
+  temp_dir dir;
+  auto store = open_store(dir, vector_store_options{3});
+  auto bad = store->add({make("x", {1, 0})});
+  REQUIRE(!bad);
+  REQUIRE(opea::runtime::subject_of(bad.error()) == "chunks[0].embedding");
+  REQUIRE(opea::runtime::detail_of(bad.error()) == "has 2 values, the store's dimension is 3");
+  REQUIRE(!store->add({make("x", {1, 0, 0}), make("x", {0, 1, 0})}));
+  REQUIRE(!store->add({make("", {1, 0, 0})}));
+  REQUIRE(store->size() == 0);
+
+  REQUIRE(store->add({make("a#0", {1, 0, 0}, "a.txt"), make("a#1", {0, 1, 0}, "a.txt"),
+                      make("b#0", {0, 0, 1}, "b.txt")}));
+  // Same id: replaced, not duplicated.
+  REQUIRE(store->add({chunk{"b#0", "new b", json{{"source", "b.txt"}}, {0, 0, 2}}}));
+  REQUIRE(store->size() == 3);
+  auto hits = store->search({0, 0, 1}, params("similarity", 1));
+  REQUIRE((*hits)[0].text == "new b");
+  // Re-ingesting a source replaces all its chunks in one change.
+  REQUIRE(store->add({make("a#0", {0.6f, 0.8f, 0}, "a.txt")}, "a.txt"));
+  REQUIRE(store->size() == 2);
+  auto sources = store->list_sources();
+  REQUIRE(sources.size() == 2);
+  REQUIRE(sources[0].name == "a.txt");
+  REQUIRE(sources[0].chunks == 1);
+  REQUIRE(sources[1].name == "b.txt");
+  REQUIRE(sources[1].chunks == 1);
+}
+
+TEST_CASE("remove by id, by source and clear", "[retriever]") {
+  temp_dir dir;
+  auto store = open_store(dir);
+  auto batch = five();
+  batch[3].metadata["source"] = "other.md";
+  batch[4].metadata["source"] = "other.md";
+  REQUIRE(store->add(batch));
+  REQUIRE(*store->remove({"a", "zzz", "a"}) == 1);
+  REQUIRE(ids(store->search({1, 0, 0}, params("similarity", 2))) ==
+          std::vector<std::string>{"b", "c"});
+  REQUIRE(*store->remove_source("doc.txt") == 2);
+  REQUIRE(*store->remove_source("doc.txt") == 0);
+  REQUIRE(store->list_sources().size() == 1);
+  REQUIRE(store->list_sources()[0].name == "other.md");
+  REQUIRE(ids(store->search({1, 0, 0}, search_params{})) == std::vector<std::string>{"d", "e"});
+  REQUIRE(*store->clear() == 2);
+  REQUIRE(store->size() == 0);
+  REQUIRE(store->search({1, 0, 0}, search_params{})->empty());
+}
+
+TEST_CASE("a reopened store answers as before, from log or snapshot", "[retriever]") {
+  temp_dir dir;
+  std::vector<std::string> before;
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->add(five()));
+    REQUIRE(*store->remove({"c"}) == 1);
+    before = ids(store->search({1, 0, 0}, search_params{}));
+  }  // no close: only the log holds the data
+  REQUIRE(before == std::vector<std::string>{"a", "b", "d", "e"});
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->recovered_tail_bytes() == 0);
+    REQUIRE(store->dimension() == 3);
+    REQUIRE(ids(store->search({1, 0, 0}, search_params{})) == before);
+    REQUIRE(store->close());  // snapshot
+  }
+  REQUIRE(std::filesystem::exists(dir.path() + "/idx/index-1.hnsw"));
+  REQUIRE(std::filesystem::exists(dir.path() + "/idx/chunks-1.bin"));
+  REQUIRE(std::filesystem::file_size(dir.path() + "/idx/wal-1.log") == 0);
+  REQUIRE(!std::filesystem::exists(dir.path() + "/idx/wal-0.log"));
+  {
+    auto store = open_store(dir);
+    auto hits = store->search({1, 0, 0}, search_params{});
+    REQUIRE(ids(hits) == before);
+    REQUIRE((*hits)[1].text == "text of b");
+    REQUIRE((*hits)[1].metadata == json{{"source", "doc.txt"}});
+    // Snapshot + log.
+    REQUIRE(store->add({make("f", {0.9f, 0.1f, 0})}));
+  }
+  auto store = open_store(dir);
+  REQUIRE(ids(store->search({1, 0, 0}, params("similarity", 3))) ==
+          std::vector<std::string>{"a", "f", "b"});
+  REQUIRE(store->size() == 5);
+}
+
+TEST_CASE("a torn log tail loses only the torn batch", "[retriever]") {
+  temp_dir dir;
+  auto log = dir.path() + "/idx/wal-0.log";
+  uintmax_t first_batch_end = 0;
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->add({make("a", {1, 0, 0}), make("b", {0, 1, 0})}));
+    first_batch_end = std::filesystem::file_size(log);
+    REQUIRE(store->add({make("c", {0, 0, 1}), make("d", {1, 1, 0})}));
+  }
+  auto full = std::filesystem::file_size(log);
+  SECTION("truncated mid-record") {
+    std::filesystem::resize_file(log, first_batch_end + (full - first_batch_end) / 2);
+  }
+  SECTION("corrupted last record") {
+    std::fstream f(log, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(full - 5));
+    f.put('\x7f');
+  }
+  SECTION("only a partial length header") {
+    std::filesystem::resize_file(log, first_batch_end + 3);
+  }
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->recovered_tail_bytes() > 0);
+    REQUIRE(std::filesystem::file_size(log) == first_batch_end);
+    REQUIRE(store->size() == 2);
+    REQUIRE(ids(store->search({1, 0, 0}, search_params{})) == std::vector<std::string>{"a", "b"});
+    REQUIRE(store->add({make("e", {0, 0, 1})}));
+  }
+  auto store = open_store(dir);
+  REQUIRE(store->recovered_tail_bytes() == 0);
+  REQUIRE(ids(store->search({0, 0, 1}, params("similarity", 1))) == std::vector<std::string>{"e"});
+  REQUIRE(store->size() == 3);
+}
+
+TEST_CASE("the dimension is fixed at creation and checked on open", "[retriever]") {
+  temp_dir dir;
+  {
+    auto store = open_store(dir, vector_store_options{3});
+    REQUIRE(store->dimension() == 3);
+  }
+  auto wrong = vector_store::open(dir.path(), "idx", vector_store_options{384});
+  REQUIRE(!wrong);
+  REQUIRE(opea::runtime::code_of(wrong.error()) == errc::bad_request);
+  REQUIRE(opea::runtime::detail_of(wrong.error()) ==
+          "dimension mismatch: the store holds vectors of dimension 3, the configured "
+          "dimension is 384");
+  REQUIRE(vector_store::open(dir.path(), "idx", vector_store_options{0}));
+  auto bad_name = vector_store::open(dir.path(), "../x");
+  REQUIRE(!bad_name);
+  REQUIRE(opea::runtime::subject_of(bad_name.error()) == "index_name");
+}
+
+TEST_CASE("the index grows when full and is rebuilt when mostly deleted", "[retriever]") {
+  temp_dir dir;
+  vector_store_options opts;
+  opts.initial_capacity = 2;
+  opts.snapshot_log_bytes = 1;  // snapshot after every change
+  {
+    auto store = open_store(dir, opts);
+    std::vector<chunk> batch;
+    for (int i = 0; i < 20; ++i)
+      batch.push_back(make("c" + std::to_string(i),
+                           {static_cast<float>(i + 1), 1.0f, static_cast<float>(i % 3)}));
+    REQUIRE(store->add(batch));
+    std::vector<std::string> doomed;
+    for (int i = 0; i < 17; ++i) doomed.push_back("c" + std::to_string(i));
+    REQUIRE(*store->remove(doomed) == 17);  // snapshot rebuilds: 17 deleted > 3 live
+    REQUIRE(ids(store->search({1, 0, 0}, params("similarity", 10))) ==
+            std::vector<std::string>{"c18", "c19", "c17"});
+  }
+  auto store = open_store(dir, opts);
+  REQUIRE(store->size() == 3);
+  REQUIRE(ids(store->search({1, 0, 0}, params("similarity", 10))) ==
+          std::vector<std::string>{"c18", "c19", "c17"});
+}
