@@ -82,6 +82,11 @@ int main(int argc, char** argv) {
     for (const auto& r : m->routes())
       std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name() << "' at http://"
                 << shown_host << ":" << *port << r.path << "\n";
+  for (const auto& mc : cfg.megaservices)
+    if (mc.api == opea::nodes::megaservice_api::chatqna)
+      std::cout << "try: curl -s http://" << shown_host << ":" << *port << mc.route
+                << " -H 'Content-Type: application/json' -d '{\"messages\": \"What is "
+                   "opea-cpp?\", \"stream\": false}'\n";
   std::cout << "listening on " << cfg.node.http.host << ":" << *port << std::endl;
 
   int sig = 0;
