@@ -10,6 +10,21 @@ namespace opea::actors {
 
 namespace {
 
+/// English function words (articles, pronouns, auxiliaries, prepositions,
+/// conjunctions, question words), kept sorted for binary search.
+constexpr std::string_view stopwords[] = {
+  "a",     "about", "after", "all",   "also",  "an",    "and",   "any",   "are",   "as",
+  "at",    "be",    "been",  "but",   "by",    "can",   "could", "did",   "do",    "does",
+  "doing", "for",   "from",  "had",   "has",   "have",  "how",   "i",     "if",    "in",
+  "into",  "is",    "it",    "its",   "me",    "my",    "of",    "on",    "or",    "our",
+  "should", "so",   "than",  "that",  "the",   "their", "them",  "then",  "there", "these",
+  "they",  "this",  "to",    "us",    "was",   "we",    "were",  "what",  "when",  "where",
+  "which", "while", "who",   "why",   "will",  "with",  "would", "you",   "your"};
+
+bool is_stopword(std::string_view word) {
+  return std::binary_search(std::begin(stopwords), std::end(stopwords), word);
+}
+
 enum family : uint8_t { unigram = 1, bigram = 2, char_ngram = 3 };
 
 constexpr float family_weight[] = {0.0f, hashed_embedder::unigram_weight,
@@ -97,6 +112,13 @@ vector hashed_embedder::embed_one(std::string_view text) const {
   vector out(dimension_, 0.0f);
   if (words.empty()) return out;
 
+  // Function words carry no topic: they are left out, unless the text has
+  // nothing else (so that "a" or "the" still embed to something).
+  std::string_view all_words{lowered};
+  std::vector<std::pair<size_t, size_t>> content;
+  for (auto& w : words)
+    if (!is_stopword(all_words.substr(w.first, w.second))) content.push_back(w);
+  if (!content.empty()) words.swap(content);
   std::vector<feature> features;
   features.reserve(words.size() * 16);
   std::string padded;
