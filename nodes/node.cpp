@@ -164,7 +164,7 @@ void node::setup_dataprep() {
   dcfg.link_root = cfg_.node.data_dir;
   auto service = std::make_shared<actors::dataprep_service>(*store, *embedder, dcfg);
   dataprep_ = std::make_unique<dataprep_routes>(service, *embedder);
-  dataprep_->mount(gateway_->server());
+  dataprep_->mount(*gateway_);
 }
 
 node::~node() {

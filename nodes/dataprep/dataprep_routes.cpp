@@ -26,7 +26,7 @@ dataprep_routes::~dataprep_routes() {
   workers_->join();
 }
 
-void dataprep_routes::mount(http::server& server) {
+void dataprep_routes::mount(gateway& server) {
   auto svc = service_;
   auto workers = workers_;
   server.add_route(

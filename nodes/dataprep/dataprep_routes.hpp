@@ -6,6 +6,7 @@
 
 #include "actors/dataprep/dataprep_service.hpp"
 #include "actors/embedding/embedder.hpp"
+#include "nodes/gateway/gateway.hpp"
 #include "runtime/http/server.hpp"
 
 namespace opea::nodes {
@@ -26,7 +27,8 @@ public:
                   actors::embedder_ptr embedder);
   ~dataprep_routes();
 
-  void mount(runtime::http::server& server);
+  /// Adds the routes to `gw` (before it starts).
+  void mount(gateway& gw);
 
 private:
   std::shared_ptr<actors::dataprep_service> service_;

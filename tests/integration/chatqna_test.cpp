@@ -227,3 +227,40 @@ TEST_CASE("ingested documents survive kill -9", "[integration][chatqna]") {
   auto files = body_of(call("POST", url2 + "/v1/dataprep/get"));
   REQUIRE(files.size() == 1);
 }
+
+TEST_CASE("remote backends: embedding and LLM served by another opea-node", "[integration][chatqna]") {
+  // Node A: the built-in ChatQnA with the corpus, serving OpenAI's APIs.
+  node_process a{chatqna_yaml(true)};
+  auto base = "http://127.0.0.1:" + std::to_string(a.port);
+  // Node B: the same graph, but its embedding and LLM are A's endpoints.
+  std::string yaml =
+    "node: {name: cqb, log_level: warn}\n"
+    "services:\n"
+    "  embedding: {builtin: embedding, params: {backend: openai, url: \"" + base + "\", model: m}}\n"
+    "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
+    "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
+    "  llm: {builtin: llm, params: {backend: openai, url: \"" + base + "\", model: chatqna}}\n"
+    "megaservices:\n"
+    "  - {name: chatqna, route: /v1/chatqna, api: chatqna,\n"
+    "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
+    "dataprep: {embedding: embedding, retriever: retriever, corpus: \"" OPEA_SOURCE_DIR
+    "/examples/chatqna/corpus\"}\n";
+  node_process b{yaml};
+  auto q = json{{"messages", "How are restarts of a crashed service limited?"}, {"stream", false}};
+  auto r = post(b.url("/v1/chatqna"), q);
+  REQUIRE(r.status == 200);
+  auto text = body_of(r)["choices"][0]["message"]["content"].get<std::string>();
+  REQUIRE_THAT(text, Catch::Contains("Sources:"));
+  SECTION("streaming through the remote LLM token by token") {
+    auto s = post(b.url("/v1/chatqna"), {{"messages", "How are restarts of a crashed service limited?"}});
+    REQUIRE(s.status == 200);
+    bool done = false;
+    auto pieces = opea_pieces(s.body, done);
+    REQUIRE(done);
+    REQUIRE(pieces.size() > 5);
+  }
+  // A really served them: its OpenAI routes saw B's calls.
+  auto m = call("GET", a.url("/metrics")).body;
+  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/embeddings"})") >= 2);
+  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/chat/completions"})") >= 1);
+}
