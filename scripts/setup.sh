@@ -22,6 +22,12 @@ PACKAGES=(
   python3               # the stand-in external HTTP microservice of the integration tests
 )
 
+# Node.js and npm run the real `openai` SDK client test; the machines of this
+# project may already ship them from another repository.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

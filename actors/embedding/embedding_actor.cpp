@@ -1,5 +1,7 @@
 #include "actors/embedding/embedding_actor.hpp"
 
+#include <cstring>
+
 #include <utility>
 
 #include <caf/all.hpp>
@@ -147,9 +149,9 @@ caf::expected<std::vector<std::string>> parse_openai_embeddings_request(const js
       return make_error(errc::bad_request, key,
                         "must be a string, got " + std::string{i->type_name()});
   if (auto i = request.find("encoding_format"); i != request.end()) {
-    if (!i->is_string() || i->get<std::string>() != "float")
+    if (!i->is_string() || (i->get<std::string>() != "float" && i->get<std::string>() != "base64"))
       return make_error(errc::bad_request, "encoding_format",
-                        "only \"float\" is supported, got " + i->dump());
+                        "must be \"float\" or \"base64\", got " + i->dump());
   }
   if (auto i = request.find("dimensions"); i != request.end()) {
     if (!i->is_number_integer() || i->get<int64_t>() < 1)
@@ -170,6 +172,39 @@ size_t count_whitespace_words(const std::string& text) {
   return n;
 }
 
+namespace {
+
+std::string base64_encode(const std::string& in) {
+  static constexpr char table[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
+                 static_cast<uint8_t>(in[i + 2]);
+    out.push_back(table[(v >> 18) & 63]);
+    out.push_back(table[(v >> 12) & 63]);
+    out.push_back(table[(v >> 6) & 63]);
+    out.push_back(table[v & 63]);
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
+    out.push_back(table[(v >> 18) & 63]);
+    out.push_back(table[(v >> 12) & 63]);
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8);
+    out.push_back(table[(v >> 18) & 63]);
+    out.push_back(table[(v >> 12) & 63]);
+    out.push_back(table[(v >> 6) & 63]);
+    out.push_back('=');
+  }
+  return out;
+}
+
+}  // namespace
+
 caf::expected<json> openai_embeddings_response(const json& request,
                                                const std::vector<vector>& vectors,
                                                const std::string& model) {
@@ -182,11 +217,26 @@ caf::expected<json> openai_embeddings_response(const json& request,
   size_t limit = SIZE_MAX;
   if (auto i = request.find("dimensions"); i != request.end())
     limit = static_cast<size_t>(i->get<int64_t>());
+  bool base64 = request.value("encoding_format", std::string{"float"}) == "base64";
   json data = json::array();
   for (size_t i = 0; i < vectors.size(); ++i) {
     const auto& v = vectors[i];
-    json emb = json::array();
-    for (size_t j = 0; j < v.size() && j < limit; ++j) emb.push_back(v[j]);
+    auto n = std::min(v.size(), limit);
+    json emb;
+    if (base64) {
+      // OpenAI's base64 form (the official SDKs ask for it by default): the
+      // little-endian float32 values, base64-encoded.
+      std::string bytes(n * sizeof(float), '\0');
+      for (size_t j = 0; j < n; ++j) {
+        uint32_t bits;
+        std::memcpy(&bits, &v[j], sizeof bits);
+        for (size_t b = 0; b < 4; ++b) bytes[j * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xFF);
+      }
+      emb = base64_encode(bytes);
+    } else {
+      emb = json::array();
+      for (size_t j = 0; j < n; ++j) emb.push_back(v[j]);
+    }
     data.push_back(json{{"object", "embedding"}, {"index", i}, {"embedding", std::move(emb)}});
   }
   size_t tokens = 0;

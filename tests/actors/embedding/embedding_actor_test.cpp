@@ -222,7 +222,7 @@ TEST_CASE("OpenAI embeddings request validation names the field", "[embedding][o
   CHECK(field({{"input", {1, 2, 3}}}) == "input");
   CHECK(field({{"input", {"a", nullptr}}}) == "input[1]");
   CHECK(field({{"input", "a"}, {"model", 1}}) == "model");
-  CHECK(field({{"input", "a"}, {"encoding_format", "base64"}}) == "encoding_format");
+  CHECK(field({{"input", "a"}, {"encoding_format", "int8"}}) == "encoding_format");
   CHECK(field({{"input", "a"}, {"dimensions", 0}}) == "dimensions");
   CHECK(field({{"input", "a"}, {"user", false}}) == "user");
   auto ok = parse_openai_embeddings_request(
@@ -231,4 +231,12 @@ TEST_CASE("OpenAI embeddings request validation names the field", "[embedding][o
   CHECK(*ok == std::vector<std::string>{"a", ""});
   CHECK(count_whitespace_words("") == 0);
   CHECK(count_whitespace_words("  a  b\n") == 2);
+}
+
+TEST_CASE("OpenAI embeddings in base64, as the official SDKs request them", "[embedding]") {
+  // 1.0f = 0x3f800000 -> bytes 00 00 80 3f; -2.0f = 0xc0000000 -> 00 00 00 c0.
+  auto res = openai_embeddings_response({{"input", "a"}, {"encoding_format", "base64"}},
+                                        {{1.0f, -2.0f}}, "m");
+  REQUIRE(res);
+  CHECK((*res)["data"][0]["embedding"] == "AACAPwAAAMA=");
 }
