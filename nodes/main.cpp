@@ -1,6 +1,7 @@
 // opea-node: serves the megaservices a YAML file declares.
 //
 //   opea-node --config FILE.yaml [--http-port N] [--data-dir DIR]
+//   opea-node --config FILE.yaml [--data-dir DIR] ingest PATH...
 //
 // Exit codes: 0 after SIGINT/SIGTERM, 2 for a configuration error (one line on
 // stderr naming the file, the key and the problem), 1 when the node cannot
@@ -15,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "nodes/config/node_config.hpp"
+#include "nodes/ingest_command.hpp"
 #include "nodes/node.hpp"
 #include "runtime/errors.hpp"
 
@@ -51,7 +53,24 @@ int main(int argc, char** argv) {
   app.add_option("--http-port", http_port,
                  "HTTP port, overrides node.http.port (0 = any free port)");
   app.add_option("--data-dir", data_dir, "data directory, overrides node.data_dir");
+  std::vector<std::string> ingest_paths;
+  auto* ingest = app.add_subcommand(
+    "ingest", "ingest files or directories into the store of the config's dataprep section, then exit");
+  ingest->add_option("paths", ingest_paths, "files (.txt .md .html .json) or directories")
+    ->required();
   CLI11_PARSE(app, argc, argv);
+
+  if (ingest->parsed()) {
+    try {
+      auto cfg = opea::nodes::load_node_config(config_path);
+      opea::nodes::apply_overrides(cfg, http_port, data_dir);
+      spdlog::set_level(spdlog::level::warn);
+      return opea::nodes::run_ingest(cfg, ingest_paths);
+    } catch (const opea::nodes::config_error& e) {
+      std::cerr << "opea-node: " << e.what() << std::endl;
+      return 2;
+    }
+  }
 
   // Block the termination signals in every thread; main waits for them below.
   sigset_t signals;

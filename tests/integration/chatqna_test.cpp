@@ -264,3 +264,55 @@ TEST_CASE("remote backends: embedding and LLM served by another opea-node", "[in
   REQUIRE(metric_value(m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/embeddings"})") >= 2);
   REQUIRE(metric_value(m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/chat/completions"})") >= 1);
 }
+
+TEST_CASE("dataprep: the ingest command and the HTTP API, with bad uploads refused whole",
+          "[integration][chatqna]") {
+  temp_dir dir;
+  auto docs = dir.path / "docs";
+  std::filesystem::create_directories(docs);
+  std::ofstream{docs / "otters.md"} << "# Otters\n\nSea otters hold hands while they sleep so "
+                                       "that they do not drift apart.\n";
+  auto cfg = dir.write("cq.yaml", chatqna_yaml(false));
+  auto data = (dir.path / "data").string();
+  opea::test::child_process ingest{
+    "/bin/sh", {"-c", std::string{OPEA_NODE_BINARY} + " --config " + cfg + " --data-dir " + data +
+                        " ingest " + docs.string() + " 2>&1"}};
+  REQUIRE(ingest.wait_for_line("done: 1 documents, 1 chunks", 20s));
+  REQUIRE(ingest.wait() == 0);
+
+  auto node = std::make_unique<opea::test::child_process>(
+    OPEA_NODE_BINARY,
+    std::vector<std::string>{"--config", cfg, "--http-port", "0", "--data-dir", data});
+  auto base = "http://127.0.0.1:" + std::to_string(wait_for_port(*node));
+  auto answer = body_of(post(base + "/v1/chatqna",
+                             {{"messages", "Why do sea otters hold hands?"}, {"stream", false}}));
+  REQUIRE_THAT(answer["choices"][0]["message"]["content"].get<std::string>(),
+               Catch::Contains("otters.md"));
+
+  // A multipart upload with one good and one unsupported file stores nothing.
+  std::string boundary = "XyZ";
+  std::string body = "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
+                     "Content-Type: text/plain\r\n\r\nApples are red.\r\n"
+                     "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"b.pdf\"\r\n"
+                     "Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--XyZ--\r\n";
+  auto bad = call("POST", base + "/v1/dataprep/ingest", body,
+                  {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
+  REQUIRE(bad.status == 400);
+  REQUIRE_THAT(body_of(bad)["error"]["message"].get<std::string>(), Catch::Contains("b.pdf"));
+  auto files = body_of(call("POST", base + "/v1/dataprep/get"));
+  REQUIRE(files.size() == 1);
+  REQUIRE(files[0]["name"] == "otters.md");
+  // The same upload without the PDF goes in, and again does not duplicate.
+  std::string good = "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
+                     "Content-Type: text/plain\r\n\r\nApples are red.\r\n--XyZ--\r\n";
+  for (int i = 0; i < 2; ++i) {
+    auto ok = call("POST", base + "/v1/dataprep/ingest", good,
+                   {{"Content-Type", "multipart/form-data; boundary=XyZ"}});
+    REQUIRE(ok.status == 200);
+    REQUIRE(body_of(ok)["chunks"] == 1);
+  }
+  REQUIRE(body_of(call("POST", base + "/v1/dataprep/get")).size() == 2);
+  auto del = post(base + "/v1/dataprep/delete", {{"file_path", "a.txt"}});
+  REQUIRE(del.status == 200);
+  REQUIRE(body_of(call("POST", base + "/v1/dataprep/get")).size() == 1);
+}
