@@ -10,6 +10,7 @@
 #include "actors/dataprep/dataprep_service.hpp"
 #include "actors/embedding/embedding_actor.hpp"
 #include "actors/retriever/store_registry.hpp"
+#include "nodes/dataprep/dataprep_setup.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 
@@ -18,26 +19,14 @@ namespace opea::nodes {
 namespace rt = runtime;
 
 int run_ingest(const node_config& cfg, const std::vector<std::string>& paths) {
-  const auto& file = cfg.source_name;
-  if (!cfg.dataprep.enabled)
-    throw config_error(file + ": dataprep: missing section (it names the embedding and retriever "
-                              "services to ingest with)");
-  const auto* emb_cfg = cfg.find_service(cfg.dataprep.embedding);
-  const auto* ret_cfg = cfg.find_service(cfg.dataprep.retriever);
   std::shared_ptr<rt::http::client> client;
-  if (emb_cfg->params.is_object() && emb_cfg->params.contains("url"))
+  const auto* emb_cfg = cfg.find_service(cfg.dataprep.embedding);
+  if (emb_cfg != nullptr && emb_cfg->params.is_object() && emb_cfg->params.contains("url"))
     client = std::make_shared<rt::http::client>();
-  auto embedder = actors::make_embedder_from_params(emb_cfg->params, client);
-  if (!embedder) throw config_error(file + ": dataprep.embedding: " + rt::describe(embedder.error()));
-  std::string index = "default";
-  if (ret_cfg->params.is_object() && ret_cfg->params.contains("index") &&
-      ret_cfg->params["index"].is_string())
-    index = ret_cfg->params["index"].get<std::string>();
   actors::store_registry stores{cfg.node.data_dir};
-  auto store = stores.open(index, 0);
-  if (!store) throw config_error(file + ": dataprep.retriever: " + rt::describe(store.error()));
-
-  actors::dataprep_service dataprep{*store, *embedder};
+  auto parts = resolve_dataprep(cfg, client, stores);
+  const auto& index = parts.index;
+  actors::dataprep_service dataprep{parts.store, parts.embedder};
   std::vector<std::string> files;
   for (const auto& p : paths) {
     std::error_code ec;

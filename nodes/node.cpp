@@ -12,6 +12,7 @@
 #include "actors/embedding/embedding_actor.hpp"
 #include "actors/retriever/store_registry.hpp"
 #include "nodes/dataprep/dataprep_routes.hpp"
+#include "nodes/dataprep/dataprep_setup.hpp"
 #include "nodes/chatqna/chatqna_service.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
@@ -120,24 +121,14 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
 void node::setup_dataprep() {
   const auto& d = cfg_.dataprep;
   const auto& file = cfg_.source_name;
-  const auto* emb_cfg = cfg_.find_service(d.embedding);
-  const auto* ret_cfg = cfg_.find_service(d.retriever);
-  auto embedder = actors::make_embedder_from_params(emb_cfg->params, client_);
-  if (!embedder)
-    throw config_error(file + ": dataprep.embedding: " + rt::describe(embedder.error()));
-  std::string index = "default";
-  if (ret_cfg->params.is_object() && ret_cfg->params.contains("index") &&
-      ret_cfg->params["index"].is_string())
-    index = ret_cfg->params["index"].get<std::string>();
-  auto store = stores_->open(index, 0);
-  if (!store) throw config_error(file + ": dataprep.retriever: " + rt::describe(store.error()));
+  auto parts = resolve_dataprep(cfg_, client_, *stores_);
   actors::ingest_options opts;
   opts.chunk_size = d.chunk_size;
   opts.chunk_overlap = d.chunk_overlap;
   // The bundled corpus, once, when the store is empty: ingested before the
   // node serves, so the first question already finds it.
-  if (!d.corpus.empty() && (*store)->size() == 0) {
-    actors::dataprep_service loader{*store, *embedder};
+  if (!d.corpus.empty() && parts.store->size() == 0) {
+    actors::dataprep_service loader{parts.store, parts.embedder};
     std::error_code ec;
     std::vector<std::string> paths;
     for (const auto& entry : std::filesystem::directory_iterator(d.corpus, ec))
@@ -162,8 +153,8 @@ void node::setup_dataprep() {
   }
   actors::dataprep_config dcfg;
   dcfg.link_root = cfg_.node.data_dir;
-  auto service = std::make_shared<actors::dataprep_service>(*store, *embedder, dcfg);
-  dataprep_ = std::make_unique<dataprep_routes>(service, *embedder);
+  auto service = std::make_shared<actors::dataprep_service>(parts.store, parts.embedder, dcfg);
+  dataprep_ = std::make_unique<dataprep_routes>(service, parts.embedder);
   dataprep_->mount(*gateway_);
 }
 

@@ -1,0 +1,33 @@
+#include "nodes/dataprep/dataprep_setup.hpp"
+
+#include "actors/embedding/embedding_actor.hpp"
+#include "runtime/errors.hpp"
+
+namespace opea::nodes {
+
+dataprep_parts resolve_dataprep(const node_config& cfg,
+                                std::shared_ptr<runtime::http::client> client,
+                                actors::store_registry& stores) {
+  const auto& file = cfg.source_name;
+  if (!cfg.dataprep.enabled)
+    throw config_error(file + ": dataprep: missing section (it names the embedding and retriever "
+                              "services to ingest with)");
+  const auto* emb_cfg = cfg.find_service(cfg.dataprep.embedding);
+  const auto* ret_cfg = cfg.find_service(cfg.dataprep.retriever);
+  dataprep_parts parts;
+  auto embedder = actors::make_embedder_from_params(emb_cfg->params, std::move(client));
+  if (!embedder)
+    throw config_error(file + ": dataprep.embedding: " + runtime::describe(embedder.error()));
+  parts.embedder = std::move(*embedder);
+  parts.index = "default";
+  if (ret_cfg->params.is_object() && ret_cfg->params.contains("index") &&
+      ret_cfg->params["index"].is_string())
+    parts.index = ret_cfg->params["index"].get<std::string>();
+  auto store = stores.open(parts.index, 0);
+  if (!store)
+    throw config_error(file + ": dataprep.retriever: " + runtime::describe(store.error()));
+  parts.store = std::move(*store);
+  return parts;
+}
+
+}  // namespace opea::nodes
