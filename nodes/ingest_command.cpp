@@ -63,8 +63,9 @@ int run_ingest(const node_config& cfg, const std::vector<std::string>& paths) {
   opts.chunk_size = cfg.dataprep.chunk_size;
   opts.chunk_overlap = cfg.dataprep.chunk_overlap;
   std::promise<caf::expected<rt::json>> done;
-  dataprep.ingest(std::move(docs), opts,
-                  [&done](caf::expected<rt::json> r) { done.set_value(std::move(r)); }, progress);
+  dataprep.ingest(
+      std::move(docs), opts, [&done](caf::expected<rt::json> r) { done.set_value(std::move(r)); },
+      progress);
   auto res = done.get_future().get();
   if (tty) std::printf("\n");
   if (!res) {

@@ -55,9 +55,10 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "data directory, overrides node.data_dir");
   std::vector<std::string> ingest_paths;
   auto* ingest = app.add_subcommand(
-    "ingest", "ingest files or directories into the store of the config's dataprep section, then exit");
+      "ingest",
+      "ingest files or directories into the store of the config's dataprep section, then exit");
   ingest->add_option("paths", ingest_paths, "files (.txt .md .html .json) or directories")
-    ->required();
+      ->required();
   CLI11_PARSE(app, argc, argv);
 
   if (ingest->parsed()) {

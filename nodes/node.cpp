@@ -11,9 +11,9 @@
 #include "actors/dataprep/dataprep_service.hpp"
 #include "actors/embedding/embedding_actor.hpp"
 #include "actors/retriever/store_registry.hpp"
+#include "nodes/chatqna/chatqna_service.hpp"
 #include "nodes/dataprep/dataprep_routes.hpp"
 #include "nodes/dataprep/dataprep_setup.hpp"
-#include "nodes/chatqna/chatqna_service.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 
@@ -45,7 +45,8 @@ rt::micro_service make_service(const service_config& svc, const rt::service_cata
   }
   // A built-in knows its type (embedding, retriever, ...); the file's
   // service_type only overrides it when given.
-  if (svc.kind == service_kind::http || svc.service_type != static_cast<int>(rt::service_type::undefined))
+  if (svc.kind == service_kind::http ||
+      svc.service_type != static_cast<int>(rt::service_type::undefined))
     out.type = static_cast<rt::service_type>(svc.service_type);
   out.restart.max_restarts = static_cast<size_t>(svc.restart.max_restarts);
   out.restart.period = std::chrono::seconds{svc.restart.within_seconds};

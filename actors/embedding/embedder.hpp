@@ -21,7 +21,7 @@ using vector = std::vector<float>;
 /// exactly once, on the caller's thread (built-in) or on an HTTP client I/O
 /// thread (remote), and must not block.
 class embedder {
-public:
+ public:
   virtual ~embedder() = default;
 
   /// Vector dimension; 0 while unknown (a remote backend before its first answer).

@@ -176,7 +176,7 @@ namespace {
 
 std::string base64_encode(const std::string& in) {
   static constexpr char table[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
@@ -230,7 +230,8 @@ caf::expected<json> openai_embeddings_response(const json& request,
       for (size_t j = 0; j < n; ++j) {
         uint32_t bits;
         std::memcpy(&bits, &v[j], sizeof bits);
-        for (size_t b = 0; b < 4; ++b) bytes[j * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xFF);
+        for (size_t b = 0; b < 4; ++b)
+          bytes[j * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xFF);
       }
       emb = base64_encode(bytes);
     } else {

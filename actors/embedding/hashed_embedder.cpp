@@ -13,13 +13,13 @@ namespace {
 /// English function words (articles, pronouns, auxiliaries, prepositions,
 /// conjunctions, question words), kept sorted for binary search.
 constexpr std::string_view stopwords[] = {
-  "a",     "about", "after", "all",   "also",  "an",    "and",   "any",   "are",   "as",
-  "at",    "be",    "been",  "but",   "by",    "can",   "could", "did",   "do",    "does",
-  "doing", "for",   "from",  "had",   "has",   "have",  "how",   "i",     "if",    "in",
-  "into",  "is",    "it",    "its",   "me",    "my",    "of",    "on",    "or",    "our",
-  "should", "so",   "than",  "that",  "the",   "their", "them",  "then",  "there", "these",
-  "they",  "this",  "to",    "us",    "was",   "we",    "were",  "what",  "when",  "where",
-  "which", "while", "who",   "why",   "will",  "with",  "would", "you",   "your"};
+    "a",      "about", "after", "all",  "also", "an",    "and",   "any",  "are",   "as",
+    "at",     "be",    "been",  "but",  "by",   "can",   "could", "did",  "do",    "does",
+    "doing",  "for",   "from",  "had",  "has",  "have",  "how",   "i",    "if",    "in",
+    "into",   "is",    "it",    "its",  "me",   "my",    "of",    "on",   "or",    "our",
+    "should", "so",    "than",  "that", "the",  "their", "them",  "then", "there", "these",
+    "they",   "this",  "to",    "us",   "was",  "we",    "were",  "what", "when",  "where",
+    "which",  "while", "who",   "why",  "will", "with",  "would", "you",  "your"};
 
 bool is_stopword(std::string_view word) {
   return std::binary_search(std::begin(stopwords), std::end(stopwords), word);

@@ -16,7 +16,7 @@ namespace opea::actors {
 /// same index. Thread-safe (a mutex guards the map; the stores are themselves
 /// thread-safe).
 class store_registry {
-public:
+ public:
   explicit store_registry(std::string data_dir) : data_dir_(std::move(data_dir)) {}
 
   /// The store of `index`, opened (or created) in `<data_dir>/<index>/` on
@@ -25,7 +25,7 @@ public:
 
   const std::string& data_dir() const { return data_dir_; }
 
-private:
+ private:
   std::string data_dir_;
   std::mutex mtx_;
   std::map<std::string, vector_store_ptr> stores_;

@@ -42,22 +42,21 @@ void register_text_builtins(runtime::service_catalog& catalog) {
   catalog.add("echo", "returns its input unchanged", runtime::service_type::undefined,
               [](const json&) -> caf::expected<runtime::micro_service> {
                 return runtime::micro_service::local(
-                  "", runtime::service_handler{
-                    [](const json& in, const runtime::request_context&) -> caf::expected<json> {
-                      return in;
-                    }});
+                    "", runtime::service_handler{[](const json& in, const runtime::request_context&)
+                                                     -> caf::expected<json> { return in; }});
               });
-  catalog.add("append", "appends params.suffix (and prepends params.prefix) to a string field",
-              runtime::service_type::undefined,
-              [](const json& params) -> caf::expected<runtime::micro_service> {
-                auto field = string_param(params, "field", "text");
-                if (!field) return std::move(field.error());
-                auto suffix = string_param(params, "suffix", "");
-                if (!suffix) return std::move(suffix.error());
-                auto prefix = string_param(params, "prefix", "");
-                if (!prefix) return std::move(prefix.error());
-                return runtime::micro_service::local(
-                  "", runtime::service_handler{
+  catalog.add(
+      "append", "appends params.suffix (and prepends params.prefix) to a string field",
+      runtime::service_type::undefined,
+      [](const json& params) -> caf::expected<runtime::micro_service> {
+        auto field = string_param(params, "field", "text");
+        if (!field) return std::move(field.error());
+        auto suffix = string_param(params, "suffix", "");
+        if (!suffix) return std::move(suffix.error());
+        auto prefix = string_param(params, "prefix", "");
+        if (!prefix) return std::move(prefix.error());
+        return runtime::micro_service::local(
+            "", runtime::service_handler{
                     [field = *field, suffix = *suffix, prefix = *prefix](
                         const json& in, const runtime::request_context&) -> caf::expected<json> {
                       auto text = text_field(in, field);
@@ -66,23 +65,24 @@ void register_text_builtins(runtime::service_catalog& catalog) {
                       out[field] = prefix + *text + suffix;
                       return out;
                     }});
-              });
+      });
   catalog.add("uppercase", "upper-cases a string field (ASCII)", runtime::service_type::undefined,
               [](const json& params) -> caf::expected<runtime::micro_service> {
                 auto field = string_param(params, "field", "text");
                 if (!field) return std::move(field.error());
                 return runtime::micro_service::local(
-                  "", runtime::service_handler{
-                    [field = *field](const json& in,
-                                     const runtime::request_context&) -> caf::expected<json> {
-                      auto text = text_field(in, field);
-                      if (!text) return std::move(text.error());
-                      for (auto& c : *text)
-                        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                      json out = in;
-                      out[field] = std::move(*text);
-                      return out;
-                    }});
+                    "",
+                    runtime::service_handler{
+                        [field = *field](const json& in,
+                                         const runtime::request_context&) -> caf::expected<json> {
+                          auto text = text_field(in, field);
+                          if (!text) return std::move(text.error());
+                          for (auto& c : *text)
+                            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                          json out = in;
+                          out[field] = std::move(*text);
+                          return out;
+                        }});
               });
 }
 

@@ -18,10 +18,18 @@ std::string python_bytes_repr(const std::string& text) {
   out.push_back(quote);
   for (unsigned char c : text) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c == static_cast<unsigned char>(quote)) {
           out.push_back('\\');
@@ -43,8 +51,8 @@ completion_meta make_completion_meta(std::string model) {
   completion_meta meta;
   meta.id = "chatcmpl-" + runtime::make_request_id();
   meta.created = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
   meta.model = std::move(model);
   return meta;
 }
@@ -55,8 +63,8 @@ nlohmann::json openai_chunk(const completion_meta& meta, const std::string* role
   if (role != nullptr) delta["role"] = *role;
   if (content != nullptr) delta["content"] = *content;
   nlohmann::json choice = {{"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}};
-  choice["finish_reason"] = finish_reason == nullptr ? nlohmann::json(nullptr)
-                                                     : nlohmann::json(finish_reason);
+  choice["finish_reason"] =
+      finish_reason == nullptr ? nlohmann::json(nullptr) : nlohmann::json(finish_reason);
   return {{"id", meta.id},
           {"object", "chat.completion.chunk"},
           {"created", meta.created},
@@ -83,10 +91,11 @@ nlohmann::json openai_completion(const completion_meta& meta, const std::string&
           {"object", "chat.completion"},
           {"created", meta.created},
           {"model", meta.model},
-          {"choices", nlohmann::json::array({{{"index", 0},
-                                              {"message", {{"role", "assistant"}, {"content", content}}},
-                                              {"logprobs", nullptr},
-                                              {"finish_reason", "stop"}}})},
+          {"choices",
+           nlohmann::json::array({{{"index", 0},
+                                   {"message", {{"role", "assistant"}, {"content", content}}},
+                                   {"logprobs", nullptr},
+                                   {"finish_reason", "stop"}}})},
           {"usage",
            {{"prompt_tokens", prompt_tokens},
             {"completion_tokens", completion_tokens},

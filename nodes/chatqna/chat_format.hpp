@@ -13,10 +13,14 @@ namespace opea::nodes {
 std::string python_bytes_repr(const std::string& text);
 
 /// One server-sent event carrying `data` ("data: <data>\n\n").
-inline std::string sse_event(const std::string& data) { return "data: " + data + "\n\n"; }
+inline std::string sse_event(const std::string& data) {
+  return "data: " + data + "\n\n";
+}
 
 /// The event that ends both stream formats.
-inline const char* sse_done() { return "data: [DONE]\n\n"; }
+inline const char* sse_done() {
+  return "data: [DONE]\n\n";
+}
 
 /// Identity and clock of one completion, shared by its chunks.
 struct completion_meta {

@@ -48,7 +48,8 @@ caf::expected<std::string> prompt_from_messages(const json& messages) {
       return make_error(errc::bad_request, "messages", "must not be empty");
     return messages.get<std::string>();
   }
-  if (!messages.is_array()) return type_error("messages", "a string or a list of messages", messages);
+  if (!messages.is_array())
+    return type_error("messages", "a string or a list of messages", messages);
   if (messages.empty()) return make_error(errc::bad_request, "messages", "must not be empty");
   std::string system;
   std::vector<std::pair<std::string, std::string>> by_role;  // first appearance order
@@ -109,7 +110,7 @@ caf::error copy_number(const json& body, const number_rule& rule, json& into) {
   if (v < rule.min || v > rule.max)
     return make_error(errc::bad_request, rule.name,
                       "must be between " + json(rule.min).dump() + " and " + json(rule.max).dump() +
-                        ", got " + it->dump());
+                          ", got " + it->dump());
   into[rule.name] = *it;
   return caf::none;
 }
@@ -137,10 +138,13 @@ caf::expected<chat_request> parse_chat_request(const json& body, chat_api api) {
     out.stream = s->get<bool>();
   }
   static const number_rule llm_rules[] = {
-    {"max_tokens", true, 1, 1e6},         {"temperature", false, 0, 2},
-    {"top_p", false, 0, 1},               {"top_k", true, 0, 1e6},
-    {"frequency_penalty", false, -2, 2},  {"presence_penalty", false, -2, 2},
-    {"repetition_penalty", false, 0, 10},
+      {"max_tokens", true, 1, 1e6},
+      {"temperature", false, 0, 2},
+      {"top_p", false, 0, 1},
+      {"top_k", true, 0, 1e6},
+      {"frequency_penalty", false, -2, 2},
+      {"presence_penalty", false, -2, 2},
+      {"repetition_penalty", false, 0, 10},
   };
   for (const auto& rule : llm_rules)
     if (auto err = copy_number(body, rule, out.llm)) return err;
@@ -149,9 +153,11 @@ caf::expected<chat_request> parse_chat_request(const json& body, chat_api api) {
     out.llm["chat_template"] = *t;
   }
   static const number_rule retriever_rules[] = {
-    {"k", true, 1, 1000},          {"fetch_k", true, 1, 10000},
-    {"lambda_mult", false, 0, 1},  {"score_threshold", false, -1, 1},
-    {"distance_threshold", false, 0, 2},
+      {"k", true, 1, 1000},
+      {"fetch_k", true, 1, 10000},
+      {"lambda_mult", false, 0, 1},
+      {"score_threshold", false, -1, 1},
+      {"distance_threshold", false, 0, 2},
   };
   for (const auto& rule : retriever_rules)
     if (auto err = copy_number(body, rule, out.retriever)) return err;
@@ -162,8 +168,8 @@ caf::expected<chat_request> parse_chat_request(const json& body, chat_api api) {
     if (std::find(std::begin(types), std::end(types), st->get<std::string>()) == std::end(types))
       return make_error(errc::bad_request, "search_type",
                         "unknown search type " + st->dump() +
-                          " (expected similarity, similarity_distance_threshold, "
-                          "similarity_score_threshold or mmr)");
+                            " (expected similarity, similarity_distance_threshold, "
+                            "similarity_score_threshold or mmr)");
     out.retriever["search_type"] = *st;
   }
   if (auto err = copy_number(body, {"top_n", true, 1, 1000}, out.reranker)) return err;

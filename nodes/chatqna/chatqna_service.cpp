@@ -58,8 +58,12 @@ void set_chatqna_hooks(rt::service_orchestrator& o) {
     // service that passes its input through must not carry it further.
     in.erase("downstream_black_list");
     switch (t->second) {
-      case rt::service_type::retriever: merge_params(in, ctx, "retriever"); break;
-      case rt::service_type::rerank: merge_params(in, ctx, "reranker"); break;
+      case rt::service_type::retriever:
+        merge_params(in, ctx, "retriever");
+        break;
+      case rt::service_type::rerank:
+        merge_params(in, ctx, "reranker");
+        break;
       case rt::service_type::llm:
         if (!in.contains("documents") && in.contains("retrieved_docs")) {
           json docs = json::array();
@@ -67,23 +71,25 @@ void set_chatqna_hooks(rt::service_orchestrator& o) {
             if (d.is_object() && d.contains("text")) docs.push_back(d["text"]);
           in["documents"] = std::move(docs);
         }
-        if (!in.contains("query") && in.contains("initial_query")) in["query"] = in["initial_query"];
+        if (!in.contains("query") && in.contains("initial_query"))
+          in["query"] = in["initial_query"];
         merge_params(in, ctx, "llm");
         break;
-      default: break;
+      default:
+        break;
     }
     return in;
   });
-  o.set_align_outputs([prune](json out, const std::string& node, const json&,
-                              const rt::request_context&) {
-    auto p = prune.find(node);
-    if (p == prune.end() || !out.is_object()) return out;
-    auto docs = out.find("retrieved_docs");
-    bool empty = docs == out.end() || !docs->is_array() || docs->empty();
-    const auto& list = empty ? p->second.first : p->second.second;
-    if (!list.empty()) out["downstream_black_list"] = list;
-    return out;
-  });
+  o.set_align_outputs(
+      [prune](json out, const std::string& node, const json&, const rt::request_context&) {
+        auto p = prune.find(node);
+        if (p == prune.end() || !out.is_object()) return out;
+        auto docs = out.find("retrieved_docs");
+        bool empty = docs == out.end() || !docs->is_array() || docs->empty();
+        const auto& list = empty ? p->second.first : p->second.second;
+        if (!list.empty()) out["downstream_black_list"] = list;
+        return out;
+      });
 }
 
 namespace {
@@ -92,11 +98,13 @@ namespace {
 /// from the LLM's thread; begin/finish from the flow's callback; a mutex keeps
 /// them in order.
 class chat_stream final : public rt::stream_sink {
-public:
+ public:
   chat_stream(std::shared_ptr<http::response_writer> out, chat_api api, completion_meta meta,
               std::string request_id)
-    : out_(std::move(out)), api_(api), meta_(std::move(meta)), request_id_(std::move(request_id)) {
-  }
+      : out_(std::move(out)),
+        api_(api),
+        meta_(std::move(meta)),
+        request_id_(std::move(request_id)) {}
 
   void write(std::string piece) override {
     if (cancelled() || piece.empty()) return;
@@ -133,12 +141,13 @@ public:
       return;
     }
     auto status = rt::http_status_of(err);
-    out_->write_chunk(sse_event(http::error_body(status, rt::describe(err), "stream_error").dump()));
+    out_->write_chunk(
+        sse_event(http::error_body(status, rt::describe(err), "stream_error").dump()));
     out_->write_chunk(sse_done());
     out_->end_stream();
   }
 
-private:
+ private:
   void begin_locked() {
     if (started_) return;
     started_ = true;
@@ -174,9 +183,9 @@ caf::expected<std::string> answer_text(const rt::flow_result& res) {
     if (t != out.end() && t->is_string()) return t->get<std::string>();
   }
   auto leaf = res.leaves.empty() ? std::string{"chatqna"} : res.leaves.front();
-  return rt::make_error(rt::errc::bad_response, leaf,
-                        "the last service answered without a \"text\" string: " +
-                          out.dump().substr(0, 200));
+  return rt::make_error(
+      rt::errc::bad_response, leaf,
+      "the last service answered without a \"text\" string: " + out.dump().substr(0, 200));
 }
 
 }  // namespace
@@ -198,10 +207,10 @@ http::handler chatqna_handler(const rt::megaservice& m, chat_api api) {
     }
     auto llm = chat->llm;
     llm["stream"] = chat->stream;
-    ctx.params = std::make_shared<const json>(
-      json{{"llm", std::move(llm)}, {"retriever", chat->retriever}, {"reranker", chat->reranker}});
-    auto model = api == chat_api::opea_chatqna || chat->model.empty() ? std::string{"chatqna"}
-                                                                      : chat->model;
+    ctx.params = std::make_shared<const json>(json{
+        {"llm", std::move(llm)}, {"retriever", chat->retriever}, {"reranker", chat->reranker}});
+    auto model =
+        api == chat_api::opea_chatqna || chat->model.empty() ? std::string{"chatqna"} : chat->model;
     auto meta = make_completion_meta(model);
     json input = {{"text", chat->prompt}};
     if (chat->stream) {

@@ -486,8 +486,9 @@ void read_services(const reader& r, const YAML::Node& node, node_config& config)
 
 megaservice_config read_megaservice(const reader& r, const YAML::Node& node,
                                     const std::string& path, const node_config& config) {
-  r.check_keys(node, path,
-               {"name", "route", "methods", "deadline_ms", "flows", "nodes", "api", "openai_route"});
+  r.check_keys(
+      node, path,
+      {"name", "route", "methods", "deadline_ms", "flows", "nodes", "api", "openai_route"});
   megaservice_config m;
   if (auto v = node["api"]) {
     static const key_list apis = {"json", "chatqna"};
@@ -502,7 +503,8 @@ megaservice_config read_megaservice(const reader& r, const YAML::Node& node,
     else
       m.openai_route = r.read_string(v, child(path, "openai_route"));
     if (!m.openai_route.empty() && m.openai_route.front() != '/')
-      r.fail(child(path, "openai_route"), quote(m.openai_route) + " must start with '/' (or be \"\" for none)");
+      r.fail(child(path, "openai_route"),
+             quote(m.openai_route) + " must start with '/' (or be \"\" for none)");
   } else if (m.api == megaservice_api::chatqna) {
     m.openai_route = "/v1/chat/completions";
   }
@@ -613,10 +615,10 @@ void read_dataprep(const reader& r, const YAML::Node& node, node_config& config)
     d.chunk_size = static_cast<std::size_t>(r.read_int(v, child(path, "chunk_size"), 50, 100000));
   if (auto v = node["chunk_overlap"])
     d.chunk_overlap =
-      static_cast<std::size_t>(r.read_int(v, child(path, "chunk_overlap"), 0, 100000));
+        static_cast<std::size_t>(r.read_int(v, child(path, "chunk_overlap"), 0, 100000));
   if (d.chunk_overlap >= d.chunk_size)
-    r.fail(child(path, "chunk_overlap"), "must be smaller than chunk_size (" +
-                                           std::to_string(d.chunk_size) + ")");
+    r.fail(child(path, "chunk_overlap"),
+           "must be smaller than chunk_size (" + std::to_string(d.chunk_size) + ")");
   config.dataprep = std::move(d);
 }
 

@@ -22,15 +22,14 @@ namespace opea::nodes {
 ///
 /// Thread-safety: mount before the server starts; handlers are thread-safe.
 class dataprep_routes {
-public:
-  dataprep_routes(std::shared_ptr<actors::dataprep_service> service,
-                  actors::embedder_ptr embedder);
+ public:
+  dataprep_routes(std::shared_ptr<actors::dataprep_service> service, actors::embedder_ptr embedder);
   ~dataprep_routes();
 
   /// Adds the routes to `gw` (before it starts).
   void mount(gateway& gw);
 
-private:
+ private:
   std::shared_ptr<actors::dataprep_service> service_;
   actors::embedder_ptr embedder_;
   std::shared_ptr<boost::asio::thread_pool> workers_;

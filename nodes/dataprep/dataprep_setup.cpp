@@ -10,8 +10,9 @@ dataprep_parts resolve_dataprep(const node_config& cfg,
                                 actors::store_registry& stores) {
   const auto& file = cfg.source_name;
   if (!cfg.dataprep.enabled)
-    throw config_error(file + ": dataprep: missing section (it names the embedding and retriever "
-                              "services to ingest with)");
+    throw config_error(file +
+                       ": dataprep: missing section (it names the embedding and retriever "
+                       "services to ingest with)");
   const auto* emb_cfg = cfg.find_service(cfg.dataprep.embedding);
   const auto* ret_cfg = cfg.find_service(cfg.dataprep.retriever);
   dataprep_parts parts;

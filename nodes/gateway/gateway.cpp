@@ -29,8 +29,7 @@ void gateway::mount(const runtime::megaservice& m) {
   megaservices_.push_back(&m);
 }
 
-void gateway::add_route(std::string path, std::vector<std::string> methods,
-                        http::handler handler) {
+void gateway::add_route(std::string path, std::vector<std::string> methods, http::handler handler) {
   routes_.insert(path);
   server_->add_route(std::move(path), std::move(methods), std::move(handler));
 }

@@ -40,12 +40,18 @@ bool acceptable_request_id(const std::string& id) {
 
 const char* error_type_of(int status) {
   switch (status) {
-    case 400: return "invalid_request_error";
-    case 499: return "cancelled";
-    case 502: return "upstream_error";
-    case 503: return "service_unavailable";
-    case 504: return "timeout_error";
-    default: return "internal_error";
+    case 400:
+      return "invalid_request_error";
+    case 499:
+      return "cancelled";
+    case 502:
+      return "upstream_error";
+    case 503:
+      return "service_unavailable";
+    case 504:
+      return "timeout_error";
+    default:
+      return "internal_error";
   }
 }
 
@@ -70,8 +76,8 @@ void reply_error(response_writer& out, const caf::error& err, const std::string&
   std::string message;
   if (code_of(err) == errc::bad_request) {
     auto subject = subject_of(err);
-    message = subject == "body" || subject.empty() ? detail_of(err)
-                                                   : subject + ": " + detail_of(err);
+    message =
+        subject == "body" || subject.empty() ? detail_of(err) : subject + ": " + detail_of(err);
   } else {
     message = describe(err);
   }

@@ -176,20 +176,20 @@ caf::behavior flow_actor(caf::stateful_actor<flow_actor_state>* self, flow_env_p
     dispatch(self, env, job, i);
   }
   return {
-    [self, env, job](deadline_atom) {
-      if (self->state.finished) return;
-      std::string waiting;
-      size_t first = env->graph->size();
-      for (size_t i = 0; i < env->graph->size(); ++i) {
-        if (self->state.flow->state(i) != flow_state::node_state::running) continue;
-        if (first == env->graph->size()) first = i;
-        waiting += (waiting.empty() ? "'" : ", '") + env->graph->names[i] + "'";
-      }
-      if (first == env->graph->size()) first = 0;
-      fail(self, env, job, first,
-           make_error(errc::deadline_exceeded, env->graph->names[first],
-                      "no reply from service " + waiting + " before the request deadline"));
-    },
+      [self, env, job](deadline_atom) {
+        if (self->state.finished) return;
+        std::string waiting;
+        size_t first = env->graph->size();
+        for (size_t i = 0; i < env->graph->size(); ++i) {
+          if (self->state.flow->state(i) != flow_state::node_state::running) continue;
+          if (first == env->graph->size()) first = i;
+          waiting += (waiting.empty() ? "'" : ", '") + env->graph->names[i] + "'";
+        }
+        if (first == env->graph->size()) first = 0;
+        fail(self, env, job, first,
+             make_error(errc::deadline_exceeded, env->graph->names[first],
+                        "no reply from service " + waiting + " before the request deadline"));
+      },
   };
 }
 

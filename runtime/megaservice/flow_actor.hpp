@@ -39,11 +39,11 @@ using flow_env_ptr = std::shared_ptr<const flow_env>;
 /// service actor is replaced, read by whoever spawns a flow. Thread-safe
 /// (atomic shared_ptr operations).
 class flow_env_slot {
-public:
+ public:
   flow_env_ptr load() const { return std::atomic_load(&env_); }
   void store(flow_env_ptr env) { std::atomic_store(&env_, std::move(env)); }
 
-private:
+ private:
   flow_env_ptr env_;
 };
 

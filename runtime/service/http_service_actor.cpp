@@ -29,12 +29,13 @@ caf::message to_answer(const std::string& name, const std::string& url,
   const auto& resp = *res;
   if (resp.status < 200 || resp.status > 299)
     return caf::make_message(make_error(
-      errc::http_status, name,
-      "HTTP " + std::to_string(resp.status) + " from " + url + ": " + excerpt(resp.body)));
+        errc::http_status, name,
+        "HTTP " + std::to_string(resp.status) + " from " + url + ": " + excerpt(resp.body)));
   auto parsed = json::parse(resp.body, nullptr, false);
   if (parsed.is_discarded())
-    return caf::make_message(make_error(
-      errc::bad_response, name, "response of " + url + " is not valid JSON: " + excerpt(resp.body)));
+    return caf::make_message(
+        make_error(errc::bad_response, name,
+                   "response of " + url + " is not valid JSON: " + excerpt(resp.body)));
   return caf::make_message(json_ptr{std::make_shared<const json>(std::move(parsed))});
 }
 
@@ -46,36 +47,36 @@ caf::behavior http_service_actor(caf::event_based_actor* self, micro_service svc
   auto name = svc.name;
   auto timeout = svc.timeout;
   return {
-    [=](invoke_atom, const json_ptr& input,
-        const request_context_ptr& ctx) -> caf::result<json_ptr> {
-      http::client_request req;
-      req.method = "POST";
-      req.url = url;
-      req.body = input->dump();
-      req.headers = {{"Content-Type", "application/json"},
-                     {"Accept", "application/json"},
-                     {"X-Request-Id", ctx->request_id}};
-      if (!ctx->traceparent.empty()) req.headers.emplace_back("traceparent", ctx->traceparent);
-      if (!ctx->tracestate.empty()) req.headers.emplace_back("tracestate", ctx->tracestate);
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->remaining());
-      if (ctx->deadline != clock_type::time_point::max() && left < timeout)
-        req.timeout = std::max(left, std::chrono::milliseconds{1});
-      else
-        req.timeout = timeout;
-      // The answer goes from the client's I/O thread straight to the caller,
-      // as the response to its request: no second hop through this actor.
-      // Enqueueing without an execution unit is what anon_send does, so it is
-      // safe from a foreign thread. The call is answered even if this actor
-      // dies meanwhile.
-      auto requester = self->current_sender();
-      auto mid = self->take_current_message_id();
-      client->async_request(std::move(req), [requester, mid, name,
-                                             url](caf::expected<http::client_response> res) {
-        if (requester)
-          requester->enqueue(nullptr, mid.response_id(), to_answer(name, url, res), nullptr);
-      });
-      return caf::delegated<json_ptr>{};
-    },
+      [=](invoke_atom, const json_ptr& input,
+          const request_context_ptr& ctx) -> caf::result<json_ptr> {
+        http::client_request req;
+        req.method = "POST";
+        req.url = url;
+        req.body = input->dump();
+        req.headers = {{"Content-Type", "application/json"},
+                       {"Accept", "application/json"},
+                       {"X-Request-Id", ctx->request_id}};
+        if (!ctx->traceparent.empty()) req.headers.emplace_back("traceparent", ctx->traceparent);
+        if (!ctx->tracestate.empty()) req.headers.emplace_back("tracestate", ctx->tracestate);
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->remaining());
+        if (ctx->deadline != clock_type::time_point::max() && left < timeout)
+          req.timeout = std::max(left, std::chrono::milliseconds{1});
+        else
+          req.timeout = timeout;
+        // The answer goes from the client's I/O thread straight to the caller,
+        // as the response to its request: no second hop through this actor.
+        // Enqueueing without an execution unit is what anon_send does, so it is
+        // safe from a foreign thread. The call is answered even if this actor
+        // dies meanwhile.
+        auto requester = self->current_sender();
+        auto mid = self->take_current_message_id();
+        client->async_request(
+            std::move(req), [requester, mid, name, url](caf::expected<http::client_response> res) {
+              if (requester)
+                requester->enqueue(nullptr, mid.response_id(), to_answer(name, url, res), nullptr);
+            });
+        return caf::delegated<json_ptr>{};
+      },
   };
 }
 

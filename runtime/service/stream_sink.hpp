@@ -20,7 +20,7 @@ namespace opea::runtime {
 /// Thread-safe: `write`, `cancel`, `cancelled` and `on_cancel` may be called
 /// from any thread; `write` calls from one producer keep their order.
 class stream_sink {
-public:
+ public:
   virtual ~stream_sink() = default;
 
   /// Sends one piece of generated text (a token or a word with its spacing).
@@ -38,7 +38,7 @@ public:
   /// to abort an upstream HTTP stream.
   void on_cancel(std::function<void()> f);
 
-private:
+ private:
   std::atomic<bool> cancelled_{false};
   std::mutex mtx_;
   std::vector<std::function<void()>> on_cancel_;

@@ -17,21 +17,21 @@ namespace {
 
 std::string chatqna_yaml(bool with_corpus, bool with_rerank = true) {
   std::string yaml =
-    "node: {name: cq, log_level: warn}\n"
-    "services:\n"
-    "  embedding: {builtin: embedding, params: {dimension: 384}}\n"
-    "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
-    "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
-    "  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}}\n"
-    "megaservices:\n"
-    "  - name: chatqna\n"
-    "    route: /v1/chatqna\n"
-    "    api: chatqna\n";
-  yaml += with_rerank
-            ? "    flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]\n"
-            : "    flows: [embedding >> retriever >> llm]\n";
+      "node: {name: cq, log_level: warn}\n"
+      "services:\n"
+      "  embedding: {builtin: embedding, params: {dimension: 384}}\n"
+      "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
+      "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
+      "  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}}\n"
+      "megaservices:\n"
+      "  - name: chatqna\n"
+      "    route: /v1/chatqna\n"
+      "    api: chatqna\n";
+  yaml += with_rerank ? "    flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]\n"
+                      : "    flows: [embedding >> retriever >> llm]\n";
   yaml += "dataprep: {embedding: embedding, retriever: retriever";
-  if (with_corpus) yaml += std::string{", corpus: \""} + OPEA_SOURCE_DIR + "/examples/chatqna/corpus\"";
+  if (with_corpus)
+    yaml += std::string{", corpus: \""} + OPEA_SOURCE_DIR + "/examples/chatqna/corpus\"";
   yaml += "}\n";
   return yaml;
 }
@@ -65,13 +65,17 @@ std::vector<std::string> opea_pieces(const std::string& body, bool& done) {
         continue;
       }
       char c = data[++i];
-      if (c == 'n') out.push_back('\n');
-      else if (c == 't') out.push_back('\t');
-      else if (c == 'r') out.push_back('\r');
+      if (c == 'n')
+        out.push_back('\n');
+      else if (c == 't')
+        out.push_back('\t');
+      else if (c == 'r')
+        out.push_back('\r');
       else if (c == 'x') {
         out.push_back(static_cast<char>(std::stoi(data.substr(i + 1, 2), nullptr, 16)));
         i += 2;
-      } else out.push_back(c);
+      } else
+        out.push_back(c);
     }
     pieces.push_back(out);
   }
@@ -92,8 +96,9 @@ TEST_CASE("ChatQnA answers from the bundled corpus, streamed or not", "[integrat
   REQUIRE_THAT(text, Catch::Contains("supervision-and-restarts.md"));
 
   SECTION("absent stream means streaming, in OPEA's event format") {
-    auto r = post(node.url("/v1/chatqna"),
-                  {{"messages", "How many restarts does the supervisor allow before a service fails?"}});
+    auto r =
+        post(node.url("/v1/chatqna"),
+             {{"messages", "How many restarts does the supervisor allow before a service fails?"}});
     REQUIRE(r.status == 200);
     REQUIRE(r.header("Content-Type") == "text/event-stream");
     bool done = false;
@@ -109,8 +114,9 @@ TEST_CASE("ChatQnA answers from the bundled corpus, streamed or not", "[integrat
                   {{"model", "my-model"},
                    {"stream", true},
                    {"messages", json::array({{{"role", "user"},
-                                              {"content", "How many restarts does the supervisor "
-                                                          "allow before a service fails?"}}})}});
+                                              {"content",
+                                               "How many restarts does the supervisor "
+                                               "allow before a service fails?"}}})}});
     REQUIRE(r.status == 200);
     std::vector<json> chunks;
     size_t pos = 0;
@@ -164,9 +170,18 @@ TEST_CASE("ChatQnA skips rerank when retrieval finds nothing", "[integration][ch
   auto text = answer["choices"][0]["message"]["content"].get<std::string>();
   REQUIRE_FALSE(text.empty());
   auto m = call("GET", node.url("/metrics")).body;
-  REQUIRE(metric_value(m, R"(opea_service_requests_total{node="cq",megaservice="chatqna",service="retriever"})") == 1);
-  REQUIRE(metric_value(m, R"(opea_service_requests_total{node="cq",megaservice="chatqna",service="rerank"})") == 0);
-  REQUIRE(metric_value(m, R"(opea_service_requests_total{node="cq",megaservice="chatqna",service="llm"})") == 1);
+  REQUIRE(
+      metric_value(
+          m,
+          R"(opea_service_requests_total{node="cq",megaservice="chatqna",service="retriever"})") ==
+      1);
+  REQUIRE(
+      metric_value(
+          m, R"(opea_service_requests_total{node="cq",megaservice="chatqna",service="rerank"})") ==
+      0);
+  REQUIRE(metric_value(
+              m, R"(opea_service_requests_total{node="cq",megaservice="chatqna",service="llm"})") ==
+          1);
 }
 
 TEST_CASE("a client leaving mid-stream leaves nothing pending", "[integration][chatqna]") {
@@ -177,8 +192,10 @@ TEST_CASE("a client leaving mid-stream leaves nothing pending", "[integration][c
     net::ip::tcp::socket sock{ioc};
     sock.connect({net::ip::make_address("127.0.0.1"), node.port});
     std::string body = R"({"messages": "Explain how the flows of a megaservice run"})";
-    std::string req = "POST /v1/chatqna HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string req =
+        "POST /v1/chatqna HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     net::write(sock, net::buffer(req));
     std::string got;
     char buf[256];
@@ -191,7 +208,8 @@ TEST_CASE("a client leaving mid-stream leaves nothing pending", "[integration][c
   double pending = -1;
   for (int i = 0; i < 500 && pending != 0; ++i) {
     auto m = call("GET", node.url("/metrics")).body;
-    pending = metric_value(m, R"(opea_megaservice_request_pending{node="cq",megaservice="chatqna"})");
+    pending =
+        metric_value(m, R"(opea_megaservice_request_pending{node="cq",megaservice="chatqna"})");
     if (pending != 0) std::this_thread::yield();
   }
   REQUIRE(pending == 0);
@@ -203,16 +221,17 @@ TEST_CASE("ingested documents survive kill -9", "[integration][chatqna]") {
   auto start = [&] {
     auto cfg = data.write("cq.yaml", yaml);
     auto p = std::make_unique<opea::test::child_process>(
-      OPEA_NODE_BINARY, std::vector<std::string>{"--config", cfg, "--http-port", "0", "--data-dir",
-                                                 (data.path / "d").string()});
+        OPEA_NODE_BINARY, std::vector<std::string>{"--config", cfg, "--http-port", "0",
+                                                   "--data-dir", (data.path / "d").string()});
     auto port = wait_for_port(*p);
     return std::make_pair(std::move(p), port);
   };
   auto [first, port1] = start();
   auto url1 = "http://127.0.0.1:" + std::to_string(port1);
   auto ingest = post(url1 + "/v1/dataprep/ingest",
-                     {{"text", "The zebra protocol carries striped packets between lighthouses. "
-                               "Lighthouses answer zebra packets with foghorn acknowledgements."}});
+                     {{"text",
+                       "The zebra protocol carries striped packets between lighthouses. "
+                       "Lighthouses answer zebra packets with foghorn acknowledgements."}});
   REQUIRE(ingest.status == 200);
   REQUIRE(body_of(ingest)["chunks"] == 1);
   auto q = json{{"messages", "What carries striped packets?"}, {"stream", false}};
@@ -228,23 +247,28 @@ TEST_CASE("ingested documents survive kill -9", "[integration][chatqna]") {
   REQUIRE(files.size() == 1);
 }
 
-TEST_CASE("remote backends: embedding and LLM served by another opea-node", "[integration][chatqna]") {
+TEST_CASE("remote backends: embedding and LLM served by another opea-node",
+          "[integration][chatqna]") {
   // Node A: the built-in ChatQnA with the corpus, serving OpenAI's APIs.
   node_process a{chatqna_yaml(true)};
   auto base = "http://127.0.0.1:" + std::to_string(a.port);
   // Node B: the same graph, but its embedding and LLM are A's endpoints.
   std::string yaml =
-    "node: {name: cqb, log_level: warn}\n"
-    "services:\n"
-    "  embedding: {builtin: embedding, params: {backend: openai, url: \"" + base + "\", model: m}}\n"
-    "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
-    "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
-    "  llm: {builtin: llm, params: {backend: openai, url: \"" + base + "\", model: chatqna}}\n"
-    "megaservices:\n"
-    "  - {name: chatqna, route: /v1/chatqna, api: chatqna,\n"
-    "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
-    "dataprep: {embedding: embedding, retriever: retriever, corpus: \"" OPEA_SOURCE_DIR
-    "/examples/chatqna/corpus\"}\n";
+      "node: {name: cqb, log_level: warn}\n"
+      "services:\n"
+      "  embedding: {builtin: embedding, params: {backend: openai, url: \"" +
+      base +
+      "\", model: m}}\n"
+      "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
+      "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
+      "  llm: {builtin: llm, params: {backend: openai, url: \"" +
+      base +
+      "\", model: chatqna}}\n"
+      "megaservices:\n"
+      "  - {name: chatqna, route: /v1/chatqna, api: chatqna,\n"
+      "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
+      "dataprep: {embedding: embedding, retriever: retriever, corpus: \"" OPEA_SOURCE_DIR
+      "/examples/chatqna/corpus\"}\n";
   node_process b{yaml};
   auto q = json{{"messages", "How are restarts of a crashed service limited?"}, {"stream", false}};
   auto r = post(b.url("/v1/chatqna"), q);
@@ -252,7 +276,8 @@ TEST_CASE("remote backends: embedding and LLM served by another opea-node", "[in
   auto text = body_of(r)["choices"][0]["message"]["content"].get<std::string>();
   REQUIRE_THAT(text, Catch::Contains("Sources:"));
   SECTION("streaming through the remote LLM token by token") {
-    auto s = post(b.url("/v1/chatqna"), {{"messages", "How are restarts of a crashed service limited?"}});
+    auto s = post(b.url("/v1/chatqna"),
+                  {{"messages", "How are restarts of a crashed service limited?"}});
     REQUIRE(s.status == 200);
     bool done = false;
     auto pieces = opea_pieces(s.body, done);
@@ -261,8 +286,12 @@ TEST_CASE("remote backends: embedding and LLM served by another opea-node", "[in
   }
   // A really served them: its OpenAI routes saw B's calls.
   auto m = call("GET", a.url("/metrics")).body;
-  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/embeddings"})") >= 2);
-  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/chat/completions"})") >= 1);
+  REQUIRE(metric_value(
+              m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/embeddings"})") >= 2);
+  REQUIRE(
+      metric_value(
+          m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/chat/completions"})") >=
+      1);
 }
 
 TEST_CASE("dataprep: the ingest command and the HTTP API, with bad uploads refused whole",
@@ -275,14 +304,15 @@ TEST_CASE("dataprep: the ingest command and the HTTP API, with bad uploads refus
   auto cfg = dir.write("cq.yaml", chatqna_yaml(false));
   auto data = (dir.path / "data").string();
   opea::test::child_process ingest{
-    "/bin/sh", {"-c", std::string{OPEA_NODE_BINARY} + " --config " + cfg + " --data-dir " + data +
-                        " ingest " + docs.string() + " 2>&1"}};
+      "/bin/sh",
+      {"-c", std::string{OPEA_NODE_BINARY} + " --config " + cfg + " --data-dir " + data +
+                 " ingest " + docs.string() + " 2>&1"}};
   REQUIRE(ingest.wait_for_line("done: 1 documents, 1 chunks", 20s));
   REQUIRE(ingest.wait() == 0);
 
   auto node = std::make_unique<opea::test::child_process>(
-    OPEA_NODE_BINARY,
-    std::vector<std::string>{"--config", cfg, "--http-port", "0", "--data-dir", data});
+      OPEA_NODE_BINARY,
+      std::vector<std::string>{"--config", cfg, "--http-port", "0", "--data-dir", data});
   auto base = "http://127.0.0.1:" + std::to_string(wait_for_port(*node));
   auto answer = body_of(post(base + "/v1/chatqna",
                              {{"messages", "Why do sea otters hold hands?"}, {"stream", false}}));
@@ -291,10 +321,11 @@ TEST_CASE("dataprep: the ingest command and the HTTP API, with bad uploads refus
 
   // A multipart upload with one good and one unsupported file stores nothing.
   std::string boundary = "XyZ";
-  std::string body = "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
-                     "Content-Type: text/plain\r\n\r\nApples are red.\r\n"
-                     "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"b.pdf\"\r\n"
-                     "Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--XyZ--\r\n";
+  std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
+      "Content-Type: text/plain\r\n\r\nApples are red.\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"b.pdf\"\r\n"
+      "Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--XyZ--\r\n";
   auto bad = call("POST", base + "/v1/dataprep/ingest", body,
                   {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
   REQUIRE(bad.status == 400);
@@ -303,8 +334,9 @@ TEST_CASE("dataprep: the ingest command and the HTTP API, with bad uploads refus
   REQUIRE(files.size() == 1);
   REQUIRE(files[0]["name"] == "otters.md");
   // The same upload without the PDF goes in, and again does not duplicate.
-  std::string good = "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
-                     "Content-Type: text/plain\r\n\r\nApples are red.\r\n--XyZ--\r\n";
+  std::string good =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
+      "Content-Type: text/plain\r\n\r\nApples are red.\r\n--XyZ--\r\n";
   for (int i = 0; i < 2; ++i) {
     auto ok = call("POST", base + "/v1/dataprep/ingest", good,
                    {{"Content-Type", "multipart/form-data; boundary=XyZ"}});

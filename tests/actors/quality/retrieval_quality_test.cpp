@@ -34,7 +34,9 @@ struct temp_dir {
   }
 };
 
-std::string source_of(const json& metadata) { return metadata.value("source", std::string{}); }
+std::string source_of(const json& metadata) {
+  return metadata.value("source", std::string{});
+}
 
 }  // namespace
 
@@ -91,8 +93,9 @@ TEST_CASE("retrieval quality on the labelled ChatQnA questions", "[quality]") {
     }
     mrr_retrieval += reciprocal_rank(ranked);
     std::promise<caf::expected<std::vector<scored_text>>> scored;
-    reranker.rerank(question, texts,
-                    [&](caf::expected<std::vector<scored_text>> s) { scored.set_value(std::move(s)); });
+    reranker.rerank(question, texts, [&](caf::expected<std::vector<scored_text>> s) {
+      scored.set_value(std::move(s));
+    });
     auto order = scored.get_future().get();
     REQUIRE(order);
     std::vector<std::string> reranked;
@@ -101,9 +104,8 @@ TEST_CASE("retrieval quality on the labelled ChatQnA questions", "[quality]") {
   }
   auto n = static_cast<double>(questions.size());
   auto recall = recall_sum / n;
-  WARN("questions: " << questions.size() << ", recall@4: " << recall
-                     << ", MRR@10 retrieval: " << mrr_retrieval / n
-                     << ", MRR@10 after rerank: " << mrr_reranked / n);
+  WARN("questions: " << questions.size() << ", recall@4: " << recall << ", MRR@10 retrieval: "
+                     << mrr_retrieval / n << ", MRR@10 after rerank: " << mrr_reranked / n);
   CHECK(recall >= 0.8);
   CHECK(mrr_reranked / n >= mrr_retrieval / n);
 }

@@ -24,15 +24,17 @@ TEST_CASE("OPEA's message-to-prompt rules", "[chatqna]") {
   REQUIRE(*prompt_from_messages(json::array({{{"role", "user"}, {"content", "Hi"}}})) ==
           "user: Hi\n");
   auto conversation = json::array({
-    {{"role", "system"}, {"content", "Be brief."}},
-    {{"role", "user"}, {"content", "first"}},
-    {{"role", "assistant"}, {"content", "answer"}},
-    {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "second"}},
-                                                {{"type", "image_url"}, {"image_url", {{"url", "x"}}}},
-                                                {{"type", "text"}, {"text", "part"}}})}},
+      {{"role", "system"}, {"content", "Be brief."}},
+      {{"role", "user"}, {"content", "first"}},
+      {{"role", "assistant"}, {"content", "answer"}},
+      {{"role", "user"},
+       {"content", json::array({{{"type", "text"}, {"text", "second"}},
+                                {{"type", "image_url"}, {"image_url", {{"url", "x"}}}},
+                                {{"type", "text"}, {"text", "part"}}})}},
   });
   // Each role keeps its last message, in order of first appearance (OPEA keys by role).
-  REQUIRE(*prompt_from_messages(conversation) == "Be brief.\nuser: second\npart\nassistant: answer\n");
+  REQUIRE(*prompt_from_messages(conversation) ==
+          "Be brief.\nuser: second\npart\nassistant: answer\n");
 }
 
 TEST_CASE("chat request defaults differ between OPEA's and OpenAI's API", "[chatqna]") {
@@ -57,15 +59,18 @@ TEST_CASE("bad chat requests name the field", "[chatqna]") {
   REQUIRE(error_of(json::object()) == "messages: is required");
   REQUIRE(error_of({{"messages", ""}}) == "messages: must not be empty");
   REQUIRE(error_of({{"messages", json::array()}}) == "messages: must not be empty");
-  REQUIRE(error_of({{"messages", 5}}) == "messages: must be a string or a list of messages, got number");
+  REQUIRE(error_of({{"messages", 5}}) ==
+          "messages: must be a string or a list of messages, got number");
   REQUIRE(error_of({{"messages", "q"}}, chat_api::openai) ==
           "messages: must be a list of messages, got string");
   REQUIRE(error_of({{"messages", json::array({{{"role", "robot"}, {"content", "x"}}})}}) ==
           "messages[0].role: unknown role \"robot\" (expected system, user or assistant)");
-  REQUIRE(error_of({{"messages", json::array({{{"content", "x"}}})}}) == "messages[0].role: is required");
+  REQUIRE(error_of({{"messages", json::array({{{"content", "x"}}})}}) ==
+          "messages[0].role: is required");
   REQUIRE(error_of({{"messages", json::array({{{"role", "user"}, {"content", 3}}})}}) ==
           "messages[0].content: must be a string or a list of content parts, got number");
-  REQUIRE(error_of({{"messages", "q"}, {"stream", "yes"}}) == "stream: must be a boolean, got string");
+  REQUIRE(error_of({{"messages", "q"}, {"stream", "yes"}}) ==
+          "stream: must be a boolean, got string");
   REQUIRE(error_of({{"messages", "q"}, {"max_tokens", 0}}) ==
           "max_tokens: must be between 1.0 and 1000000.0, got 0");
   REQUIRE(error_of({{"messages", "q"}, {"k", "four"}}) == "k: must be an integer, got string");
@@ -83,11 +88,14 @@ TEST_CASE("stream formats: OPEA's bytes repr and OpenAI's chunks", "[chatqna]") 
   completion_meta meta{"chatcmpl-1", 1700000000, "chatqna"};
   std::string role = "assistant";
   std::string piece = "Hi";
-  REQUIRE(openai_chunk(meta, &role, nullptr, nullptr).dump() ==
-          R"({"choices":[{"delta":{"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null}],"created":1700000000,"id":"chatcmpl-1","model":"chatqna","object":"chat.completion.chunk"})");
-  REQUIRE(openai_chunk(meta, nullptr, &piece, nullptr)["choices"][0]["delta"] == json{{"content", "Hi"}});
+  REQUIRE(
+      openai_chunk(meta, &role, nullptr, nullptr).dump() ==
+      R"({"choices":[{"delta":{"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null}],"created":1700000000,"id":"chatcmpl-1","model":"chatqna","object":"chat.completion.chunk"})");
+  REQUIRE(openai_chunk(meta, nullptr, &piece, nullptr)["choices"][0]["delta"] ==
+          json{{"content", "Hi"}});
   REQUIRE(openai_chunk(meta, nullptr, nullptr, "stop")["choices"][0]["finish_reason"] == "stop");
   auto full = openai_completion(meta, "two words", "one");
-  REQUIRE(full["usage"] == json{{"prompt_tokens", 1}, {"completion_tokens", 2}, {"total_tokens", 3}});
+  REQUIRE(full["usage"] ==
+          json{{"prompt_tokens", 1}, {"completion_tokens", 2}, {"total_tokens", 3}});
   REQUIRE(full["choices"][0]["message"] == json{{"role", "assistant"}, {"content", "two words"}});
 }

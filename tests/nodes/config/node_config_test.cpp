@@ -663,11 +663,11 @@ TEST_CASE("errors: OPEA format", "[config]") {
 
 TEST_CASE("megaservice api: chatqna gets an OpenAI route by default", "[config]") {
   auto c = parse_node_config(
-    "services:\n  e: {builtin: echo}\nmegaservices:\n"
-    "  - {name: q, route: /v1/chatqna, api: chatqna, flows: [e]}\n"
-    "  - {name: r, route: /v1/r, api: ChatQnA, openai_route: '', flows: [e]}\n"
-    "  - {name: j, route: /v1/j, flows: [e]}\n",
-    "t.yaml");
+      "services:\n  e: {builtin: echo}\nmegaservices:\n"
+      "  - {name: q, route: /v1/chatqna, api: chatqna, flows: [e]}\n"
+      "  - {name: r, route: /v1/r, api: ChatQnA, openai_route: '', flows: [e]}\n"
+      "  - {name: j, route: /v1/j, flows: [e]}\n",
+      "t.yaml");
   CHECK(c.megaservices[0].api == megaservice_api::chatqna);
   CHECK(c.megaservices[0].openai_route == "/v1/chat/completions");
   CHECK(c.megaservices[1].openai_route.empty());

@@ -192,19 +192,19 @@ TEST_CASE_METHOD(fixture, "an actor-bodied service answers asynchronously and cr
     using entry = std::pair<json_ptr, caf::typed_response_promise<json_ptr>>;
     auto queued = std::make_shared<std::deque<entry>>();
     return {
-      [self, queued](invoke_atom, const json_ptr& in,
-                     const request_context_ptr&) -> caf::result<json_ptr> {
-        if (in->value("crash", false)) throw std::runtime_error("kaput");
-        auto rp = self->make_response_promise<json_ptr>();
-        queued->emplace_back(in, rp);
-        self->send(self, delayed_atom::value);
-        return rp;
-      },
-      [queued](delayed_atom) {
-        auto [in, rp] = std::move(queued->front());
-        queued->pop_front();
-        rp.deliver(json_ptr{std::make_shared<const json>(json{{"got", *in}})});
-      },
+        [self, queued](invoke_atom, const json_ptr& in,
+                       const request_context_ptr&) -> caf::result<json_ptr> {
+          if (in->value("crash", false)) throw std::runtime_error("kaput");
+          auto rp = self->make_response_promise<json_ptr>();
+          queued->emplace_back(in, rp);
+          self->send(self, delayed_atom::value);
+          return rp;
+        },
+        [queued](delayed_atom) {
+          auto [in, rp] = std::move(queued->front());
+          queued->pop_front();
+          rp.deliver(json_ptr{std::make_shared<const json>(json{{"got", *in}})});
+        },
     };
   });
   svc.restart.backoff_base = std::chrono::milliseconds{1};
@@ -229,10 +229,11 @@ TEST_CASE_METHOD(fixture, "a service that never answers fails the request at its
   o.add(micro_service::actor("silent", [](caf::event_based_actor* self) -> caf::behavior {
     auto held = std::make_shared<std::vector<caf::response_promise>>();
     return {
-      [self, held](invoke_atom, const json_ptr&, const request_context_ptr&) -> caf::result<json_ptr> {
-        held->push_back(self->make_response_promise());
-        return caf::delegated<json_ptr>{};
-      },
+        [self, held](invoke_atom, const json_ptr&,
+                     const request_context_ptr&) -> caf::result<json_ptr> {
+          held->push_back(self->make_response_promise());
+          return caf::delegated<json_ptr>{};
+        },
     };
   }));
   o.flow_to("first", "silent");
@@ -244,5 +245,6 @@ TEST_CASE_METHOD(fixture, "a service that never answers fails the request at its
   REQUIRE(http_status_of(res.error()) == 504);
   REQUIRE(describe(res.error()) ==
           "deadline exceeded (silent): no reply from service 'silent' before the request deadline");
-  REQUIRE(value_of(metrics, R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  REQUIRE(value_of(metrics,
+                   R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
 }
