@@ -4,23 +4,29 @@
 
 namespace opea::runtime {
 
-micro_service micro_service::local(std::string name, service_handler handler, service_type type) {
+namespace {
+
+/// An in-process service without its implementation yet.
+micro_service local_shell(std::string name, service_type type) {
   micro_service s;
   s.name = std::move(name);
   s.host = "local";
   s.port = 0;
-  s.handler = std::move(handler);
   s.type = type;
   return s;
 }
 
+}  // namespace
+
+micro_service micro_service::local(std::string name, service_handler handler, service_type type) {
+  auto s = local_shell(std::move(name), type);
+  s.handler = std::move(handler);
+  return s;
+}
+
 micro_service micro_service::actor(std::string name, actor_body body, service_type type) {
-  micro_service s;
-  s.name = std::move(name);
-  s.host = "local";
-  s.port = 0;
+  auto s = local_shell(std::move(name), type);
   s.body = std::move(body);
-  s.type = type;
   return s;
 }
 

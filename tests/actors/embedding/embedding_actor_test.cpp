@@ -7,6 +7,8 @@
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/support/builtin_fixture.hpp"
+
 #include "actors/embedding/hashed_embedder.hpp"
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/errors.hpp"
@@ -25,35 +27,16 @@ json as_json(const vector& v) {
   return out;
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  opea::monitoring::metrics_registry metrics{"test"};
-  std::shared_ptr<http::client> client = std::make_shared<http::client>();
-  service_catalog catalog;
-
-  fixture() {
-    cfg.set("scheduler.max-threads", 2);
-    cfg.set("logger.console", caf::atom("none"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    register_embedding_builtins(catalog, client);
-  }
+struct fixture : opea::test::builtin_fixture {
+  fixture() { register_embedding_builtins(catalog, client); }
 
   /// A megaservice with the single service "embedding" made from `params`.
   std::unique_ptr<megaservice> mega(const json& params) {
-    auto svc = catalog.instantiate("embedding", "embedding", params);
-    REQUIRE(svc);
-    CHECK(svc->type == service_type::embedding);
-    service_orchestrator o;
-    o.add(std::move(*svc));
-    return std::make_unique<megaservice>(*sys, o, megaservice_options{"embed"}, metrics, client);
+    return single("embedding", params, service_type::embedding, "embed");
   }
 
   caf::error param_error(const json& params) {
-    auto svc = catalog.instantiate("embedding", "embedding", params);
-    REQUIRE(!svc);
-    CHECK(code_of(svc.error()) == errc::bad_request);
-    return svc.error();
+    return builtin_fixture::param_error("embedding", params);
   }
 };
 

@@ -8,6 +8,8 @@
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/support/builtin_fixture.hpp"
+
 #include "actors/embedding/hashed_embedder.hpp"
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/errors.hpp"
@@ -20,34 +22,15 @@ using namespace opea::runtime;
 
 namespace {
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  opea::monitoring::metrics_registry metrics{"test"};
-  std::shared_ptr<http::client> client = std::make_shared<http::client>();
-  service_catalog catalog;
-
-  fixture() {
-    cfg.set("scheduler.max-threads", 2);
-    cfg.set("logger.console", caf::atom("none"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    register_rerank_builtins(catalog, client);
-  }
+struct fixture : opea::test::builtin_fixture {
+  fixture() { register_rerank_builtins(catalog, client); }
 
   std::unique_ptr<megaservice> mega(const json& params) {
-    auto svc = catalog.instantiate("rerank", "rerank", params);
-    REQUIRE(svc);
-    CHECK(svc->type == service_type::rerank);
-    service_orchestrator o;
-    o.add(std::move(*svc));
-    return std::make_unique<megaservice>(*sys, o, megaservice_options{"rerank"}, metrics, client);
+    return single("rerank", params, service_type::rerank, "rerank");
   }
 
   std::string param_subject(const json& params) {
-    auto svc = catalog.instantiate("rerank", "rerank", params);
-    REQUIRE(!svc);
-    CHECK(code_of(svc.error()) == errc::bad_request);
-    return subject_of(svc.error());
+    return subject_of(builtin_fixture::param_error("rerank", params));
   }
 };
 
