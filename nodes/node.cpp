@@ -10,10 +10,12 @@
 #include "actors/builtins.hpp"
 #include "actors/dataprep/dataprep_service.hpp"
 #include "actors/embedding/embedding_actor.hpp"
+#include "actors/rerank/rerank_actor.hpp"
 #include "actors/retriever/store_registry.hpp"
 #include "nodes/chatqna/chatqna_service.hpp"
 #include "nodes/dataprep/dataprep_routes.hpp"
 #include "nodes/dataprep/dataprep_setup.hpp"
+#include "nodes/gateway/rerank_route.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 
@@ -117,6 +119,16 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     megaservices_.push_back(std::move(mega));
   }
   if (cfg_.dataprep.enabled) setup_dataprep();
+  // TEI's POST /rerank, served by the first built-in rerank service, so other
+  // nodes (backend "tei") and TEI clients can use this node's reranker.
+  for (const auto& svc : cfg_.services) {
+    if (svc.kind != service_kind::builtin || svc.builtin != "rerank") continue;
+    auto rr = actors::make_reranker_from_params(svc.params, client_);
+    if (!rr)
+      throw config_error(file + ": services." + svc.name + ".params: " + rt::describe(rr.error()));
+    mount_rerank_route(*gateway_, std::move(rr->reranker));
+    break;
+  }
 }
 
 void node::setup_dataprep() {

@@ -141,9 +141,7 @@ runtime::micro_service make_rerank_service(reranker_ptr rr, size_t default_top_n
       runtime::service_type::rerank);
 }
 
-namespace {
-
-caf::expected<runtime::micro_service> make_rerank_from_params(
+caf::expected<configured_reranker> make_reranker_from_params(
     const json& params, std::shared_ptr<runtime::http::client> client) {
   using namespace detail;
   if (auto err =
@@ -182,10 +180,8 @@ caf::expected<runtime::micro_service> make_rerank_from_params(
     if (!made) return make_error(errc::bad_request, "params.url", runtime::detail_of(made.error()));
     rr = std::move(*made);
   }
-  return make_rerank_service(std::move(rr), static_cast<size_t>(*top_n));
+  return configured_reranker{std::move(rr), static_cast<size_t>(*top_n)};
 }
-
-}  // namespace
 
 void register_rerank_builtins(runtime::service_catalog& catalog,
                               std::shared_ptr<runtime::http::client> client) {
@@ -193,7 +189,11 @@ void register_rerank_builtins(runtime::service_catalog& catalog,
               "OPEA reranking microservice: SearchedDoc -> LLMParamsDoc with the top_n documents "
               "(backend builtin: BM25 + embedding cosine | tei)",
               runtime::service_type::rerank,
-              [client](const json& params) { return make_rerank_from_params(params, client); });
+              [client](const json& params) -> caf::expected<runtime::micro_service> {
+                auto made = make_reranker_from_params(params, client);
+                if (!made) return std::move(made.error());
+                return make_rerank_service(std::move(made->reranker), made->top_n);
+              });
 }
 
 }  // namespace opea::actors

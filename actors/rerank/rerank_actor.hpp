@@ -71,6 +71,19 @@ caf::behavior rerank_actor(caf::event_based_actor* self, reranker_ptr rr, size_t
 runtime::micro_service make_rerank_service(reranker_ptr rr,
                                            size_t default_top_n = default_rerank_top_n);
 
+/// A reranker and the service's default `top_n`, made from a rerank
+/// service's parameters (see `register_rerank_builtins`).
+struct configured_reranker {
+  reranker_ptr reranker;
+  size_t top_n = default_rerank_top_n;
+};
+
+/// Makes the reranker described by a "rerank" built-in's parameters (the
+/// ones `register_rerank_builtins` documents). Errors are errc::bad_request
+/// naming "params.<name>".
+[[nodiscard]] caf::expected<configured_reranker> make_reranker_from_params(
+    const json& params, std::shared_ptr<runtime::http::client> client);
+
 /// Registers the built-in "rerank" (type rerank) with parameters:
 /// `backend` "builtin" (default, `hybrid_reranker` on a hashed embedder) |
 /// "tei"; `top_n` (positive integer, default 4: used when the input has no

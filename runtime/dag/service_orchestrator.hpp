@@ -32,7 +32,11 @@ struct align_hooks {
   std::function<json(json output, const std::string& node, const json& inputs,
                      const request_context& ctx)>
       outputs;
-  /// Rewrites each chunk of a streamed response before it reaches the client.
+  /// Rewrites each piece a streaming service writes to the request's sink
+  /// (`request_context::sink`) before it reaches the client; an empty result
+  /// drops the piece. Unlike the other hooks it runs on the producing
+  /// service's thread (possibly an HTTP client I/O thread), so it must be
+  /// thread-safe and must not block.
   std::function<std::string(std::string chunk, const request_context& ctx)> generator;
 };
 

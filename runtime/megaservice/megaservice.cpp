@@ -39,6 +39,8 @@ struct megaservice::shared {
   caf::actor supervisor;
   std::shared_ptr<flow_env_slot> env_slot = std::make_shared<flow_env_slot>();
   std::shared_ptr<http::client> client;
+  /// The orchestrator's align_generator hook (empty: none).
+  decltype(align_hooks::generator) generator;
 };
 
 megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
@@ -60,6 +62,7 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   cfg.graph = sh.graph;
   cfg.specs = sh.specs;
   cfg.hooks = orchestrator.hooks();
+  sh.generator = orchestrator.hooks().generator;
   for (auto& s : sh.specs) cfg.instruments.emplace_back(metrics, sh.options.name, s.name);
   cfg.board = sh.board;
   cfg.client = client;
@@ -111,8 +114,50 @@ void megaservice::async_schedule(json input, request_context ctx,
 
 namespace {
 
+/// Applies the align_generator hook to every streamed piece before it reaches
+/// the route's sink. The hook runs on the producer's thread (the streaming
+/// service's), in the producer's order; an empty result drops the piece.
+/// A client leaving (the inner sink cancelled) cancels this sink too, so
+/// producers see it. Holds the request context weakly: the context owns
+/// this sink.
+class aligning_sink final : public stream_sink {
+ public:
+  aligning_sink(stream_sink_ptr inner, decltype(align_hooks::generator) generator)
+      : inner_(std::move(inner)), generator_(std::move(generator)) {}
+
+  static std::shared_ptr<aligning_sink> wrap(stream_sink_ptr inner,
+                                             decltype(align_hooks::generator) generator) {
+    auto self = std::make_shared<aligning_sink>(inner, std::move(generator));
+    std::weak_ptr<aligning_sink> weak = self;
+    inner->on_cancel([weak] {
+      if (auto s = weak.lock()) s->cancel();
+    });
+    return self;
+  }
+
+  void bind(const std::shared_ptr<const request_context>& ctx) { ctx_ = ctx; }
+
+  void write(std::string piece) override {
+    if (cancelled()) return;
+    auto ctx = ctx_.lock();
+    if (!ctx) return;  // the flow is over
+    auto out = generator_(std::move(piece), *ctx);
+    if (!out.empty()) inner_->write(std::move(out));
+  }
+
+ private:
+  stream_sink_ptr inner_;
+  decltype(align_hooks::generator) generator_;
+  std::weak_ptr<const request_context> ctx_;
+};
+
 void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, request_context ctx,
                  std::function<void(caf::expected<flow_result>)> done) {
+  std::shared_ptr<aligning_sink> aligner;
+  if (sh->generator && ctx.sink) {
+    aligner = aligning_sink::wrap(ctx.sink, sh->generator);
+    ctx.sink = aligner;
+  }
   auto started = clock_type::now();
   if (ctx.deadline == clock_type::time_point::max()) ctx.deadline = started + sh->options.deadline;
   if (ctx.request_id.empty()) ctx.request_id = make_request_id();
@@ -120,6 +165,7 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
   auto job = std::make_shared<flow_job>();
   job->input = std::make_shared<const json>(std::move(input));
   job->ctx = std::make_shared<const request_context>(std::move(ctx));
+  if (aligner) aligner->bind(job->ctx);
   sh->instruments.pending->Increment();
   job->done = [sh, started, done = std::move(done)](caf::expected<flow_result> res) {
     const auto& ins = sh->instruments;

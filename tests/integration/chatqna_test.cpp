@@ -2,7 +2,9 @@
 // OpenAI's /v1/chat/completions, streaming and not, empty retrieval, bad
 // input, a client leaving mid-stream, and persistence across kill -9.
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -215,6 +217,75 @@ TEST_CASE("a client leaving mid-stream leaves nothing pending", "[integration][c
   REQUIRE(pending == 0);
 }
 
+TEST_CASE("tokens reach the client while the model is still generating", "[integration][chatqna]") {
+  // A model server in this process that sends its first token, then holds
+  // the rest back until the test has seen that token at the ChatQnA client.
+  // A node that buffered anything would never show it: the read below would
+  // wait on a stream the model has not finished.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::shared_ptr<opea::runtime::http::response_writer> held;
+  auto chunk = [](const std::string& content) {
+    json c{{"id", "m1"},
+           {"object", "chat.completion.chunk"},
+           {"created", 1},
+           {"model", "held-back"},
+           {"choices", {{{"index", 0}, {"delta", {{"content", content}}}}}}};
+    return "data: " + c.dump() + "\n\n";
+  };
+  opea::runtime::http::server model{{"127.0.0.1", 0}};
+  model.add_route("/v1/chat/completions", {"POST"},
+                  [&](opea::runtime::http::request&&,
+                      std::shared_ptr<opea::runtime::http::response_writer> out) {
+                    out->begin_stream(200, "text/event-stream");
+                    out->write_chunk(chunk("First"));
+                    std::lock_guard<std::mutex> lock{mu};
+                    held = std::move(out);
+                    cv.notify_all();
+                  });
+  auto model_port = model.start();
+  REQUIRE(model_port);
+  auto yaml = chatqna_yaml(false);
+  auto at = yaml.find("  llm: ");
+  yaml.replace(at, yaml.find('\n', at) - at,
+               "  llm: {builtin: llm, params: {backend: openai, model: held-back, url: "
+               "\"http://127.0.0.1:" +
+                   std::to_string(*model_port) + "\"}}");
+  node_process node{yaml};
+
+  namespace net = boost::asio;
+  net::io_context ioc;
+  net::ip::tcp::socket sock{ioc};
+  sock.connect({net::ip::make_address("127.0.0.1"), node.port});
+  std::string body =
+      R"({"model": "m", "stream": true, "messages": [{"role": "user", "content": "Hi?"}]})";
+  std::string req =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  net::write(sock, net::buffer(req));
+  std::string got;
+  char buf[512];
+  while (got.find(R"("content":"First")") == std::string::npos) {
+    auto n = sock.read_some(net::buffer(buf));
+    got.append(buf, n);
+  }
+  REQUIRE(got.find("[DONE]") == std::string::npos);
+  {
+    std::unique_lock<std::mutex> lock{mu};
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return held != nullptr; }));
+  }
+  held->write_chunk(chunk(" and last"));
+  held->write_chunk("data: [DONE]\n\n");
+  held->end_stream();
+  while (got.find("data: [DONE]") == std::string::npos) {
+    auto n = sock.read_some(net::buffer(buf));
+    got.append(buf, n);
+  }
+  REQUIRE(got.find(R"("content":" and last")") != std::string::npos);
+  REQUIRE(got.find(R"("content":"First")") < got.find(R"("content":" and last")"));
+}
+
 TEST_CASE("ingested documents survive kill -9", "[integration][chatqna]") {
   temp_dir data;
   auto yaml = chatqna_yaml(false);
@@ -247,12 +318,12 @@ TEST_CASE("ingested documents survive kill -9", "[integration][chatqna]") {
   REQUIRE(files.size() == 1);
 }
 
-TEST_CASE("remote backends: embedding and LLM served by another opea-node",
+TEST_CASE("remote backends: embedding, rerank and LLM served by another opea-node",
           "[integration][chatqna]") {
   // Node A: the built-in ChatQnA with the corpus, serving OpenAI's APIs.
   node_process a{chatqna_yaml(true)};
   auto base = "http://127.0.0.1:" + std::to_string(a.port);
-  // Node B: the same graph, but its embedding and LLM are A's endpoints.
+  // Node B: the same graph, but its embedding, rerank and LLM are A's endpoints.
   std::string yaml =
       "node: {name: cqb, log_level: warn}\n"
       "services:\n"
@@ -260,7 +331,9 @@ TEST_CASE("remote backends: embedding and LLM served by another opea-node",
       base +
       "\", model: m}}\n"
       "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
-      "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
+      "  rerank: {builtin: rerank, params: {top_n: 4, backend: tei, url: \"" +
+      base +
+      "\"}}\n"
       "  llm: {builtin: llm, params: {backend: openai, url: \"" +
       base +
       "\", model: chatqna}}\n"
@@ -288,6 +361,8 @@ TEST_CASE("remote backends: embedding and LLM served by another opea-node",
   auto m = call("GET", a.url("/metrics")).body;
   REQUIRE(metric_value(
               m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/embeddings"})") >= 2);
+  REQUIRE(metric_value(m, R"(opea_http_requests_total{node="cq",code="200",route="/rerank"})") >=
+          2);
   REQUIRE(
       metric_value(
           m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/chat/completions"})") >=

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <future>
+#include <mutex>
 
 #include <caf/all.hpp>
 
@@ -247,4 +248,75 @@ TEST_CASE_METHOD(fixture, "a service that never answers fails the request at its
           "deadline exceeded (silent): no reply from service 'silent' before the request deadline");
   REQUIRE(value_of(metrics,
                    R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+}
+
+namespace {
+
+/// Collects streamed pieces.
+class collecting_sink : public stream_sink {
+ public:
+  void write(std::string piece) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    pieces_.push_back(std::move(piece));
+  }
+  std::vector<std::string> pieces() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return pieces_;
+  }
+
+ private:
+  std::mutex mtx_;
+  std::vector<std::string> pieces_;
+};
+
+/// Streams "alpha", "beta", "gamma" to the request's sink, then answers
+/// whether the sink it saw was cancelled.
+micro_service streamer(const std::string& name) {
+  return micro_service::local(name, [](const json&, const request_context& ctx) {
+    bool was_cancelled = ctx.sink->cancelled();
+    for (const char* p : {"alpha", "beta", "gamma"}) ctx.sink->write(p);
+    return caf::expected<json>{json{{"cancelled", was_cancelled}}};
+  });
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture, "align_generator rewrites streamed pieces in order", "[megaservice]") {
+  service_orchestrator o;
+  o.add(streamer("llm"));
+  o.set_align_generator([](std::string piece, const request_context& ctx) {
+    if (piece == "beta") return std::string{};  // dropped
+    return ctx.request_id + ":" + piece + "!";
+  });
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto sink = std::make_shared<collecting_sink>();
+  request_context ctx;
+  ctx.request_id = "r1";
+  ctx.sink = sink;
+  auto res = m.schedule(json::object(), ctx);
+  REQUIRE(res);
+  REQUIRE(sink->pieces() == std::vector<std::string>{"r1:alpha!", "r1:gamma!"});
+  REQUIRE(*res->output == json{{"cancelled", false}});
+
+  SECTION("a client that left is seen through the hook's sink, and nothing is written") {
+    auto gone = std::make_shared<collecting_sink>();
+    gone->cancel();
+    request_context c2;
+    c2.sink = gone;
+    auto r2 = m.schedule(json::object(), c2);
+    REQUIRE(r2);
+    REQUIRE(*r2->output == json{{"cancelled", true}});
+    REQUIRE(gone->pieces().empty());
+  }
+}
+
+TEST_CASE_METHOD(fixture, "without align_generator pieces pass unchanged", "[megaservice]") {
+  service_orchestrator o;
+  o.add(streamer("llm"));
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto sink = std::make_shared<collecting_sink>();
+  request_context ctx;
+  ctx.sink = sink;
+  REQUIRE(m.schedule(json::object(), ctx));
+  REQUIRE(sink->pieces() == std::vector<std::string>{"alpha", "beta", "gamma"});
 }
