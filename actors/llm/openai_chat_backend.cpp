@@ -110,12 +110,38 @@ chat_stream::chat_stream(std::string name, std::string url, std::string model,
 void chat_stream::cancel() {
   if (finished()) return;
   cancelled_.store(true, std::memory_order_release);
-  complete(make_error(errc::cancelled, name_, "cancelled by client"));
+  stop(make_error(errc::cancelled, name_, "cancelled by client"));
 }
 
 void chat_stream::complete(caf::expected<chat_result> res) {
   if (finished_.exchange(true, std::memory_order_acq_rel)) return;
   if (done_) done_(std::move(res));
+}
+
+void chat_stream::stop(caf::error err) {
+  // Complete first: once aborted, the client may report "aborted by caller"
+  // through on_end on its I/O thread, and `err` is the error to report.
+  complete(std::move(err));
+  abort_upstream();
+}
+
+void chat_stream::attach(std::shared_ptr<runtime::http::stream_handle> upstream) {
+  {
+    std::lock_guard<std::mutex> guard{upstream_mtx_};
+    upstream_ = std::move(upstream);
+  }
+  // A callback or another thread may have stopped the generation before the
+  // handle was stored; `abort` is idempotent and a no-op after the end.
+  if (finished()) abort_upstream();
+}
+
+void chat_stream::abort_upstream() {
+  std::shared_ptr<runtime::http::stream_handle> upstream;
+  {
+    std::lock_guard<std::mutex> guard{upstream_mtx_};
+    upstream = upstream_;
+  }
+  if (upstream) upstream->abort();
 }
 
 void chat_stream::forward(std::string piece) {
@@ -140,8 +166,8 @@ void chat_stream::on_bytes(std::string_view bytes) {
   }
   auto on_ev = [this](const sse_event& ev) { on_event(ev); };
   if (!parser_.feed(bytes, on_ev))
-    complete(make_error(errc::bad_response, name_,
-                        "event stream of " + url_ + " has a line longer than the limit"));
+    stop(make_error(errc::bad_response, name_,
+                    "event stream of " + url_ + " has a line longer than the limit"));
 }
 
 void chat_stream::on_event(const sse_event& ev) {
@@ -150,7 +176,7 @@ void chat_stream::on_event(const sse_event& ev) {
     auto parsed = json::parse(ev.data, nullptr, false);
     auto why = parsed.is_discarded() ? std::string{} : error_message(parsed);
     if (why.empty()) why = excerpt(ev.data);
-    complete(make_error(errc::service_failed, name_, url_ + " streamed an error: " + why));
+    stop(make_error(errc::service_failed, name_, url_ + " streamed an error: " + why));
     return;
   }
   if (ev.data == "[DONE]") {
@@ -159,13 +185,13 @@ void chat_stream::on_event(const sse_event& ev) {
   }
   auto j = json::parse(ev.data, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    complete(make_error(errc::bad_response, name_,
-                        "event of " + url_ + " is not a JSON object: " + excerpt(ev.data)));
+    stop(make_error(errc::bad_response, name_,
+                    "event of " + url_ + " is not a JSON object: " + excerpt(ev.data)));
     return;
   }
   auto why = error_message(j);
   if (!why.empty()) {
-    complete(make_error(errc::service_failed, name_, url_ + " streamed an error: " + why));
+    stop(make_error(errc::service_failed, name_, url_ + " streamed an error: " + why));
     return;
   }
   auto m = j.find("model");
@@ -334,13 +360,14 @@ std::shared_ptr<chat_stream> openai_chat_backend::stream(chat_request req,
   auto model = req.model.empty() ? cfg_.model : req.model;
   std::shared_ptr<chat_stream> s{new chat_stream(cfg_.name, endpoint_, std::move(model),
                                                  std::move(on_piece), std::move(done))};
-  client_->async_stream(
+  auto upstream = client_->async_stream(
       http_request(req, true),
       [s](int status, const std::vector<std::pair<std::string, std::string>>& headers) {
         s->on_headers(status, headers);
       },
       [s](std::string_view bytes) { s->on_bytes(bytes); },
       [s](caf::error err) { s->on_end(std::move(err)); });
+  s->attach(std::move(upstream));
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -78,17 +79,19 @@ struct openai_chat_config {
 class openai_chat_backend;
 
 /// Handle of one streamed generation, the cancel hook. `cancel` stops
-/// forwarding pieces and completes the generation right away with
-/// errc::cancelled "cancelled by client"; whatever the server still
-/// sends is read and ignored (runtime::http::client has no way yet to abort a
-/// stream; see the module README).
+/// forwarding pieces, completes the generation right away with
+/// errc::cancelled "cancelled by client" and aborts the upstream HTTP
+/// exchange: its connection is closed at once, so the model server sees the
+/// disconnect and can stop generating. A generation that fails before the
+/// server ended its stream (an error event, a malformed event) closes the
+/// connection the same way.
 ///
 /// Thread-safe: `cancel`, `finished` and `cancelled` may be called from any
 /// thread while the HTTP client's I/O thread feeds the stream. `finished_`
 /// (atomic) makes `done` run exactly once; a piece being forwarded while
 /// another thread cancels may still arrive (stream sinks ignore writes after
-/// their own cancel). No lock is held while calling back, so a callback may
-/// cancel the stream itself.
+/// their own cancel). `upstream_mtx_` protects `upstream_` only; no lock is
+/// held while calling back, so a callback may cancel the stream itself.
 class chat_stream {
  public:
   using piece_handler = std::function<void(std::string)>;
@@ -117,6 +120,14 @@ class chat_stream {
   void on_event(const sse_event& ev);
   void forward(std::string piece);
   void complete(caf::expected<chat_result> res);
+  /// Completes with `err` before the server ended the stream and closes the
+  /// upstream connection: the rest of the stream is of no use.
+  void stop(caf::error err);
+
+  /// Stores the client's handle of the exchange (once, right after it
+  /// started); aborts it at once if the generation already completed.
+  void attach(std::shared_ptr<runtime::http::stream_handle> upstream);
+  void abort_upstream();
 
   const std::string name_;
   const std::string url_;
@@ -124,6 +135,8 @@ class chat_stream {
   std::atomic<bool> cancelled_{false};
   piece_handler on_piece_;
   done_handler done_;
+  mutable std::mutex upstream_mtx_;
+  std::shared_ptr<runtime::http::stream_handle> upstream_;
   // Touched only from client callbacks.
   int status_ = 0;
   bool event_stream_ = false;
@@ -141,8 +154,9 @@ class chat_stream {
 ///
 /// Errors are runtime::errc values whose subject is `config.name`:
 /// `http_status` (non-2xx, with the server's error message), `bad_response`
-/// (not JSON, no content), `service_failed` (an error event in the stream, or
-/// "cancelled by client"), and the client's `http_connect` / `http_timeout`.
+/// (not JSON, no content), `service_failed` (an error event in the stream),
+/// `cancelled` ("cancelled by client", see `chat_stream::cancel`), and the
+/// client's `http_connect` / `http_timeout`.
 ///
 /// Thread-safe: immutable after `make`; calls may be made from any thread.
 /// Callbacks run on the HTTP client's I/O thread (or on the thread that

@@ -174,7 +174,9 @@ struct client_state {
   }
 };
 
-/// One request/response exchange. Not thread-safe: runs on its strand.
+/// One request/response exchange. Not thread-safe: runs on its strand, except
+/// `launch`, `request_abort` and `cancel`'s posting, which only touch
+/// `st_.mtx`-protected state or the atomic `abort_requested_`.
 class client_op : public std::enable_shared_from_this<client_op> {
  public:
   using done_fn = std::function<void(caf::expected<client_response>)>;
@@ -218,6 +220,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
         self->fail(errc::http_connect, "client shut down");
         return;
       }
+      if (self->stopped_by_abort()) return;
       self->arm_timer();
       self->acquire();
     });
@@ -233,6 +236,15 @@ class client_op : public std::enable_shared_from_this<client_op> {
       conn_->socket.close(ec);
     }
     timer_.cancel();
+  }
+
+  /// Asks the operation to stop with errc::cancelled "aborted by caller"
+  /// (from any thread). From now on the strand runs no further callback but
+  /// `done`; the posted handler closes the connection even while the
+  /// operation waits for the server.
+  void request_abort() {
+    abort_requested_.store(true, std::memory_order_release);
+    net::post(strand_, [self = shared_from_this()] { self->stopped_by_abort(); });
   }
 
   net::strand<net::io_context::executor_type>& strand() { return strand_; }
@@ -337,7 +349,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void on_resolve(boost::system::error_code ec, tcp::resolver::results_type results) {
-    if (finished_) return;
+    if (finished_ || stopped_by_abort()) return;
     if (ec) {
       if (!interrupted())
         fail(errc::http_connect, "cannot resolve host '" + url_.host + "': " + ec.message());
@@ -351,7 +363,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void on_connect(boost::system::error_code ec) {
-    if (finished_) return;
+    if (finished_ || stopped_by_abort()) return;
     if (ec) {
       if (!interrupted()) fail(errc::http_connect, "connect failed: " + ec.message());
       return;
@@ -368,7 +380,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void on_write(boost::system::error_code ec) {
-    if (finished_) return;
+    if (finished_ || stopped_by_abort()) return;
     if (ec) {
       if (interrupted()) return;
       if (can_retry()) {
@@ -397,7 +409,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void on_header(boost::system::error_code ec) {
-    if (finished_) return;
+    if (finished_ || stopped_by_abort()) return;
     if (ec) {
       if (interrupted()) return;
       if (can_retry() && nothing_received(ec)) {
@@ -415,7 +427,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
     if (streaming_) {
       arm_timer();  // From now on the timeout bounds silence between pieces.
       if (on_headers_) guarded([&] { on_headers_(response_.status, response_.headers); });
-      if (finished_) return;
+      if (finished_ || stopped_by_abort()) return;
     }
     read_body();
   }
@@ -435,7 +447,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void on_body(boost::system::error_code ec) {
-    if (finished_) return;
+    if (finished_ || stopped_by_abort()) return;
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       if (!interrupted()) fail_read(ec);
@@ -446,7 +458,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
       if (streaming_) {
         arm_timer();
         if (on_chunk_) guarded([&] { on_chunk_(std::string_view{chunk_.data(), got}); });
-        if (finished_) return;
+        if (finished_ || stopped_by_abort()) return;
       } else {
         response_.body.append(chunk_.data(), got);
       }
@@ -468,6 +480,15 @@ class client_op : public std::enable_shared_from_this<client_op> {
       return true;
     }
     return false;
+  }
+
+  /// If the caller aborted, completes the operation with the abort error
+  /// (once) and returns true. Closing the socket makes every pending
+  /// operation complete with an error that `finished_` then ignores.
+  bool stopped_by_abort() {
+    if (!abort_requested_.load(std::memory_order_acquire)) return false;
+    fail(errc::cancelled, "aborted by caller");
+    return true;
   }
 
   bool can_retry() const { return reused_ && !retried_ && !timed_out_ && !cancelled_; }
@@ -500,6 +521,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void succeed() {
+    if (stopped_by_abort()) return;  // Never pool a connection the caller gave up.
     bool keep = parser_->keep_alive() && conn_->buffer.size() == 0;
     parser_.reset();
     if (keep)
@@ -508,9 +530,13 @@ class client_op : public std::enable_shared_from_this<client_op> {
       drop_connection();
     finish();
     if (streaming_) {
-      if (stream_done_) guarded([&] { stream_done_(caf::error{}); });
-    } else if (done_) {
-      guarded([&] { done_(std::move(response_)); });
+      auto done = std::move(stream_done_);
+      release_callbacks();
+      if (done) guarded([&] { done(caf::error{}); });
+    } else {
+      auto done = std::move(done_);
+      release_callbacks();
+      if (done) guarded([&] { done(std::move(response_)); });
     }
   }
 
@@ -520,10 +546,24 @@ class client_op : public std::enable_shared_from_this<client_op> {
     finish();
     auto err = make_error(code, url_text_, std::move(detail));
     if (streaming_) {
-      if (stream_done_) guarded([&] { stream_done_(std::move(err)); });
-    } else if (done_) {
-      guarded([&] { done_(std::move(err)); });
+      auto done = std::move(stream_done_);
+      release_callbacks();
+      if (done) guarded([&] { done(std::move(err)); });
+    } else {
+      auto done = std::move(done_);
+      release_callbacks();
+      if (done) guarded([&] { done(std::move(err)); });
     }
+  }
+
+  /// Drops the caller's callbacks (and what they captured) once the
+  /// operation completed: pending I/O handlers may keep the operation alive
+  /// a little longer, the caller's objects need not live that long.
+  void release_callbacks() {
+    done_ = nullptr;
+    on_headers_ = nullptr;
+    on_chunk_ = nullptr;
+    stream_done_ = nullptr;
   }
 
   void finish() {
@@ -572,6 +612,8 @@ class client_op : public std::enable_shared_from_this<client_op> {
   bool timed_out_ = false;
   bool cancelled_ = false;
   bool finished_ = false;
+  /// Set by `request_abort` from any thread, read on the strand.
+  std::atomic<bool> abort_requested_{false};
   std::unique_ptr<pooled_conn> conn_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   std::array<char, 16 << 10> chunk_;
@@ -583,6 +625,21 @@ class client_op : public std::enable_shared_from_this<client_op> {
 };
 
 }  // namespace detail
+
+// -- stream_handle ------------------------------------------------------------
+
+stream_handle::stream_handle(std::weak_ptr<detail::client_state> state,
+                             std::weak_ptr<detail::client_op> op)
+    : state_(std::move(state)), op_(std::move(op)) {}
+
+void stream_handle::abort() {
+  if (aborted_.exchange(true, std::memory_order_acq_rel)) return;
+  // Holding the state keeps the io_context alive while we post to it, even if
+  // the client is being destroyed on another thread right now.
+  auto st = state_.lock();
+  if (!st) return;
+  if (auto op = op_.lock()) op->request_abort();
+}
 
 // -- client -------------------------------------------------------------------
 
@@ -631,7 +688,10 @@ std::shared_ptr<detail::client_op> make_op(detail::client_state& st, client_requ
     });
     return nullptr;
   }
-  return std::make_shared<detail::client_op>(st, std::move(*u), std::move(req));
+  // Not make_shared: a stream_handle's weak_ptr would keep the whole
+  // operation's memory (its 16 KiB read buffer included) after it ended.
+  return std::shared_ptr<detail::client_op>{
+      new detail::client_op(st, std::move(*u), std::move(req))};
 }
 
 }  // namespace
@@ -646,16 +706,19 @@ void client::async_request(client_request req,
   op->launch();
 }
 
-void client::async_stream(
+std::shared_ptr<stream_handle> client::async_stream(
     client_request req,
     std::function<void(int, const std::vector<std::pair<std::string, std::string>>&)> on_headers,
     std::function<void(std::string_view)> on_chunk, std::function<void(caf::error)> done) {
   auto op = make_op(*state_, req, [done](caf::error err) {
     if (done) done(std::move(err));
   });
-  if (!op) return;
+  // A request that fails before it starts (bad URL) has nothing to abort.
+  std::shared_ptr<stream_handle> handle{new stream_handle(state_, op)};
+  if (!op) return handle;
   op->set_stream(std::move(on_headers), std::move(on_chunk), std::move(done));
   op->launch();
+  return handle;
 }
 
 uint64_t client::connections_opened() const {

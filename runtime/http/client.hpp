@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <atomic>
+
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
@@ -77,20 +79,61 @@ struct client_config {
 };
 
 namespace detail {
+class client_op;
 struct client_state;
 }  // namespace detail
+
+class client;
+
+/// Handle of one `client::async_stream` exchange: the caller's way to stop it
+/// before the server ends the response, e.g. when the downstream client left.
+///
+/// Thread-safe: `abort` and `aborted` may be called from any thread, any
+/// number of times, including from the stream's own callbacks; `aborted_`
+/// (atomic) makes the first call the only one that acts. The handle does not
+/// keep the exchange or the client alive.
+class stream_handle {
+ public:
+  stream_handle(const stream_handle&) = delete;
+  stream_handle& operator=(const stream_handle&) = delete;
+
+  /// Stops the exchange: closes its connection (never returned to the pool,
+  /// so the server sees the disconnect) and completes the stream with
+  /// `errc::cancelled`, detail "aborted by caller". Once `abort` returns, no
+  /// further `on_headers` or `on_chunk` starts (one running on an I/O thread
+  /// at that moment finishes). `done` still runs exactly once: with the abort
+  /// error, or with the stream's own outcome if it was completing already.
+  /// Does not block; the close happens on the client's I/O thread. A no-op
+  /// after the stream completed, after the client was destroyed, and on every
+  /// call but the first.
+  void abort();
+
+  /// True once `abort` was called (whether or not it still had an effect).
+  bool aborted() const { return aborted_.load(std::memory_order_acquire); }
+
+ private:
+  friend class client;
+
+  stream_handle(std::weak_ptr<detail::client_state> state, std::weak_ptr<detail::client_op> op);
+
+  std::atomic<bool> aborted_{false};
+  // Weak: an exchange that completed, or a destroyed client, is no-one's to abort.
+  std::weak_ptr<detail::client_state> state_;
+  std::weak_ptr<detail::client_op> op_;
+};
 
 /// Asynchronous HTTP/1.1 client with a keep-alive connection pool per
 /// host:port, running on its own io_context (used by actors to call TEI, TGI,
 /// vLLM and OPEA microservices).
 ///
-/// Thread-safe: `async_request` and `async_stream` may be called from any
-/// thread. Callbacks run on one of the client's I/O threads; they must not
-/// block and should not throw (exceptions are logged and swallowed).
+/// Thread-safe: `async_request`, `async_stream` and the returned handles'
+/// `abort` may be called from any thread. Callbacks run on one of the client's I/O threads; they
+/// must not block and should not throw (exceptions are logged and swallowed).
 ///
 /// Errors are `runtime::errc` values whose subject is the URL:
 /// `http_connect` (refused, reset, DNS), `http_timeout` (deadline passed),
-/// `bad_response` (unparsable HTTP, body too large), `bad_request` (bad URL).
+/// `bad_response` (unparsable HTTP, body too large), `bad_request` (bad URL),
+/// `cancelled` (a stream stopped by `stream_handle::abort`).
 /// A pooled connection that the server closed while it was idle is retried
 /// once on a fresh connection when no byte of the response had arrived.
 ///
@@ -113,8 +156,9 @@ class client {
   /// and headers, then `on_chunk` for each piece of body as it arrives
   /// (de-chunked; pieces do not follow the sender's chunk boundaries), then
   /// `done` once with an empty error on success. On failure `done` gets the
-  /// error (`on_headers` may or may not have run before).
-  void async_stream(
+  /// error (`on_headers` may or may not have run before). The returned handle
+  /// (never null) aborts the exchange; ignoring it is fine.
+  std::shared_ptr<stream_handle> async_stream(
       client_request req,
       std::function<void(int status,
                          const std::vector<std::pair<std::string, std::string>>& headers)>

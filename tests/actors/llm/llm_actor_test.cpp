@@ -242,6 +242,27 @@ TEST_CASE_METHOD(fixture, "the openai llm sends OPEA's RAG prompt and streams th
                              {"stream", false}});
 }
 
+TEST_CASE_METHOD(fixture, "a cancelled sink closes the openai upstream connection",
+                 "[llm][actor][abort]") {
+  std::promise<void> closed;
+  auto upstream_closed = closed.get_future();
+  std::promise<std::shared_ptr<http::response_writer>> held;
+  fake_openai_server srv{[&](const json&, std::shared_ptr<http::response_writer> w) {
+    w->on_close([&closed] { closed.set_value(); });
+    w->begin_stream(200, "text/event-stream");
+    w->write_chunk(delta_event("Five"));
+    held.set_value(std::move(w));  // The model "keeps generating" until the client leaves.
+  }};
+  auto m = llm_megaservice({{"backend", "openai"}, {"url", srv.base}});
+  auto sink = std::make_shared<recording_sink>();
+  sink->cancel_after = 1;  // The downstream client leaves after the first piece.
+  auto res = run_streamed(*m, rag_input, sink);
+  REQUIRE_FALSE(res);
+  CHECK(code_of(res.error()) == errc::cancelled);
+  CHECK(sink->pieces() == std::vector<std::string>{"Five"});
+  REQUIRE(upstream_closed.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+}
+
 TEST_CASE_METHOD(fixture, "llm built-in parameters are validated", "[llm][actor]") {
   service_catalog catalog;
   register_llm_builtins(catalog, client);

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <future>
 #include <mutex>
 
@@ -289,4 +290,85 @@ TEST_CASE("cancelling a stream stops forwarding and completes it at once", "[llm
   CHECK(done_calls == 1);
   std::lock_guard<std::mutex> guard{mtx};
   CHECK(pieces == std::vector<std::string>{"first"});
+}
+
+namespace {
+
+/// Upper bound of the waits below; each ends as soon as its event happens.
+constexpr std::chrono::seconds patience{10};
+
+/// A fake server whose streams send `first` and then hold the connection
+/// until the client leaves; `closed` is set when it does. Non-streaming
+/// requests get `completion_body`.
+struct holding_openai_server {
+  explicit holding_openai_server(std::string first)
+      : srv{[this, first](const json& body, std::shared_ptr<http::response_writer> w) {
+          if (!body.value("stream", false)) {
+            w->reply(200, "application/json", completion_body);
+            return;
+          }
+          w->on_close([this] { closed.set_value(); });
+          w->begin_stream(200, "text/event-stream");
+          w->write_chunk(first);
+          writer.set_value(std::move(w));
+        }} {}
+
+  std::promise<void> closed;
+  std::promise<std::shared_ptr<http::response_writer>> writer;
+  fake_openai_server srv;
+};
+
+}  // namespace
+
+TEST_CASE("cancelling a stream closes the upstream connection at once", "[llm][openai][abort]") {
+  holding_openai_server upstream{delta_event("first")};
+  auto closed = upstream.closed.get_future();
+  auto writer = upstream.writer.get_future();
+  auto client = std::make_shared<http::client>();
+  auto b = make_backend(upstream.srv.base, client);
+  std::promise<void> got_first;
+  auto first = got_first.get_future();
+  std::promise<caf::expected<chat_result>> done;
+  auto result = done.get_future();
+  auto s = b->stream(
+      hello_request(), [&](std::string) { got_first.set_value(); },
+      [&](caf::expected<chat_result> r) { done.set_value(std::move(r)); });
+  REQUIRE(first.wait_for(patience) == std::future_status::ready);
+
+  s->cancel();
+  REQUIRE(result.wait_for(patience) == std::future_status::ready);
+  auto res = result.get();
+  REQUIRE_FALSE(res);
+  CHECK(opea::runtime::code_of(res.error()) == errc::cancelled);
+  CHECK(opea::runtime::detail_of(res.error()) == "cancelled by client");
+  // The model server sees the disconnect well before any stream timeout.
+  REQUIRE(closed.wait_for(patience) == std::future_status::ready);
+  REQUIRE(writer.wait_for(patience) == std::future_status::ready);
+  CHECK(writer.get()->closed());
+
+  // The aborted connection is not reused; the next call opens a new one.
+  auto next = run_complete(*b, hello_request());
+  REQUIRE(next);
+  CHECK(next->text == "Hello there.");
+  CHECK(client->connections_opened() == 2);
+}
+
+TEST_CASE("a stream that fails mid-way closes the upstream connection", "[llm][openai][abort]") {
+  holding_openai_server upstream{R"(data: {"error":{"message":"out of memory","code":500}})"
+                                 "\n\n"};
+  auto closed = upstream.closed.get_future();
+  auto client = std::make_shared<http::client>();
+  auto b = make_backend(upstream.srv.base, client);
+  std::promise<caf::expected<chat_result>> done;
+  auto result = done.get_future();
+  b->stream(
+      hello_request(), [](std::string) {},
+      [&](caf::expected<chat_result> r) { done.set_value(std::move(r)); });
+  REQUIRE(result.wait_for(patience) == std::future_status::ready);
+  auto res = result.get();
+  REQUIRE_FALSE(res);
+  CHECK(opea::runtime::code_of(res.error()) == errc::service_failed);
+  CHECK(opea::runtime::detail_of(res.error()) ==
+        upstream.srv.base + "/v1/chat/completions streamed an error: out of memory");
+  REQUIRE(closed.wait_for(patience) == std::future_status::ready);
 }
