@@ -31,6 +31,8 @@ const char* to_string(errc x) {
       return "overloaded";
     case errc::cancelled:
       return "cancelled";
+    case errc::node_down:
+      return "node_down";
   }
   return "unknown";
 }
@@ -102,6 +104,9 @@ std::string describe(const caf::error& err) {
     case errc::cancelled:
       out = "cancelled";
       break;
+    case errc::node_down:
+      out = "service '" + subject + "'";
+      break;
   }
   switch (code_of(err)) {
     case errc::invalid_graph:
@@ -138,6 +143,7 @@ int http_status_of(const caf::error& err) {
     case errc::http_status:
     case errc::http_connect:
     case errc::bad_response:
+    case errc::node_down:
       return 502;
     case errc::service_unavailable:
     case errc::overloaded:

@@ -38,6 +38,10 @@ enum class errc : uint8_t {
   overloaded,
   /// The client went away and the work was stopped.
   cancelled,
+  /// The cluster node running a replica of the service left (crashed, was
+  /// stopped or went silent) while the call was in flight; subject = the
+  /// service, detail names the node.
+  node_down,
 };
 
 /// The category atom of `errc` inside `caf::error`.

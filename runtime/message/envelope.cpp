@@ -46,6 +46,12 @@ caf::expected<nlohmann::json> payload_json(const v1::Envelope& envelope) {
   switch (envelope.payload_case()) {
     case v1::Envelope::kJson:
       return to_json(envelope.json());
+    case v1::Envelope::kJsonText: {
+      auto parsed = nlohmann::json::parse(envelope.json_text(), nullptr, false);
+      if (parsed.is_discarded() || !parsed.is_object())
+        return make_error(errc::bad_request, "opea.v1.Envelope.json_text", "is not a JSON object");
+      return parsed;
+    }
     case v1::Envelope::kDoc: {
       const auto* type =
           pb::DescriptorPool::generated_pool()->FindMessageTypeByName(envelope.doc_type());

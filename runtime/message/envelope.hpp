@@ -61,6 +61,11 @@ template <class T>
       if (!json) return std::move(json.error());
       return from_json<T>(*json);
     }
+    case v1::Envelope::kJsonText: {
+      auto json = payload_json(envelope);
+      if (!json) return std::move(json.error());
+      return from_json<T>(*json);
+    }
     case v1::Envelope::PAYLOAD_NOT_SET:
       break;
   }

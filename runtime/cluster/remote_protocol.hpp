@@ -1,0 +1,68 @@
+#pragma once
+
+// The messages that cross nodes when a flow calls a replica of a service on
+// another cluster member. Only built-in CAF types travel (atoms, integers,
+// strings, actor handles); the request itself is a serialized
+// opea.v1.Envelope, so nodes of different versions interoperate and fields a
+// node does not know pass through it unchanged.
+//
+//   caller proxy -> endpoint:  (rinvoke_atom, uint64_t call, std::string envelope, bool stream,
+//                               caf::actor reply_to)
+//   endpoint -> reply_to:      (rpiece_atom, uint64_t call, std::string piece)     streamed text
+//                              (rreply_atom, uint64_t call, std::string envelope)  the output
+//                              (rfail_atom, uint64_t call, uint8_t errc, std::string subject,
+//                               std::string detail)                               an error
+//   caller proxy -> endpoint:  (rcancel_atom, uint64_t call, caf::actor reply_to) client left
+//
+// A call id is unique per reply_to actor. Pieces of a call arrive before its
+// reply (one BASP connection per node pair keeps order).
+
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "opea/v1/envelope.pb.h"
+#include "runtime/service/request_context.hpp"
+
+namespace opea::runtime {
+
+using rinvoke_atom = caf::atom_constant<caf::atom("rinvoke")>;
+using rreply_atom = caf::atom_constant<caf::atom("rreply")>;
+using rfail_atom = caf::atom_constant<caf::atom("rfail")>;
+using rpiece_atom = caf::atom_constant<caf::atom("rpiece")>;
+using rcancel_atom = caf::atom_constant<caf::atom("rcancel")>;
+
+/// Wall-clock milliseconds since the Unix epoch.
+int64_t unix_now_ms();
+
+/// The envelope of a call of `service`: request id, trace context, deadline
+/// (converted to wall-clock ms so it crosses nodes), caller, and `input` as
+/// JSON text (exact for integers).
+v1::Envelope make_call_envelope(const nlohmann::json& input, const request_context& ctx,
+                                const std::string& service);
+
+/// A call received by an endpoint: the input, the context rebuilt from the
+/// envelope (no sink, no params), and the envelope itself (its payload
+/// cleared) to answer with, so unknown fields come back unchanged.
+struct received_call {
+  nlohmann::json input;
+  request_context ctx;
+  v1::Envelope envelope;
+};
+
+/// Parses a call's envelope bytes. Errors are errc::bad_request naming the
+/// field ("opea.v1.Envelope" when the bytes do not parse).
+[[nodiscard]] caf::expected<received_call> decode_call(const std::string& bytes);
+
+/// `request` (payload cleared) with `output` as its payload, serialized.
+std::string encode_reply(const v1::Envelope& request, const nlohmann::json& output);
+
+/// The output carried by a reply's envelope bytes. Errors are
+/// errc::bad_response naming `service`.
+[[nodiscard]] caf::expected<nlohmann::json> decode_reply(const std::string& bytes,
+                                                         const std::string& service);
+
+}  // namespace opea::runtime

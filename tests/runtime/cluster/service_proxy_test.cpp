@@ -1,0 +1,230 @@
+// The cluster proxy and endpoint in one process: replica choice, failover
+// when a replica's actor goes down (as when its node dies), errors crossing
+// the wire, streaming, and envelopes from a newer node passing through a
+// real BASP link with their unknown fields intact.
+
+#include <future>
+#include <mutex>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <catch2/catch.hpp>
+
+#include "monitoring/metrics_registry.hpp"
+#include "runtime/cluster/remote_protocol.hpp"
+#include "runtime/cluster/service_endpoint.hpp"
+#include "runtime/cluster/service_proxy.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/megaservice/megaservice.hpp"
+
+using namespace opea::runtime;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  opea::monitoring::metrics_registry metrics{"test"};
+  std::vector<std::unique_ptr<megaservice>> hosts;
+  fixture() {
+    cfg.set("scheduler.max-threads", 2);
+    cfg.set("logger.console", caf::atom("none"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+  /// An endpoint hosting a service that answers {"by": tag, "echo": input}.
+  caf::actor endpoint(const std::string& tag, bool fail = false) {
+    service_orchestrator o;
+    o.add(micro_service::local("svc", [tag, fail](const json& in, const request_context& ctx) {
+      if (fail) return caf::expected<json>{make_error(errc::service_failed, "svc", "boom " + tag)};
+      if (ctx.sink) ctx.sink->write("piece-" + tag);
+      return caf::expected<json>{json{{"by", tag}, {"echo", in}}};
+    }));
+    megaservice_options opts;
+    opts.name = "hosted." + tag;
+    hosts.push_back(std::make_unique<megaservice>(*sys, o, opts, metrics));
+    std::shared_ptr<const megaservice> host{hosts.back().get(), [](const megaservice*) {}};
+    return sys->spawn(service_endpoint, std::string{"svc"}, host);
+  }
+  caf::actor proxy(bool idempotent, replica_choice choice = replica_choice::round_robin) {
+    service_proxy_options opts;
+    opts.service = "svc";
+    opts.idempotent = idempotent;
+    opts.choice = choice;
+    return sys->spawn(service_proxy, opts, std::make_shared<service_proxy_stats>());
+  }
+  caf::expected<json> call(const caf::actor& p, json input, stream_sink_ptr sink = nullptr) {
+    auto ctx = std::make_shared<request_context>();
+    ctx->request_id = "r1";
+    ctx->deadline = clock_type::now() + 10s;
+    ctx->sink = std::move(sink);
+    caf::scoped_actor self{*sys};
+    caf::expected<json> out = json{};
+    self->request(p, 10s, invoke_atom::value,
+                  json_ptr{std::make_shared<const json>(std::move(input))},
+                  request_context_ptr{ctx})
+        .receive([&](json_ptr res) { out = *res; }, [&](caf::error& err) { out = std::move(err); });
+    return out;
+  }
+  ~fixture() {
+    for (auto& h : hosts) h->stop();
+  }
+};
+
+class collecting_sink : public stream_sink {
+ public:
+  void write(std::string piece) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    pieces_.push_back(std::move(piece));
+  }
+  std::vector<std::string> pieces() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return pieces_;
+  }
+
+ private:
+  std::mutex mtx_;
+  std::vector<std::string> pieces_;
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture, "a proxy without replicas answers service_unavailable",
+                 "[cluster][proxy]") {
+  auto p = proxy(true);
+  auto res = call(p, {{"x", 1}});
+  REQUIRE_FALSE(res);
+  REQUIRE(code_of(res.error()) == errc::service_unavailable);
+  REQUIRE(describe(res.error()) ==
+          "service 'svc' is unavailable: no live replica (its nodes are down or not joined yet)");
+}
+
+TEST_CASE_METHOD(fixture, "round robin alternates replicas; outputs and integers are exact",
+                 "[cluster][proxy]") {
+  auto p = proxy(true);
+  caf::anon_send(p, replica_up_atom::value, std::string{"a"}, endpoint("a"));
+  caf::anon_send(p, replica_up_atom::value, std::string{"b"}, endpoint("b"));
+  std::vector<std::string> by;
+  for (int i = 0; i < 4; ++i) {
+    auto res = call(p, {{"n", 9007199254740993LL}, {"i", i}});
+    REQUIRE(res);
+    REQUIRE((*res)["echo"] == json{{"n", 9007199254740993LL}, {"i", i}});
+    by.push_back((*res)["by"]);
+  }
+  REQUIRE(by == std::vector<std::string>{"a", "b", "a", "b"});
+}
+
+TEST_CASE_METHOD(fixture, "a replica's error crosses the wire with its code and detail",
+                 "[cluster][proxy]") {
+  auto p = proxy(true);
+  caf::anon_send(p, replica_up_atom::value, std::string{"a"}, endpoint("a", true));
+  auto res = call(p, {{"x", 1}});
+  REQUIRE_FALSE(res);
+  REQUIRE(code_of(res.error()) == errc::service_failed);
+  REQUIRE(describe(res.error()) == "service 'svc' failed: boom a");
+}
+
+TEST_CASE_METHOD(fixture, "streamed pieces reach the caller's sink before the output",
+                 "[cluster][proxy]") {
+  auto p = proxy(true);
+  caf::anon_send(p, replica_up_atom::value, std::string{"a"}, endpoint("a"));
+  auto sink = std::make_shared<collecting_sink>();
+  auto res = call(p, {{"x", 1}}, sink);
+  REQUIRE(res);
+  REQUIRE(sink->pieces() == std::vector<std::string>{"piece-a"});
+}
+
+TEST_CASE_METHOD(fixture, "a replica that goes down leaves the proxy; later calls go elsewhere",
+                 "[cluster][proxy]") {
+  auto p = proxy(false);
+  auto a = endpoint("a");
+  caf::anon_send(p, replica_up_atom::value, std::string{"a"}, a);
+  caf::anon_send(p, replica_up_atom::value, std::string{"b"}, endpoint("b"));
+  caf::anon_send_exit(a, caf::exit_reason::kill);
+  // The down message reaches the proxy before the next call's dispatch or
+  // during it; either way no call may reach a dead replica: all go to b.
+  for (int i = 0; i < 4; ++i) {
+    auto res = call(p, {{"i", i}});
+    if (!res) {
+      // A call dispatched to a before its down message arrived.
+      REQUIRE(code_of(res.error()) == errc::node_down);
+      REQUIRE(describe(res.error()) ==
+              "service 'svc': node 'a' left the cluster while the call was in flight (not "
+              "retried: the service is not idempotent)");
+      continue;
+    }
+    REQUIRE((*res)["by"] == "b");
+  }
+  SECTION("replica_down removes a node's replica by name") {
+    caf::anon_send(p, replica_down_atom::value, std::string{"b"});
+    auto res = call(p, {{"x", 1}});
+    REQUIRE_FALSE(res);
+    REQUIRE(code_of(res.error()) == errc::service_unavailable);
+  }
+}
+
+TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fields",
+          "[cluster][proxy]") {
+  // Two actor systems in this process talk over a real middleman link on
+  // loopback: "old" hosts the endpoint; the "newer" side sends an envelope
+  // with a field the old schema lacks (field 15, varint 42) and expects it
+  // back in the reply.
+  auto make_cfg = [] {
+    auto cfg = std::make_unique<caf::actor_system_config>();
+    cfg->load<caf::io::middleman>();
+    cfg->set("scheduler.max-threads", 1);
+    cfg->set("logger.console", caf::atom("none"));
+    return cfg;
+  };
+  auto old_cfg = make_cfg();
+  auto new_cfg = make_cfg();
+  caf::actor_system old_sys{*old_cfg};
+  caf::actor_system new_sys{*new_cfg};
+  opea::monitoring::metrics_registry metrics{"old"};
+  service_orchestrator o;
+  o.add(micro_service::local("svc", [](const json& in, const request_context&) {
+    return caf::expected<json>{json{{"seen", in}}};
+  }));
+  megaservice host{old_sys, o, {"hosted.svc"}, metrics};
+  std::shared_ptr<const megaservice> shared{&host, [](const megaservice*) {}};
+  auto ep = old_sys.spawn(service_endpoint, std::string{"svc"}, shared);
+  auto port = old_sys.middleman().publish(ep, 0, "127.0.0.1");
+  REQUIRE(port);
+  auto remote = new_sys.middleman().remote_actor("127.0.0.1", *port);
+  REQUIRE(remote);
+
+  request_context ctx;
+  ctx.request_id = "req-7";
+  auto bytes = make_call_envelope(json{{"q", "hi"}}, ctx, "svc").SerializeAsString();
+  bytes += std::string{"\x78\x2a", 2};  // field 15 (varint) = 42: unknown to this schema
+  caf::scoped_actor self{new_sys};
+  self->send(*remote, rinvoke_atom::value, uint64_t{1}, bytes, false, caf::actor{self});
+  std::string reply;
+  self->receive([&](rreply_atom, uint64_t id, const std::string& r) {
+    REQUIRE(id == 1);
+    reply = r;
+  });
+  opea::v1::Envelope env;
+  REQUIRE(env.ParseFromString(reply));
+  REQUIRE(env.request_id() == "req-7");
+  REQUIRE(json::parse(env.json_text()) == json{{"seen", {{"q", "hi"}}}});
+  const auto& unknown = env.GetReflection()->GetUnknownFields(env);
+  REQUIRE(unknown.field_count() == 1);
+  REQUIRE(unknown.field(0).number() == 15);
+  REQUIRE(unknown.field(0).varint() == 42);
+
+  SECTION("garbage bytes get a bad_request naming the envelope, and the endpoint lives on") {
+    self->send(*remote, rinvoke_atom::value, uint64_t{2}, std::string{"\xff\xff\xff"}, false,
+               caf::actor{self});
+    self->receive(
+        [&](rfail_atom, uint64_t id, uint8_t code, const std::string& subject, const std::string&) {
+          REQUIRE(id == 2);
+          REQUIRE(static_cast<errc>(code) == errc::bad_request);
+          REQUIRE(subject == "opea.v1.Envelope");
+        });
+    self->send(*remote, rinvoke_atom::value, uint64_t{3}, bytes, false, caf::actor{self});
+    self->receive([&](rreply_atom, uint64_t id, const std::string&) { REQUIRE(id == 3); });
+  }
+  caf::anon_send_exit(ep, caf::exit_reason::user_shutdown);
+  host.stop();
+}
