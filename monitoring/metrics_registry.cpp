@@ -49,7 +49,16 @@ metrics_registry::metrics_registry(std::string node)
       http_requests(counter(*registry_, "opea_http_requests_total",
                             "HTTP responses of the gateway, by route and status code.", node_)),
       http_duration(histogram(*registry_, "opea_http_request_duration_seconds",
-                              "HTTP request latency at the gateway, by route.", node_)) {}
+                              "HTTP request latency at the gateway, by route.", node_)),
+      cluster_member_up(gauge(*registry_, "opea_cluster_member_up",
+                              "1 while a cluster member is linked to this node (this node: 1).",
+                              node_)),
+      cluster_replicas(gauge(*registry_, "opea_cluster_replicas",
+                             "Live replicas a service proxy can call, by service.", node_)),
+      cluster_retries(counter(*registry_, "opea_cluster_retries_total",
+                              "Calls resent to another replica after a member was lost.", node_)),
+      cluster_node_down(counter(*registry_, "opea_cluster_node_down_errors_total",
+                                "Calls failed because the member running them was lost.", node_)) {}
 
 std::string metrics_registry::serialize() const {
   std::ostringstream out;

@@ -75,6 +75,19 @@ class metrics_registry {
   prometheus::Family<prometheus::Counter>& http_requests;
   /// opea_http_request_duration_seconds: by `route`.
   prometheus::Family<prometheus::Histogram>& http_duration;
+
+  // -- cluster instruments ---------------------------------------------------
+  /// opea_cluster_member_up: 1 while a member (`member` label) is linked to
+  /// this node, 0 while it is not; this node's own series is 1.
+  prometheus::Family<prometheus::Gauge>& cluster_member_up;
+  /// opea_cluster_replicas: live replicas a service proxy can call, by `service`.
+  prometheus::Family<prometheus::Gauge>& cluster_replicas;
+  /// opea_cluster_retries_total: calls resent to another replica after the
+  /// member running them was lost, by `service`.
+  prometheus::Family<prometheus::Counter>& cluster_retries;
+  /// opea_cluster_node_down_errors_total: calls that failed with node_down
+  /// (the member was lost and the call could not be retried), by `service`.
+  prometheus::Family<prometheus::Counter>& cluster_node_down;
 };
 
 /// The instruments of one service inside one megaservice, resolved once so

@@ -1,12 +1,13 @@
 // opea-node: serves the megaservices a YAML file declares.
 //
-//   opea-node --config FILE.yaml [--http-port N] [--data-dir DIR]
+//   opea-node --config FILE.yaml [--node NAME] [--http-port N] [--data-dir DIR]
 //   opea-node --config FILE.yaml [--data-dir DIR] ingest PATH...
 //
 // Exit codes: 0 after SIGINT/SIGTERM, 2 for a configuration error (one line on
 // stderr naming the file, the key and the problem), 1 when the node cannot
 // start (e.g. the port is taken).
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -53,6 +54,9 @@ int main(int argc, char** argv) {
   app.add_option("--http-port", http_port,
                  "HTTP port, overrides node.http.port (0 = any free port)");
   app.add_option("--data-dir", data_dir, "data directory, overrides node.data_dir");
+  std::optional<std::string> member;
+  app.add_option("--node", member,
+                 "the cluster member to start (a name under cluster.nodes of the config)");
   std::vector<std::string> ingest_paths;
   auto* ingest = app.add_subcommand(
       "ingest",
@@ -64,6 +68,8 @@ int main(int argc, char** argv) {
   if (ingest->parsed()) {
     try {
       auto cfg = opea::nodes::load_node_config(config_path);
+      if (member) opea::nodes::select_cluster_member(cfg, *member);
+      opea::nodes::require_cluster_member(cfg);
       opea::nodes::apply_overrides(cfg, http_port, data_dir);
       spdlog::set_level(spdlog::level::warn);
       return opea::nodes::run_ingest(cfg, ingest_paths);
@@ -84,6 +90,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<opea::nodes::node> node;
   try {
     cfg = opea::nodes::load_node_config(config_path);
+    if (member) opea::nodes::select_cluster_member(cfg, *member);
+    opea::nodes::require_cluster_member(cfg);
     opea::nodes::apply_overrides(cfg, http_port, data_dir);
     spdlog::set_level(to_spdlog(cfg.node.log));
     node = std::make_unique<opea::nodes::node>(cfg);
@@ -103,7 +111,9 @@ int main(int argc, char** argv) {
       std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name() << "' at http://"
                 << shown_host << ":" << *port << r.path << "\n";
   for (const auto& mc : cfg.megaservices)
-    if (mc.api == opea::nodes::megaservice_api::chatqna)
+    if (mc.api == opea::nodes::megaservice_api::chatqna &&
+        (mc.serve_on.empty() ||
+         std::find(mc.serve_on.begin(), mc.serve_on.end(), cfg.cluster.self) != mc.serve_on.end()))
       std::cout << "try: curl -s http://" << shown_host << ":" << *port << mc.route
                 << " -H 'Content-Type: application/json' -d '{\"messages\": \"What is "
                    "opea-cpp?\", \"stream\": false}'\n";

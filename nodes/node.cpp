@@ -13,6 +13,7 @@
 #include "actors/rerank/rerank_actor.hpp"
 #include "actors/retriever/store_registry.hpp"
 #include "nodes/chatqna/chatqna_service.hpp"
+#include "nodes/cluster/cluster_runtime.hpp"
 #include "nodes/dataprep/dataprep_routes.hpp"
 #include "nodes/dataprep/dataprep_setup.hpp"
 #include "nodes/gateway/rerank_route.hpp"
@@ -68,9 +69,12 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     needs_client = needs_client || svc.kind == service_kind::http ||
                    (svc.params.is_object() && svc.params.contains("url"));
   if (needs_client) client_ = std::make_shared<rt::http::client>();
+  if (cfg_.cluster.enabled) cluster_runtime::configure(cfg_, system_cfg_);
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
   stores_ = std::make_shared<actors::store_registry>(cfg_.node.data_dir);
   actors::register_builtins(catalog_, client_, stores_);
+  if (cfg_.cluster.enabled)
+    cluster_ = std::make_unique<cluster_runtime>(cfg_, *system_, *metrics_, catalog_, client_);
 
   rt::http::server_config http;
   http.host = cfg_.node.http.host;
@@ -82,6 +86,9 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   const auto& file = cfg_.source_name;
   for (size_t m = 0; m < cfg_.megaservices.size(); ++m) {
     const auto& mc = cfg_.megaservices[m];
+    if (cluster_ && !mc.serve_on.empty() &&
+        std::find(mc.serve_on.begin(), mc.serve_on.end(), cfg_.cluster.self) == mc.serve_on.end())
+      continue;  // another member serves it
     auto key = "megaservices[" + std::to_string(m) + "]";
     if (cfg_.source_format == "opea") key = "opea_mega_service";
     rt::service_orchestrator orch;
@@ -90,7 +97,10 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
       if (svc == nullptr)
         throw config_error(file + ": " + key + ".nodes: unknown service '" + name + "'");
       try {
-        orch.add(make_service(*svc, catalog_, file));
+        if (cluster_ && cluster_runtime::distributed(*svc))
+          orch.add(cluster_->proxy_for(*svc, type_of(*svc)));
+        else
+          orch.add(make_service(*svc, catalog_, file));
       } catch (const rt::graph_error& e) {
         throw config_error(file + ": " + key + ".nodes: " + e.what());
       }
@@ -118,11 +128,16 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     gateway_->mount(*mega);
     megaservices_.push_back(std::move(mega));
   }
-  if (cfg_.dataprep.enabled) setup_dataprep();
+  // In a cluster, documents are ingested where the retriever's store lives.
+  if (cfg_.dataprep.enabled &&
+      (!cluster_ || cluster_->runs_here(*cfg_.find_service(cfg_.dataprep.retriever))))
+    setup_dataprep();
+  if (cluster_) cluster_->mount(*gateway_);
   // TEI's POST /rerank, served by the first built-in rerank service, so other
   // nodes (backend "tei") and TEI clients can use this node's reranker.
   for (const auto& svc : cfg_.services) {
     if (svc.kind != service_kind::builtin || svc.builtin != "rerank") continue;
+    if (cluster_ && !cluster_->runs_here(svc)) continue;
     auto rr = actors::make_reranker_from_params(svc.params, client_);
     if (!rr)
       throw config_error(file + ": services." + svc.name + ".params: " + rt::describe(rr.error()));
@@ -171,6 +186,14 @@ void node::setup_dataprep() {
   dataprep_->mount(*gateway_);
 }
 
+rt::service_type node::type_of(const service_config& svc) const {
+  if (svc.service_type != static_cast<int>(rt::service_type::undefined))
+    return static_cast<rt::service_type>(svc.service_type);
+  if (svc.kind == service_kind::builtin)
+    if (const auto* entry = catalog_.find(svc.builtin)) return entry->type;
+  return rt::service_type::undefined;
+}
+
 node::~node() {
   stop();
 }
@@ -182,6 +205,7 @@ caf::expected<uint16_t> node::start() {
 void node::stop() {
   if (gateway_) gateway_->stop();
   for (auto& m : megaservices_) m->stop();
+  if (cluster_) cluster_->stop();
 }
 
 }  // namespace opea::nodes

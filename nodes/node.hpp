@@ -59,6 +59,7 @@ class node {
   std::unique_ptr<monitoring::metrics_registry> metrics_;
   std::shared_ptr<runtime::http::client> client_;
   std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<class cluster_runtime> cluster_;
   std::shared_ptr<actors::store_registry> stores_;
   runtime::service_catalog catalog_;
   std::vector<std::unique_ptr<runtime::megaservice>> megaservices_;
@@ -66,6 +67,7 @@ class node {
   std::unique_ptr<gateway> gateway_;
 
   void setup_dataprep();
+  runtime::service_type type_of(const service_config& svc) const;
 };
 
 /// Builds the micro_service for one configured service (a built-in from

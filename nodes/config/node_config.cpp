@@ -218,6 +218,16 @@ class reader {
     return value;
   }
 
+  // true or false, case-insensitive (YAML 1.2: yes/no/on/off are not booleans).
+  bool read_bool(const YAML::Node& node, const std::string& path) const {
+    if (node.IsScalar()) {
+      std::string value = lower(node.Scalar());
+      if (value == "true") return true;
+      if (value == "false") return false;
+    }
+    fail(path, "expected true or false, got " + describe(node));
+  }
+
   // A string that must be one of `choices` (case-insensitive); returns its index.
   std::size_t read_choice(const YAML::Node& node, const std::string& path,
                           const key_list& choices) const {
@@ -346,12 +356,140 @@ void add_flows(const reader& r, const YAML::Node& flows, const std::string& path
 // ---------------------------------------------------------------------------
 // Format A: opea-cpp's own node/services/megaservices.
 
-const key_list top_keys = {"node", "services", "megaservices", "dataprep"};
+const key_list top_keys = {"node", "services", "megaservices", "dataprep", "cluster"};
 const key_list opea_top_keys = {"opea_micro_services", "opea_mega_service"};
 const key_list log_levels = {"trace", "debug", "info", "warn", "error", "off"};
 const key_list policies = {"sharing", "stealing"};
 const key_list kinds = {"builtin", "http"};
 const key_list http_methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+const key_list balance_policies = {"round_robin", "least_outstanding"};
+
+// `cluster` and the per-service / per-megaservice placement keys.
+
+std::vector<std::string> member_names(const cluster_settings& cluster) {
+  std::vector<std::string> out;
+  for (const auto& m : cluster.members) out.push_back(m.name);
+  return out;
+}
+
+// `path` of a cluster.tls file: relative paths are made relative to `base_dir`
+// (the config file's directory; empty for in-memory text). "{node}" stays as is.
+std::string resolve_path(const std::string& path, const std::filesystem::path& base_dir) {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return path;
+  return (base_dir / p).lexically_normal().string();
+}
+
+void read_cluster_member(const reader& r, const YAML::Node& node, const std::string& path,
+                         cluster_member& out) {
+  r.check_keys(node, path, {"host", "port", "http_port", "data_dir"});
+  auto host = node["host"];
+  if (!host) r.fail(path, "missing required key \"host\"");
+  out.host = r.read_string(host, child(path, "host"));
+  auto port = node["port"];
+  if (!port) r.fail(path, "missing required key \"port\"");
+  out.port = static_cast<std::uint16_t>(r.read_int(port, child(path, "port"), 1, 65535));
+  if (auto v = node["http_port"]) {
+    out.http_port = static_cast<std::uint16_t>(r.read_int(v, child(path, "http_port"), 0, 65535));
+  }
+  if (auto v = node["data_dir"]) out.data_dir = r.read_string(v, child(path, "data_dir"));
+}
+
+void read_cluster(const reader& r, const YAML::Node& node, const std::filesystem::path& base_dir,
+                  cluster_settings& out) {
+  const std::string path = "cluster";
+  r.check_keys(
+      node, path,
+      {"name", "nodes", "failure_timeout_ms", "heartbeat_ms", "reconnect_ms", "balance", "tls"});
+  out.enabled = true;
+  if (auto v = node["name"]) out.name = r.read_name(v, child(path, "name"));
+
+  auto nodes = node["nodes"];
+  if (!nodes) r.fail(path, "missing required key \"nodes\" (the members: name -> {host, port})");
+  const std::string nodes_path = child(path, "nodes");
+  auto names = r.ordered_keys(nodes, nodes_path);
+  if (names.empty()) r.fail(nodes_path, "expected at least one member");
+  for (const auto& name : names) {
+    std::string member_path = child(nodes_path, name);
+    if (!is_valid_service_name(name)) {
+      r.fail(member_path, "invalid member name (use letters, digits, '_', '-', '.')");
+    }
+    cluster_member m;
+    m.name = name;
+    read_cluster_member(r, nodes[name], member_path, m);
+    for (const auto& other : out.members) {
+      if (lower(other.host) == lower(m.host) && other.port == m.port) {
+        r.fail(member_path, "duplicate address " + quote(m.host + ":" + std::to_string(m.port)) +
+                                " (also " + child(nodes_path, other.name) + ")");
+      }
+    }
+    out.members.push_back(std::move(m));
+  }
+
+  constexpr auto max_ms = std::numeric_limits<std::uint32_t>::max();
+  if (auto v = node["failure_timeout_ms"]) {
+    out.failure_timeout_ms =
+        static_cast<std::uint32_t>(r.read_int(v, child(path, "failure_timeout_ms"), 100, max_ms));
+  }
+  auto heartbeat = node["heartbeat_ms"];
+  if (heartbeat) {
+    out.heartbeat_ms =
+        static_cast<std::uint32_t>(r.read_int(heartbeat, child(path, "heartbeat_ms"), 10, max_ms));
+  }
+  if (out.heartbeat_ms >= out.failure_timeout_ms) {
+    if (heartbeat) {
+      r.fail(child(path, "heartbeat_ms"), "must be smaller than failure_timeout_ms (" +
+                                              std::to_string(out.failure_timeout_ms) + ")");
+    }
+    r.fail(child(path, "failure_timeout_ms"), "must be larger than heartbeat_ms (" +
+                                                  std::to_string(out.heartbeat_ms) +
+                                                  ", its default; set heartbeat_ms lower)");
+  }
+  if (auto v = node["reconnect_ms"]) {
+    out.reconnect_ms =
+        static_cast<std::uint32_t>(r.read_int(v, child(path, "reconnect_ms"), 10, max_ms));
+  }
+  if (auto v = node["balance"]) {
+    out.balance =
+        static_cast<balance_policy>(r.read_choice(v, child(path, "balance"), balance_policies));
+  }
+  if (auto tls = node["tls"]) {
+    const std::string tls_path = child(path, "tls");
+    r.check_keys(tls, tls_path, {"ca", "certificate", "key"});
+    auto file = [&](const char* key) {
+      auto v = tls[key];
+      if (!v) r.fail(tls_path, std::string{"missing required key \""} + key + "\"");
+      return resolve_path(r.read_string(v, child(tls_path, key)), base_dir);
+    };
+    out.tls.enabled = true;
+    out.tls.ca = file("ca");
+    out.tls.certificate = file("certificate");
+    out.tls.key = file("key");
+  }
+}
+
+// `run_on` / `serve_on`: a non-empty list of distinct cluster members.
+std::vector<std::string> read_member_list(const reader& r, const YAML::Node& node,
+                                          const std::string& path,
+                                          const cluster_settings& cluster) {
+  if (!cluster.enabled) {
+    r.fail(path, "only valid in a file with a \"cluster\" section");
+  }
+  auto listed = r.read_string_list(node, path, "cluster member names");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    const auto& name = listed[i];
+    if (cluster.find(name) == nullptr) {
+      r.fail(element(path, i), "unknown cluster member " + quote(name) +
+                                   " (members: " + join(member_names(cluster)) + ")");
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      r.fail(element(path, i), "duplicate member " + quote(name));
+    }
+    out.push_back(name);
+  }
+  return out;
+}
 
 void read_node_settings(const reader& r, const YAML::Node& node, node_settings& out) {
   const std::string path = "node";
@@ -428,9 +566,10 @@ http_url read_url(const reader& r, const YAML::Node& node, const std::string& pa
 }
 
 service_config read_service(const reader& r, const std::string& name, const YAML::Node& node,
-                            const std::string& path) {
+                            const std::string& path, const cluster_settings& cluster) {
   r.check_keys(node, path,
-               {"kind", "builtin", "params", "service_type", "restart", "url", "timeout_ms"});
+               {"kind", "builtin", "params", "service_type", "restart", "url", "timeout_ms",
+                "run_on", "idempotent"});
   service_config s;
   s.name = name;
   if (auto v = node["kind"]) {
@@ -470,6 +609,8 @@ service_config read_service(const reader& r, const std::string& name, const YAML
   if (auto v = node["service_type"])
     s.service_type = read_service_type(r, v, child(path, "service_type"));
   if (auto v = node["restart"]) read_restart(r, v, child(path, "restart"), s.restart);
+  if (auto v = node["run_on"]) s.run_on = read_member_list(r, v, child(path, "run_on"), cluster);
+  if (auto v = node["idempotent"]) s.idempotent = r.read_bool(v, child(path, "idempotent"));
   return s;
 }
 
@@ -480,15 +621,15 @@ void read_services(const reader& r, const YAML::Node& node, node_config& config)
     if (!is_valid_service_name(name)) {
       r.fail(service_path, "invalid service name (use letters, digits, '_', '-', '.')");
     }
-    config.services.push_back(read_service(r, name, node[name], service_path));
+    config.services.push_back(read_service(r, name, node[name], service_path, config.cluster));
   }
 }
 
 megaservice_config read_megaservice(const reader& r, const YAML::Node& node,
                                     const std::string& path, const node_config& config) {
-  r.check_keys(
-      node, path,
-      {"name", "route", "methods", "deadline_ms", "flows", "nodes", "api", "openai_route"});
+  r.check_keys(node, path,
+               {"name", "route", "methods", "deadline_ms", "flows", "nodes", "api", "openai_route",
+                "serve_on"});
   megaservice_config m;
   if (auto v = node["api"]) {
     static const key_list apis = {"json", "chatqna"};
@@ -567,6 +708,9 @@ megaservice_config read_megaservice(const reader& r, const YAML::Node& node,
   } else {
     m.nodes = graph.nodes;
   }
+  if (auto v = node["serve_on"]) {
+    m.serve_on = read_member_list(r, v, child(path, "serve_on"), config.cluster);
+  }
   return m;
 }
 
@@ -622,10 +766,13 @@ void read_dataprep(const reader& r, const YAML::Node& node, node_config& config)
   config.dataprep = std::move(d);
 }
 
-void read_opea_cpp(const reader& r, const YAML::Node& root, node_config& config) {
+void read_opea_cpp(const reader& r, const YAML::Node& root, const std::filesystem::path& base_dir,
+                   node_config& config) {
   config.source_format = "opea-cpp";
   r.check_keys(root, "", top_keys);
   if (auto v = root["node"]) read_node_settings(r, v, config.node);
+  // First, wherever it is in the file: services and megaservices name its members.
+  if (auto v = root["cluster"]) read_cluster(r, v, base_dir, config.cluster);
   if (auto v = root["services"]) read_services(r, v, config);
   if (auto v = root["megaservices"]) read_megaservices(r, v, config);
   if (auto v = root["dataprep"]) read_dataprep(r, v, config);
@@ -715,32 +862,11 @@ void read_opea(const reader& r, const YAML::Node& root, node_config& config) {
   config.megaservices.push_back(std::move(m));
 }
 
-}  // namespace
+// ---------------------------------------------------------------------------
+// Either format; relative cluster.tls paths are resolved against `base_dir`.
 
-std::string_view to_string(log_level level) {
-  return log_levels[static_cast<std::size_t>(level)];
-}
-
-std::string_view to_string(scheduler_policy policy) {
-  return policies[static_cast<std::size_t>(policy)];
-}
-
-std::string_view to_string(service_kind kind) {
-  return kinds[static_cast<std::size_t>(kind)];
-}
-
-std::size_t default_scheduler_threads() {
-  return std::max<std::size_t>(1, std::thread::hardware_concurrency());
-}
-
-const service_config* node_config::find_service(std::string_view name) const {
-  for (const auto& s : services) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
-
-node_config parse_node_config(const std::string& yaml_text, const std::string& source_name) {
+node_config parse(const std::string& yaml_text, const std::string& source_name,
+                  const std::filesystem::path& base_dir) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -782,13 +908,55 @@ node_config parse_node_config(const std::string& yaml_text, const std::string& s
     if (opea) {
       read_opea(r, root, config);
     } else {
-      read_opea_cpp(r, root, config);
+      read_opea_cpp(r, root, base_dir, config);
     }
   } catch (const YAML::Exception& e) {
     // Defensive: the reader checks types before access, so this should not happen.
     r.fail("", std::string("cannot read YAML: ") + e.what());
   }
   return config;
+}
+
+}  // namespace
+
+std::string_view to_string(log_level level) {
+  return log_levels[static_cast<std::size_t>(level)];
+}
+
+std::string_view to_string(scheduler_policy policy) {
+  return policies[static_cast<std::size_t>(policy)];
+}
+
+std::string_view to_string(service_kind kind) {
+  return kinds[static_cast<std::size_t>(kind)];
+}
+
+std::size_t default_scheduler_threads() {
+  return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+bool is_idempotent(const service_config& service) {
+  if (service.idempotent) return *service.idempotent;
+  using runtime::service_type;
+  auto type = static_cast<service_type>(service.service_type);
+  if (type == service_type::undefined && service.kind == service_kind::builtin) {
+    // A built-in's type comes from the catalog at node start; its name says it here.
+    return service.builtin == "embedding" || service.builtin == "rerank" ||
+           service.builtin == "llm";
+  }
+  return type == service_type::embedding || type == service_type::rerank ||
+         type == service_type::llm;
+}
+
+const service_config* node_config::find_service(std::string_view name) const {
+  for (const auto& s : services) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+node_config parse_node_config(const std::string& yaml_text, const std::string& source_name) {
+  return parse(yaml_text, source_name, {});
 }
 
 node_config load_node_config(const std::string& path) {
@@ -804,7 +972,7 @@ node_config load_node_config(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw config_error(path + ": cannot read config file: read error");
-  return parse_node_config(text.str(), path);
+  return parse(text.str(), path, std::filesystem::path(path).parent_path());
 }
 
 void apply_overrides(node_config& config, std::optional<std::uint16_t> http_port,
@@ -814,6 +982,29 @@ void apply_overrides(node_config& config, std::optional<std::uint16_t> http_port
     if (data_dir->empty()) throw config_error("--data-dir: must not be empty");
     config.node.data_dir = std::move(*data_dir);
   }
+}
+
+void select_cluster_member(node_config& config, const std::string& name) {
+  const std::string where = config.source_name + ": --node: ";
+  if (!config.cluster.enabled) throw config_error(where + "the file has no cluster section");
+  const auto* member = config.cluster.find(name);
+  if (member == nullptr) {
+    throw config_error(where + "unknown cluster member '" + name +
+                       "' (members: " + join(member_names(config.cluster)) + ")");
+  }
+  config.cluster.self = name;
+  config.node.name = name;
+  if (member->http_port) config.node.http.port = *member->http_port;
+  config.node.data_dir = member->data_dir
+                             ? *member->data_dir
+                             : (std::filesystem::path(config.node.data_dir) / name).string();
+}
+
+void require_cluster_member(const node_config& config) {
+  if (!config.cluster.enabled || !config.cluster.self.empty()) return;
+  throw config_error(config.source_name +
+                     ": cluster: choose the member to start with --node (members: " +
+                     join(member_names(config.cluster)) + ")");
 }
 
 }  // namespace opea::nodes

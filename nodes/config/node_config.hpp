@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/config/cluster_settings.hpp"
 #include "nodes/config/config_error.hpp"
 #include "nodes/config/http_url.hpp"
 #include "nodes/config/mega_flow.hpp"
@@ -97,7 +98,24 @@ struct service_config {
   int service_type = static_cast<int>(runtime::service_type::undefined);
   /// Default: 5 restarts in 10 s.
   restart_intensity restart;
+  /// Cluster only: the members that run this service, each one replica; a proxy
+  /// on any node balances calls across the live ones (`cluster.balance`).
+  /// Names are members of `cluster.nodes`, no duplicates. Default: empty = the
+  /// service runs, in-process, on every node that serves a megaservice using it.
+  std::vector<std::string> run_on;
+  /// Whether a call may be sent again to another replica after the first one
+  /// failed or went down mid-call (only idempotent services are retried).
+  /// Default: unset = decided by `is_idempotent`.
+  std::optional<bool> idempotent;
 };
+
+/// Whether a failed call to `service` may be retried on another replica:
+/// `service.idempotent` if given; otherwise true for the service types
+/// embedding, rerank and llm (the file's `service_type`, or, when that is
+/// undefined, a `builtin` named "embedding", "rerank" or "llm"), false for
+/// every other service (a retriever, or a service of unknown type, may have
+/// side effects).
+[[nodiscard]] bool is_idempotent(const service_config& service);
 
 /// How a megaservice's route reads requests and writes answers.
 enum class megaservice_api {
@@ -129,6 +147,9 @@ struct megaservice_config {
   /// chatqna only: the OpenAI-compatible route. Default "/v1/chat/completions";
   /// "" serves none.
   std::string openai_route;
+  /// Cluster only: the members that serve `route` over HTTP, no duplicates.
+  /// Default: empty = every member serves it.
+  std::vector<std::string> serve_on;
 };
 
 /// `dataprep`: document ingestion into a retriever's store, served on
@@ -163,6 +184,9 @@ struct node_config {
   std::vector<service_config> services;
   std::vector<megaservice_config> megaservices;
   dataprep_settings dataprep;
+  /// The `cluster` section (opea-cpp format only); `cluster.enabled` is false
+  /// for a single-node file.
+  cluster_settings cluster;
 
   /// The service called `name`, or nullptr.
   [[nodiscard]] const service_config* find_service(std::string_view name) const;
@@ -174,9 +198,25 @@ struct node_config {
 [[nodiscard]] node_config load_node_config(const std::string& path);
 
 /// Same as load_node_config for text already in memory; `source_name` names the
-/// text in error messages and is stored in node_config::source_name.
+/// text in error messages and is stored in node_config::source_name. Relative
+/// `cluster.tls` paths stay as written (relative to the current directory);
+/// load_node_config resolves them against the directory of the file.
 [[nodiscard]] node_config parse_node_config(const std::string& yaml_text,
                                             const std::string& source_name);
+
+/// Makes `config` describe cluster member `name` (the `--node` flag): sets
+/// `cluster.self` and `node.name` to `name`, `node.http.port` to the member's
+/// `http_port` if it has one, and `node.data_dir` to the member's `data_dir`,
+/// or else to `<node.data_dir>/<name>`. Call it once, before apply_overrides
+/// (the command-line flags win). Throws config_error
+/// "FILE: --node: unknown cluster member 'x' (members: n1, n2)" or
+/// "FILE: --node: the file has no cluster section".
+void select_cluster_member(node_config& config, const std::string& name);
+
+/// Throws config_error "FILE: cluster: choose the member to start with --node
+/// (members: n1, n2)" if `config` has a cluster section but no member was
+/// selected; does nothing for a single-node file or a selected member.
+void require_cluster_member(const node_config& config);
 
 /// Applies the command-line flags `--http-port` and `--data-dir`, which win over
 /// the file. Throws config_error if `data_dir` is given but empty.

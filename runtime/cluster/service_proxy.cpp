@@ -119,10 +119,12 @@ void lose(caf::event_based_actor* self, proxy_state& st, const caf::actor_addr& 
                  !call.ctx->expired() && !call.streamed && !st.replicas.empty();
     if (retry) {
       st.stats->retried.fetch_add(1, std::memory_order_relaxed);
+      if (st.stats->retries) st.stats->retries->Increment();
       dispatch(self, st, id);
       continue;
     }
     st.stats->lost_to_node_down.fetch_add(1, std::memory_order_relaxed);
+    if (st.stats->node_down) st.stats->node_down->Increment();
     std::string why = "node '" + node + "' left the cluster while the call was in flight";
     if (!st.options.idempotent)
       why += " (not retried: the service is not idempotent)";
@@ -145,6 +147,7 @@ void remove_replica(caf::event_based_actor* self, proxy_state& st,
     auto node = it->node;
     self->demonitor(it->endpoint);
     st.replicas.erase(it);
+    if (st.stats->replicas) st.stats->replicas->Set(static_cast<double>(st.replicas.size()));
     lose(self, st, endpoint, node);
     return;
   }
@@ -220,6 +223,7 @@ caf::behavior service_proxy(caf::event_based_actor* self, service_proxy_options 
         }
         self->monitor(endpoint);
         st->replicas.push_back({node, endpoint, 0});
+        if (st->stats->replicas) st->stats->replicas->Set(static_cast<double>(st->replicas.size()));
       },
       [self, st](replica_down_atom, const std::string& node) {
         for (auto& r : st->replicas)

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/behavior.hpp>
@@ -52,11 +54,16 @@ struct service_proxy_options {
   caf::actor directory;
 };
 
-/// Counters of a proxy, readable from any thread.
+/// Counters of a proxy, readable from any thread, and optionally its
+/// Prometheus series (monitoring::metrics_registry's cluster instruments;
+/// null = not exported).
 struct service_proxy_stats {
   std::atomic<uint64_t> calls{0};
   std::atomic<uint64_t> retried{0};
   std::atomic<uint64_t> lost_to_node_down{0};
+  prometheus::Gauge* replicas = nullptr;
+  prometheus::Counter* retries = nullptr;
+  prometheus::Counter* node_down = nullptr;
 };
 
 /// A service of a megaservice whose replicas run behind cluster endpoints

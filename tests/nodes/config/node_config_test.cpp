@@ -447,7 +447,7 @@ TEST_CASE("errors: YAML syntax and document shape", "[config]") {
 TEST_CASE("errors: unknown and duplicate keys", "[config]") {
   CHECK(error_of("servics: {}\n") ==
         "t.yaml: servics: unknown key (did you mean \"services\"? valid keys: node, services, "
-        "megaservices, dataprep)");
+        "megaservices, dataprep, cluster)");
   CHECK(error_of("node:\n  http: {prot: 1}\n") ==
         "t.yaml: node.http.prot: unknown key (did you mean \"port\"? valid keys: host, port, "
         "io_threads, max_body_bytes)");
@@ -458,13 +458,13 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
         "t.yaml: node.scheduler.threads: unknown key (valid keys: max_threads, policy)");
   CHECK(error_of("services:\n  s1: {builtin: a, tiemout_ms: 5}\n") ==
         "t.yaml: services.s1.tiemout_ms: unknown key (did you mean \"timeout_ms\"? valid keys: "
-        "kind, builtin, params, service_type, restart, url, timeout_ms)");
+        "kind, builtin, params, service_type, restart, url, timeout_ms, run_on, idempotent)");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max: 1}}\n") ==
         "t.yaml: services.s1.restart.max: unknown key (valid keys: max_restarts, "
         "within_seconds)");
   CHECK(error_of(with_mega("{name: m, route: /m, nodes: [s1], flow: ['s1 >> s2']}")) ==
         "t.yaml: megaservices[0].flow: unknown key (did you mean \"flows\"? valid keys: name, "
-        "route, methods, deadline_ms, flows, nodes, api, openai_route)");
+        "route, methods, deadline_ms, flows, nodes, api, openai_route, serve_on)");
   CHECK(error_of("node: {name: a}\nnode: {name: b}\n") == "t.yaml: node: duplicate key");
   CHECK(error_of("services:\n  s1: {builtin: a}\n  s1: {builtin: b}\n") ==
         "t.yaml: services.s1: duplicate key");

@@ -1,0 +1,138 @@
+#include "nodes/cluster/cluster_runtime.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+
+#include "nodes/node.hpp"
+#include "runtime/cluster/service_endpoint.hpp"
+#include "runtime/errors.hpp"
+
+namespace opea::nodes {
+
+namespace rt = runtime;
+
+std::string expand_node(std::string path, const std::string& node) {
+  const std::string key = "{node}";
+  for (auto pos = path.find(key); pos != std::string::npos; pos = path.find(key, pos + node.size()))
+    path.replace(pos, key.size(), node);
+  return path;
+}
+
+void cluster_runtime::configure(const node_config& cfg, caf::actor_system_config& sys_cfg) {
+  const auto& c = cfg.cluster;
+  sys_cfg.load<caf::io::middleman>();
+  sys_cfg.set("middleman.heartbeat-interval",
+              caf::timespan{std::chrono::milliseconds{c.heartbeat_ms}});
+  sys_cfg.set("middleman.connection-timeout",
+              caf::timespan{std::chrono::milliseconds{c.failure_timeout_ms}});
+  if (c.tls.enabled) {
+    sys_cfg.load<caf::openssl::manager>();
+    sys_cfg.openssl_cafile = expand_node(c.tls.ca, c.self);
+    sys_cfg.openssl_certificate = expand_node(c.tls.certificate, c.self);
+    sys_cfg.openssl_key = expand_node(c.tls.key, c.self);
+  }
+}
+
+bool cluster_runtime::runs_here(const service_config& svc) const {
+  return svc.run_on.empty() ||
+         std::find(svc.run_on.begin(), svc.run_on.end(), cfg_.cluster.self) != svc.run_on.end();
+}
+
+cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
+                                 monitoring::metrics_registry& metrics,
+                                 const rt::service_catalog& catalog,
+                                 std::shared_ptr<rt::http::client> client)
+    : cfg_(cfg), sys_(sys), metrics_(metrics), view_(std::make_shared<cluster_view>()) {
+  const auto& c = cfg.cluster;
+  const auto& file = cfg.source_name;
+  membership_config mc;
+  mc.cluster_name = c.name;
+  mc.self = c.self;
+  for (const auto& m : c.members) mc.members.push_back({m.name, m.host, m.port});
+  mc.reconnect = std::chrono::milliseconds{c.reconnect_ms};
+  mc.view = view_;
+  mc.member_up = &metrics.cluster_member_up;
+  // The services this member hosts, each supervised by a one-service megaservice.
+  for (const auto& svc : cfg.services) {
+    if (!distributed(svc) || !runs_here(svc)) continue;
+    rt::service_orchestrator orch;
+    orch.add(make_service(svc, catalog, file));
+    rt::megaservice_options opts;
+    opts.name = "hosted." + svc.name;
+    auto host = std::make_unique<rt::megaservice>(sys, orch, opts, metrics, client);
+    std::shared_ptr<const rt::megaservice> shared{host.get(), [](const rt::megaservice*) {}};
+    auto ep = sys.spawn(rt::service_endpoint, svc.name, shared);
+    mc.local_endpoints[svc.name] = ep;
+    endpoints_.push_back(ep);
+    hosted_.push_back(std::move(host));
+  }
+  const auto* self = c.find(c.self);
+  if (c.tls.enabled) {
+    mc.connector = sys.openssl_manager().actor_handle();
+  } else {
+    mc.connector = sys.middleman().actor_handle();
+  }
+  directory_ = sys.spawn(membership_actor, std::move(mc));
+  auto published = c.tls.enabled ? caf::openssl::publish(directory_, self->port, nullptr, true)
+                                 : sys.middleman().publish(directory_, self->port, nullptr, true);
+  if (!published) {
+    stop();
+    throw config_error(file + ": cluster.nodes." + c.self + ".port: cannot listen on port " +
+                       std::to_string(self->port) + ": " + sys.render(published.error()));
+  }
+  port_ = *published;
+  spdlog::info("opea-node {}: cluster '{}' member, cluster port {}{}", c.self, c.name, port_,
+               c.tls.enabled ? " (mutual TLS)" : "");
+}
+
+cluster_runtime::~cluster_runtime() {
+  stop();
+}
+
+rt::micro_service cluster_runtime::proxy_for(const service_config& svc, rt::service_type type) {
+  rt::service_proxy_options opts;
+  opts.service = svc.name;
+  opts.idempotent = is_idempotent(svc);
+  opts.choice = cfg_.cluster.balance == balance_policy::least_outstanding
+                    ? rt::replica_choice::least_outstanding
+                    : rt::replica_choice::round_robin;
+  opts.directory = directory_;
+  auto stats = std::make_shared<rt::service_proxy_stats>();
+  prometheus::Labels labels{{"service", svc.name}};
+  stats->replicas = &metrics_.cluster_replicas.Add(labels);
+  stats->retries = &metrics_.cluster_retries.Add(labels);
+  stats->node_down = &metrics_.cluster_node_down.Add(labels);
+  stats_.push_back(stats);
+  auto out = rt::make_proxy_service(svc.name, type, std::move(opts), stats);
+  out.restart.max_restarts = static_cast<size_t>(svc.restart.max_restarts);
+  out.restart.period = std::chrono::seconds{svc.restart.within_seconds};
+  return out;
+}
+
+void cluster_runtime::mount(gateway& gw) const {
+  auto view = view_;
+  gw.add_route("/v1/cluster", {"GET"},
+               [view](rt::http::request&&, std::shared_ptr<rt::http::response_writer> out) {
+                 out->reply_json(200, view->get());
+               });
+}
+
+void cluster_runtime::stop() {
+  if (directory_) {
+    auto mm = cfg_.cluster.tls.enabled ? sys_.openssl_manager().actor_handle()
+                                       : sys_.middleman().actor_handle();
+    caf::anon_send(mm, caf::unpublish_atom::value, directory_.address(), uint16_t{0});
+    caf::anon_send_exit(directory_, caf::exit_reason::user_shutdown);
+    directory_ = nullptr;
+  }
+  for (auto& ep : endpoints_) caf::anon_send_exit(ep, caf::exit_reason::user_shutdown);
+  endpoints_.clear();
+  for (auto& h : hosted_) h->stop();
+  hosted_.clear();
+}
+
+}  // namespace opea::nodes

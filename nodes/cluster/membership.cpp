@@ -1,0 +1,282 @@
+#include "nodes/cluster/membership.hpp"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "runtime/cluster/remote_protocol.hpp"
+#include "runtime/cluster/service_proxy.hpp"
+#include "runtime/errors.hpp"
+
+namespace opea::nodes {
+
+namespace rt = runtime;
+using nlohmann::json;
+
+void cluster_view::set(json snapshot) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  snapshot_ = std::move(snapshot);
+}
+
+json cluster_view::get() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return snapshot_;
+}
+
+namespace {
+
+enum class member_state { self, unknown, joining, up, down };
+
+const char* to_string(member_state s) {
+  switch (s) {
+    case member_state::self:
+      return "self";
+    case member_state::unknown:
+      return "unknown";
+    case member_state::joining:
+      return "joining";
+    case member_state::up:
+      return "up";
+    case member_state::down:
+      return "down";
+  }
+  return "unknown";
+}
+
+struct peer {
+  member_address address;
+  member_state state = member_state::unknown;
+  caf::actor directory;
+  std::map<std::string, caf::actor> endpoints;
+  int64_t since_unix_ms = 0;
+  uint64_t joins = 0;
+  std::string last_error;
+};
+
+struct directory_state {
+  membership_config cfg;
+  std::map<std::string, peer> peers;                           // by name, this member excluded
+  std::map<std::string, std::vector<caf::actor>> subscribers;  // service -> proxies
+};
+
+using state_ptr = std::shared_ptr<directory_state>;
+
+std::vector<std::string> keys_of(const std::map<std::string, caf::actor>& m) {
+  std::vector<std::string> out;
+  for (const auto& kv : m) out.push_back(kv.first);
+  return out;
+}
+
+std::vector<caf::actor> values_of(const std::map<std::string, caf::actor>& m) {
+  std::vector<caf::actor> out;
+  for (const auto& kv : m) out.push_back(kv.second);
+  return out;
+}
+
+void publish_view(directory_state& st) {
+  if (st.cfg.member_up)
+    for (const auto& m : st.cfg.members) {
+      bool up = m.name == st.cfg.self || st.peers.at(m.name).state == member_state::up;
+      st.cfg.member_up->Add({{"member", m.name}}).Set(up ? 1 : 0);
+    }
+  if (!st.cfg.view) return;
+  json members = json::array();
+  for (const auto& m : st.cfg.members) {
+    json entry{{"name", m.name}, {"host", m.host}, {"port", m.port}};
+    if (m.name == st.cfg.self) {
+      entry["state"] = "self";
+      entry["services"] = keys_of(st.cfg.local_endpoints);
+    } else {
+      const auto& p = st.peers.at(m.name);
+      entry["state"] = to_string(p.state);
+      entry["services"] = keys_of(p.endpoints);
+      entry["since_unix_ms"] = p.since_unix_ms;
+      entry["joins"] = p.joins;
+      if (!p.last_error.empty()) entry["last_error"] = p.last_error;
+    }
+    members.push_back(std::move(entry));
+  }
+  st.cfg.view->set(json{
+      {"cluster", st.cfg.cluster_name}, {"self", st.cfg.self}, {"members", std::move(members)}});
+}
+
+void notify_up(directory_state& st, const std::string& node,
+               const std::map<std::string, caf::actor>& endpoints) {
+  for (const auto& [service, endpoint] : endpoints) {
+    auto it = st.subscribers.find(service);
+    if (it == st.subscribers.end()) continue;
+    for (const auto& proxy : it->second)
+      caf::anon_send(proxy, rt::replica_up_atom::value, node, endpoint);
+  }
+}
+
+void notify_down(directory_state& st, const std::string& node,
+                 const std::map<std::string, caf::actor>& endpoints) {
+  for (const auto& kv : endpoints) {
+    auto it = st.subscribers.find(kv.first);
+    if (it == st.subscribers.end()) continue;
+    for (const auto& proxy : it->second) caf::anon_send(proxy, rt::replica_down_atom::value, node);
+  }
+}
+
+bool i_dial(const directory_state& st, const std::string& other) {
+  return st.cfg.self < other;
+}
+
+void mark_down(caf::event_based_actor* self, directory_state& st, peer& p, std::string why) {
+  if (p.state == member_state::up) {
+    spdlog::warn("cluster {}: member {} left: {}", st.cfg.self, p.address.name, why);
+    notify_down(st, p.address.name, p.endpoints);
+  }
+  if (p.directory) self->demonitor(p.directory);
+  p.directory = nullptr;
+  p.endpoints.clear();
+  p.state = member_state::down;
+  p.since_unix_ms = rt::unix_now_ms();
+  p.last_error = std::move(why);
+  publish_view(st);
+  if (i_dial(st, p.address.name))
+    self->delayed_send(self, st.cfg.reconnect, dial_atom::value, p.address.name);
+}
+
+void join(caf::event_based_actor* self, directory_state& st, peer& p, caf::actor directory,
+          const std::vector<std::string>& services, const std::vector<caf::actor>& endpoints) {
+  if (p.state == member_state::up && p.directory != directory) {
+    // It restarted before its old link was noticed as gone.
+    notify_down(st, p.address.name, p.endpoints);
+    if (p.directory) self->demonitor(p.directory);
+  }
+  p.directory = std::move(directory);
+  p.endpoints.clear();
+  for (size_t i = 0; i < services.size() && i < endpoints.size(); ++i)
+    if (endpoints[i]) p.endpoints[services[i]] = endpoints[i];
+  p.state = member_state::up;
+  p.since_unix_ms = rt::unix_now_ms();
+  p.last_error.clear();
+  ++p.joins;
+  self->monitor(p.directory);
+  std::string names;
+  for (const auto& kv : p.endpoints) names += (names.empty() ? "" : ", ") + kv.first;
+  spdlog::info("cluster {}: member {} joined (services: {})", st.cfg.self, p.address.name,
+               names.empty() ? "none" : names);
+  notify_up(st, p.address.name, p.endpoints);
+  publish_view(st);
+}
+
+}  // namespace
+
+caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, membership_config cfg) {
+  auto st = std::make_shared<directory_state>();
+  st->cfg = std::move(cfg);
+  for (const auto& m : st->cfg.members)
+    if (m.name != st->cfg.self) st->peers[m.name].address = m;
+  publish_view(*st);
+  for (const auto& [name, p] : st->peers)
+    if (i_dial(*st, name)) self->send(self, dial_atom::value, name);
+  self->set_down_handler([self, st](caf::down_msg& dm) {
+    for (auto& [name, p] : st->peers)
+      if (p.directory && p.directory.address() == dm.source) {
+        mark_down(self, *st, p, "link lost: " + caf::to_string(dm.reason));
+        return;
+      }
+    for (auto& [service, proxies] : st->subscribers)
+      proxies.erase(std::remove_if(proxies.begin(), proxies.end(),
+                                   [&](const caf::actor& a) { return a.address() == dm.source; }),
+                    proxies.end());
+  });
+  return {
+      [self, st](dial_atom, const std::string& name) {
+        auto it = st->peers.find(name);
+        if (it == st->peers.end() || it->second.state == member_state::up ||
+            it->second.state == member_state::joining)
+          return;
+        auto& p = it->second;
+        p.state = member_state::joining;
+        self->request(st->cfg.connector, caf::infinite, caf::connect_atom::value, p.address.host,
+                      p.address.port)
+            .then(
+                [self, st, name](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                                 const std::set<std::string>&) {
+                  auto& p = st->peers.at(name);
+                  auto dir = caf::actor_cast<caf::actor>(ptr);
+                  if (!dir) {
+                    mark_down(self, *st, p, "no directory published on the cluster port");
+                    return;
+                  }
+                  self->request(dir, st->cfg.hello_timeout, hello_atom::value, st->cfg.self,
+                                caf::actor_cast<caf::actor>(self), keys_of(st->cfg.local_endpoints),
+                                values_of(st->cfg.local_endpoints))
+                      .then(
+                          [self, st, name, dir](welcome_atom, const std::string& who,
+                                                const std::vector<std::string>& services,
+                                                const std::vector<caf::actor>& endpoints) {
+                            auto& p = st->peers.at(name);
+                            if (who != name) {
+                              spdlog::error(
+                                  "cluster {}: {}:{} answered as member '{}', expected '{}'",
+                                  st->cfg.self, p.address.host, p.address.port, who, name);
+                              mark_down(self, *st, p, "answered as '" + who + "'");
+                              return;
+                            }
+                            join(self, *st, p, dir, services, endpoints);
+                          },
+                          [self, st, name](caf::error& err) {
+                            mark_down(self, *st, st->peers.at(name),
+                                      "hello failed: " + rt::describe(err));
+                          });
+                },
+                [self, st, name](caf::error& err) {
+                  auto& p = st->peers.at(name);
+                  p.state = member_state::down;
+                  p.last_error = "cannot connect: " + rt::describe(err);
+                  publish_view(*st);
+                  self->delayed_send(self, st->cfg.reconnect, dial_atom::value, name);
+                });
+      },
+      [self, st](hello_atom, const std::string& name, const caf::actor& directory,
+                 const std::vector<std::string>& services, const std::vector<caf::actor>& endpoints)
+          -> caf::result<welcome_atom, std::string, std::vector<std::string>,
+                         std::vector<caf::actor>> {
+        auto it = st->peers.find(name);
+        std::string problem;
+        if (it == st->peers.end())
+          problem = "'" + name + "' is not a member of cluster '" + st->cfg.cluster_name + "'";
+        else if (!directory)
+          problem = "hello without a directory";
+        else if (i_dial(*st, name))
+          problem = "'" + name + "' must not dial '" + st->cfg.self + "' (the lower name dials)";
+        else if (services.size() != endpoints.size())
+          problem = "hello with " + std::to_string(services.size()) + " services but " +
+                    std::to_string(endpoints.size()) + " endpoints";
+        else if (st->cfg.accept_peer && !st->cfg.accept_peer(name))
+          problem = "no verified certificate for '" + name + "' on this link";
+        if (!problem.empty()) {
+          spdlog::warn("cluster {}: refused a hello: {}", st->cfg.self, problem);
+          return rt::make_error(rt::errc::bad_request, "hello", problem);
+        }
+        join(self, *st, it->second, directory, services, endpoints);
+        return {welcome_atom::value, st->cfg.self, keys_of(st->cfg.local_endpoints),
+                values_of(st->cfg.local_endpoints)};
+      },
+      [self, st](rt::subscribe_atom, const std::string& service, const caf::actor& proxy) {
+        if (!proxy) return;
+        st->subscribers[service].push_back(proxy);
+        self->monitor(proxy);
+        auto local = st->cfg.local_endpoints.find(service);
+        if (local != st->cfg.local_endpoints.end())
+          self->send(proxy, rt::replica_up_atom::value, st->cfg.self, local->second);
+        for (const auto& [name, p] : st->peers) {
+          if (p.state != member_state::up) continue;
+          auto ep = p.endpoints.find(service);
+          if (ep != p.endpoints.end())
+            self->send(proxy, rt::replica_up_atom::value, name, ep->second);
+        }
+      },
+  };
+}
+
+}  // namespace opea::nodes

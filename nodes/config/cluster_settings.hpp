@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace opea::nodes {
+
+/// How a service proxy picks among the live replicas of a service.
+enum class balance_policy {
+  /// Each call goes to the next live replica in turn. The default.
+  round_robin,
+  /// Each call goes to the replica with the fewest calls in flight (ties: the
+  /// first in `run_on` order).
+  least_outstanding,
+};
+
+/// "round_robin" or "least_outstanding".
+[[nodiscard]] std::string_view to_string(balance_policy policy);
+
+/// `cluster.nodes.<name>`: one member of the cluster.
+struct cluster_member {
+  /// The key under `cluster.nodes` (a name: letters, digits, '_', '-', '.').
+  std::string name;
+  /// Host (name or address) the other nodes dial for the cluster link. Required.
+  std::string host;
+  /// Cluster (CAF middleman) port this node listens on, 1..65535. Required.
+  std::uint16_t port = 0;
+  /// The node's HTTP port (node.http.port when this member is started);
+  /// unset = the `node.http.port` of the file (default 8888).
+  std::optional<std::uint16_t> http_port;
+  /// The node's data directory; unset = `<node.data_dir>/<name>`.
+  std::optional<std::string> data_dir;
+};
+
+/// `cluster.tls`: mutual TLS on the cluster links. Paths may contain
+/// "{node}", replaced by the member's name. Relative paths are relative to
+/// the directory of the config file.
+struct cluster_tls {
+  /// False when the section is absent: plain BASP links.
+  bool enabled = false;
+  /// PEM file of the cluster CA every member certificate must chain to. Required.
+  std::string ca;
+  /// PEM certificate of this node; its subject CN (or a DNS subjectAltName)
+  /// must equal the node's name. Required.
+  std::string certificate;
+  /// PEM private key of `certificate`. Required.
+  std::string key;
+};
+
+/// `cluster`: this file describes a cluster; `opea-node --config FILE --node N`
+/// starts member N.
+struct cluster_settings {
+  /// False when the file has no `cluster` section (a single node).
+  bool enabled = false;
+  /// Cluster name, shown by GET /v1/cluster. Default: "opea".
+  std::string name = "opea";
+  /// The members, in file order; at least one, names unique, (host, port) unique.
+  std::vector<cluster_member> members;
+  /// The member this process is (from --node). Set by `select_cluster_member`.
+  std::string self;
+  /// A peer silent for this long is declared down and its replicas leave every
+  /// proxy (CAF's middleman.connection-timeout). A crashed peer whose TCP
+  /// connection closes is noticed at once regardless. Default: 2000 ms; >= 100.
+  std::uint32_t failure_timeout_ms = 2000;
+  /// Interval of the keep-alive messages on idle links (CAF's
+  /// middleman.heartbeat-interval); must be below failure_timeout_ms.
+  /// Default: 500 ms; >= 10.
+  std::uint32_t heartbeat_ms = 500;
+  /// Delay between attempts to reach a peer that is not up (yet). Default:
+  /// 250 ms; >= 10.
+  std::uint32_t reconnect_ms = 250;
+  /// Default: round_robin.
+  balance_policy balance = balance_policy::round_robin;
+  cluster_tls tls;
+
+  /// The member called `name`, or nullptr.
+  [[nodiscard]] const cluster_member* find(std::string_view name) const;
+};
+
+}  // namespace opea::nodes

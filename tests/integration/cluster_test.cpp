@@ -1,0 +1,286 @@
+// A cluster of real opea-node processes on loopback: a ChatQnA DAG spread
+// over three members, failover when a member is killed under load, and a
+// restarted member rejoining.
+
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "tests/integration/cluster_fixture.hpp"
+
+using namespace opea::itest;
+
+namespace {
+
+/// A TCP port that was free a moment ago (cluster ports must be known to
+/// every member before they start, so port 0 cannot be used for them).
+uint16_t free_port() {
+  namespace net = boost::asio;
+  net::io_context ioc;
+  net::ip::tcp::acceptor acc{ioc, {net::ip::make_address("127.0.0.1"), 0}};
+  return acc.local_endpoint().port();
+}
+
+/// The ChatQnA services of examples/cluster, with `extra` appended to the llm.
+std::string cluster_yaml(const std::map<std::string, uint16_t>& ports,
+                         const std::string& llm_extra = "") {
+  std::string yaml =
+      "node: {log_level: warn}\n"
+      "cluster:\n"
+      "  name: itest\n"
+      "  failure_timeout_ms: 1000\n"
+      "  heartbeat_ms: 200\n"
+      "  reconnect_ms: 50\n"
+      "  nodes:\n";
+  for (const auto& [name, port] : ports)
+    yaml += "    " + name + ": {host: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+  yaml +=
+      "services:\n"
+      "  embedding: {builtin: embedding, params: {dimension: 384}, run_on: [n2, n3]}\n"
+      "  retriever: {builtin: retriever, params: {index: chatqna}, run_on: [n1]}\n"
+      "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}, run_on: [n2, n3]}\n"
+      "  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}, run_on: [n2, n3]" +
+      llm_extra +
+      "}\n"
+      "megaservices:\n"
+      "  - name: chatqna\n"
+      "    route: /v1/chatqna\n"
+      "    api: chatqna\n"
+      "    serve_on: [n1]\n"
+      "    flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]\n"
+      "dataprep: {embedding: embedding, retriever: retriever, corpus: \"" OPEA_SOURCE_DIR
+      "/examples/chatqna/corpus\"}\n";
+  return yaml;
+}
+
+/// The same graph on one node.
+std::string single_yaml() {
+  return "node: {name: solo, log_level: warn}\n"
+         "services:\n"
+         "  embedding: {builtin: embedding, params: {dimension: 384}}\n"
+         "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
+         "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
+         "  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}}\n"
+         "megaservices:\n"
+         "  - {name: chatqna, route: /v1/chatqna, api: chatqna,\n"
+         "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
+         "dataprep: {embedding: embedding, retriever: retriever, corpus: \"" OPEA_SOURCE_DIR
+         "/examples/chatqna/corpus\"}\n";
+}
+
+/// Members of one cluster file, each a real process.
+struct cluster {
+  temp_dir dir;
+  std::string config;
+  std::map<std::string, std::unique_ptr<opea::test::child_process>> procs;
+  std::map<std::string, uint16_t> http;
+
+  explicit cluster(const std::string& yaml) : config(dir.write("cluster.yaml", yaml)) {}
+
+  void start(const std::string& name) {
+    auto p = std::make_unique<opea::test::child_process>(
+        OPEA_NODE_BINARY,
+        std::vector<std::string>{"--config", config, "--node", name, "--http-port", "0",
+                                 "--data-dir", (dir.path / name).string()});
+    http[name] = wait_for_port(*p);
+    procs[name] = std::move(p);
+  }
+
+  void kill(const std::string& name) {
+    procs.at(name)->kill(SIGKILL);
+    procs.at(name)->wait();
+    procs.erase(name);
+  }
+
+  std::string url(const std::string& name, const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(http.at(name)) + path;
+  }
+
+  /// Bounded poll of GET /v1/cluster on `name` until `want` members are up.
+  json wait_members_up(const std::string& name, size_t want) {
+    json view;
+    for (int i = 0; i < 2000; ++i) {
+      view = body_of(call("GET", url(name, "/v1/cluster")));
+      size_t up = 0;
+      for (const auto& m : view["members"]) up += m["state"] == "up" ? 1 : 0;
+      if (up == want) return view;
+      std::this_thread::yield();
+    }
+    INFO(view.dump());
+    FAIL("members did not come up");
+    return view;
+  }
+};
+
+std::string answer_of(const std::string& base, const std::string& question) {
+  auto r = post(base + "/v1/chatqna", {{"messages", question}, {"stream", false}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  return body_of(r)["choices"][0]["message"]["content"].get<std::string>();
+}
+
+/// Outcome counts of a load run.
+struct load_counts {
+  size_t ok = 0;
+  size_t node_down = 0;
+  size_t other = 0;
+  std::vector<std::string> other_bodies;
+};
+
+/// Sends `total` non-streaming ChatQnA requests keeping `in_flight` open;
+/// runs `midway` once `total / 3` have completed.
+load_counts run_load(const std::string& url, size_t total, size_t in_flight,
+                     const std::function<void()>& midway) {
+  opea::runtime::http::client client;
+  std::mutex mtx;
+  std::condition_variable cv;
+  load_counts counts;
+  size_t sent = 0, done = 0;
+  std::function<void()> send_one = [&] {
+    opea::runtime::http::client_request req;
+    req.method = "POST";
+    req.url = url;
+    req.body =
+        R"({"messages": "How does the supervisor restart a crashed service?", "stream": false})";
+    req.headers = {{"Content-Type", "application/json"}};
+    req.timeout = 30s;
+    client.async_request(req, [&](caf::expected<opea::runtime::http::client_response> r) {
+      std::lock_guard<std::mutex> lock{mtx};
+      if (r && r->status == 200)
+        ++counts.ok;
+      else if (r && r->status == 502 &&
+               r->body.find("left the cluster while the call was in flight") != std::string::npos)
+        ++counts.node_down;
+      else {
+        ++counts.other;
+        counts.other_bodies.push_back(r ? std::to_string(r->status) + " " + r->body
+                                        : opea::runtime::describe(r.error()));
+      }
+      ++done;
+      if (sent < total) {
+        ++sent;
+        send_one();
+      }
+      cv.notify_all();
+    });
+  };
+  {
+    std::lock_guard<std::mutex> lock{mtx};
+    for (; sent < in_flight && sent < total; ++sent) send_one();
+  }
+  bool fired = false;
+  std::unique_lock<std::mutex> lock{mtx};
+  while (done < total) {
+    REQUIRE(cv.wait_for(lock, 60s, [&] { return done == total || (!fired && done >= total / 3); }));
+    if (!fired && done >= total / 3) {
+      fired = true;
+      lock.unlock();
+      midway();
+      lock.lock();
+    }
+  }
+  return counts;
+}
+
+}  // namespace
+
+TEST_CASE("a DAG over three nodes answers exactly as on one node", "[integration][cluster]") {
+  std::map<std::string, uint16_t> ports{
+      {"n1", free_port()}, {"n2", free_port()}, {"n3", free_port()}};
+  cluster c{cluster_yaml(ports)};
+  // n1 starts first and waits for its peers.
+  c.start("n1");
+  c.start("n3");
+  c.start("n2");
+  auto view = c.wait_members_up("n1", 2);
+  REQUIRE(view["cluster"] == "itest");
+  REQUIRE(view["self"] == "n1");
+  REQUIRE(view["members"][1]["services"] == json::array({"embedding", "llm", "rerank"}));
+  node_process solo{single_yaml()};
+  for (const char* q :
+       {"How does the supervisor restart a crashed service?", "What does the reranker do?",
+        "How are restarts of a crashed service limited?"}) {
+    auto distributed = answer_of(c.url("n1", ""), q);
+    REQUIRE_THAT(distributed, Catch::Contains("Sources:"));
+    REQUIRE(distributed == answer_of(solo.url(""), q));
+  }
+  SECTION("streamed token by token across nodes") {
+    auto r = post(c.url("n1", "/v1/chat/completions"),
+                  {{"model", "m"},
+                   {"stream", true},
+                   {"messages",
+                    json::array({{{"role", "user"}, {"content", "What does the reranker do?"}}})}});
+    REQUIRE(r.status == 200);
+    REQUIRE(r.body.find("data: [DONE]") != std::string::npos);
+    auto pieces = 0;
+    for (size_t pos = 0; (pos = r.body.find("\"content\":", pos)) != std::string::npos; ++pos)
+      ++pieces;
+    REQUIRE(pieces > 5);
+  }
+  // Both replicas served: each member counted calls of its hosted services.
+  for (const char* n : {"n2", "n3"}) {
+    auto m = call("GET", c.url(n, "/metrics")).body;
+    REQUIRE(metric_value(m, std::string{R"(opea_megaservice_requests_total{node=")"} + n +
+                                R"(",code="200",megaservice="hosted.llm"})") >= 1);
+  }
+}
+
+TEST_CASE("killing a member under load loses no idempotent request", "[integration][cluster]") {
+  std::map<std::string, uint16_t> ports{
+      {"n1", free_port()}, {"n2", free_port()}, {"n3", free_port()}};
+  cluster c{cluster_yaml(ports)};
+  c.start("n1");
+  c.start("n2");
+  c.start("n3");
+  c.wait_members_up("n1", 2);
+  auto counts = run_load(c.url("n1", "/v1/chatqna"), 600, 48, [&] { c.kill("n3"); });
+  std::cout << "idempotent services, n3 killed under load: " << counts.ok << " ok, "
+            << counts.node_down << " node_down, " << counts.other << " other" << std::endl;
+  INFO((counts.other_bodies.empty() ? std::string{} : counts.other_bodies.front()));
+  REQUIRE(counts.ok == 600);
+  auto view = c.wait_members_up("n1", 1);
+  REQUIRE(view["members"][2]["state"] == "down");
+  auto metrics = call("GET", c.url("n1", "/metrics")).body;
+  REQUIRE(metric_value(metrics, R"(opea_cluster_member_up{node="n1",member="n3"})") == 0);
+  REQUIRE(metric_value(metrics, R"(opea_cluster_member_up{node="n1",member="n2"})") == 1);
+  REQUIRE(metric_value(metrics, R"(opea_cluster_replicas{node="n1",service="llm"})") == 1);
+  REQUIRE(metric_value(metrics,
+                       R"(opea_cluster_node_down_errors_total{node="n1",service="llm"})") == 0);
+
+  SECTION("a restarted member rejoins and takes traffic again") {
+    c.start("n3");
+    view = c.wait_members_up("n1", 2);
+    REQUIRE(view["members"][2]["joins"] == 2);
+    for (int i = 0; i < 8; ++i) answer_of(c.url("n1", ""), "What does the reranker do?");
+    auto m = call("GET", c.url("n3", "/metrics")).body;
+    // Round robin over two replicas: 4 of the 8 calls reached the new n3.
+    REQUIRE(
+        metric_value(
+            m,
+            R"(opea_megaservice_requests_total{node="n3",code="200",megaservice="hosted.llm"})") ==
+        4);
+  }
+}
+
+TEST_CASE("a non-idempotent service fails with the node-down error, never hangs",
+          "[integration][cluster]") {
+  std::map<std::string, uint16_t> ports{
+      {"n1", free_port()}, {"n2", free_port()}, {"n3", free_port()}};
+  cluster c{cluster_yaml(ports, ", idempotent: false")};
+  c.start("n1");
+  c.start("n2");
+  c.start("n3");
+  c.wait_members_up("n1", 2);
+  auto counts = run_load(c.url("n1", "/v1/chatqna"), 600, 48, [&] { c.kill("n2"); });
+  std::cout << "non-idempotent llm, n2 killed under load: " << counts.ok << " ok, "
+            << counts.node_down << " node_down, " << counts.other << " other" << std::endl;
+  INFO((counts.other_bodies.empty() ? std::string{} : counts.other_bodies.front()));
+  REQUIRE(counts.other == 0);
+  REQUIRE(counts.ok + counts.node_down == 600);
+}
