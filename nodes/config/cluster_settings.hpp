@@ -63,8 +63,9 @@ struct cluster_settings {
   std::string self;
   /// A peer silent for this long is declared down and its replicas leave every
   /// proxy (CAF's middleman.connection-timeout). A crashed peer whose TCP
-  /// connection closes is noticed at once regardless. Default: 2000 ms; >= 100.
-  std::uint32_t failure_timeout_ms = 2000;
+  /// connection closes is noticed at once regardless. Detection takes up to
+  /// failure_timeout_ms + heartbeat_ms (2 s with the defaults). Default: 1500 ms; >= 100.
+  std::uint32_t failure_timeout_ms = 1500;
   /// Interval of the keep-alive messages on idle links (CAF's
   /// middleman.heartbeat-interval); must be below failure_timeout_ms.
   /// Default: 500 ms; >= 10.

@@ -105,7 +105,8 @@ struct cluster {
   /// Bounded poll of GET /v1/cluster on `name` until `want` members are up.
   json wait_members_up(const std::string& name, size_t want) {
     json view;
-    for (int i = 0; i < 2000; ++i) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
       view = body_of(call("GET", url(name, "/v1/cluster")));
       size_t up = 0;
       for (const auto& m : view["members"]) up += m["state"] == "up" ? 1 : 0;
@@ -283,4 +284,27 @@ TEST_CASE("a non-idempotent service fails with the node-down error, never hangs"
   INFO((counts.other_bodies.empty() ? std::string{} : counts.other_bodies.front()));
   REQUIRE(counts.other == 0);
   REQUIRE(counts.ok + counts.node_down == 600);
+}
+
+TEST_CASE("a silent member is declared down by the heartbeat timeout and rejoins",
+          "[integration][cluster]") {
+  std::map<std::string, uint16_t> ports{
+      {"n1", free_port()}, {"n2", free_port()}, {"n3", free_port()}};
+  cluster c{cluster_yaml(ports)};  // failure_timeout_ms 1000, heartbeat_ms 200
+  c.start("n1");
+  c.start("n2");
+  c.start("n3");
+  c.wait_members_up("n1", 2);
+  c.procs.at("n3")->kill(SIGSTOP);  // alive, connection open, but silent
+  auto stopped = std::chrono::steady_clock::now();
+  auto view = c.wait_members_up("n1", 1);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - stopped);
+  std::cout << "silent member declared down after " << took.count() << " ms" << std::endl;
+  REQUIRE(view["members"][2]["state"] == "down");
+  // The survivors serve every request meanwhile.
+  for (int i = 0; i < 4; ++i) answer_of(c.url("n1", ""), "What does the reranker do?");
+  c.procs.at("n3")->kill(SIGCONT);
+  view = c.wait_members_up("n1", 2);
+  REQUIRE(view["members"][2]["joins"] == 2);
 }

@@ -121,7 +121,7 @@ TEST_CASE("cluster: defaults", "[config][cluster]") {
   CHECK(k.name == "opea");
   CHECK(k.members.size() == 3);
   CHECK(k.self.empty());
-  CHECK(k.failure_timeout_ms == 2000);
+  CHECK(k.failure_timeout_ms == 1500);
   CHECK(k.heartbeat_ms == 500);
   CHECK(k.reconnect_ms == 250);
   CHECK(k.balance == balance_policy::round_robin);
@@ -191,7 +191,7 @@ TEST_CASE("cluster errors: the section", "[config][cluster]") {
   CHECK(error_of(cluster_with("  failure_timeout_ms: 1000\n  heartbeat_ms: 1000\n")) ==
         "t.yaml: cluster.heartbeat_ms: must be smaller than failure_timeout_ms (1000)");
   CHECK(error_of(cluster_with("  heartbeat_ms: 2500\n")) ==
-        "t.yaml: cluster.heartbeat_ms: must be smaller than failure_timeout_ms (2000)");
+        "t.yaml: cluster.heartbeat_ms: must be smaller than failure_timeout_ms (1500)");
   CHECK(error_of(cluster_with("  failure_timeout_ms: 400\n")) ==
         "t.yaml: cluster.failure_timeout_ms: must be larger than heartbeat_ms (500, its default; "
         "set heartbeat_ms lower)");
