@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/nodes/config/config_test_support.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,23 +11,10 @@
 #include <thread>
 
 using namespace opea::nodes;
+using opea::nodes::test::data_file;
+using opea::nodes::test::error_of;
 
 namespace {
-
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  return here.substr(0, here.find_last_of('/')) + "/data/" + name;
-}
-
-// The message of the config_error that parsing `yaml` throws, or "<no error>".
-std::string error_of(const std::string& yaml) {
-  try {
-    (void)parse_node_config(yaml, "t.yaml");
-  } catch (const config_error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 // A valid prefix declaring services s1 (builtin) and s2 (http) for megaservice tests.
 const std::string two_services =

@@ -16,6 +16,7 @@
 #include "runtime/cluster/service_proxy.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "tests/support/collecting_sink.hpp"
 
 using namespace opea::runtime;
 using namespace std::chrono_literals;
@@ -71,22 +72,6 @@ struct fixture {
   }
 };
 
-class collecting_sink : public stream_sink {
- public:
-  void write(std::string piece) override {
-    std::lock_guard<std::mutex> guard{mtx_};
-    pieces_.push_back(std::move(piece));
-  }
-  std::vector<std::string> pieces() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return pieces_;
-  }
-
- private:
-  std::mutex mtx_;
-  std::vector<std::string> pieces_;
-};
-
 }  // namespace
 
 TEST_CASE_METHOD(fixture, "a proxy without replicas answers service_unavailable",
@@ -128,7 +113,7 @@ TEST_CASE_METHOD(fixture, "streamed pieces reach the caller's sink before the ou
                  "[cluster][proxy]") {
   auto p = proxy(true);
   caf::anon_send(p, replica_up_atom::value, std::string{"a"}, endpoint("a"));
-  auto sink = std::make_shared<collecting_sink>();
+  auto sink = std::make_shared<opea::test::collecting_sink>();
   auto res = call(p, {{"x", 1}}, sink);
   REQUIRE(res);
   REQUIRE(sink->pieces() == std::vector<std::string>{"piece-a"});

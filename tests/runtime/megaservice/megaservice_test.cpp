@@ -9,6 +9,7 @@
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "tests/support/collecting_sink.hpp"
 
 using namespace opea::runtime;
 
@@ -252,23 +253,6 @@ TEST_CASE_METHOD(fixture, "a service that never answers fails the request at its
 
 namespace {
 
-/// Collects streamed pieces.
-class collecting_sink : public stream_sink {
- public:
-  void write(std::string piece) override {
-    std::lock_guard<std::mutex> guard{mtx_};
-    pieces_.push_back(std::move(piece));
-  }
-  std::vector<std::string> pieces() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return pieces_;
-  }
-
- private:
-  std::mutex mtx_;
-  std::vector<std::string> pieces_;
-};
-
 /// Streams "alpha", "beta", "gamma" to the request's sink, then answers
 /// whether the sink it saw was cancelled.
 micro_service streamer(const std::string& name) {
@@ -289,7 +273,7 @@ TEST_CASE_METHOD(fixture, "align_generator rewrites streamed pieces in order", "
     return ctx.request_id + ":" + piece + "!";
   });
   megaservice m{*sys, o, {"mega"}, metrics};
-  auto sink = std::make_shared<collecting_sink>();
+  auto sink = std::make_shared<opea::test::collecting_sink>();
   request_context ctx;
   ctx.request_id = "r1";
   ctx.sink = sink;
@@ -299,7 +283,7 @@ TEST_CASE_METHOD(fixture, "align_generator rewrites streamed pieces in order", "
   REQUIRE(*res->output == json{{"cancelled", false}});
 
   SECTION("a client that left is seen through the hook's sink, and nothing is written") {
-    auto gone = std::make_shared<collecting_sink>();
+    auto gone = std::make_shared<opea::test::collecting_sink>();
     gone->cancel();
     request_context c2;
     c2.sink = gone;
@@ -314,7 +298,7 @@ TEST_CASE_METHOD(fixture, "without align_generator pieces pass unchanged", "[meg
   service_orchestrator o;
   o.add(streamer("llm"));
   megaservice m{*sys, o, {"mega"}, metrics};
-  auto sink = std::make_shared<collecting_sink>();
+  auto sink = std::make_shared<opea::test::collecting_sink>();
   request_context ctx;
   ctx.sink = sink;
   REQUIRE(m.schedule(json::object(), ctx));
