@@ -7,6 +7,7 @@
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
 
+#include "nodes/cluster/tls_guard.hpp"
 #include "nodes/node.hpp"
 #include "runtime/cluster/service_endpoint.hpp"
 #include "runtime/errors.hpp"
@@ -30,10 +31,35 @@ void cluster_runtime::configure(const node_config& cfg, caf::actor_system_config
   sys_cfg.set("middleman.connection-timeout",
               caf::timespan{std::chrono::milliseconds{c.failure_timeout_ms}});
   if (c.tls.enabled) {
+    const auto& file = cfg.source_name;
+    auto ca = expand_node(c.tls.ca, c.self);
+    auto cert = expand_node(c.tls.certificate, c.self);
+    auto key = expand_node(c.tls.key, c.self);
+    if (!tls_guard::installed())
+      throw config_error(file +
+                         ": cluster.tls: this opea-node build does not interpose SSL_read & co. "
+                         "(caf::openssl would drop healthy links); refusing to run TLS");
+    // The certificate must carry this member's name, or peers refuse it.
+    auto names = tls_guard::certificate_names(cert);
+    if (!names)
+      throw config_error(file + ": cluster.tls.certificate: " + caf::to_string(names.error()));
+    if (std::find(names->begin(), names->end(), c.self) == names->end())
+      throw config_error(file + ": cluster.tls.certificate: " + cert + " names " +
+                         (names->empty() ? std::string{"nobody"} : names->front()) +
+                         ", not this member '" + c.self + "'");
+    if (auto err = tls_guard::self_test(ca, cert, key))
+      throw config_error(file + ": cluster.tls: " + caf::to_string(err));
+    tls_guard::peer_policy policy;
+    policy.self = c.self;
+    for (const auto& m : c.members) {
+      policy.members.insert(m.name);
+      policy.endpoints[{m.host, m.port}] = m.name;
+    }
+    tls_guard::configure(std::move(policy));
     sys_cfg.load<caf::openssl::manager>();
-    sys_cfg.openssl_cafile = expand_node(c.tls.ca, c.self);
-    sys_cfg.openssl_certificate = expand_node(c.tls.certificate, c.self);
-    sys_cfg.openssl_key = expand_node(c.tls.key, c.self);
+    sys_cfg.openssl_cafile = ca;
+    sys_cfg.openssl_certificate = cert;
+    sys_cfg.openssl_key = key;
   }
 }
 
@@ -73,6 +99,9 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   const auto* self = c.find(c.self);
   if (c.tls.enabled) {
     mc.connector = sys.openssl_manager().actor_handle();
+    // A peer that dialled us must present a verified certificate for the
+    // name it declares in its hello.
+    mc.accept_peer = [](const std::string& name) { return tls_guard::claim_accepted_peer(name); };
   } else {
     mc.connector = sys.middleman().actor_handle();
   }
