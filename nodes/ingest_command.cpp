@@ -72,6 +72,10 @@ int run_ingest(const node_config& cfg, const std::vector<std::string>& paths) {
     std::fprintf(stderr, "opea-node ingest: %s\n", rt::describe(res.error()).c_str());
     return 1;
   }
+  // A snapshot now, so the next start loads it instead of replaying the log.
+  if (auto closed = parts.store->close(); !closed)
+    std::fprintf(stderr, "opea-node ingest: warning: %s (the log will be replayed at start)\n",
+                 rt::describe(closed.error()).c_str());
   for (const auto& f : (*res)["files"])
     std::printf("ingested %s: %s chunks\n", f["name"].get<std::string>().c_str(),
                 f["chunks"].dump().c_str());
