@@ -166,11 +166,26 @@ void dispatch(self_ptr self, const flow_env_ptr& env, const flow_job_ptr& job, s
 
 }  // namespace
 
+caf::behavior deadline_relay_actor(caf::event_based_actor*) {
+  return {
+      [](deadline_atom, const caf::weak_actor_ptr& flow) {
+        if (auto alive = flow.lock())
+          caf::anon_send(caf::actor_cast<caf::actor>(alive), deadline_atom::value);
+      },
+  };
+}
+
 caf::behavior flow_actor(caf::stateful_actor<flow_actor_state>* self, flow_env_ptr env,
                          flow_job_ptr job) {
   self->state.flow = std::make_unique<flow_state>(env->graph);
-  if (env->arm_deadline_timer && job->ctx->deadline != clock_type::time_point::max())
-    self->delayed_send(self, job->ctx->remaining(), deadline_atom::value);
+  if (env->arm_deadline_timer && job->ctx->deadline != clock_type::time_point::max()) {
+    auto weak = caf::actor_cast<caf::weak_actor_ptr>(self);
+    if (env->deadline_relay)
+      self->delayed_send(env->deadline_relay, job->ctx->remaining(), deadline_atom::value,
+                         std::move(weak));
+    else
+      self->delayed_send(self, job->ctx->remaining(), deadline_atom::value);
+  }
   for (auto i : self->state.flow->start()) {
     if (self->state.finished) break;
     dispatch(self, env, job, i);

@@ -30,6 +30,11 @@ void publish_env(self_ptr self) {
   env->supervisor = caf::actor_cast<caf::actor>(self);
   for (const auto& spec : self->state.cfg.specs)
     env->arm_deadline_timer = env->arm_deadline_timer || static_cast<bool>(spec.body);
+  if (env->arm_deadline_timer) {
+    if (!self->state.deadline_relay)
+      self->state.deadline_relay = self->spawn<caf::linked>(deadline_relay_actor);
+    env->deadline_relay = self->state.deadline_relay;
+  }
   self->state.env = env;
   if (self->state.cfg.env_slot) self->state.cfg.env_slot->store(std::move(env));
 }

@@ -33,6 +33,8 @@ struct supervisor_state {
   /// Lookups that wait for a restart to finish, per service.
   std::vector<std::vector<caf::response_promise>> waiting;
   flow_env_ptr env;
+  /// Passes deadline timers on to live flows (flow_env::deadline_relay).
+  caf::actor deadline_relay;
   static inline const char* name = "opea.megaservice";
 };
 

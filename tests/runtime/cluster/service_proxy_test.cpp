@@ -213,3 +213,38 @@ TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fie
   caf::anon_send_exit(ep, caf::exit_reason::user_shutdown);
   host.stop();
 }
+
+TEST_CASE_METHOD(fixture, "least outstanding prefers the replica with fewer calls in flight",
+                 "[cluster][proxy]") {
+  // Replica a holds its first call until released; meanwhile every call
+  // goes to b, which round robin would not do.
+  auto gate = std::make_shared<std::promise<void>>();
+  std::shared_future<void> open = gate->get_future().share();
+  service_orchestrator o;
+  o.add(micro_service::local("svc", [open](const json& in, const request_context&) {
+    open.wait();
+    return caf::expected<json>{json{{"by", "a"}, {"echo", in}}};
+  }));
+  hosts.push_back(std::make_unique<megaservice>(*sys, o, megaservice_options{"hosted.a"}, metrics));
+  std::shared_ptr<const megaservice> host{hosts.back().get(), [](const megaservice*) {}};
+  auto slow = sys->spawn(service_endpoint, std::string{"svc"}, host);
+  auto p = proxy(true, replica_choice::least_outstanding);
+  caf::anon_send(p, replica_up_atom::value, std::string{"a"}, slow);
+  caf::anon_send(p, replica_up_atom::value, std::string{"b"}, endpoint("b"));
+  auto ctx = std::make_shared<request_context>();
+  ctx->deadline = clock_type::now() + 10s;
+  caf::scoped_actor first{*sys};
+  auto held = first->request(p, 10s, invoke_atom::value,
+                             json_ptr{std::make_shared<const json>(json{{"i", 0}})},
+                             request_context_ptr{ctx});
+  for (int i = 1; i <= 3; ++i) {
+    auto res = call(p, {{"i", i}});
+    REQUIRE(res);
+    REQUIRE((*res)["by"] == "b");
+  }
+  gate->set_value();
+  std::string by;
+  held.receive([&](json_ptr res) { by = (*res)["by"]; },
+               [&](caf::error& err) { FAIL(describe(err)); });
+  REQUIRE(by == "a");
+}
