@@ -401,7 +401,10 @@ caf::expected<runtime::micro_service> make_llm_service(
       if (p.contains(key))
         return bad(std::string{"params."} + key, "only applies to backend \"openai\"");
   }
-  return runtime::micro_service::actor("", llm_actor(std::move(cfg)), runtime::service_type::llm);
+  auto svc =
+      runtime::micro_service::actor("", llm_actor(std::move(cfg)), runtime::service_type::llm);
+  svc.answers_by_deadline = true;  // both backends stop at the request's deadline
+  return svc;
 }
 
 void register_llm_builtins(runtime::service_catalog& catalog,

@@ -135,10 +135,12 @@ caf::behavior retriever_actor(caf::event_based_actor* self, vector_store_ptr sto
 }
 
 runtime::micro_service make_retriever_service(std::string name, vector_store_ptr store) {
-  return runtime::micro_service::actor(
+  auto svc = runtime::micro_service::actor(
       std::move(name),
       [store](caf::event_based_actor* self) { return retriever_actor(self, store); },
       runtime::service_type::retriever);
+  svc.answers_by_deadline = true;  // a local store always answers at once
+  return svc;
 }
 
 }  // namespace opea::actors

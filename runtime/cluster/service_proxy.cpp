@@ -252,12 +252,14 @@ caf::behavior service_proxy(caf::event_based_actor* self, service_proxy_options 
 micro_service make_proxy_service(std::string name, service_type type, service_proxy_options options,
                                  std::shared_ptr<service_proxy_stats> stats) {
   if (!stats) stats = std::make_shared<service_proxy_stats>();
-  return micro_service::actor(
+  auto svc = micro_service::actor(
       std::move(name),
       [options = std::move(options), stats](caf::event_based_actor* self) {
         return service_proxy(self, options, stats);
       },
       type);
+  svc.answers_by_deadline = true;  // its sweep fails calls past their deadline
+  return svc;
 }
 
 }  // namespace opea::runtime

@@ -181,8 +181,9 @@ caf::behavior flow_actor(caf::stateful_actor<flow_actor_state>* self, flow_env_p
   if (env->arm_deadline_timer && job->ctx->deadline != clock_type::time_point::max()) {
     auto weak = caf::actor_cast<caf::weak_actor_ptr>(self);
     if (env->deadline_relay)
-      self->delayed_send(env->deadline_relay, job->ctx->remaining(), deadline_atom::value,
-                         std::move(weak));
+      // Anonymous: a delayed_send would carry the flow as its (strong) sender.
+      caf::delayed_anon_send(env->deadline_relay, job->ctx->remaining(), deadline_atom::value,
+                             std::move(weak));
     else
       self->delayed_send(self, job->ctx->remaining(), deadline_atom::value);
   }

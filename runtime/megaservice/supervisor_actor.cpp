@@ -29,7 +29,8 @@ void publish_env(self_ptr self) {
   env->instruments = self->state.cfg.instruments;
   env->supervisor = caf::actor_cast<caf::actor>(self);
   for (const auto& spec : self->state.cfg.specs)
-    env->arm_deadline_timer = env->arm_deadline_timer || static_cast<bool>(spec.body);
+    env->arm_deadline_timer =
+        env->arm_deadline_timer || (static_cast<bool>(spec.body) && !spec.answers_by_deadline);
   if (env->arm_deadline_timer) {
     if (!self->state.deadline_relay)
       self->state.deadline_relay = self->spawn<caf::linked>(deadline_relay_actor);

@@ -54,6 +54,13 @@ struct micro_service {
   service_handler handler;
   /// When set (and `handler` is not), the service runs in-process as this actor.
   actor_body body;
+  /// `body` only: the actor answers every call by the request's deadline on
+  /// its own (the built-ins with in-process backends, the LLM, which honours
+  /// the deadline, and cluster proxies do). When every actor-bodied service
+  /// of a graph says so, flows arm no deadline timer: in CAF 0.17 a timer
+  /// cannot be cancelled and keeps its flow's memory until it fires.
+  /// Default: false (the flow enforces the deadline with a timer).
+  bool answers_by_deadline = false;
   /// Timeout of one call to an external service. Default: 30 s.
   std::chrono::milliseconds timeout{30000};
   /// Restart intensity of the service's actor. Default: 5 in 10 s.
