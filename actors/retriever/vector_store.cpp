@@ -738,16 +738,33 @@ caf::expected<std::vector<search_hit>> vector_store::search(const std::vector<fl
   if (!index_ || entries_.empty()) return hits;
   auto n = mmr ? params.fetch_k : params.k;
   std::vector<std::pair<float, uint64_t>> found;  // (distance, label)
-  try {
-    auto pq = index_->searchKnn(q.data(), std::min(n, entries_.size()));
-    while (!pq.empty()) {
-      found.emplace_back(pq.top().first, static_cast<uint64_t>(pq.top().second));
-      pq.pop();
+  if (entries_.size() <= opts_.exact_search_limit) {
+    // Exact: every live vector, with hnswlib's (SIMD) inner-product distance.
+    auto dist = space_->get_dist_func();
+    auto* param = space_->get_dist_func_param();
+    found.reserve(entries_.size());
+    for (size_t i = 0; i < index_->cur_element_count; ++i) {
+      auto id = static_cast<hnswlib::tableint>(i);
+      if (index_->isMarkedDeleted(id)) continue;
+      found.emplace_back(dist(q.data(), index_->getDataByInternalId(id), param),
+                         static_cast<uint64_t>(index_->getExternalLabel(id)));
     }
-  } catch (const std::exception& ex) {
-    return make_error(errc::service_failed, "vector store " + dir_, ex.what());
+    auto keep = std::min(n, found.size());
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep),
+                      found.end());
+    found.resize(keep);
+  } else {
+    try {
+      auto pq = index_->searchKnn(q.data(), std::min(n, entries_.size()));
+      while (!pq.empty()) {
+        found.emplace_back(pq.top().first, static_cast<uint64_t>(pq.top().second));
+        pq.pop();
+      }
+    } catch (const std::exception& ex) {
+      return make_error(errc::service_failed, "vector store " + dir_, ex.what());
+    }
+    std::sort(found.begin(), found.end());
   }
-  std::sort(found.begin(), found.end());
   auto hit_of = [&](uint64_t label, double score) {
     auto& e = entries_.at(label);
     return search_hit{e.id, e.text, e.metadata, score};

@@ -85,8 +85,15 @@ struct vector_store_options {
   /// HNSW build-time candidate list size. Default: 200.
   size_t ef_construction = 200;
   /// HNSW search-time candidate list size (raised to k when k is larger).
-  /// Default: 64.
-  size_t ef_search = 64;
+  /// Used only above `exact_search_limit` chunks. Default: 256 (recall@4
+  /// against exact search 0.91 on a 10k-chunk index of the hashed embedder's
+  /// vectors, 0.68 at 64: bench/retrieval_recall.cpp, BENCHMARKS.md).
+  size_t ef_search = 256;
+  /// Stores with at most this many chunks are searched exhaustively (exact,
+  /// SIMD inner products over every vector): on the hashed embedder's nearly
+  /// orthogonal vectors HNSW visits a large part of a small graph anyway, so
+  /// exact search is both exact and about as fast there. Default: 20000.
+  size_t exact_search_limit = 20000;
   /// Capacity of a new index; it doubles when full. Default: 1024.
   size_t initial_capacity = 1024;
   /// A snapshot is written once the log exceeds this size. Default: 64 MiB.
