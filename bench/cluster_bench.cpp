@@ -53,8 +53,10 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
 #include "monitoring/metrics_registry.hpp"
+#include "nodes/cluster/tls_guard.hpp"
 #include "runtime/cluster/service_endpoint.hpp"
 #include "runtime/cluster/service_proxy.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
@@ -75,16 +77,19 @@ struct bench_args {
   double seconds = 3;
   double warmup = 0.5;
   long deadline_ms = 30000;
+  /// Directory with ca.pem, server.pem/.key and client.pem/.key
+  /// (scripts/make-cluster-certs.sh DIR server client): TLS links. "" = plain.
+  std::string tls_dir;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "opea-bench-cluster: %s\n"
                "usage: opea-bench-cluster server --port P [--policy sharing|stealing] "
-               "[--threads N]\n"
+               "[--threads N] [--tls DIR]\n"
                "       opea-bench-cluster client --port P --mode raw|hop --inflight K "
                "--seconds S [--warmup W] [--deadline-ms D] [--policy sharing|stealing] "
-               "[--threads N]\n",
+               "[--threads N] [--tls DIR]\n",
                why);
   std::exit(2);
 }
@@ -112,6 +117,8 @@ bench_args parse(int argc, char** argv) {
       a.seconds = std::stod(val);
     else if (key == "--warmup")
       a.warmup = std::stod(val);
+    else if (key == "--tls")
+      a.tls_dir = val;
     else if (key == "--deadline-ms")
       a.deadline_ms = std::max(1L, std::stol(val));
     else
@@ -128,6 +135,18 @@ void configure(caf::actor_system_config& cfg, const bench_args& a) {
   cfg.set("scheduler.max-threads", a.threads);
   cfg.set("scheduler.policy", a.policy == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   cfg.set("logger.console", caf::atom("none"));
+  if (!a.tls_dir.empty()) {
+    // The node's setup: caf::openssl with the error-queue guard of
+    // nodes/cluster/tls_guard (linked into this binary).
+    if (!opea::nodes::tls_guard::installed()) {
+      std::fprintf(stderr, "--tls: the SSL_* interposition is not in effect\n");
+      std::exit(1);
+    }
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_cafile = a.tls_dir + "/ca.pem";
+    cfg.openssl_certificate = a.tls_dir + "/" + a.role + ".pem";
+    cfg.openssl_key = a.tls_dir + "/" + a.role + ".key";
+  }
 }
 
 // --- server -----------------------------------------------------------------
@@ -161,8 +180,12 @@ int run_server(const bench_args& a) {
   auto echo = sys.spawn(raw_echo);
   auto endpoint = sys.spawn(rt::service_endpoint, std::string{"echo"},
                             std::shared_ptr<const rt::megaservice>{host});
-  auto p1 = sys.middleman().publish(echo, a.port, "127.0.0.1", true);
-  auto p2 = sys.middleman().publish(endpoint, static_cast<uint16_t>(a.port + 1), "127.0.0.1", true);
+  auto tls = !a.tls_dir.empty();
+  auto p1 = tls ? caf::openssl::publish(echo, a.port, "127.0.0.1", true)
+                : sys.middleman().publish(echo, a.port, "127.0.0.1", true);
+  auto p2 =
+      tls ? caf::openssl::publish(endpoint, static_cast<uint16_t>(a.port + 1), "127.0.0.1", true)
+          : sys.middleman().publish(endpoint, static_cast<uint16_t>(a.port + 1), "127.0.0.1", true);
   if (!p1 || !p2) {
     std::fprintf(stderr, "publish failed: %s\n", sys.render(p1 ? p2.error() : p1.error()).c_str());
     std::fflush(stderr);
@@ -340,7 +363,8 @@ int run_client(const bench_args& a) {
   const rt::json input = {{"text", "hello world"}};
   const std::string payload(input.dump().size(), 'x');  // 22 bytes, as the hop's JSON text
   uint16_t target = a.mode == "raw" ? a.port : static_cast<uint16_t>(a.port + 1);
-  auto remote = sys.middleman().remote_actor("127.0.0.1", target);
+  auto remote = a.tls_dir.empty() ? sys.middleman().remote_actor("127.0.0.1", target)
+                                  : caf::openssl::remote_actor(sys, "127.0.0.1", target);
   if (!remote) {
     std::fprintf(stderr, "remote_actor 127.0.0.1:%u: %s\n", static_cast<unsigned>(target),
                  sys.render(remote.error()).c_str());

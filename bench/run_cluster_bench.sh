@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A megaservice hop to a remote service actor vs the raw CAF remote round trip
-# (two processes on loopback, plain BASP), at 1 and 32 requests in flight, for
-# each scheduler configuration in CONFIGS (policy:threads, the same in both
-# processes). Per configuration one server process runs; the four cases
+# (two processes on loopback), at 1 and 32 requests in flight, for each
+# configuration in CONFIGS (policy:threads, the same in both processes, plain
+# BASP; policy:threads:tls for caf::openssl links with the node's TLS guard and
+# certificates from scripts/make-cluster-certs.sh). Per configuration one server process runs; the four cases
 # (raw@1, hop@1, raw@32, hop@32) are interleaved in each of RUNS rounds, so
 # drift hits them equally. Prints every run, then a table of medians with
 # ranges and the ratios the targets are checked on:
@@ -11,8 +12,8 @@
 #
 # Usage: bench/run_cluster_bench.sh [BUILD_DIR]
 #   env: RUNS=3 SECONDS_PER_RUN=3 WARMUP=0.5 PORT=24310
-#        CONFIGS="sharing:<nproc> stealing:<nproc>"   (opea-node's default first)
-# About 90 s with the defaults (two configurations).
+#        CONFIGS="sharing:<nproc> sharing:<nproc>:tls stealing:<nproc>"   (opea-node's default first)
+# About 2 min 15 s with the defaults (three configurations).
 set -euo pipefail
 BUILD_DIR=${1:-/work/build-bench}
 RUNS=${RUNS:-3}
@@ -20,7 +21,8 @@ SECS=${SECONDS_PER_RUN:-3}
 WARMUP=${WARMUP:-0.5}
 PORT=${PORT:-24310}
 NPROC=$(nproc)
-CONFIGS=${CONFIGS:-"sharing:$NPROC stealing:$NPROC"}
+CONFIGS=${CONFIGS:-"sharing:$NPROC sharing:$NPROC:tls stealing:$NPROC"}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(find "$BUILD_DIR" -type f -name opea-bench-cluster -perm -u+x | head -n1)
 [ -n "$BIN" ] || { echo "opea-bench-cluster not found under $BUILD_DIR" >&2; exit 2; }
 work=$(mktemp -d /tmp/opea-cluster-bench.XXXXXX)
@@ -39,10 +41,16 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs x ${SECS}s (+${W
 : > "$work/results"
 for conf in $CONFIGS; do
   policy=${conf%%:*}
-  threads=${conf##*:}
+  rest=${conf#*:}
+  threads=${rest%%:*}
+  tls=()
+  if [[ "$conf" == *:tls ]]; then
+    [ -d "$work/certs" ] || "$SRC/scripts/make-cluster-certs.sh" "$work/certs" server client > /dev/null
+    tls=(--tls "$work/certs")
+  fi
   rm -f "$work/ctl"
   mkfifo "$work/ctl"
-  "$BIN" server --port "$PORT" --policy "$policy" --threads "$threads" \
+  "$BIN" server --port "$PORT" --policy "$policy" --threads "$threads" "${tls[@]}" \
     < "$work/ctl" > "$work/server.log" 2>&1 &
   spid=$!
   exec 3> "$work/ctl"                  # holds the server's stdin open
@@ -56,7 +64,8 @@ for conf in $CONFIGS; do
     for k in 1 32; do
       for mode in raw hop; do
         line=$("$BIN" client --port "$PORT" --mode "$mode" --inflight "$k" --seconds "$SECS" \
-                 --warmup "$WARMUP" --policy "$policy" --threads "$threads" | grep '^RESULT' || true)
+                 --warmup "$WARMUP" --policy "$policy" --threads "$threads" "${tls[@]}" |
+                 grep '^RESULT' || true)
         [ -n "$line" ] || { echo "client $mode @$k ($conf) failed" >&2; exit 1; }
         echo "$line"
         echo "$conf $line" >> "$work/results"
@@ -90,7 +99,7 @@ function cell(list, fmt,   m) {
   p99[key] = p99[key] " " field("p99_us"); errs += field("errors")
 }
 END {
-  printf "\n| policy:threads | in flight | raw req/s | raw p50 us | raw p99 us | hop req/s | hop p50 us | hop p99 us | hop/raw req/s | hop p50 / raw p50 |\n"
+  printf "\n| policy:threads[:tls] | in flight | raw req/s | raw p50 us | raw p99 us | hop req/s | hop p50 us | hop p99 us | hop/raw req/s | hop p50 / raw p50 |\n"
   printf "|---|---|---|---|---|---|---|---|---|---|\n"
   for (c = 1; c <= nconf; ++c) {
     conf = order[c]
