@@ -179,7 +179,7 @@ int run_server(const bench_args& a) {
   auto host = std::make_shared<rt::megaservice>(sys, orch, opts, metrics);
   auto echo = sys.spawn(raw_echo);
   auto endpoint = sys.spawn(rt::service_endpoint, std::string{"echo"},
-                            std::shared_ptr<const rt::megaservice>{host});
+                            std::shared_ptr<const rt::megaservice>{host}, &metrics);
   auto tls = !a.tls_dir.empty();
   auto p1 = tls ? caf::openssl::publish(echo, a.port, "127.0.0.1", true)
                 : sys.middleman().publish(echo, a.port, "127.0.0.1", true);

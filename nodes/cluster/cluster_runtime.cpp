@@ -91,7 +91,7 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     opts.name = "hosted." + svc.name;
     auto host = std::make_unique<rt::megaservice>(sys, orch, opts, metrics, client);
     std::shared_ptr<const rt::megaservice> shared{host.get(), [](const rt::megaservice*) {}};
-    auto ep = sys.spawn(rt::service_endpoint, svc.name, shared);
+    auto ep = sys.spawn(rt::service_endpoint, svc.name, shared, &metrics);
     mc.local_endpoints[svc.name] = ep;
     endpoints_.push_back(ep);
     hosted_.push_back(std::move(host));

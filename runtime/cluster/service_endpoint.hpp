@@ -19,7 +19,16 @@ namespace opea::runtime {
 /// stream) are sent as they are produced, and (rcancel_atom) stops them.
 /// A malformed envelope is answered with errc::bad_request naming the field;
 /// nothing a peer sends can crash the endpoint.
+///
+/// Calls go straight to the host's live service actor (no flow actor per
+/// call; the host only supervises and restarts it); a call that finds no
+/// live actor, or bounces off one that just died, runs as a flow of `host`
+/// instead, which waits for the restart. With `metrics`, each call counts in
+/// the host's megaservice series (opea_megaservice_requests_total,
+/// _request_duration_seconds, _request_pending with megaservice = the
+/// host's name), as a flow would.
 caf::behavior service_endpoint(caf::event_based_actor* self, std::string service,
-                               std::shared_ptr<const megaservice> host);
+                               std::shared_ptr<const megaservice> host,
+                               monitoring::metrics_registry* metrics = nullptr);
 
 }  // namespace opea::runtime

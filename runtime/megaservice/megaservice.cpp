@@ -92,6 +92,15 @@ caf::actor megaservice::actor() const {
   return shared_->supervisor;
 }
 
+caf::actor megaservice::service_actor(const std::string& name) const {
+  auto env = shared_->env_slot->load();
+  // A graph whose actors may not answer by the deadline needs a flow's timer.
+  if (!env || env->arm_deadline_timer) return {};
+  auto i = env->graph->index_of(name);
+  if (!i || *i >= env->services.size()) return {};
+  return env->services[*i];
+}
+
 const status_board& megaservice::status() const {
   return *shared_->board;
 }

@@ -129,6 +129,14 @@ class megaservice {
   /// Status of every service, readable from any thread.
   const status_board& status() const;
 
+  /// The live actor of service `name` (the fresh one after a restart), to
+  /// call it directly with (invoke_atom, json_ptr, request_context_ptr)
+  /// without a flow; null when there is no such service, it failed for good,
+  /// the megaservice has not started it yet, or one of its actor-bodied
+  /// services may not answer by the deadline on its own (then only a flow,
+  /// with its deadline timer, may call it). Thread-safe.
+  caf::actor service_actor(const std::string& name) const;
+
   /// Stops the supervisor and its services. Idempotent; also done by the destructor.
   void stop();
 

@@ -45,7 +45,7 @@ struct fixture {
     opts.name = "hosted." + tag;
     hosts.push_back(std::make_unique<megaservice>(*sys, o, opts, metrics));
     std::shared_ptr<const megaservice> host{hosts.back().get(), [](const megaservice*) {}};
-    return sys->spawn(service_endpoint, std::string{"svc"}, host);
+    return sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics);
   }
   caf::actor proxy(bool idempotent, replica_choice choice = replica_choice::round_robin) {
     service_proxy_options opts;
@@ -172,7 +172,7 @@ TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fie
   }));
   megaservice host{old_sys, o, {"hosted.svc"}, metrics};
   std::shared_ptr<const megaservice> shared{&host, [](const megaservice*) {}};
-  auto ep = old_sys.spawn(service_endpoint, std::string{"svc"}, shared);
+  auto ep = old_sys.spawn(service_endpoint, std::string{"svc"}, shared, &metrics);
   auto port = old_sys.middleman().publish(ep, 0, "127.0.0.1");
   REQUIRE(port);
   auto remote = new_sys.middleman().remote_actor("127.0.0.1", *port);
@@ -227,7 +227,7 @@ TEST_CASE_METHOD(fixture, "least outstanding prefers the replica with fewer call
   }));
   hosts.push_back(std::make_unique<megaservice>(*sys, o, megaservice_options{"hosted.a"}, metrics));
   std::shared_ptr<const megaservice> host{hosts.back().get(), [](const megaservice*) {}};
-  auto slow = sys->spawn(service_endpoint, std::string{"svc"}, host);
+  auto slow = sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics);
   auto p = proxy(true, replica_choice::least_outstanding);
   caf::anon_send(p, replica_up_atom::value, std::string{"a"}, slow);
   caf::anon_send(p, replica_up_atom::value, std::string{"b"}, endpoint("b"));
