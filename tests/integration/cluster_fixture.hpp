@@ -5,14 +5,20 @@
 // "listening on HOST:PORT" line, plus a synchronous HTTP helper.
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -131,6 +137,78 @@ inline double metric_value(const std::string& text, const std::string& series) {
   auto pos = text.find("\n" + series + " ");
   if (pos == std::string::npos) return -1;
   return std::stod(text.substr(pos + series.size() + 2));
+}
+
+/// A TCP port that was free a moment ago (cluster ports must be known to
+/// every member before they start, so port 0 cannot be used for them).
+inline uint16_t free_port() {
+  namespace net = boost::asio;
+  net::io_context ioc;
+  net::ip::tcp::acceptor acc{ioc, {net::ip::make_address("127.0.0.1"), 0}};
+  return acc.local_endpoint().port();
+}
+
+/// Bounded poll (20 s) of GET `base`/v1/cluster until exactly `want`
+/// members are up; returns the last view (FAILs with it otherwise).
+inline json wait_members_up(const std::string& base, size_t want) {
+  json view;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    view = body_of(call("GET", base + "/v1/cluster"));
+    size_t up = 0;
+    for (const auto& m : view["members"]) up += m["state"] == "up" ? 1 : 0;
+    if (up == want) return view;
+    std::this_thread::yield();
+  }
+  INFO(view.dump());
+  FAIL("members did not come up");
+  return view;
+}
+
+/// Sends `total` requests on one asynchronous client, keeping `in_flight`
+/// open: `make(i)` builds request i, `on_result` sees each outcome (called
+/// under a lock, in completion order), and `midway` (if set) runs once, on
+/// this thread, after a third of them completed. REQUIREs progress within
+/// 60 s at every step.
+inline void drive_load(
+    size_t total, size_t in_flight,
+    const std::function<runtime::http::client_request(size_t)>& make,
+    const std::function<void(const caf::expected<runtime::http::client_response>&)>& on_result,
+    const std::function<void()>& midway = {}) {
+  runtime::http::client client;
+  std::mutex mtx;
+  std::condition_variable cv;
+  size_t sent = 0, done = 0;
+  std::function<void()> send_one = [&] {
+    client.async_request(make(sent), [&](caf::expected<runtime::http::client_response> r) {
+      std::lock_guard<std::mutex> lock{mtx};
+      on_result(r);
+      ++done;
+      if (sent < total) {
+        send_one();
+        ++sent;
+      }
+      cv.notify_all();
+    });
+  };
+  {
+    std::lock_guard<std::mutex> lock{mtx};
+    while (sent < in_flight && sent < total) {
+      send_one();
+      ++sent;
+    }
+  }
+  bool fired = !midway;
+  std::unique_lock<std::mutex> lock{mtx};
+  while (done < total) {
+    REQUIRE(cv.wait_for(lock, 60s, [&] { return done == total || (!fired && done >= total / 3); }));
+    if (!fired && done >= total / 3) {
+      fired = true;
+      lock.unlock();
+      midway();
+      lock.lock();
+    }
+  }
 }
 
 }  // namespace opea::itest

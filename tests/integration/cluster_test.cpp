@@ -18,15 +18,6 @@ using namespace opea::itest;
 
 namespace {
 
-/// A TCP port that was free a moment ago (cluster ports must be known to
-/// every member before they start, so port 0 cannot be used for them).
-uint16_t free_port() {
-  namespace net = boost::asio;
-  net::io_context ioc;
-  net::ip::tcp::acceptor acc{ioc, {net::ip::make_address("127.0.0.1"), 0}};
-  return acc.local_endpoint().port();
-}
-
 /// The ChatQnA services of examples/cluster, with `extra` appended to the llm.
 std::string cluster_yaml(const std::map<std::string, uint16_t>& ports,
                          const std::string& llm_extra = "") {
@@ -103,19 +94,8 @@ struct cluster {
   }
 
   /// Bounded poll of GET /v1/cluster on `name` until `want` members are up.
-  json wait_members_up(const std::string& name, size_t want) {
-    json view;
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      view = body_of(call("GET", url(name, "/v1/cluster")));
-      size_t up = 0;
-      for (const auto& m : view["members"]) up += m["state"] == "up" ? 1 : 0;
-      if (up == want) return view;
-      std::this_thread::yield();
-    }
-    INFO(view.dump());
-    FAIL("members did not come up");
-    return view;
+  json wait_members_up(const std::string& name, size_t want) const {
+    return opea::itest::wait_members_up(url(name, ""), want);
   }
 };
 
@@ -138,54 +118,32 @@ struct load_counts {
 /// runs `midway` once `total / 3` have completed.
 load_counts run_load(const std::string& url, size_t total, size_t in_flight,
                      const std::function<void()>& midway) {
-  opea::runtime::http::client client;
-  std::mutex mtx;
-  std::condition_variable cv;
   load_counts counts;
-  size_t sent = 0, done = 0;
-  std::function<void()> send_one = [&] {
-    opea::runtime::http::client_request req;
-    req.method = "POST";
-    req.url = url;
-    req.body =
-        R"({"messages": "How does the supervisor restart a crashed service?", "stream": false})";
-    req.headers = {{"Content-Type", "application/json"}};
-    req.timeout = 30s;
-    client.async_request(req, [&](caf::expected<opea::runtime::http::client_response> r) {
-      std::lock_guard<std::mutex> lock{mtx};
-      if (r && r->status == 200)
-        ++counts.ok;
-      else if (r && r->status == 502 &&
-               r->body.find("left the cluster while the call was in flight") != std::string::npos)
-        ++counts.node_down;
-      else {
-        ++counts.other;
-        counts.other_bodies.push_back(r ? std::to_string(r->status) + " " + r->body
-                                        : opea::runtime::describe(r.error()));
-      }
-      ++done;
-      if (sent < total) {
-        ++sent;
-        send_one();
-      }
-      cv.notify_all();
-    });
-  };
-  {
-    std::lock_guard<std::mutex> lock{mtx};
-    for (; sent < in_flight && sent < total; ++sent) send_one();
-  }
-  bool fired = false;
-  std::unique_lock<std::mutex> lock{mtx};
-  while (done < total) {
-    REQUIRE(cv.wait_for(lock, 60s, [&] { return done == total || (!fired && done >= total / 3); }));
-    if (!fired && done >= total / 3) {
-      fired = true;
-      lock.unlock();
-      midway();
-      lock.lock();
-    }
-  }
+  drive_load(
+      total, in_flight,
+      [&](size_t) {
+        opea::runtime::http::client_request req;
+        req.method = "POST";
+        req.url = url;
+        req.body =
+            R"({"messages": "How does the supervisor restart a crashed service?", "stream": false})";
+        req.headers = {{"Content-Type", "application/json"}};
+        req.timeout = 30s;
+        return req;
+      },
+      [&](const caf::expected<opea::runtime::http::client_response>& r) {
+        if (r && r->status == 200)
+          ++counts.ok;
+        else if (r && r->status == 502 &&
+                 r->body.find("left the cluster while the call was in flight") != std::string::npos)
+          ++counts.node_down;
+        else {
+          ++counts.other;
+          counts.other_bodies.push_back(r ? std::to_string(r->status) + " " + r->body
+                                          : opea::runtime::describe(r.error()));
+        }
+      },
+      midway);
   return counts;
 }
 

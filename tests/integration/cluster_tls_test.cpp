@@ -23,13 +23,6 @@ using namespace opea::itest;
 
 namespace {
 
-uint16_t free_port() {
-  namespace net = boost::asio;
-  net::io_context ioc;
-  net::ip::tcp::acceptor acc{ioc, {net::ip::make_address("127.0.0.1"), 0}};
-  return acc.local_endpoint().port();
-}
-
 /// main/: the cluster CA with n1, n2, n3; foreign/: another CA with its own n3.
 struct certs {
   temp_dir dir;
@@ -84,20 +77,9 @@ member start(const std::string& config, const std::string& name, const temp_dir&
   return m;
 }
 
-/// Bounded poll until `url`'s /v1/cluster shows `want` members up; returns the view.
+/// Bounded poll until `m`'s /v1/cluster shows `want` members up; returns the view.
 json wait_up(const member& m, size_t want) {
-  json view;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    view = body_of(call("GET", m.url("/v1/cluster")));
-    size_t up = 0;
-    for (const auto& x : view["members"]) up += x["state"] == "up" ? 1 : 0;
-    if (up == want) return view;
-    std::this_thread::yield();
-  }
-  INFO(view.dump());
-  FAIL("members did not come up");
-  return view;
+  return wait_members_up(m.url(""), want);
 }
 
 }  // namespace
@@ -140,42 +122,28 @@ TEST_CASE("TLS: a 3-node mesh carries 10,000 requests while strays hit the clust
     }
   }};
 
-  opea::runtime::http::client client;
-  std::mutex mtx;
-  std::condition_variable cv;
   const size_t total = 10000;
-  size_t sent = 0, done = 0, ok = 0;
+  size_t ok = 0;
   std::vector<std::string> failures;
-  std::function<void()> send_one = [&] {
-    opea::runtime::http::client_request req;
-    req.method = "POST";
-    req.url = (sent % 2 == 0 ? n1 : n2).url("/v1/m");
-    req.body = R"({"text": "x"})";
-    req.headers = {{"Content-Type", "application/json"}};
-    req.timeout = 30s;
-    client.async_request(req, [&](caf::expected<opea::runtime::http::client_response> r) {
-      std::lock_guard<std::mutex> lock{mtx};
-      if (r && r->status == 200 && json::parse(r->body, nullptr, false) == json{{"text", "x-a-b"}})
-        ++ok;
-      else if (failures.size() < 5)
-        failures.push_back(r ? std::to_string(r->status) + " " + r->body
-                             : opea::runtime::describe(r.error()));
-      ++done;
-      if (sent < total) {
-        ++sent;
-        send_one();
-      }
-      cv.notify_all();
-    });
-  };
-  {
-    std::lock_guard<std::mutex> lock{mtx};
-    for (; sent < 32; ++sent) send_one();
-  }
-  {
-    std::unique_lock<std::mutex> lock{mtx};
-    REQUIRE(cv.wait_for(lock, 120s, [&] { return done == total; }));
-  }
+  drive_load(
+      total, 32,
+      [&](size_t i) {
+        opea::runtime::http::client_request req;
+        req.method = "POST";
+        req.url = (i % 2 == 0 ? n1 : n2).url("/v1/m");
+        req.body = R"({"text": "x"})";
+        req.headers = {{"Content-Type", "application/json"}};
+        req.timeout = 30s;
+        return req;
+      },
+      [&](const caf::expected<opea::runtime::http::client_response>& r) {
+        if (r && r->status == 200 &&
+            json::parse(r->body, nullptr, false) == json{{"text", "x-a-b"}})
+          ++ok;
+        else if (failures.size() < 5)
+          failures.push_back(r ? std::to_string(r->status) + " " + r->body
+                               : opea::runtime::describe(r.error()));
+      });
   stop = true;
   stray_thread.join();
   std::cout << "TLS mesh: " << ok << " of " << total << " requests ok with " << strays.load()
