@@ -100,10 +100,11 @@ struct node_process {
   }
 };
 
-/// One synchronous HTTP call on a shared client (REQUIREs a transport success).
-inline runtime::http::client_response call(const std::string& method, const std::string& url,
-                                           const std::string& body = {},
-                                           runtime::http::header_list headers = {}) {
+/// One synchronous HTTP call on a shared client, without Catch macros, so it
+/// may run on any thread (Catch's INFO/REQUIRE are not thread-safe).
+inline caf::expected<runtime::http::client_response> fetch(
+    const std::string& method, const std::string& url, const std::string& body = {},
+    runtime::http::header_list headers = {}) {
   static runtime::http::client client;
   runtime::http::client_request req;
   req.method = method;
@@ -115,7 +116,14 @@ inline runtime::http::client_response call(const std::string& method, const std:
   std::promise<caf::expected<runtime::http::client_response>> done;
   client.async_request(
       req, [&](caf::expected<runtime::http::client_response> r) { done.set_value(std::move(r)); });
-  auto res = done.get_future().get();
+  return done.get_future().get();
+}
+
+/// `fetch` on the test's thread, REQUIRing a transport success.
+inline runtime::http::client_response call(const std::string& method, const std::string& url,
+                                           const std::string& body = {},
+                                           runtime::http::header_list headers = {}) {
+  auto res = fetch(method, url, body, std::move(headers));
   INFO(method << " " << url << ": " << (res ? "" : runtime::describe(res.error())));
   REQUIRE(res);
   return std::move(*res);
