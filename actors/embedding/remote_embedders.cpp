@@ -114,15 +114,20 @@ caf::expected<embedder_ptr> tei_embedder::make(std::shared_ptr<runtime::http::cl
   return embedder_ptr{std::make_shared<tei_embedder>(std::move(client), std::move(cfg))};
 }
 
-tei_embedder::tei_embedder(std::shared_ptr<runtime::http::client> client,
-                           remote_embedder_config cfg)
+remote_embedder::remote_embedder(std::shared_ptr<runtime::http::client> client,
+                                 remote_embedder_config cfg, const std::string& path)
     : client_(std::move(client)),
       cfg_(std::move(cfg)),
       dimension_(std::make_shared<std::atomic<size_t>>(0)) {
   if (!client_) client_ = std::make_shared<runtime::http::client>();
+  auto endpoint = detail::join_endpoint(cfg_.url, path);
+  endpoint_ = endpoint ? *endpoint : cfg_.url + path;
+}
+
+tei_embedder::tei_embedder(std::shared_ptr<runtime::http::client> client,
+                           remote_embedder_config cfg)
+    : remote_embedder(std::move(client), std::move(cfg), "/embed") {
   if (cfg_.model.empty()) cfg_.model = "tei";
-  auto endpoint = detail::join_endpoint(cfg_.url, "/embed");
-  endpoint_ = endpoint ? *endpoint : cfg_.url + "/embed";
 }
 
 void tei_embedder::embed(std::vector<std::string> texts,
@@ -173,13 +178,7 @@ caf::expected<embedder_ptr> openai_embedder::make(std::shared_ptr<runtime::http:
 
 openai_embedder::openai_embedder(std::shared_ptr<runtime::http::client> client,
                                  remote_embedder_config cfg)
-    : client_(std::move(client)),
-      cfg_(std::move(cfg)),
-      dimension_(std::make_shared<std::atomic<size_t>>(0)) {
-  if (!client_) client_ = std::make_shared<runtime::http::client>();
-  auto endpoint = detail::join_endpoint(cfg_.url, "/v1/embeddings");
-  endpoint_ = endpoint ? *endpoint : cfg_.url + "/v1/embeddings";
-}
+    : remote_embedder(std::move(client), std::move(cfg), "/v1/embeddings") {}
 
 void openai_embedder::embed(std::vector<std::string> texts,
                             std::function<void(caf::expected<std::vector<vector>>)> done) {

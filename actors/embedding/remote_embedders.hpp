@@ -31,6 +31,29 @@ struct remote_embedder_config {
   std::chrono::milliseconds timeout{30000};
 };
 
+/// What the HTTP embedders share: the client, the config, the URL posted to
+/// and the vector length learnt from the first successful answer.
+class remote_embedder : public embedder {
+ public:
+  /// 0 until the first successful answer, then its vector length.
+  size_t dimension() const override { return dimension_->load(std::memory_order_relaxed); }
+  std::string model() const override { return cfg_.model; }
+
+  /// The URL posted to.
+  const std::string& endpoint() const { return endpoint_; }
+
+ protected:
+  /// A null `client` is replaced by a new one owned by this embedder;
+  /// `path` is appended to `cfg.url` to make the endpoint.
+  remote_embedder(std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg,
+                  const std::string& path);
+
+  std::shared_ptr<runtime::http::client> client_;
+  remote_embedder_config cfg_;
+  std::string endpoint_;
+  std::shared_ptr<std::atomic<size_t>> dimension_;
+};
+
 /// Hugging Face Text Embeddings Inference: `POST {url}/embed` with
 /// `{"inputs": [...], "truncate": true}`, answered by `[[float, ...], ...]`.
 ///
@@ -41,29 +64,18 @@ struct remote_embedder_config {
 /// a non-2xx answer (with an excerpt of its body), `bad_response` for a body
 /// that is not JSON, not a list of equally long non-empty lists of numbers,
 /// or not one vector per text.
-class tei_embedder : public embedder {
+class tei_embedder : public remote_embedder {
  public:
   /// Validates the URL (errc::bad_request naming "url"). A null `client`
   /// is replaced by a new one owned by this embedder.
   [[nodiscard]] static caf::expected<embedder_ptr> make(
       std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg);
 
+  /// Posts to "{url}/embed"; the model defaults to "tei".
   tei_embedder(std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg);
 
-  /// 0 until the first successful answer, then its vector length.
-  size_t dimension() const override { return dimension_->load(std::memory_order_relaxed); }
-  std::string model() const override { return cfg_.model; }
   void embed(std::vector<std::string> texts,
              std::function<void(caf::expected<std::vector<vector>>)> done) override;
-
-  /// The URL posted to, "{url}/embed".
-  const std::string& endpoint() const { return endpoint_; }
-
- private:
-  std::shared_ptr<runtime::http::client> client_;
-  remote_embedder_config cfg_;
-  std::string endpoint_;
-  std::shared_ptr<std::atomic<size_t>> dimension_;
 };
 
 /// An OpenAI-compatible embeddings API (OpenAI, vLLM, TEI's OpenAI route,
@@ -77,28 +89,18 @@ class tei_embedder : public embedder {
 /// `bad_response` when `data` is missing, an index is out of range or
 /// repeated, or an embedding is not a list of numbers (base64 answers are not
 /// supported).
-class openai_embedder : public embedder {
+class openai_embedder : public remote_embedder {
  public:
   /// Validates the URL (errc::bad_request naming "url") and requires a model
   /// name (naming "model"). A null `client` is replaced by a new one.
   [[nodiscard]] static caf::expected<embedder_ptr> make(
       std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg);
 
+  /// Posts to "{url}/v1/embeddings".
   openai_embedder(std::shared_ptr<runtime::http::client> client, remote_embedder_config cfg);
 
-  size_t dimension() const override { return dimension_->load(std::memory_order_relaxed); }
-  std::string model() const override { return cfg_.model; }
   void embed(std::vector<std::string> texts,
              std::function<void(caf::expected<std::vector<vector>>)> done) override;
-
-  /// The URL posted to, "{url}/v1/embeddings".
-  const std::string& endpoint() const { return endpoint_; }
-
- private:
-  std::shared_ptr<runtime::http::client> client_;
-  remote_embedder_config cfg_;
-  std::string endpoint_;
-  std::shared_ptr<std::atomic<size_t>> dimension_;
 };
 
 namespace detail {
