@@ -8,7 +8,7 @@
 #include "runtime/http/client.hpp"
 #include "runtime/http/error_body.hpp"
 #include "runtime/http/request_parsing.hpp"
-#include "runtime/megaservice/flow_actor.hpp"
+#include "runtime/megaservice/flow_executor.hpp"
 #include "runtime/megaservice/supervisor_actor.hpp"
 
 namespace opea::runtime {
@@ -41,6 +41,8 @@ struct megaservice::shared {
   std::shared_ptr<http::client> client;
   /// The orchestrator's align_generator hook (empty: none).
   decltype(align_hooks::generator) generator;
+  /// Set by stop(): new requests are refused at once.
+  std::atomic<bool> stopped{false};
 };
 
 megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
@@ -67,6 +69,7 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   cfg.board = sh.board;
   cfg.client = client;
   cfg.env_slot = sh.env_slot;
+  cfg.executors = sh.options.flow_executors;
   sh.system = &sys;
   sh.supervisor = sys.spawn(supervisor_actor, std::move(cfg));
 }
@@ -76,6 +79,7 @@ megaservice::~megaservice() {
 }
 
 void megaservice::stop() {
+  if (shared_) shared_->stopped = true;
   if (shared_ && shared_->supervisor)
     caf::anon_send_exit(shared_->supervisor, caf::exit_reason::user_shutdown);
 }
@@ -162,6 +166,12 @@ class aligning_sink final : public stream_sink {
 
 void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, request_context ctx,
                  std::function<void(caf::expected<flow_result>)> done) {
+  if (sh->stopped) {
+    sh->instruments.count_request(503);
+    sh->instruments.count_rejection("service_unavailable");
+    done(make_error(errc::service_unavailable, sh->options.name, "the megaservice was stopped"));
+    return;
+  }
   std::shared_ptr<aligning_sink> aligner;
   if (sh->generator && ctx.sink) {
     aligner = aligning_sink::wrap(ctx.sink, sh->generator);
@@ -172,6 +182,7 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
   if (ctx.request_id.empty()) ctx.request_id = make_request_id();
   if (ctx.traceparent.empty()) ctx.traceparent = make_traceparent();
   auto job = std::make_shared<flow_job>();
+  job->megaservice = sh->options.name;
   job->input = std::make_shared<const json>(std::move(input));
   job->ctx = std::make_shared<const request_context>(std::move(ctx));
   if (aligner) aligner->bind(job->ctx);
@@ -190,12 +201,13 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
     }
     done(std::move(res));
   };
-  // Spawn the flow here, on the caller's thread: one message less per request
-  // and no single mailbox that every request goes through. Until the
-  // supervisor published its first environment, it spawns the flow itself.
-  if (auto env = sh->env_slot->load())
-    sh->system->spawn(flow_actor, std::move(env), std::move(job));
-  else
+  // Pick the executor here, on the caller's thread: one message less per
+  // request and no single mailbox that every request goes through. Until the
+  // supervisor published its first environment, it picks one itself.
+  if (auto env = sh->env_slot->load()) {
+    auto target = env->next_executor();
+    caf::anon_send(target, run_atom::value, std::move(env), std::move(job));
+  } else
     caf::anon_send(sh->supervisor, run_atom::value, std::move(job));
 }
 

@@ -30,6 +30,9 @@ struct megaservice_options {
   std::chrono::milliseconds deadline{30000};
   /// OPEA's "Service Description". Default: "OPEA Microservice Infrastructure".
   std::string description = "OPEA Microservice Infrastructure";
+  /// Long-lived actors that run the requests' flows (each runs many at once).
+  /// Default 0: one per worker thread of the actor system's scheduler.
+  size_t flow_executors = 0;
 };
 
 /// Life-cycle state of one service of a megaservice.
@@ -71,8 +74,8 @@ struct megaservice_route {
 
 /// A megaservice: a supervisor actor that owns one actor per service of its
 /// graph (in-process handlers or HTTP adapters), restarts them one_for_one
-/// within their restart intensity, and runs each request as a short-lived
-/// flow actor. Exposed over HTTP through `add_route`, or called directly
+/// within their restart intensity, and runs each request's flow on one of a
+/// few long-lived flow executor actors. Exposed over HTTP through `add_route`, or called directly
 /// through `async_schedule` / `schedule` without HTTP.
 ///
 /// Thread-safe: every member may be called from any thread; the object only
@@ -137,7 +140,9 @@ class megaservice {
   /// with its deadline timer, may call it). Thread-safe.
   caf::actor service_actor(const std::string& name) const;
 
-  /// Stops the supervisor and its services. Idempotent; also done by the destructor.
+  /// Stops the supervisor and its services. Requests in progress are answered
+  /// with errc::service_unavailable, and so is every later request, at once.
+  /// Idempotent; also done by the destructor.
   void stop();
 
   /// Opaque state shared with route handlers and callbacks.

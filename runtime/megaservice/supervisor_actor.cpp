@@ -1,5 +1,7 @@
 #include "runtime/megaservice/supervisor_actor.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
@@ -28,14 +30,10 @@ void publish_env(self_ptr self) {
   env->hooks = self->state.cfg.hooks;
   env->instruments = self->state.cfg.instruments;
   env->supervisor = caf::actor_cast<caf::actor>(self);
+  env->executors = *self->state.executors;
   for (const auto& spec : self->state.cfg.specs)
     env->arm_deadline_timer =
         env->arm_deadline_timer || (static_cast<bool>(spec.body) && !spec.answers_by_deadline);
-  if (env->arm_deadline_timer) {
-    if (!self->state.deadline_relay)
-      self->state.deadline_relay = self->spawn<caf::linked>(deadline_relay_actor);
-    env->deadline_relay = self->state.deadline_relay;
-  }
   self->state.env = env;
   if (self->state.cfg.env_slot) self->state.cfg.env_slot->store(std::move(env));
 }
@@ -66,14 +64,31 @@ caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supe
     (*st.children)[i] = spawn_child(self, i);
     st.cfg.instruments[i].up->Set(1);
   }
+  auto executors = st.cfg.executors;
+  if (executors == 0) executors = std::max<size_t>(1, self->system().scheduler().num_workers());
+  st.executors = std::make_shared<std::vector<caf::actor>>();
+  for (size_t i = 0; i < executors; ++i)
+    st.executors->push_back(self->spawn<caf::monitored>(flow_executor));
   publish_env(self);
-  self->attach_functor([children = st.children](const caf::error&) {
-    // Reverse order, as OTP stops children.
+  self->attach_functor([children = st.children, executors = st.executors](const caf::error&) {
+    // Flows first (requests in progress are answered), then the services in
+    // reverse order, as OTP stops children.
+    for (auto& x : *executors) caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
     for (auto i = children->rbegin(); i != children->rend(); ++i)
       if (*i) caf::anon_send_exit(*i, caf::exit_reason::user_shutdown);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
+    for (auto& x : *st.executors) {
+      if (x.address() != dm.source) continue;
+      spdlog::error(
+          "megaservice '{}': a flow executor went down ({}); its requests in progress were "
+          "answered with service_unavailable; starting a new one",
+          st.cfg.name, describe(dm.reason));
+      x = self->spawn<caf::monitored>(flow_executor);
+      publish_env(self);
+      return;
+    }
     size_t i = 0;
     while (i < st.children->size() && (*st.children)[i].address() != dm.source) ++i;
     if (i == st.children->size()) return;
@@ -107,7 +122,11 @@ caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supe
     }
   });
   return {
-      [self](run_atom, const flow_job_ptr& job) { self->spawn(flow_actor, self->state.env, job); },
+      [self](run_atom, flow_job_ptr& job) {
+        auto& env = self->state.env;
+        const auto& target = env->next_executor();
+        self->send(target, run_atom::value, env, std::move(job));
+      },
       [self](lookup_atom, uint32_t i) -> caf::result<caf::actor> {
         auto& st = self->state;
         if (i >= st.children->size())

@@ -6,7 +6,7 @@
 
 #include <caf/stateful_actor.hpp>
 
-#include "runtime/megaservice/flow_actor.hpp"
+#include "runtime/megaservice/flow_executor.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/supervision/restart_window.hpp"
 
@@ -23,6 +23,8 @@ struct supervisor_config {
   std::shared_ptr<http::client> client;
   /// Where the supervisor publishes the current flow_env.
   std::shared_ptr<flow_env_slot> env_slot;
+  /// Flow executors to run; 0: one per scheduler worker.
+  size_t executors = 0;
 };
 
 struct supervisor_state {
@@ -32,9 +34,9 @@ struct supervisor_state {
   std::vector<restart_window> windows;
   /// Lookups that wait for a restart to finish, per service.
   std::vector<std::vector<caf::response_promise>> waiting;
+  /// The flow executors (flow_env::executors); shared with the exit hook.
+  std::shared_ptr<std::vector<caf::actor>> executors;
   flow_env_ptr env;
-  /// Passes deadline timers on to live flows (flow_env::deadline_relay).
-  caf::actor deadline_relay;
   static inline const char* name = "opea.megaservice";
 };
 
@@ -42,9 +44,11 @@ struct supervisor_state {
 /// in graph order and stopped with it. A crashed service restarts immediately
 /// the first time in its window and with exponential backoff after that; past
 /// its restart intensity it is marked failed (status_board, opea_service_up 0)
-/// and calls to it fail with errc::service_unavailable.
-/// Protocol: (run_atom, flow_job_ptr) spawns a flow; (lookup_atom, uint32_t)
-/// -> caf::actor; (restart_atom, uint32_t) is internal.
+/// and calls to it fail with errc::service_unavailable. It also runs the
+/// megaservice's flow executors and replaces one that crashed (its requests
+/// in progress were answered with errc::service_unavailable).
+/// Protocol: (run_atom, flow_job_ptr) starts a flow on an executor;
+/// (lookup_atom, uint32_t) -> caf::actor; (restart_atom, uint32_t) is internal.
 caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supervisor_config cfg);
 
 }  // namespace opea::runtime

@@ -40,9 +40,23 @@ struct flow_result {
 /// One request handed to a megaservice. `done` is called exactly once, from a
 /// CAF scheduler thread: it must not block (post to your own executor).
 struct flow_job {
+  flow_job() = default;
+  flow_job(const flow_job&) = delete;
+  flow_job& operator=(const flow_job&) = delete;
+  /// A job dropped before it completed (e.g. sent to a megaservice that had
+  /// stopped) completes with errc::service_unavailable naming `megaservice`:
+  /// accepted work is answered, never lost silently.
+  ~flow_job();
+
+  /// Calls `done` with `result`, the first time only; an exception thrown by
+  /// `done` is logged and swallowed (it must not take down the caller).
+  void complete(caf::expected<flow_result> result);
+
   json_ptr input;
   request_context_ptr ctx;
   std::function<void(caf::expected<flow_result>)> done;
+  /// The megaservice's name, for the error of a dropped job.
+  std::string megaservice;
 };
 
 using flow_job_ptr = std::shared_ptr<flow_job>;

@@ -304,3 +304,120 @@ TEST_CASE_METHOD(fixture, "without align_generator pieces pass unchanged", "[meg
   REQUIRE(m.schedule(json::object(), ctx));
   REQUIRE(sink->pieces() == std::vector<std::string>{"alpha", "beta", "gamma"});
 }
+
+namespace {
+
+/// Answers {"held": false} inputs at once and keeps the promise of every other
+/// call without ever delivering it; `first_held` is set when it keeps one.
+micro_service holder(const std::string& name, std::shared_ptr<std::promise<void>> first_held) {
+  return micro_service::actor(name, [first_held](caf::event_based_actor* self) -> caf::behavior {
+    auto held = std::make_shared<std::vector<caf::response_promise>>();
+    return {
+        [self, held, first_held](invoke_atom, const json_ptr& in,
+                                 const request_context_ptr&) -> caf::result<json_ptr> {
+          if (!in->value("held", true))
+            return json_ptr{std::make_shared<const json>(json{{"answered", true}})};
+          held->push_back(self->make_response_promise());
+          if (held->size() == 1) first_held->set_value();
+          return caf::delegated<json_ptr>{};
+        },
+    };
+  });
+}
+
+std::future<caf::expected<flow_result>> start(const megaservice& m, json input) {
+  auto p = std::make_shared<std::promise<caf::expected<flow_result>>>();
+  auto f = p->get_future();
+  m.async_schedule(std::move(input), {},
+                   [p](caf::expected<flow_result> r) { p->set_value(std::move(r)); });
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture,
+                 "a hook that throws a non-standard exception fails only its own request",
+                 "[megaservice][supervision]") {
+  auto first_held = std::make_shared<std::promise<void>>();
+  service_orchestrator o;
+  o.add(holder("gate", first_held));
+  o.set_align_inputs([](json in, const std::string&, const request_context&) {
+    if (in.value("boom", false)) throw 7;
+    return in;
+  });
+  megaservice_options opts{"mega"};
+  opts.flow_executors = 1;  // every request on the same executor
+  megaservice m{*sys, o, opts, metrics};
+  auto waiting = start(m, {{"held", true}});
+  first_held->get_future().wait();
+  auto boom = m.schedule({{"boom", true}});
+  REQUIRE_FALSE(boom);
+  REQUIRE(code_of(boom.error()) == errc::service_failed);
+  REQUIRE(describe(boom.error()) ==
+          "service 'gate' failed: align_inputs threw a non-standard exception");
+  auto next = m.schedule({{"held", false}});
+  REQUIRE(next);
+  REQUIRE(*next->output == json{{"answered", true}});
+  // The held request is still in progress on the same executor ...
+  REQUIRE(waiting.wait_for(std::chrono::seconds{0}) == std::future_status::timeout);
+  REQUIRE(value_of(metrics,
+                   R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 1);
+
+  SECTION("... and stopping the megaservice answers it") {
+    m.stop();
+    auto held = waiting.get();
+    REQUIRE_FALSE(held);
+    REQUIRE(http_status_of(held.error()) == 503);
+    REQUIRE(describe(held.error()) ==
+            "service 'gate' is unavailable: the megaservice's flow executor stopped before the "
+            "request finished");
+    REQUIRE(value_of(metrics,
+                     R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  }
+}
+
+TEST_CASE_METHOD(fixture, "a request sent to a stopped megaservice is refused at once",
+                 "[megaservice][supervision]") {
+  service_orchestrator o;
+  o.add(append("s1", "!"));
+  megaservice m{*sys, o, {"mega"}, metrics};
+  REQUIRE(m.schedule({{"text", "a"}}));
+  m.stop();
+  auto res = m.schedule({{"text", "b"}});
+  REQUIRE_FALSE(res);
+  REQUIRE(http_status_of(res.error()) == 503);
+  REQUIRE(describe(res.error()) == "service 'mega' is unavailable: the megaservice was stopped");
+  REQUIRE(value_of(metrics,
+                   R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  REQUIRE(
+      value_of(metrics,
+               R"(opea_megaservice_requests_total{node="test",code="503",megaservice="mega"})") ==
+      1);
+}
+
+TEST_CASE("a flow job dropped before it completed answers with service_unavailable",
+          "[megaservice]") {
+  std::vector<std::string> answers;
+  auto record = [&answers](caf::expected<flow_result> r) {
+    answers.push_back(r ? "ok" : describe(r.error()));
+  };
+  {
+    auto job = std::make_shared<flow_job>();
+    job->megaservice = "mega";
+    job->done = record;
+  }
+  REQUIRE(answers ==
+          std::vector<std::string>{
+              "service 'mega' is unavailable: the megaservice stopped before the request ran"});
+
+  SECTION("a completed job answers once") {
+    answers.clear();
+    {
+      auto job = std::make_shared<flow_job>();
+      job->done = record;
+      job->complete(flow_result{});
+      job->complete(flow_result{});
+    }
+    REQUIRE(answers == std::vector<std::string>{"ok"});
+  }
+}

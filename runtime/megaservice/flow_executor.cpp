@@ -1,0 +1,279 @@
+#include "runtime/megaservice/flow_executor.hpp"
+
+#include <caf/all.hpp>
+
+#include "runtime/errors.hpp"
+
+namespace opea::runtime {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<flow_executor_state>*;
+
+bool is_sec(const caf::error& err, caf::sec code) {
+  return err.category() == caf::atom("system") && err.code() == static_cast<uint8_t>(code);
+}
+
+running_flow* find(self_ptr self, uint64_t id) {
+  auto i = self->state.flows.find(id);
+  return i == self->state.flows.end() ? nullptr : i->second.get();
+}
+
+/// Ends flow `id` with `result` (once: later replies find no flow).
+void finish(self_ptr self, uint64_t id, caf::expected<flow_result> result) {
+  auto i = self->state.flows.find(id);
+  if (i == self->state.flows.end()) return;
+  auto job = std::move(i->second->job);
+  self->state.flows.erase(i);
+  job->complete(std::move(result));
+}
+
+/// Runs `fn`, part of flow `id`'s work; anything it throws fails that flow
+/// only (service_failed naming the megaservice), never the executor.
+template <class F>
+void guarded(self_ptr self, uint64_t id, F&& fn) {
+  auto failed = [&](const std::string& what) {
+    auto* f = find(self, id);
+    if (f == nullptr) return;
+    finish(self, id, make_error(errc::service_failed, f->job->megaservice, "internal error in its flow: " + what));
+  };
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    failed(e.what());
+  } catch (...) {
+    failed("a non-standard exception");
+  }
+}
+
+void fail(self_ptr self, uint64_t id, size_t i, caf::error err) {
+  auto* f = find(self, id);
+  if (f == nullptr) return;
+  const auto& name = f->env->graph->names[i];
+  if (err.category() != error_category) {
+    if (is_sec(err, caf::sec::request_timeout))
+      err = make_error(errc::deadline_exceeded, name,
+                       "no reply from service '" + name + "' before the request deadline");
+    else if (is_sec(err, caf::sec::request_receiver_down))
+      err = make_error(errc::service_unavailable, name, "its actor is down");
+    else
+      err = make_error(errc::service_failed, name, describe(err));
+  }
+  f->env->instruments[i].count_error(to_string(code_of(err)));
+  finish(self, id, std::move(err));
+}
+
+void dispatch(self_ptr self, uint64_t id, size_t i);
+
+void on_output(self_ptr self, uint64_t id, size_t i, const json_ptr& input, json_ptr output) {
+  auto* f = find(self, id);
+  if (f == nullptr) return;
+  const auto& env = *f->env;
+  const auto& name = env.graph->names[i];
+  if (env.hooks.outputs) {
+    try {
+      output = std::make_shared<const json>(env.hooks.outputs(*output, name, *input, *f->job->ctx));
+    } catch (const std::exception& e) {
+      finish(
+          self, id,
+          make_error(errc::service_failed, name, std::string{"align_outputs threw: "} + e.what()));
+      return;
+    } catch (...) {
+      finish(self, id,
+             make_error(errc::service_failed, name, "align_outputs threw a non-standard exception"));
+      return;
+    }
+  }
+  auto ready = f->flow.complete(i, std::move(output));
+  if (!ready) {
+    env.instruments[i].count_error(to_string(code_of(ready.error())));
+    finish(self, id, std::move(ready.error()));
+    return;
+  }
+  for (auto next : *ready) {
+    dispatch(self, id, next);
+    // A dispatch that failed ended the flow.
+    if ((f = find(self, id)) == nullptr) return;
+  }
+  if (f->flow.finished()) {
+    const auto& fs = f->flow;
+    const auto& names = f->env->graph->names;
+    flow_result res;
+    res.output = fs.final_output();
+    for (auto leaf : fs.leaves_reached()) res.leaves.push_back(names[leaf]);
+    for (size_t n = 0; n < names.size(); ++n)
+      if (fs.state(n) == flow_state::node_state::done) res.results.emplace_back(names[n], fs.output(n));
+    finish(self, id, std::move(res));
+  }
+}
+
+void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const json_ptr& input,
+          bool retried);
+
+caf::duration timeout_of(const request_context& ctx) {
+  if (ctx.deadline == clock_type::time_point::max()) return caf::infinite;
+  return caf::duration{ctx.remaining()};
+}
+
+/// Asks the supervisor for the current actor of service i (waiting for a
+/// restart in progress), then calls it; a call sent this way is not retried.
+void lookup_and_call(self_ptr self, uint64_t id, size_t i, const json_ptr& input) {
+  auto* f = find(self, id);
+  if (f == nullptr) return;
+  self->request(f->env->supervisor, timeout_of(*f->job->ctx), lookup_atom::value,
+                static_cast<uint32_t>(i))
+      .then(
+          [=](caf::actor& fresh) {
+            guarded(self, id, [&] { call(self, id, i, fresh, input, true); });
+          },
+          [=](caf::error& err) { guarded(self, id, [&] { fail(self, id, i, std::move(err)); }); });
+}
+
+void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const json_ptr& input,
+          bool retried) {
+  auto* f = find(self, id);
+  if (f == nullptr) return;
+  const auto& ctx = f->job->ctx;
+  if (ctx->deadline != clock_type::time_point::max() &&
+      ctx->remaining() <= std::chrono::nanoseconds::zero()) {
+    const auto& name = f->env->graph->names[i];
+    fail(self, id, i,
+         make_error(errc::deadline_exceeded, name,
+                    "the deadline passed before service '" + name + "' was dispatched"));
+    return;
+  }
+  // Registry-owned instruments: valid after the flow (and its env) are gone.
+  const auto& ins = f->env->instruments[i];
+  auto* duration = ins.duration;
+  ins.requests->Increment();
+  auto started = clock_type::now();
+  // No per-call timer: see flow_env::arm_deadline_timer.
+  self->request(target, caf::infinite, invoke_atom::value, input, ctx)
+      .then(
+          [=](json_ptr& output) {
+            duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+            guarded(self, id, [&] { on_output(self, id, i, input, std::move(output)); });
+          },
+          [=](caf::error& err) {
+            duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+            guarded(self, id, [&] {
+              if (!retried && is_sec(err, caf::sec::request_receiver_down)) {
+                // The actor died before it saw the call (it is being restarted): ask
+                // the supervisor for the fresh one and send the call once more.
+                lookup_and_call(self, id, i, input);
+                return;
+              }
+              fail(self, id, i, std::move(err));
+            });
+          });
+}
+
+void dispatch(self_ptr self, uint64_t id, size_t i) {
+  auto* f = find(self, id);
+  if (f == nullptr) return;
+  const auto& env = *f->env;
+  const auto& name = env.graph->names[i];
+  const auto& job = *f->job;
+  if (job.ctx->expired()) {
+    fail(self, id, i,
+         make_error(errc::deadline_exceeded, name,
+                    "the deadline passed before service '" + name + "' was dispatched"));
+    return;
+  }
+  auto input = f->flow.input_of(i, job.input);
+  if (!input) {
+    finish(self, id, std::move(input.error()));
+    return;
+  }
+  json_ptr in = std::move(*input);
+  if (env.hooks.inputs) {
+    try {
+      in = std::make_shared<const json>(env.hooks.inputs(*in, name, *job.ctx));
+    } catch (const std::exception& e) {
+      finish(
+          self, id,
+          make_error(errc::service_failed, name, std::string{"align_inputs threw: "} + e.what()));
+      return;
+    } catch (...) {
+      finish(self, id,
+             make_error(errc::service_failed, name, "align_inputs threw a non-standard exception"));
+      return;
+    }
+  }
+  const auto& target = env.services[i];
+  if (!target) {
+    // Restarting or failed: the supervisor knows which.
+    lookup_and_call(self, id, i, in);
+    return;
+  }
+  call(self, id, i, target, in, false);
+}
+
+void start(self_ptr self, flow_env_ptr env, flow_job_ptr job) {
+  auto id = self->state.next_id++;
+  auto owned = std::make_unique<running_flow>(std::move(env), std::move(job));
+  auto* f = owned.get();
+  self->state.flows.emplace(id, std::move(owned));
+  guarded(self, id, [&] {
+    const auto& ctx = *f->job->ctx;
+    if (f->env->arm_deadline_timer && ctx.deadline != clock_type::time_point::max())
+      // CAF 0.17 cannot cancel it; it only holds the executor and the id.
+      self->delayed_send(self, ctx.remaining(), deadline_atom::value, id);
+    for (auto i : f->flow.start()) {
+      dispatch(self, id, i);
+      if (find(self, id) == nullptr) return;
+    }
+  });
+}
+
+void on_deadline(self_ptr self, uint64_t id) {
+  auto* f = find(self, id);
+  if (f == nullptr) return;
+  const auto& names = f->env->graph->names;
+  std::string waiting;
+  size_t first = names.size();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (f->flow.state(i) != flow_state::node_state::running) continue;
+    if (first == names.size()) first = i;
+    waiting += (waiting.empty() ? "'" : ", '") + names[i] + "'";
+  }
+  if (first == names.size()) first = 0;
+  fail(self, id, first,
+       make_error(errc::deadline_exceeded, names[first],
+                  "no reply from service " + waiting + " before the request deadline"));
+}
+
+}  // namespace
+
+const caf::actor& flow_env::next_executor() const {
+  thread_local size_t turn = 0;
+  return executors[turn++ % executors.size()];
+}
+
+flow_executor_state::~flow_executor_state() {
+  auto left = std::move(flows);
+  for (auto& [id, f] : left) {
+    if (!f->job) continue;
+    const auto& names = f->env->graph->names;
+    std::string subject = f->job->megaservice;
+    for (size_t i = 0; i < names.size(); ++i)
+      if (f->flow.state(i) == flow_state::node_state::running) {
+        subject = names[i];
+        break;
+      }
+    f->job->complete(make_error(errc::service_unavailable, subject,
+                                "the megaservice's flow executor stopped before the request "
+                                "finished"));
+  }
+}
+
+caf::behavior flow_executor(caf::stateful_actor<flow_executor_state>* self) {
+  return {
+      [self](run_atom, flow_env_ptr& env, flow_job_ptr& job) {
+        start(self, std::move(env), std::move(job));
+      },
+      [self](deadline_atom, uint64_t id) { guarded(self, id, [&] { on_deadline(self, id); }); },
+  };
+}
+
+}  // namespace opea::runtime
