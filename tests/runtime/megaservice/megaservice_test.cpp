@@ -9,6 +9,7 @@
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "runtime/megaservice/supervisor_actor.hpp"
 #include "tests/support/collecting_sink.hpp"
 
 using namespace opea::runtime;
@@ -420,4 +421,55 @@ TEST_CASE("a flow job dropped before it completed answers with service_unavailab
     }
     REQUIRE(answers == std::vector<std::string>{"ok"});
   }
+}
+
+TEST_CASE_METHOD(fixture, "a flow executor that dies answers its requests and is replaced",
+                 "[megaservice][supervision]") {
+  auto first_held = std::make_shared<std::promise<void>>();
+  service_orchestrator o;
+  o.add(holder("gate", first_held));
+  supervisor_config cfg;
+  cfg.name = "mega";
+  cfg.graph = o.compile();
+  cfg.specs = o.services();
+  cfg.hooks = o.hooks();
+  cfg.instruments.emplace_back(metrics, "mega", "gate");
+  cfg.board = std::make_shared<status_board>(cfg.graph->names);
+  cfg.env_slot = std::make_shared<flow_env_slot>();
+  cfg.executors = 1;
+  auto slot = cfg.env_slot;
+  auto sup = sys->spawn(supervisor_actor, std::move(cfg));
+  caf::scoped_actor self{*sys};
+  auto lookup = [&] {
+    self->request(sup, caf::infinite, lookup_atom::value, uint32_t{0})
+        .receive([](caf::actor&) {}, [](caf::error& err) { FAIL(describe(err)); });
+  };
+  lookup();  // the supervisor has started and published its environment
+  auto run = [&](json input) {
+    auto p = std::make_shared<std::promise<caf::expected<flow_result>>>();
+    auto job = std::make_shared<flow_job>();
+    job->input = std::make_shared<const json>(std::move(input));
+    job->ctx = std::make_shared<const request_context>();
+    job->megaservice = "mega";
+    job->done = [p](caf::expected<flow_result> r) { p->set_value(std::move(r)); };
+    self->send(sup, run_atom::value, std::move(job));
+    return p->get_future();
+  };
+  auto waiting = run({{"held", true}});
+  first_held->get_future().wait();
+  auto old = slot->load()->executors.at(0);
+  self->send_exit(old, caf::exit_reason::kill);
+  auto held = waiting.get();
+  REQUIRE_FALSE(held);
+  REQUIRE(describe(held.error()) ==
+          "service 'gate' is unavailable: the megaservice's flow executor stopped before the "
+          "request finished");
+  // The supervisor replaces the executor once it sees the executor's down
+  // message; each lookup round trip lets it handle what it has received.
+  for (int i = 0; i < 10000 && slot->load()->executors.at(0) == old; ++i) lookup();
+  REQUIRE(slot->load()->executors.at(0) != old);
+  auto next = run({{"held", false}}).get();
+  REQUIRE(next);
+  REQUIRE(*next->output == json{{"answered", true}});
+  self->send_exit(sup, caf::exit_reason::user_shutdown);
 }
