@@ -46,6 +46,24 @@ void guarded(self_ptr self, uint64_t id, F&& fn) {
   }
 }
 
+/// Runs an align hook of flow `id` for `service`; whatever it throws fails
+/// that flow naming the hook (and returns false).
+template <class F>
+bool run_hook(self_ptr self, uint64_t id, const std::string& service, const char* hook, F&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    finish(self, id,
+           make_error(errc::service_failed, service, std::string{hook} + " threw: " + e.what()));
+  } catch (...) {
+    finish(self, id,
+           make_error(errc::service_failed, service,
+                      std::string{hook} + " threw a non-standard exception"));
+  }
+  return false;
+}
+
 void fail(self_ptr self, uint64_t id, size_t i, caf::error err) {
   auto* f = find(self, id);
   if (f == nullptr) return;
@@ -71,18 +89,11 @@ void on_output(self_ptr self, uint64_t id, size_t i, const json_ptr& input, json
   const auto& env = *f->env;
   const auto& name = env.graph->names[i];
   if (env.hooks.outputs) {
-    try {
-      output = std::make_shared<const json>(env.hooks.outputs(*output, name, *input, *f->job->ctx));
-    } catch (const std::exception& e) {
-      finish(
-          self, id,
-          make_error(errc::service_failed, name, std::string{"align_outputs threw: "} + e.what()));
+    if (!run_hook(self, id, name, "align_outputs", [&] {
+          output =
+              std::make_shared<const json>(env.hooks.outputs(*output, name, *input, *f->job->ctx));
+        }))
       return;
-    } catch (...) {
-      finish(self, id,
-             make_error(errc::service_failed, name, "align_outputs threw a non-standard exception"));
-      return;
-    }
   }
   auto ready = f->flow.complete(i, std::move(output));
   if (!ready) {
@@ -187,18 +198,10 @@ void dispatch(self_ptr self, uint64_t id, size_t i) {
   }
   json_ptr in = std::move(*input);
   if (env.hooks.inputs) {
-    try {
-      in = std::make_shared<const json>(env.hooks.inputs(*in, name, *job.ctx));
-    } catch (const std::exception& e) {
-      finish(
-          self, id,
-          make_error(errc::service_failed, name, std::string{"align_inputs threw: "} + e.what()));
+    if (!run_hook(self, id, name, "align_inputs", [&] {
+          in = std::make_shared<const json>(env.hooks.inputs(*in, name, *job.ctx));
+        }))
       return;
-    } catch (...) {
-      finish(self, id,
-             make_error(errc::service_failed, name, "align_inputs threw a non-standard exception"));
-      return;
-    }
   }
   const auto& target = env.services[i];
   if (!target) {
