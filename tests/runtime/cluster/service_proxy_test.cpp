@@ -16,6 +16,7 @@
 #include "runtime/cluster/service_proxy.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "opea_test/v2/envelope.pb.h"
 #include "tests/support/collecting_sink.hpp"
 
 using namespace opea::runtime;
@@ -151,9 +152,9 @@ TEST_CASE_METHOD(fixture, "a replica that goes down leaves the proxy; later call
 TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fields",
           "[cluster][proxy]") {
   // Two actor systems in this process talk over a real middleman link on
-  // loopback: "old" hosts the endpoint; the "newer" side sends an envelope
-  // with a field the old schema lacks (field 15, varint 42) and expects it
-  // back in the reply.
+  // loopback: "old" hosts the endpoint and knows only opea.v1.Envelope; the
+  // "newer" side speaks opea_test.v2.Envelope (tests/proto), the same fields
+  // plus three that v1 lacks, and expects them back intact in the reply.
   auto make_cfg = [] {
     auto cfg = std::make_unique<caf::actor_system_config>();
     cfg->load<caf::io::middleman>();
@@ -178,10 +179,18 @@ TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fie
   auto remote = new_sys.middleman().remote_actor("127.0.0.1", *port);
   REQUIRE(remote);
 
-  request_context ctx;
-  ctx.request_id = "req-7";
-  auto bytes = make_call_envelope(json{{"q", "hi"}}, ctx, "svc").SerializeAsString();
-  bytes += std::string{"\x78\x2a", 2};  // field 15 (varint) = 42: unknown to this schema
+  opea_test::v2::Envelope call;
+  call.set_request_id("req-7");
+  call.set_service("svc");
+  call.set_json_text(R"({"q":"hi"})");
+  call.mutable_trace()->set_traceparent(
+      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  call.set_tenant("acme");
+  call.mutable_routing()->set_region("eu-west");
+  call.mutable_routing()->set_priority(7);
+  call.add_tags("gold");
+  call.add_tags("beta");
+  auto bytes = call.SerializeAsString();
   caf::scoped_actor self{new_sys};
   self->send(*remote, rinvoke_atom::value, uint64_t{1}, bytes, false, caf::actor{self});
   std::string reply;
@@ -189,14 +198,23 @@ TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fie
     REQUIRE(id == 1);
     reply = r;
   });
-  opea::v1::Envelope env;
+  // The newer node reads its own fields back from the older node's reply.
+  opea_test::v2::Envelope env;
   REQUIRE(env.ParseFromString(reply));
   REQUIRE(env.request_id() == "req-7");
   REQUIRE(json::parse(env.json_text()) == json{{"seen", {{"q", "hi"}}}});
-  const auto& unknown = env.GetReflection()->GetUnknownFields(env);
-  REQUIRE(unknown.field_count() == 1);
-  REQUIRE(unknown.field(0).number() == 15);
-  REQUIRE(unknown.field(0).varint() == 42);
+  REQUIRE(env.tenant() == "acme");
+  REQUIRE(env.routing().region() == "eu-west");
+  REQUIRE(env.routing().priority() == 7);
+  REQUIRE(std::vector<std::string>(env.tags().begin(), env.tags().end()) ==
+          std::vector<std::string>{"gold", "beta"});
+  // To the older schema they are unknown fields 15, 16, 17 (17 twice: repeated).
+  opea::v1::Envelope as_v1;
+  REQUIRE(as_v1.ParseFromString(reply));
+  const auto& unknown = as_v1.GetReflection()->GetUnknownFields(as_v1);
+  std::vector<int> numbers;
+  for (int i = 0; i < unknown.field_count(); ++i) numbers.push_back(unknown.field(i).number());
+  REQUIRE(numbers == std::vector<int>{15, 16, 17, 17});
 
   SECTION("garbage bytes get a bad_request naming the envelope, and the endpoint lives on") {
     self->send(*remote, rinvoke_atom::value, uint64_t{2}, std::string{"\xff\xff\xff"}, false,
