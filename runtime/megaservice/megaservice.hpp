@@ -101,7 +101,9 @@ class megaservice {
   caf::actor actor() const;
 
   /// Runs one request; `done` is called exactly once on a CAF thread and must
-  /// not block. `ctx.deadline` defaults to now + options().deadline when unset.
+  /// not block — except after stop(), when it is called with
+  /// errc::service_unavailable before async_schedule returns. `ctx.deadline`
+  /// defaults to now + options().deadline when unset.
   void async_schedule(json input, request_context ctx,
                       std::function<void(caf::expected<flow_result>)> done) const;
 
