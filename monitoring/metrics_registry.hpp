@@ -57,6 +57,9 @@ class metrics_registry {
   /// opea_service_up: 1 while the service actor is running, 0 once it failed
   /// for good (restart intensity exceeded).
   prometheus::Family<prometheus::Gauge>& service_up;
+  /// opea_service_circuit_state: a service's circuit breaker, 0 closed, 1
+  /// open, 2 half-open (only services with a breaker configured).
+  prometheus::Family<prometheus::Gauge>& service_circuit_state;
 
   // -- megaservice instruments (label set: megaservice) ----------------------
   /// opea_megaservice_requests_total: finished requests, by HTTP-like `code`.

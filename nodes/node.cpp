@@ -51,8 +51,7 @@ rt::micro_service make_service(const service_config& svc, const rt::service_cata
   if (svc.kind == service_kind::http ||
       svc.service_type != static_cast<int>(rt::service_type::undefined))
     out.type = static_cast<rt::service_type>(svc.service_type);
-  out.restart.max_restarts = static_cast<size_t>(svc.restart.max_restarts);
-  out.restart.period = std::chrono::seconds{svc.restart.within_seconds};
+  apply_supervision(svc, out);
   return out;
 }
 

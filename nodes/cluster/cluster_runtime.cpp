@@ -137,8 +137,7 @@ rt::micro_service cluster_runtime::proxy_for(const service_config& svc, rt::serv
   stats->node_down = &metrics_.cluster_node_down.Add(labels);
   stats_.push_back(stats);
   auto out = rt::make_proxy_service(svc.name, type, std::move(opts), stats);
-  out.restart.max_restarts = static_cast<size_t>(svc.restart.max_restarts);
-  out.restart.period = std::chrono::seconds{svc.restart.within_seconds};
+  apply_supervision(svc, out);
   return out;
 }
 

@@ -554,6 +554,19 @@ void read_restart(const reader& r, const YAML::Node& node, const std::string& pa
   }
 }
 
+void read_breaker(const reader& r, const YAML::Node& node, const std::string& path,
+                  service_config& out) {
+  if (!node.IsMap()) r.fail(path, "expected a map {failures, open_ms}, got " + describe(node));
+  r.check_keys(node, path, {"failures", "open_ms"});
+  auto v = node["failures"];
+  if (!v) r.fail(path, "needs \"failures\": consecutive failed calls that open the circuit");
+  out.breaker_failures =
+      static_cast<std::uint32_t>(r.read_int(v, child(path, "failures"), 1, 1000000));
+  if (auto t = node["open_ms"])
+    out.breaker_open_ms = static_cast<std::uint32_t>(
+        r.read_int(t, child(path, "open_ms"), 1, 24LL * 3600 * 1000));
+}
+
 http_url read_url(const reader& r, const YAML::Node& node, const std::string& path) {
   std::string text = r.read_string(node, path);
   auto url = parse_http_url(text);
@@ -569,7 +582,7 @@ service_config read_service(const reader& r, const std::string& name, const YAML
                             const std::string& path, const cluster_settings& cluster) {
   r.check_keys(node, path,
                {"kind", "builtin", "params", "service_type", "restart", "url", "timeout_ms",
-                "run_on", "idempotent"});
+                "run_on", "idempotent", "circuit_breaker", "max_in_flight"});
   service_config s;
   s.name = name;
   if (auto v = node["kind"]) {
@@ -609,6 +622,10 @@ service_config read_service(const reader& r, const std::string& name, const YAML
   if (auto v = node["service_type"])
     s.service_type = read_service_type(r, v, child(path, "service_type"));
   if (auto v = node["restart"]) read_restart(r, v, child(path, "restart"), s.restart);
+  if (auto v = node["circuit_breaker"]) read_breaker(r, v, child(path, "circuit_breaker"), s);
+  if (auto v = node["max_in_flight"])
+    s.max_in_flight =
+        static_cast<std::uint32_t>(r.read_int(v, child(path, "max_in_flight"), 1, 1000000));
   if (auto v = node["run_on"]) s.run_on = read_member_list(r, v, child(path, "run_on"), cluster);
   if (auto v = node["idempotent"]) s.idempotent = r.read_bool(v, child(path, "idempotent"));
   return s;
@@ -933,6 +950,14 @@ std::string_view to_string(service_kind kind) {
 
 std::size_t default_scheduler_threads() {
   return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+void apply_supervision(const service_config& service, runtime::micro_service& out) {
+  out.restart.max_restarts = static_cast<size_t>(service.restart.max_restarts);
+  out.restart.period = std::chrono::seconds{service.restart.within_seconds};
+  out.breaker.failures = service.breaker_failures;
+  out.breaker.open_for = std::chrono::milliseconds{service.breaker_open_ms};
+  out.bulkhead.max_in_flight = service.max_in_flight;
 }
 
 bool is_idempotent(const service_config& service) {

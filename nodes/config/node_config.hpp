@@ -13,6 +13,7 @@
 #include "nodes/config/config_error.hpp"
 #include "nodes/config/http_url.hpp"
 #include "nodes/config/mega_flow.hpp"
+#include "runtime/service/micro_service.hpp"
 #include "runtime/service/service_type.hpp"
 
 namespace opea::nodes {
@@ -98,6 +99,14 @@ struct service_config {
   int service_type = static_cast<int>(runtime::service_type::undefined);
   /// Default: 5 restarts in 10 s.
   restart_intensity restart;
+  /// `circuit_breaker: {failures, open_ms}`: after `failures` (>= 1)
+  /// consecutive failed calls, calls fail at once for `open_ms` (>= 1,
+  /// default 5000), then one probe call decides. Default: no breaker (0).
+  std::uint32_t breaker_failures = 0;
+  std::uint32_t breaker_open_ms = 5000;
+  /// `max_in_flight` (>= 1): calls to this service in flight at once from a
+  /// megaservice; more fail at once with 503 (overloaded). Default: no limit (0).
+  std::uint32_t max_in_flight = 0;
   /// Cluster only: the members that run this service, each one replica; a proxy
   /// on any node balances calls across the live ones (`cluster.balance`).
   /// Names are members of `cluster.nodes`, no duplicates. Default: empty = the
@@ -108,6 +117,10 @@ struct service_config {
   /// Default: unset = decided by `is_idempotent`.
   std::optional<bool> idempotent;
 };
+
+/// Copies the service's supervision settings (restart intensity, circuit
+/// breaker, bulkhead) onto the runtime's description of it.
+void apply_supervision(const service_config& service, runtime::micro_service& out);
 
 /// Whether a failed call to `service` may be retried on another replica:
 /// `service.idempotent` if given; otherwise true for the service types

@@ -153,6 +153,17 @@ void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const 
                     "the deadline passed before service '" + name + "' was dispatched"));
     return;
   }
+  // Breaker and bulkhead: a refused call is never sent.
+  std::shared_ptr<service_guard> guard;
+  service_guard::admission ticket;
+  if (i < f->env->guards.size() && f->env->guards[i]) {
+    guard = f->env->guards[i];
+    ticket = guard->admit(clock_type::now());
+    if (ticket.error) {
+      fail(self, id, i, std::move(ticket.error));
+      return;
+    }
+  }
   // Registry-owned instruments: valid after the flow (and its env) are gone.
   const auto& ins = f->env->instruments[i];
   auto* duration = ins.duration;
@@ -162,13 +173,20 @@ void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const 
   self->request(target, caf::infinite, invoke_atom::value, input, ctx)
       .then(
           [=](json_ptr& output) {
-            duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+            auto now = clock_type::now();
+            duration->Observe(std::chrono::duration<double>(now - started).count());
+            // Released whether or not the flow still runs: the call is over.
+            if (guard) guard->release(ticket, false, now);
             guarded(self, id, [&] { on_output(self, id, i, input, std::move(output)); });
           },
           [=](caf::error& err) {
-            duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+            auto now = clock_type::now();
+            duration->Observe(std::chrono::duration<double>(now - started).count());
+            bool bounced = !retried && is_sec(err, caf::sec::request_receiver_down);
+            // A call that bounced off a restarting actor never ran: not a failure.
+            if (guard) guard->release(ticket, !bounced && service_guard::counts_as_failure(err), now);
             guarded(self, id, [&] {
-              if (!retried && is_sec(err, caf::sec::request_receiver_down)) {
+              if (bounced) {
                 // The actor died before it saw the call (it is being restarted): ask
                 // the supervisor for the fresh one and send the call once more.
                 lookup_and_call(self, id, i, input);

@@ -12,6 +12,7 @@
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/dag/flow_state.hpp"
 #include "runtime/service/messages.hpp"
+#include "runtime/supervision/service_guard.hpp"
 
 namespace opea::runtime {
 
@@ -27,6 +28,9 @@ struct flow_env {
   std::vector<monitoring::service_instruments> instruments;
   /// The supervisor, asked for a fresh handle when a service was restarting.
   caf::actor supervisor;
+  /// Breaker and bulkhead per service (index = node); null where neither is
+  /// configured. Shared by every executor and every env of the megaservice.
+  std::vector<std::shared_ptr<service_guard>> guards;
   /// The megaservice's long-lived flow executors; a request goes to one of them.
   std::vector<caf::actor> executors;
   /// The executor for the next request: round robin, counted per calling

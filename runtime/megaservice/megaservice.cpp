@@ -66,6 +66,17 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   cfg.hooks = orchestrator.hooks();
   sh.generator = orchestrator.hooks().generator;
   for (auto& s : sh.specs) cfg.instruments.emplace_back(metrics, sh.options.name, s.name);
+  for (size_t i = 0; i < sh.specs.size(); ++i) {
+    const auto& s = sh.specs[i];
+    if (!service_guard::needed(s.breaker, s.bulkhead)) {
+      cfg.guards.emplace_back();
+      continue;
+    }
+    prometheus::Gauge* state = nullptr;
+    if (s.breaker.failures > 0)
+      state = &metrics.service_circuit_state.Add(cfg.instruments[i].labels);
+    cfg.guards.push_back(std::make_shared<service_guard>(s.name, s.breaker, s.bulkhead, state));
+  }
   cfg.board = sh.board;
   cfg.client = client;
   cfg.env_slot = sh.env_slot;

@@ -25,6 +25,8 @@ struct supervisor_config {
   std::shared_ptr<flow_env_slot> env_slot;
   /// Flow executors to run; 0: one per scheduler worker.
   size_t executors = 0;
+  /// Breaker and bulkhead per service (index = node); null where neither is on.
+  std::vector<std::shared_ptr<service_guard>> guards;
 };
 
 struct supervisor_state {

@@ -14,6 +14,7 @@
 #include "runtime/service/request_context.hpp"
 #include "runtime/service/service_type.hpp"
 #include "runtime/supervision/restart_window.hpp"
+#include "runtime/supervision/service_guard.hpp"
 
 namespace opea::runtime {
 
@@ -65,6 +66,10 @@ struct micro_service {
   std::chrono::milliseconds timeout{30000};
   /// Restart intensity of the service's actor. Default: 5 in 10 s.
   restart_policy restart;
+  /// Circuit breaker of calls to the service. Default: off.
+  breaker_policy breaker;
+  /// Limit of calls in flight to the service. Default: off.
+  bulkhead_policy bulkhead;
 
   /// An in-process service.
   static micro_service local(std::string name, service_handler handler,

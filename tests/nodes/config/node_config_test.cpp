@@ -200,6 +200,9 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(s.service_type == 10);
   CHECK(s.restart.max_restarts == 5);
   CHECK(s.restart.within_seconds == 10);
+  CHECK(s.breaker_failures == 0);  // no circuit breaker
+  CHECK(s.breaker_open_ms == 5000);
+  CHECK(s.max_in_flight == 0);  // no bulkhead
 
   REQUIRE(c.megaservices.size() == 1);
   const auto& m = c.megaservices[0];
@@ -245,6 +248,15 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(s2.endpoint.path == "/v1/add");
   CHECK(s2.timeout_ms == 1500);
   CHECK(s2.service_type == 2);
+  CHECK(s2.breaker_failures == 4);
+  CHECK(s2.breaker_open_ms == 2500);
+  CHECK(s2.max_in_flight == 16);
+  opea::runtime::micro_service applied;
+  apply_supervision(s2, applied);
+  CHECK(applied.breaker.failures == 4);
+  CHECK(applied.breaker.open_for == std::chrono::milliseconds{2500});
+  CHECK(applied.bulkhead.max_in_flight == 16);
+  CHECK(applied.restart.max_restarts == 5);
 
   CHECK(c.services[2].kind == service_kind::builtin);  // no url -> builtin
   CHECK(c.find_service("s2") == &c.services[1]);
@@ -447,7 +459,8 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
         "t.yaml: node.scheduler.threads: unknown key (valid keys: max_threads, policy)");
   CHECK(error_of("services:\n  s1: {builtin: a, tiemout_ms: 5}\n") ==
         "t.yaml: services.s1.tiemout_ms: unknown key (did you mean \"timeout_ms\"? valid keys: "
-        "kind, builtin, params, service_type, restart, url, timeout_ms, run_on, idempotent)");
+        "kind, builtin, params, service_type, restart, url, timeout_ms, run_on, idempotent, "
+        "circuit_breaker, max_in_flight)");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max: 1}}\n") ==
         "t.yaml: services.s1.restart.max: unknown key (valid keys: max_restarts, "
         "within_seconds)");
@@ -538,6 +551,21 @@ TEST_CASE("errors: services", "[config]") {
         "t.yaml: services.s1.service_type: expected an integer 0..27, got \"28\"");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {within_seconds: 0}}\n") ==
         "t.yaml: services.s1.restart.within_seconds: expected an integer 1..1000000, got \"0\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, circuit_breaker: 3}\n") ==
+        "t.yaml: services.s1.circuit_breaker: expected a map {failures, open_ms}, got \"3\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, circuit_breaker: {open_ms: 10}}\n") ==
+        "t.yaml: services.s1.circuit_breaker: needs \"failures\": consecutive failed calls "
+        "that open the circuit");
+  CHECK(error_of("services:\n  s1: {builtin: a, circuit_breaker: {failures: 0}}\n") ==
+        "t.yaml: services.s1.circuit_breaker.failures: expected an integer 1..1000000, got "
+        "\"0\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, circuit_breaker: {failures: 2, open_ms: -1}}\n") ==
+        "t.yaml: services.s1.circuit_breaker.open_ms: expected an integer 1..86400000, got "
+        "\"-1\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, circuit_breaker: {failures: 2, half: 1}}\n") ==
+        "t.yaml: services.s1.circuit_breaker.half: unknown key (valid keys: failures, open_ms)");
+  CHECK(error_of("services:\n  s1: {builtin: a, max_in_flight: 0}\n") ==
+        "t.yaml: services.s1.max_in_flight: expected an integer 1..1000000, got \"0\"");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max_restarts: -1}}\n") ==
         "t.yaml: services.s1.restart.max_restarts: expected an integer 0..1000000, got \"-1\"");
   CHECK(error_of("services:\n  'a b': {builtin: a}\n") ==

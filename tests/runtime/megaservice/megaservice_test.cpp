@@ -473,3 +473,64 @@ TEST_CASE_METHOD(fixture, "a flow executor that dies answers its requests and is
   REQUIRE(*next->output == json{{"answered", true}});
   self->send_exit(sup, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE_METHOD(fixture, "a service's circuit breaker opens after consecutive failures",
+                 "[megaservice][guard]") {
+  std::atomic<int> calls{0};
+  service_orchestrator o;
+  auto s = micro_service::local("flaky", [&calls](const json& in, const request_context&) {
+    ++calls;
+    if (in.value("fail", false))
+      return caf::expected<json>{make_error(errc::service_failed, "flaky", "backend down")};
+    return caf::expected<json>{json{{"ok", true}}};
+  });
+  s.breaker = breaker_policy{2, std::chrono::hours{1}};
+  o.add(s);
+  megaservice m{*sys, o, {"mega"}, metrics};
+  REQUIRE(m.schedule({{"fail", false}}));
+  REQUIRE_FALSE(m.schedule({{"fail", true}}));
+  REQUIRE_FALSE(m.schedule({{"fail", true}}));
+  // Open: even a good request fails at once, and the service is not called.
+  auto res = m.schedule({{"fail", false}});
+  REQUIRE_FALSE(res);
+  REQUIRE(http_status_of(res.error()) == 503);
+  REQUIRE(describe(res.error()).rfind(
+              "service 'flaky' is unavailable: its circuit breaker is open after 2 consecutive "
+              "failures (next probe in ",
+              0) == 0);
+  REQUIRE(calls == 3);
+  REQUIRE(value_of(metrics,
+                   R"(opea_service_circuit_state{node="test",megaservice="mega",service="flaky"})") ==
+          1);
+  REQUIRE(value_of(metrics,
+                   R"(opea_service_requests_total{node="test",megaservice="mega",service="flaky"})") ==
+          3);
+}
+
+TEST_CASE_METHOD(fixture, "a service's bulkhead refuses calls over max_in_flight",
+                 "[megaservice][guard]") {
+  auto first_held = std::make_shared<std::promise<void>>();
+  service_orchestrator o;
+  auto gate = holder("gate", first_held);
+  gate.bulkhead = bulkhead_policy{1};
+  o.add(gate);
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto waiting = start(m, {{"held", true}});
+  first_held->get_future().wait();
+  auto res = m.schedule({{"held", false}});
+  REQUIRE_FALSE(res);
+  REQUIRE(code_of(res.error()) == errc::overloaded);
+  REQUIRE(describe(res.error()) ==
+          "overloaded (gate): its bulkhead limit is reached: max_in_flight = 1 call(s) "
+          "already in flight");
+  REQUIRE(value_of(
+              metrics,
+              R"(opea_service_errors_total{node="test",megaservice="mega",reason="overloaded",service="gate"})") ==
+          1);
+  // No circuit breaker configured: no circuit state series.
+  REQUIRE(value_of(metrics,
+                   R"(opea_service_circuit_state{node="test",megaservice="mega",service="gate"})") ==
+          -1);
+  m.stop();
+  REQUIRE_FALSE(waiting.get());
+}
