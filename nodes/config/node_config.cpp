@@ -567,6 +567,19 @@ void read_breaker(const reader& r, const YAML::Node& node, const std::string& pa
         r.read_int(t, child(path, "open_ms"), 1, 24LL * 3600 * 1000));
 }
 
+void read_bulkhead(const reader& r, const YAML::Node& node, const std::string& path,
+                   service_config& out) {
+  if (!node.IsMap())
+    r.fail(path, "expected a map {max_in_flight, max_queue}, got " + describe(node));
+  r.check_keys(node, path, {"max_in_flight", "max_queue"});
+  auto v = node["max_in_flight"];
+  if (!v) r.fail(path, "needs \"max_in_flight\": calls to the service in flight at once");
+  out.max_in_flight =
+      static_cast<std::uint32_t>(r.read_int(v, child(path, "max_in_flight"), 1, 1000000));
+  if (auto q = node["max_queue"])
+    out.max_queue = static_cast<std::uint32_t>(r.read_int(q, child(path, "max_queue"), 0, 1000000));
+}
+
 http_url read_url(const reader& r, const YAML::Node& node, const std::string& path) {
   std::string text = r.read_string(node, path);
   auto url = parse_http_url(text);
@@ -582,7 +595,7 @@ service_config read_service(const reader& r, const std::string& name, const YAML
                             const std::string& path, const cluster_settings& cluster) {
   r.check_keys(node, path,
                {"kind", "builtin", "params", "service_type", "restart", "url", "timeout_ms",
-                "run_on", "idempotent", "circuit_breaker", "max_in_flight"});
+                "run_on", "idempotent", "circuit_breaker", "bulkhead"});
   service_config s;
   s.name = name;
   if (auto v = node["kind"]) {
@@ -623,9 +636,7 @@ service_config read_service(const reader& r, const std::string& name, const YAML
     s.service_type = read_service_type(r, v, child(path, "service_type"));
   if (auto v = node["restart"]) read_restart(r, v, child(path, "restart"), s.restart);
   if (auto v = node["circuit_breaker"]) read_breaker(r, v, child(path, "circuit_breaker"), s);
-  if (auto v = node["max_in_flight"])
-    s.max_in_flight =
-        static_cast<std::uint32_t>(r.read_int(v, child(path, "max_in_flight"), 1, 1000000));
+  if (auto v = node["bulkhead"]) read_bulkhead(r, v, child(path, "bulkhead"), s);
   if (auto v = node["run_on"]) s.run_on = read_member_list(r, v, child(path, "run_on"), cluster);
   if (auto v = node["idempotent"]) s.idempotent = r.read_bool(v, child(path, "idempotent"));
   return s;
@@ -958,6 +969,7 @@ void apply_supervision(const service_config& service, runtime::micro_service& ou
   out.breaker.failures = service.breaker_failures;
   out.breaker.open_for = std::chrono::milliseconds{service.breaker_open_ms};
   out.bulkhead.max_in_flight = service.max_in_flight;
+  out.bulkhead.max_queue = service.max_queue;
 }
 
 bool is_idempotent(const service_config& service) {

@@ -104,9 +104,11 @@ struct service_config {
   /// default 5000), then one probe call decides. Default: no breaker (0).
   std::uint32_t breaker_failures = 0;
   std::uint32_t breaker_open_ms = 5000;
-  /// `max_in_flight` (>= 1): calls to this service in flight at once from a
-  /// megaservice; more fail at once with 503 (overloaded). Default: no limit (0).
+  /// `bulkhead: {max_in_flight, max_queue}`: calls to this service in flight
+  /// at once from a megaservice (>= 1) and calls waiting for a slot (>= 0,
+  /// default 0); more fail at once with 503 (overloaded). Default: no limit (0).
   std::uint32_t max_in_flight = 0;
+  std::uint32_t max_queue = 0;
   /// Cluster only: the members that run this service, each one replica; a proxy
   /// on any node balances calls across the live ones (`cluster.balance`).
   /// Names are members of `cluster.nodes`, no duplicates. Default: empty = the

@@ -140,30 +140,17 @@ void lookup_and_call(self_ptr self, uint64_t id, size_t i, const json_ptr& input
           [=](caf::error& err) { guarded(self, id, [&] { fail(self, id, i, std::move(err)); }); });
 }
 
-void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const json_ptr& input,
-          bool retried) {
+/// Sends one admitted call to service i and handles its answer; `guard`
+/// (null when the service has none) gets the call's outcome.
+void send_call(self_ptr self, uint64_t id, size_t i, const caf::actor& target,
+               const json_ptr& input, bool retried, std::shared_ptr<service_guard> guard,
+               service_guard::admission ticket) {
   auto* f = find(self, id);
-  if (f == nullptr) return;
-  const auto& ctx = f->job->ctx;
-  if (ctx->deadline != clock_type::time_point::max() &&
-      ctx->remaining() <= std::chrono::nanoseconds::zero()) {
-    const auto& name = f->env->graph->names[i];
-    fail(self, id, i,
-         make_error(errc::deadline_exceeded, name,
-                    "the deadline passed before service '" + name + "' was dispatched"));
+  if (f == nullptr) {
+    if (guard) guard->cancel(ticket);
     return;
   }
-  // Breaker and bulkhead: a refused call is never sent.
-  std::shared_ptr<service_guard> guard;
-  service_guard::admission ticket;
-  if (i < f->env->guards.size() && f->env->guards[i]) {
-    guard = f->env->guards[i];
-    ticket = guard->admit(clock_type::now());
-    if (ticket.error) {
-      fail(self, id, i, std::move(ticket.error));
-      return;
-    }
-  }
+  const auto& ctx = f->job->ctx;
   // Registry-owned instruments: valid after the flow (and its env) are gone.
   const auto& ins = f->env->instruments[i];
   auto* duration = ins.duration;
@@ -195,6 +182,66 @@ void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const 
               fail(self, id, i, std::move(err));
             });
           });
+}
+
+void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const json_ptr& input,
+          bool retried) {
+  auto* f = find(self, id);
+  if (f == nullptr) return;
+  const auto& ctx = f->job->ctx;
+  if (ctx->deadline != clock_type::time_point::max() &&
+      ctx->remaining() <= std::chrono::nanoseconds::zero()) {
+    const auto& name = f->env->graph->names[i];
+    fail(self, id, i,
+         make_error(errc::deadline_exceeded, name,
+                    "the deadline passed before service '" + name + "' was dispatched"));
+    return;
+  }
+  if (i >= f->env->guards.size() || !f->env->guards[i]) {
+    send_call(self, id, i, target, input, retried, nullptr, {});
+    return;
+  }
+  // Breaker and bulkhead: a refused call is never sent; a queued one is sent
+  // when a slot is handed to it (slot_atom).
+  auto guard = f->env->guards[i];
+  std::function<void()> on_slot;
+  if (guard->queues())
+    on_slot = [executor = caf::actor_cast<caf::actor>(self), id, i, guard, target, input,
+               retried] {
+      caf::anon_send(executor, slot_atom::value, id, static_cast<uint32_t>(i), guard, target,
+                     input, retried);
+    };
+  auto ticket = guard->admit(clock_type::now(), std::move(on_slot));
+  if (ticket.error) {
+    fail(self, id, i, std::move(ticket.error));
+    return;
+  }
+  if (!ticket.queued) send_call(self, id, i, target, input, retried, std::move(guard), ticket);
+}
+
+/// A bulkhead slot was handed to a call of flow `id` that waited for one.
+void on_slot(self_ptr self, uint64_t id, size_t i, const std::shared_ptr<service_guard>& guard,
+             const caf::actor& target, const json_ptr& input, bool retried) {
+  auto* f = find(self, id);
+  if (f == nullptr) {  // the flow ended while the call waited
+    guard->cancel({});
+    return;
+  }
+  if (f->job->ctx->expired()) {
+    guard->cancel({});
+    const auto& name = f->env->graph->names[i];
+    fail(self, id, i,
+         make_error(errc::deadline_exceeded, name,
+                    "the deadline passed while the call waited for a free slot of service '" +
+                        name + "' (max_in_flight)"));
+    return;
+  }
+  auto ticket = guard->resume(clock_type::now());
+  if (ticket.error) {
+    fail(self, id, i, std::move(ticket.error));
+    return;
+  }
+  send_call(self, id, i, target, input, retried, guard, ticket);
 }
 
 void dispatch(self_ptr self, uint64_t id, size_t i) {
@@ -294,6 +341,10 @@ caf::behavior flow_executor(caf::stateful_actor<flow_executor_state>* self) {
         start(self, std::move(env), std::move(job));
       },
       [self](deadline_atom, uint64_t id) { guarded(self, id, [&] { on_deadline(self, id); }); },
+      [self](slot_atom, uint64_t id, uint32_t i, const std::shared_ptr<service_guard>& guard,
+             const caf::actor& target, const json_ptr& input, bool retried) {
+        guarded(self, id, [&] { on_slot(self, id, i, guard, target, input, retried); });
+      },
   };
 }
 

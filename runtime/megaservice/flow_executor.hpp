@@ -85,6 +85,10 @@ struct flow_executor_state {
 /// (deadline_atom, uint64_t flow id): a flow's deadline timer fired.
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
+/// (slot_atom, uint64_t flow id, uint32_t node, guard, target, input, retried):
+/// a bulkhead slot was handed to a queued call.
+using slot_atom = caf::atom_constant<caf::atom("slot")>;
+
 /// A long-lived actor that runs many requests over a megaservice's graph at
 /// once, each as a `running_flow`: it dispatches every node whose
 /// predecessors are done at once (siblings run in parallel), merges inputs at
@@ -99,9 +103,10 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 /// request instead.
 ///
 /// Protocol: (run_atom, flow_env_ptr, flow_job_ptr) starts a flow;
-/// (deadline_atom, uint64_t) is internal.
+/// (deadline_atom, ...) and (slot_atom, ...) are internal.
 caf::behavior flow_executor(caf::stateful_actor<flow_executor_state>* self);
 
 }  // namespace opea::runtime
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(opea::runtime::flow_env_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<opea::runtime::service_guard>)

@@ -203,6 +203,7 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(s.breaker_failures == 0);  // no circuit breaker
   CHECK(s.breaker_open_ms == 5000);
   CHECK(s.max_in_flight == 0);  // no bulkhead
+  CHECK(s.max_queue == 0);
 
   REQUIRE(c.megaservices.size() == 1);
   const auto& m = c.megaservices[0];
@@ -251,11 +252,13 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(s2.breaker_failures == 4);
   CHECK(s2.breaker_open_ms == 2500);
   CHECK(s2.max_in_flight == 16);
+  CHECK(s2.max_queue == 32);
   opea::runtime::micro_service applied;
   apply_supervision(s2, applied);
   CHECK(applied.breaker.failures == 4);
   CHECK(applied.breaker.open_for == std::chrono::milliseconds{2500});
   CHECK(applied.bulkhead.max_in_flight == 16);
+  CHECK(applied.bulkhead.max_queue == 32);
   CHECK(applied.restart.max_restarts == 5);
 
   CHECK(c.services[2].kind == service_kind::builtin);  // no url -> builtin
@@ -460,7 +463,7 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
   CHECK(error_of("services:\n  s1: {builtin: a, tiemout_ms: 5}\n") ==
         "t.yaml: services.s1.tiemout_ms: unknown key (did you mean \"timeout_ms\"? valid keys: "
         "kind, builtin, params, service_type, restart, url, timeout_ms, run_on, idempotent, "
-        "circuit_breaker, max_in_flight)");
+        "circuit_breaker, bulkhead)");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max: 1}}\n") ==
         "t.yaml: services.s1.restart.max: unknown key (valid keys: max_restarts, "
         "within_seconds)");
@@ -564,8 +567,15 @@ TEST_CASE("errors: services", "[config]") {
         "\"-1\"");
   CHECK(error_of("services:\n  s1: {builtin: a, circuit_breaker: {failures: 2, half: 1}}\n") ==
         "t.yaml: services.s1.circuit_breaker.half: unknown key (valid keys: failures, open_ms)");
-  CHECK(error_of("services:\n  s1: {builtin: a, max_in_flight: 0}\n") ==
-        "t.yaml: services.s1.max_in_flight: expected an integer 1..1000000, got \"0\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, bulkhead: {max_in_flight: 0}}\n") ==
+        "t.yaml: services.s1.bulkhead.max_in_flight: expected an integer 1..1000000, got \"0\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, bulkhead: {max_queue: 4}}\n") ==
+        "t.yaml: services.s1.bulkhead: needs \"max_in_flight\": calls to the service in flight "
+        "at once");
+  CHECK(error_of("services:\n  s1: {builtin: a, bulkhead: {max_in_flight: 2, max_queue: -1}}\n") ==
+        "t.yaml: services.s1.bulkhead.max_queue: expected an integer 0..1000000, got \"-1\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, bulkhead: 8}\n") ==
+        "t.yaml: services.s1.bulkhead: expected a map {max_in_flight, max_queue}, got \"8\"");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max_restarts: -1}}\n") ==
         "t.yaml: services.s1.restart.max_restarts: expected an integer 0..1000000, got \"-1\"");
   CHECK(error_of("services:\n  'a b': {builtin: a}\n") ==

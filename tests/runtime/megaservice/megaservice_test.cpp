@@ -534,3 +534,57 @@ TEST_CASE_METHOD(fixture, "a service's bulkhead refuses calls over max_in_flight
   m.stop();
   REQUIRE_FALSE(waiting.get());
 }
+
+TEST_CASE_METHOD(fixture, "calls over max_in_flight wait in the bulkhead's queue, in order",
+                 "[megaservice][guard]") {
+  using release_atom = caf::atom_constant<caf::atom("release")>;
+  // arrived[k] is set when the gate receives its (k+1)-th call.
+  auto arrived = std::make_shared<std::vector<std::promise<void>>>(2);
+  service_orchestrator o;
+  // Holds every call until it gets (release_atom), then answers them all.
+  auto gate = micro_service::actor("gate", [arrived](caf::event_based_actor* self)
+                                               -> caf::behavior {
+    auto held = std::make_shared<std::vector<std::pair<json_ptr, caf::response_promise>>>();
+    auto count = std::make_shared<size_t>(0);
+    return {
+        [self, held, arrived, count](invoke_atom, const json_ptr& in,
+                                     const request_context_ptr&) -> caf::result<json_ptr> {
+          held->emplace_back(in, self->make_response_promise());
+          if (*count < arrived->size()) (*arrived)[*count].set_value();
+          ++*count;
+          return caf::delegated<json_ptr>{};
+        },
+        [held](release_atom) {
+          for (auto& [in, rp] : *held) rp.deliver(json_ptr{std::make_shared<const json>(*in)});
+          held->clear();
+        },
+    };
+  });
+  gate.answers_by_deadline = true;  // so that service_actor() hands it out
+  gate.bulkhead = bulkhead_policy{1, 1};
+  o.add(gate);
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto first = start(m, {{"n", 1}});
+  (*arrived)[0].get_future().wait();
+  auto second = start(m, {{"n", 2}});  // waits in the queue
+  auto third = m.schedule({{"n", 3}});  // queue full
+  REQUIRE_FALSE(third);
+  REQUIRE(describe(third.error()) ==
+          "overloaded (gate): its bulkhead limit is reached: max_in_flight = 1 call(s) already "
+          "in flight and max_queue = 1 waiting");
+  REQUIRE(second.wait_for(std::chrono::seconds{0}) == std::future_status::timeout);
+  auto actor = m.service_actor("gate");
+  REQUIRE(actor);
+  caf::anon_send(actor, release_atom::value);  // answers the first; the second gets its slot
+  auto r1 = first.get();
+  REQUIRE(r1);
+  REQUIRE(*r1->output == json{{"n", 1}});
+  (*arrived)[1].get_future().wait();  // the second call reached the gate only now
+  caf::anon_send(actor, release_atom::value);
+  auto r2 = second.get();
+  REQUIRE(r2);
+  REQUIRE(*r2->output == json{{"n", 2}});
+  REQUIRE(value_of(metrics,
+                   R"(opea_service_requests_total{node="test",megaservice="mega",service="gate"})") ==
+          2);
+}

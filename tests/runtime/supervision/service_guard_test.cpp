@@ -40,6 +40,34 @@ TEST_CASE("bulkhead: calls over max_in_flight fail at once until one ends", "[gu
   REQUIRE(g.in_flight() == 2);
 }
 
+TEST_CASE("bulkhead queue: waiting calls get freed slots in arrival order", "[guard]") {
+  service_guard g{"svc", {}, bulkhead_policy{1, 2}};
+  std::vector<std::string> woken;
+  auto a = g.admit(t0, [&] { woken.push_back("a"); });
+  REQUIRE(describe_admission(a) == "admitted");
+  auto b = g.admit(t0, [&] { woken.push_back("b"); });
+  auto c = g.admit(t0, [&] { woken.push_back("c"); });
+  REQUIRE(b.queued);
+  REQUIRE(c.queued);
+  REQUIRE(g.queued() == 2);
+  auto d = g.admit(t0, [&] { woken.push_back("d"); });
+  REQUIRE(describe(d.error) ==
+          "overloaded (svc): its bulkhead limit is reached: max_in_flight = 1 call(s) already "
+          "in flight and max_queue = 2 waiting");
+  // Without an on_slot a call cannot wait.
+  REQUIRE(code_of(g.admit(t0).error) == errc::overloaded);
+  g.release(a, false, t0);  // the slot passes to b
+  REQUIRE(woken == std::vector<std::string>{"b"});
+  REQUIRE(g.in_flight() == 1);
+  auto b2 = g.resume(t0);
+  REQUIRE(describe_admission(b2) == "admitted");
+  g.cancel(b2);  // b was not sent after all: the slot passes to c
+  REQUIRE(woken == std::vector<std::string>{"b", "c"});
+  g.release(g.resume(t0), false, t0);
+  REQUIRE(g.in_flight() == 0);
+  REQUIRE(g.queued() == 0);
+}
+
 TEST_CASE("circuit breaker: closed -> open -> half-open -> closed or open again", "[guard]") {
   opea::monitoring::metrics_registry metrics{"test"};
   auto& gauge = metrics.service_circuit_state.Add({{"megaservice", "m"}, {"service", "svc"}});
@@ -95,6 +123,20 @@ TEST_CASE("circuit breaker with a bulkhead: a rejected call frees its bulkhead s
   g.release(g.admit(t0), true, t0);  // open
   REQUIRE(g.admit(t0).error);
   REQUIRE(g.in_flight() == 0);
+}
+
+TEST_CASE("a queued call finds the circuit open when its slot comes", "[guard]") {
+  service_guard g{"svc", breaker_policy{1, 1s}, bulkhead_policy{1, 1}};
+  bool woken = false;
+  auto a = g.admit(t0);
+  REQUIRE(g.admit(t0, [&] { woken = true; }).queued);
+  g.release(a, true, t0);  // opens the circuit; the slot passes to the waiting call
+  REQUIRE(woken);
+  auto late = g.resume(t0);
+  REQUIRE(describe(late.error) ==
+          "service 'svc' is unavailable: its circuit breaker is open after 1 consecutive "
+          "failures (next probe in 1000 ms)");
+  REQUIRE(g.in_flight() == 0);  // the refused call gave its slot back
 }
 
 TEST_CASE("which errors count against a service", "[guard]") {
