@@ -131,6 +131,49 @@ TEST_CASE("gateway: downstream failures are 502 naming the service; deadlines ar
           0);
 }
 
+TEST_CASE("a service's circuit breaker opens after consecutive failures and fails fast",
+          "[integration]") {
+  service_process ok{{"/v1/ok:append:!"}};
+  node_process node{
+      "node:\n  name: itest\n  log_level: 'off'\n"
+      "services:\n"
+      "  good: {kind: http, url: \"" +
+      ok.url("/v1/ok") +
+      "\"}\n"
+      "  gone: {kind: http, url: \"http://127.0.0.1:1/v1/none\",\n"
+      "         circuit_breaker: {failures: 2, open_ms: 600000}}\n"
+      "megaservices:\n"
+      "  - {name: gone, route: /v1/gone, flows: [good >> gone]}\n"};
+  auto url = node.url("/v1/gone");
+  for (int i = 0; i < 2; ++i) {
+    auto r = post(url, {{"text", "x"}});
+    REQUIRE(r.status == 502);
+    REQUIRE_THAT(error_of(r)["message"].get<std::string>(),
+                 Catch::StartsWith("service 'gone': POST http://127.0.0.1:1/v1/none: "));
+  }
+  auto r = post(url, {{"text", "x"}});
+  REQUIRE(r.status == 503);
+  REQUIRE_THAT(error_of(r)["message"].get<std::string>(),
+               Catch::StartsWith("service 'gone' is unavailable: its circuit breaker is open "
+                                 "after 2 consecutive failures (next probe in "));
+  auto metrics = call("GET", node.url("/metrics")).body;
+  REQUIRE(metric_value(
+              metrics,
+              R"(opea_service_circuit_state{node="itest",megaservice="gone",service="gone"})") ==
+          1);
+  // The open circuit kept the third call from the service; "good" ran each time.
+  REQUIRE(metric_value(
+              metrics,
+              R"(opea_service_requests_total{node="itest",megaservice="gone",service="gone"})") ==
+          2);
+  REQUIRE(metric_value(
+              metrics,
+              R"(opea_service_requests_total{node="itest",megaservice="gone",service="good"})") ==
+          3);
+  // The node still serves /health: a breaker is not a failed service.
+  REQUIRE(call("GET", node.url("/health")).status == 200);
+}
+
 TEST_CASE("metrics: exact counters and a valid Prometheus exposition (promtool)", "[integration]") {
   service_process s1{{"/v1/add:append:opea "}};
   node_process node{"node: {name: itest, log_level: warn}\nservices:\n  s1: {kind: http, url: \"" +
