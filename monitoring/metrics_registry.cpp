@@ -41,6 +41,8 @@ metrics_registry::metrics_registry(std::string node)
       service_circuit_state(gauge(*registry_, "opea_service_circuit_state",
                                   "Circuit breaker of a service: 0 closed, 1 open, 2 half-open.",
                                   node_)),
+      service_retries(counter(*registry_, "opea_service_retries_total",
+                              "Calls to a service sent again after a failure.", node_)),
       megaservice_requests(counter(*registry_, "opea_megaservice_requests_total",
                                    "Finished megaservice requests, by status code.", node_)),
       megaservice_duration(histogram(*registry_, "opea_megaservice_request_duration_seconds",

@@ -60,6 +60,9 @@ class metrics_registry {
   /// opea_service_circuit_state: a service's circuit breaker, 0 closed, 1
   /// open, 2 half-open (only services with a breaker configured).
   prometheus::Family<prometheus::Gauge>& service_circuit_state;
+  /// opea_service_retries_total: calls sent again after a failure (only
+  /// services with a retry policy).
+  prometheus::Family<prometheus::Counter>& service_retries;
 
   // -- megaservice instruments (label set: megaservice) ----------------------
   /// opea_megaservice_requests_total: finished requests, by HTTP-like `code`.
@@ -107,6 +110,8 @@ struct service_instruments {
   prometheus::Counter* requests = nullptr;
   prometheus::Histogram* duration = nullptr;
   prometheus::Counter* restarts = nullptr;
+  /// Null unless the service has a retry policy (the megaservice sets it).
+  prometheus::Counter* retries = nullptr;
   prometheus::Gauge* up = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
   prometheus::Labels labels;

@@ -580,6 +580,18 @@ void read_bulkhead(const reader& r, const YAML::Node& node, const std::string& p
     out.max_queue = static_cast<std::uint32_t>(r.read_int(q, child(path, "max_queue"), 0, 1000000));
 }
 
+void read_retry(const reader& r, const YAML::Node& node, const std::string& path,
+                service_config& out) {
+  if (!node.IsMap()) r.fail(path, "expected a map {attempts, backoff_ms}, got " + describe(node));
+  r.check_keys(node, path, {"attempts", "backoff_ms"});
+  auto v = node["attempts"];
+  if (!v) r.fail(path, "needs \"attempts\": calls in all, the first one included");
+  out.retry_attempts = static_cast<std::uint32_t>(r.read_int(v, child(path, "attempts"), 1, 100));
+  if (auto b = node["backoff_ms"])
+    out.retry_backoff_ms =
+        static_cast<std::uint32_t>(r.read_int(b, child(path, "backoff_ms"), 1, 60000));
+}
+
 http_url read_url(const reader& r, const YAML::Node& node, const std::string& path) {
   std::string text = r.read_string(node, path);
   auto url = parse_http_url(text);
@@ -595,7 +607,7 @@ service_config read_service(const reader& r, const std::string& name, const YAML
                             const std::string& path, const cluster_settings& cluster) {
   r.check_keys(node, path,
                {"kind", "builtin", "params", "service_type", "restart", "url", "timeout_ms",
-                "run_on", "idempotent", "circuit_breaker", "bulkhead"});
+                "run_on", "idempotent", "circuit_breaker", "bulkhead", "retry"});
   service_config s;
   s.name = name;
   if (auto v = node["kind"]) {
@@ -637,8 +649,13 @@ service_config read_service(const reader& r, const std::string& name, const YAML
   if (auto v = node["restart"]) read_restart(r, v, child(path, "restart"), s.restart);
   if (auto v = node["circuit_breaker"]) read_breaker(r, v, child(path, "circuit_breaker"), s);
   if (auto v = node["bulkhead"]) read_bulkhead(r, v, child(path, "bulkhead"), s);
+  if (auto v = node["retry"]) read_retry(r, v, child(path, "retry"), s);
   if (auto v = node["run_on"]) s.run_on = read_member_list(r, v, child(path, "run_on"), cluster);
   if (auto v = node["idempotent"]) s.idempotent = r.read_bool(v, child(path, "idempotent"));
+  if (s.retry_attempts > 1 && !is_idempotent(s))
+    r.fail(child(path, "retry"), "a retry repeats calls, so it needs an idempotent service "
+                                 "(set idempotent: true if calls to '" +
+                                     name + "' may be repeated)");
   return s;
 }
 
@@ -970,6 +987,8 @@ void apply_supervision(const service_config& service, runtime::micro_service& ou
   out.breaker.open_for = std::chrono::milliseconds{service.breaker_open_ms};
   out.bulkhead.max_in_flight = service.max_in_flight;
   out.bulkhead.max_queue = service.max_queue;
+  out.retry.attempts = service.retry_attempts;
+  out.retry.backoff = std::chrono::milliseconds{service.retry_backoff_ms};
 }
 
 bool is_idempotent(const service_config& service) {

@@ -109,6 +109,12 @@ struct service_config {
   /// default 0); more fail at once with 503 (overloaded). Default: no limit (0).
   std::uint32_t max_in_flight = 0;
   std::uint32_t max_queue = 0;
+  /// `retry: {attempts, backoff_ms}`: calls in all (>= 1) for a call that
+  /// failed transiently (unreachable, timed out, crashed, node down), the
+  /// k-th retry after backoff_ms * 2^(k-1) (<= 1 s; backoff_ms >= 1, default
+  /// 50). Only for idempotent services. Default: 1 (no retry).
+  std::uint32_t retry_attempts = 1;
+  std::uint32_t retry_backoff_ms = 50;
   /// Cluster only: the members that run this service, each one replica; a proxy
   /// on any node balances calls across the live ones (`cluster.balance`).
   /// Names are members of `cluster.nodes`, no duplicates. Default: empty = the

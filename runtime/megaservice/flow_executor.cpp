@@ -119,7 +119,7 @@ void on_output(self_ptr self, uint64_t id, size_t i, const json_ptr& input, json
 }
 
 void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const json_ptr& input,
-          bool retried);
+          bool retried, uint32_t attempt);
 
 caf::duration timeout_of(const request_context& ctx) {
   if (ctx.deadline == clock_type::time_point::max()) return caf::infinite;
@@ -128,23 +128,55 @@ caf::duration timeout_of(const request_context& ctx) {
 
 /// Asks the supervisor for the current actor of service i (waiting for a
 /// restart in progress), then calls it; a call sent this way is not retried.
-void lookup_and_call(self_ptr self, uint64_t id, size_t i, const json_ptr& input) {
+void lookup_and_call(self_ptr self, uint64_t id, size_t i, const json_ptr& input,
+                     uint32_t attempt) {
   auto* f = find(self, id);
   if (f == nullptr) return;
   self->request(f->env->supervisor, timeout_of(*f->job->ctx), lookup_atom::value,
                 static_cast<uint32_t>(i))
       .then(
           [=](caf::actor& fresh) {
-            guarded(self, id, [&] { call(self, id, i, fresh, input, true); });
+            guarded(self, id, [&] { call(self, id, i, fresh, input, true, attempt); });
           },
           [=](caf::error& err) { guarded(self, id, [&] { fail(self, id, i, std::move(err)); }); });
+}
+
+/// After call number `attempt` to service i failed with `err`: when the
+/// service's retry policy allows another attempt for this error and the
+/// deadline leaves room for the backoff, schedules it (retry_atom) and
+/// returns true.
+bool retry_later(self_ptr self, uint64_t id, size_t i, const json_ptr& input, uint32_t attempt,
+                 const caf::error& err) {
+  auto* f = find(self, id);
+  if (f == nullptr || i >= f->env->retries.size()) return false;
+  const auto& policy = f->env->retries[i];
+  if (attempt >= policy.attempts || !retry_policy::is_transient(err)) return false;
+  auto wait = policy.backoff_before(attempt);
+  const auto& ctx = *f->job->ctx;
+  if (ctx.deadline != clock_type::time_point::max() && ctx.remaining() <= wait) return false;
+  if (auto* retries = f->env->instruments[i].retries) retries->Increment();
+  self->delayed_send(self, wait, retry_atom::value, id, static_cast<uint32_t>(i), input,
+                     attempt + 1);
+  return true;
+}
+
+/// A retry's backoff is over: call the service's current actor again.
+void retry_now(self_ptr self, uint64_t id, size_t i, const json_ptr& input, uint32_t attempt) {
+  auto* f = find(self, id);
+  if (f == nullptr) return;
+  const auto& target = f->env->services[i];
+  if (!target) {
+    lookup_and_call(self, id, i, input, attempt);
+    return;
+  }
+  call(self, id, i, target, input, false, attempt);
 }
 
 /// Sends one admitted call to service i and handles its answer; `guard`
 /// (null when the service has none) gets the call's outcome.
 void send_call(self_ptr self, uint64_t id, size_t i, const caf::actor& target,
-               const json_ptr& input, bool retried, std::shared_ptr<service_guard> guard,
-               service_guard::admission ticket) {
+               const json_ptr& input, bool retried, uint32_t attempt,
+               std::shared_ptr<service_guard> guard, service_guard::admission ticket) {
   auto* f = find(self, id);
   if (f == nullptr) {
     if (guard) guard->cancel(ticket);
@@ -176,16 +208,16 @@ void send_call(self_ptr self, uint64_t id, size_t i, const caf::actor& target,
               if (bounced) {
                 // The actor died before it saw the call (it is being restarted): ask
                 // the supervisor for the fresh one and send the call once more.
-                lookup_and_call(self, id, i, input);
+                lookup_and_call(self, id, i, input, attempt);
                 return;
               }
-              fail(self, id, i, std::move(err));
+              if (!retry_later(self, id, i, input, attempt, err)) fail(self, id, i, std::move(err));
             });
           });
 }
 
 void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const json_ptr& input,
-          bool retried) {
+          bool retried, uint32_t attempt) {
   auto* f = find(self, id);
   if (f == nullptr) return;
   const auto& ctx = f->job->ctx;
@@ -198,7 +230,7 @@ void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const 
     return;
   }
   if (i >= f->env->guards.size() || !f->env->guards[i]) {
-    send_call(self, id, i, target, input, retried, nullptr, {});
+    send_call(self, id, i, target, input, retried, attempt, nullptr, {});
     return;
   }
   // Breaker and bulkhead: a refused call is never sent; a queued one is sent
@@ -207,21 +239,22 @@ void call(self_ptr self, uint64_t id, size_t i, const caf::actor& target, const 
   std::function<void()> on_slot;
   if (guard->queues())
     on_slot = [executor = caf::actor_cast<caf::actor>(self), id, i, guard, target, input,
-               retried] {
+               retried, attempt] {
       caf::anon_send(executor, slot_atom::value, id, static_cast<uint32_t>(i), guard, target,
-                     input, retried);
+                     input, retried, attempt);
     };
   auto ticket = guard->admit(clock_type::now(), std::move(on_slot));
   if (ticket.error) {
     fail(self, id, i, std::move(ticket.error));
     return;
   }
-  if (!ticket.queued) send_call(self, id, i, target, input, retried, std::move(guard), ticket);
+  if (!ticket.queued)
+    send_call(self, id, i, target, input, retried, attempt, std::move(guard), ticket);
 }
 
 /// A bulkhead slot was handed to a call of flow `id` that waited for one.
 void on_slot(self_ptr self, uint64_t id, size_t i, const std::shared_ptr<service_guard>& guard,
-             const caf::actor& target, const json_ptr& input, bool retried) {
+             const caf::actor& target, const json_ptr& input, bool retried, uint32_t attempt) {
   auto* f = find(self, id);
   if (f == nullptr) {  // the flow ended while the call waited
     guard->cancel({});
@@ -241,7 +274,7 @@ void on_slot(self_ptr self, uint64_t id, size_t i, const std::shared_ptr<service
     fail(self, id, i, std::move(ticket.error));
     return;
   }
-  send_call(self, id, i, target, input, retried, guard, ticket);
+  send_call(self, id, i, target, input, retried, attempt, guard, ticket);
 }
 
 void dispatch(self_ptr self, uint64_t id, size_t i) {
@@ -271,10 +304,10 @@ void dispatch(self_ptr self, uint64_t id, size_t i) {
   const auto& target = env.services[i];
   if (!target) {
     // Restarting or failed: the supervisor knows which.
-    lookup_and_call(self, id, i, in);
+    lookup_and_call(self, id, i, in, 1);
     return;
   }
-  call(self, id, i, target, in, false);
+  call(self, id, i, target, in, false, 1);
 }
 
 void start(self_ptr self, flow_env_ptr env, flow_job_ptr job) {
@@ -342,8 +375,11 @@ caf::behavior flow_executor(caf::stateful_actor<flow_executor_state>* self) {
       },
       [self](deadline_atom, uint64_t id) { guarded(self, id, [&] { on_deadline(self, id); }); },
       [self](slot_atom, uint64_t id, uint32_t i, const std::shared_ptr<service_guard>& guard,
-             const caf::actor& target, const json_ptr& input, bool retried) {
-        guarded(self, id, [&] { on_slot(self, id, i, guard, target, input, retried); });
+             const caf::actor& target, const json_ptr& input, bool retried, uint32_t attempt) {
+        guarded(self, id, [&] { on_slot(self, id, i, guard, target, input, retried, attempt); });
+      },
+      [self](retry_atom, uint64_t id, uint32_t i, const json_ptr& input, uint32_t attempt) {
+        guarded(self, id, [&] { retry_now(self, id, i, input, attempt); });
       },
   };
 }

@@ -31,6 +31,8 @@ struct flow_env {
   /// Breaker and bulkhead per service (index = node); null where neither is
   /// configured. Shared by every executor and every env of the megaservice.
   std::vector<std::shared_ptr<service_guard>> guards;
+  /// Retry policy per service (index = node).
+  std::vector<retry_policy> retries;
   /// The megaservice's long-lived flow executors; a request goes to one of them.
   std::vector<caf::actor> executors;
   /// The executor for the next request: round robin, counted per calling
@@ -85,9 +87,13 @@ struct flow_executor_state {
 /// (deadline_atom, uint64_t flow id): a flow's deadline timer fired.
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
-/// (slot_atom, uint64_t flow id, uint32_t node, guard, target, input, retried):
-/// a bulkhead slot was handed to a queued call.
+/// (slot_atom, uint64_t flow id, uint32_t node, guard, target, input, retried,
+/// uint32_t attempt): a bulkhead slot was handed to a queued call.
 using slot_atom = caf::atom_constant<caf::atom("slot")>;
+
+/// (retry_atom, uint64_t flow id, uint32_t node, input, uint32_t attempt): a
+/// retry's backoff is over.
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 /// A long-lived actor that runs many requests over a megaservice's graph at
 /// once, each as a `running_flow`: it dispatches every node whose
@@ -103,7 +109,7 @@ using slot_atom = caf::atom_constant<caf::atom("slot")>;
 /// request instead.
 ///
 /// Protocol: (run_atom, flow_env_ptr, flow_job_ptr) starts a flow;
-/// (deadline_atom, ...) and (slot_atom, ...) are internal.
+/// (deadline_atom, ...), (slot_atom, ...) and (retry_atom, ...) are internal.
 caf::behavior flow_executor(caf::stateful_actor<flow_executor_state>* self);
 
 }  // namespace opea::runtime

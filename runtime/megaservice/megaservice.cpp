@@ -68,6 +68,8 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   for (auto& s : sh.specs) cfg.instruments.emplace_back(metrics, sh.options.name, s.name);
   for (size_t i = 0; i < sh.specs.size(); ++i) {
     const auto& s = sh.specs[i];
+    if (s.retry.attempts > 1)
+      cfg.instruments[i].retries = &metrics.service_retries.Add(cfg.instruments[i].labels);
     if (!service_guard::needed(s.breaker, s.bulkhead)) {
       cfg.guards.emplace_back();
       continue;

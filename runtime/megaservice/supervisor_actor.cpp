@@ -32,6 +32,7 @@ void publish_env(self_ptr self) {
   env->supervisor = caf::actor_cast<caf::actor>(self);
   env->executors = *self->state.executors;
   env->guards = self->state.cfg.guards;
+  for (const auto& spec : self->state.cfg.specs) env->retries.push_back(spec.retry);
   for (const auto& spec : self->state.cfg.specs)
     env->arm_deadline_timer =
         env->arm_deadline_timer || (static_cast<bool>(spec.body) && !spec.answers_by_deadline);

@@ -1,6 +1,9 @@
 #include "runtime/service/micro_service.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "runtime/errors.hpp"
 
 namespace opea::runtime {
 
@@ -69,6 +72,29 @@ micro_service micro_service::remote(std::string name, const std::string& url, se
 std::string micro_service::endpoint_url() const {
   auto path = endpoint.empty() || endpoint[0] != '/' ? "/" + endpoint : endpoint;
   return "http://" + host + ":" + std::to_string(port) + path;
+}
+
+}  // namespace opea::runtime
+
+namespace opea::runtime {
+
+std::chrono::milliseconds retry_policy::backoff_before(uint32_t k) const {
+  constexpr std::chrono::milliseconds cap{1000};
+  auto wait = backoff;
+  for (uint32_t i = 1; i < k && wait < cap; ++i) wait *= 2;
+  return std::min(wait, cap);
+}
+
+bool retry_policy::is_transient(const caf::error& err) {
+  switch (code_of(err)) {
+    case errc::http_connect:
+    case errc::http_timeout:
+    case errc::service_crashed:
+    case errc::node_down:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace opea::runtime

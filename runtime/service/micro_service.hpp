@@ -39,6 +39,22 @@ using service_handler =
 /// request being handled and crashes the actor, as with `service_handler`.
 using actor_body = std::function<caf::behavior(caf::event_based_actor* self)>;
 
+/// Retries of a call that failed transiently (see `is_transient`): up to
+/// `attempts` calls in all, the k-th retry after `backoff * 2^(k-1)` (at
+/// most 1 s), never past the request's deadline. Only for services whose
+/// calls may be repeated (idempotent). Default: 1 attempt (no retry).
+struct retry_policy {
+  uint32_t attempts = 1;
+  std::chrono::milliseconds backoff{50};
+  /// The wait before retry number `k` (1-based).
+  std::chrono::milliseconds backoff_before(uint32_t k) const;
+  /// Failures worth another attempt: the service could not be reached or
+  /// timed out (http_connect, http_timeout), its actor crashed
+  /// (service_crashed) or its node left (node_down). Not errors the service
+  /// answered with, nor the deadline.
+  static bool is_transient(const caf::error& err);
+};
+
 /// One microservice of a graph, as OPEA's `MicroService`: a name, where it
 /// lives (host, port, endpoint) and its type. It is either in-process (a
 /// `handler` is set) or an external HTTP service at `endpoint_url()` (any OPEA
@@ -70,6 +86,8 @@ struct micro_service {
   breaker_policy breaker;
   /// Limit of calls in flight to the service. Default: off.
   bulkhead_policy bulkhead;
+  /// Retries of calls that failed transiently. Default: none (1 attempt).
+  retry_policy retry;
 
   /// An in-process service.
   static micro_service local(std::string name, service_handler handler,

@@ -174,6 +174,30 @@ TEST_CASE("a service's circuit breaker opens after consecutive failures and fail
   REQUIRE(call("GET", node.url("/health")).status == 200);
 }
 
+TEST_CASE("an idempotent service's transient failures are retried with backoff",
+          "[integration]") {
+  node_process node{
+      "node:\n  name: itest\n  log_level: 'off'\n"
+      "services:\n"
+      "  gone: {kind: http, url: \"http://127.0.0.1:1/v1/none\", idempotent: true,\n"
+      "         retry: {attempts: 3, backoff_ms: 5}}\n"
+      "megaservices:\n"
+      "  - {name: gone, route: /v1/gone, flows: [gone]}\n"};
+  auto r = post(node.url("/v1/gone"), {{"text", "x"}});
+  REQUIRE(r.status == 502);
+  REQUIRE_THAT(error_of(r)["message"].get<std::string>(),
+               Catch::StartsWith("service 'gone': POST http://127.0.0.1:1/v1/none: "));
+  auto metrics = call("GET", node.url("/metrics")).body;
+  REQUIRE(metric_value(
+              metrics,
+              R"(opea_service_requests_total{node="itest",megaservice="gone",service="gone"})") ==
+          3);
+  REQUIRE(metric_value(
+              metrics,
+              R"(opea_service_retries_total{node="itest",megaservice="gone",service="gone"})") ==
+          2);
+}
+
 TEST_CASE("metrics: exact counters and a valid Prometheus exposition (promtool)", "[integration]") {
   service_process s1{{"/v1/add:append:opea "}};
   node_process node{"node: {name: itest, log_level: warn}\nservices:\n  s1: {kind: http, url: \"" +

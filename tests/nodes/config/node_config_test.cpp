@@ -204,6 +204,8 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(s.breaker_open_ms == 5000);
   CHECK(s.max_in_flight == 0);  // no bulkhead
   CHECK(s.max_queue == 0);
+  CHECK(s.retry_attempts == 1);  // no retry
+  CHECK(s.retry_backoff_ms == 50);
 
   REQUIRE(c.megaservices.size() == 1);
   const auto& m = c.megaservices[0];
@@ -253,12 +255,16 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(s2.breaker_open_ms == 2500);
   CHECK(s2.max_in_flight == 16);
   CHECK(s2.max_queue == 32);
+  CHECK(s2.retry_attempts == 3);
+  CHECK(s2.retry_backoff_ms == 20);
   opea::runtime::micro_service applied;
   apply_supervision(s2, applied);
   CHECK(applied.breaker.failures == 4);
   CHECK(applied.breaker.open_for == std::chrono::milliseconds{2500});
   CHECK(applied.bulkhead.max_in_flight == 16);
   CHECK(applied.bulkhead.max_queue == 32);
+  CHECK(applied.retry.attempts == 3);
+  CHECK(applied.retry.backoff == std::chrono::milliseconds{20});
   CHECK(applied.restart.max_restarts == 5);
 
   CHECK(c.services[2].kind == service_kind::builtin);  // no url -> builtin
@@ -463,7 +469,7 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
   CHECK(error_of("services:\n  s1: {builtin: a, tiemout_ms: 5}\n") ==
         "t.yaml: services.s1.tiemout_ms: unknown key (did you mean \"timeout_ms\"? valid keys: "
         "kind, builtin, params, service_type, restart, url, timeout_ms, run_on, idempotent, "
-        "circuit_breaker, bulkhead)");
+        "circuit_breaker, bulkhead, retry)");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max: 1}}\n") ==
         "t.yaml: services.s1.restart.max: unknown key (valid keys: max_restarts, "
         "within_seconds)");
@@ -574,6 +580,17 @@ TEST_CASE("errors: services", "[config]") {
         "at once");
   CHECK(error_of("services:\n  s1: {builtin: a, bulkhead: {max_in_flight: 2, max_queue: -1}}\n") ==
         "t.yaml: services.s1.bulkhead.max_queue: expected an integer 0..1000000, got \"-1\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, retry: {attempts: 3}}\n") ==
+        "t.yaml: services.s1.retry: a retry repeats calls, so it needs an idempotent service "
+        "(set idempotent: true if calls to 's1' may be repeated)");
+  CHECK(error_of("services:\n  s1: {builtin: embedding, retry: {attempts: 0}}\n") ==
+        "t.yaml: services.s1.retry.attempts: expected an integer 1..100, got \"0\"");
+  CHECK(error_of("services:\n  s1: {builtin: embedding, retry: {backoff_ms: 5}}\n") ==
+        "t.yaml: services.s1.retry: needs \"attempts\": calls in all, the first one included");
+  CHECK(error_of("services:\n  s1: {builtin: embedding, retry: {attempts: 2, backoff_ms: 0}}\n") ==
+        "t.yaml: services.s1.retry.backoff_ms: expected an integer 1..60000, got \"0\"");
+  CHECK(error_of("services:\n  s1: {builtin: embedding, retry: {attempts: 2}}\n") ==
+        "<no error>");
   CHECK(error_of("services:\n  s1: {builtin: a, bulkhead: 8}\n") ==
         "t.yaml: services.s1.bulkhead: expected a map {max_in_flight, max_queue}, got \"8\"");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max_restarts: -1}}\n") ==

@@ -588,3 +588,75 @@ TEST_CASE_METHOD(fixture, "calls over max_in_flight wait in the bulkhead's queue
                    R"(opea_service_requests_total{node="test",megaservice="mega",service="gate"})") ==
           2);
 }
+
+TEST_CASE("retry policy: backoff doubles up to 1 s; only transient errors retry",
+          "[megaservice][retry]") {
+  retry_policy p{5, std::chrono::milliseconds{300}};
+  CHECK(p.backoff_before(1) == std::chrono::milliseconds{300});
+  CHECK(p.backoff_before(2) == std::chrono::milliseconds{600});
+  CHECK(p.backoff_before(3) == std::chrono::milliseconds{1000});
+  CHECK(p.backoff_before(4) == std::chrono::milliseconds{1000});
+  CHECK(retry_policy::is_transient(make_error(errc::http_connect, "s", "refused")));
+  CHECK(retry_policy::is_transient(make_error(errc::http_timeout, "s", "slow")));
+  CHECK(retry_policy::is_transient(make_error(errc::service_crashed, "s", "boom")));
+  CHECK(retry_policy::is_transient(make_error(errc::node_down, "s", "n2 left")));
+  CHECK_FALSE(retry_policy::is_transient(make_error(errc::service_failed, "s", "no")));
+  CHECK_FALSE(retry_policy::is_transient(make_error(errc::bad_request, "s", "no")));
+  CHECK_FALSE(retry_policy::is_transient(make_error(errc::deadline_exceeded, "s", "late")));
+}
+
+TEST_CASE_METHOD(fixture, "a transient failure is retried with backoff until it succeeds",
+                 "[megaservice][retry]") {
+  std::atomic<int> calls{0};
+  service_orchestrator o;
+  // Unreachable for the first `fail_first` calls of each request, then fine;
+  // {"kind": "answer"} fails with an error of its own (not transient).
+  auto s = micro_service::local("flaky", [&calls](const json& in, const request_context&) {
+    auto n = ++calls;
+    if (in.value("kind", "") == "answer")
+      return caf::expected<json>{make_error(errc::service_failed, "flaky", "no such document")};
+    if (n <= in.value("fail_first", 0))
+      return caf::expected<json>{make_error(errc::http_connect, "flaky", "connection refused")};
+    return caf::expected<json>{json{{"after", n}}};
+  });
+  s.retry = retry_policy{3, std::chrono::milliseconds{1}};
+  o.add(s);
+  megaservice m{*sys, o, {"mega"}, metrics};
+  const std::string retries_series =
+      R"(opea_service_retries_total{node="test",megaservice="mega",service="flaky"})";
+
+  SECTION("two failures, then the third attempt answers") {
+    auto res = m.schedule({{"fail_first", 2}});
+    REQUIRE(res);
+    REQUIRE(*res->output == json{{"after", 3}});
+    REQUIRE(calls == 3);
+    REQUIRE(value_of(metrics, retries_series) == 2);
+  }
+  SECTION("attempts exhausted: the last error is the answer") {
+    auto res = m.schedule({{"fail_first", 5}});
+    REQUIRE_FALSE(res);
+    REQUIRE(describe(res.error()) == "service 'flaky': connection refused");
+    REQUIRE(calls == 3);
+    REQUIRE(value_of(metrics, retries_series) == 2);
+  }
+  SECTION("an error the service answered with is not retried") {
+    auto res = m.schedule({{"kind", "answer"}});
+    REQUIRE_FALSE(res);
+    REQUIRE(describe(res.error()) == "service 'flaky' failed: no such document");
+    REQUIRE(calls == 1);
+    REQUIRE(value_of(metrics, retries_series) == 0);
+  }
+  SECTION("no retry when the deadline leaves no room for the backoff") {
+    service_orchestrator o2;
+    auto slow_retry = s;
+    slow_retry.retry = retry_policy{3, std::chrono::seconds{10}};
+    o2.add(slow_retry);
+    megaservice_options opts{"mega2"};
+    opts.deadline = std::chrono::milliseconds{500};  // less than the backoff (capped at 1 s)
+    megaservice m2{*sys, o2, opts, metrics};
+    auto res = m2.schedule({{"fail_first", 1}});
+    REQUIRE_FALSE(res);
+    REQUIRE(describe(res.error()) == "service 'flaky': connection refused");
+    REQUIRE(calls == 1);
+  }
+}
