@@ -554,42 +554,29 @@ void read_restart(const reader& r, const YAML::Node& node, const std::string& pa
   }
 }
 
-void read_breaker(const reader& r, const YAML::Node& node, const std::string& path,
-                  service_config& out) {
-  if (!node.IsMap()) r.fail(path, "expected a map {failures, open_ms}, got " + describe(node));
-  r.check_keys(node, path, {"failures", "open_ms"});
-  auto v = node["failures"];
-  if (!v) r.fail(path, "needs \"failures\": consecutive failed calls that open the circuit");
-  out.breaker_failures =
-      static_cast<std::uint32_t>(r.read_int(v, child(path, "failures"), 1, 1000000));
-  if (auto t = node["open_ms"])
-    out.breaker_open_ms = static_cast<std::uint32_t>(
-        r.read_int(t, child(path, "open_ms"), 1, 24LL * 3600 * 1000));
-}
+/// One key of a small map of integers, with its range.
+struct int_key {
+  const char* name;
+  long long min;
+  long long max;
+};
 
-void read_bulkhead(const reader& r, const YAML::Node& node, const std::string& path,
-                   service_config& out) {
+/// A map of two integers, the first required (`required_means` says what it
+/// is, for the error), the second optional: circuit_breaker, bulkhead, retry.
+void read_int_pair(const reader& r, const YAML::Node& node, const std::string& path,
+                   int_key required, const char* required_means, std::uint32_t& required_out,
+                   int_key optional, std::uint32_t& optional_out) {
   if (!node.IsMap())
-    r.fail(path, "expected a map {max_in_flight, max_queue}, got " + describe(node));
-  r.check_keys(node, path, {"max_in_flight", "max_queue"});
-  auto v = node["max_in_flight"];
-  if (!v) r.fail(path, "needs \"max_in_flight\": calls to the service in flight at once");
-  out.max_in_flight =
-      static_cast<std::uint32_t>(r.read_int(v, child(path, "max_in_flight"), 1, 1000000));
-  if (auto q = node["max_queue"])
-    out.max_queue = static_cast<std::uint32_t>(r.read_int(q, child(path, "max_queue"), 0, 1000000));
-}
-
-void read_retry(const reader& r, const YAML::Node& node, const std::string& path,
-                service_config& out) {
-  if (!node.IsMap()) r.fail(path, "expected a map {attempts, backoff_ms}, got " + describe(node));
-  r.check_keys(node, path, {"attempts", "backoff_ms"});
-  auto v = node["attempts"];
-  if (!v) r.fail(path, "needs \"attempts\": calls in all, the first one included");
-  out.retry_attempts = static_cast<std::uint32_t>(r.read_int(v, child(path, "attempts"), 1, 100));
-  if (auto b = node["backoff_ms"])
-    out.retry_backoff_ms =
-        static_cast<std::uint32_t>(r.read_int(b, child(path, "backoff_ms"), 1, 60000));
+    r.fail(path, std::string{"expected a map {"} + required.name + ", " + optional.name +
+                     "}, got " + describe(node));
+  r.check_keys(node, path, {required.name, optional.name});
+  auto v = node[required.name];
+  if (!v) r.fail(path, std::string{"needs \""} + required.name + "\": " + required_means);
+  required_out = static_cast<std::uint32_t>(
+      r.read_int(v, child(path, required.name), required.min, required.max));
+  if (auto o = node[optional.name])
+    optional_out = static_cast<std::uint32_t>(
+        r.read_int(o, child(path, optional.name), optional.min, optional.max));
 }
 
 http_url read_url(const reader& r, const YAML::Node& node, const std::string& path) {
@@ -647,9 +634,18 @@ service_config read_service(const reader& r, const std::string& name, const YAML
   if (auto v = node["service_type"])
     s.service_type = read_service_type(r, v, child(path, "service_type"));
   if (auto v = node["restart"]) read_restart(r, v, child(path, "restart"), s.restart);
-  if (auto v = node["circuit_breaker"]) read_breaker(r, v, child(path, "circuit_breaker"), s);
-  if (auto v = node["bulkhead"]) read_bulkhead(r, v, child(path, "bulkhead"), s);
-  if (auto v = node["retry"]) read_retry(r, v, child(path, "retry"), s);
+  if (auto v = node["circuit_breaker"])
+    read_int_pair(r, v, child(path, "circuit_breaker"), {"failures", 1, 1000000},
+                  "consecutive failed calls that open the circuit", s.breaker_failures,
+                  {"open_ms", 1, 24LL * 3600 * 1000}, s.breaker_open_ms);
+  if (auto v = node["bulkhead"])
+    read_int_pair(r, v, child(path, "bulkhead"), {"max_in_flight", 1, 1000000},
+                  "calls to the service in flight at once", s.max_in_flight,
+                  {"max_queue", 0, 1000000}, s.max_queue);
+  if (auto v = node["retry"])
+    read_int_pair(r, v, child(path, "retry"), {"attempts", 1, 100},
+                  "calls in all, the first one included", s.retry_attempts,
+                  {"backoff_ms", 1, 60000}, s.retry_backoff_ms);
   if (auto v = node["run_on"]) s.run_on = read_member_list(r, v, child(path, "run_on"), cluster);
   if (auto v = node["idempotent"]) s.idempotent = r.read_bool(v, child(path, "idempotent"));
   if (s.retry_attempts > 1 && !is_idempotent(s))
