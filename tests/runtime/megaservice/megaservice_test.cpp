@@ -563,7 +563,11 @@ TEST_CASE_METHOD(fixture, "calls over max_in_flight wait in the bulkhead's queue
   gate.answers_by_deadline = true;  // so that service_actor() hands it out
   gate.bulkhead = bulkhead_policy{1, 1};
   o.add(gate);
-  megaservice m{*sys, o, {"mega"}, metrics};
+  // One executor, so the requests reach the bulkhead in the order sent (with
+  // several, "arrival order" is the order in which executors get to them).
+  megaservice_options opts{"mega"};
+  opts.flow_executors = 1;
+  megaservice m{*sys, o, opts, metrics};
   auto first = start(m, {{"n", 1}});
   (*arrived)[0].get_future().wait();
   auto second = start(m, {{"n", 2}});  // waits in the queue
