@@ -131,6 +131,17 @@ TEST_CASE("gateway: downstream failures are 502 naming the service; deadlines ar
           0);
 }
 
+namespace {
+
+/// The value of `metric` for `service` of megaservice "gone" on node "itest".
+double gone_metric(const std::string& metrics, const std::string& metric,
+                   const std::string& service) {
+  return metric_value(metrics, metric + "{node=\"itest\",megaservice=\"gone\",service=\"" +
+                                   service + "\"}");
+}
+
+}  // namespace
+
 TEST_CASE("a service's circuit breaker opens after consecutive failures and fails fast",
           "[integration]") {
   service_process ok{{"/v1/ok:append:!"}};
@@ -157,18 +168,12 @@ TEST_CASE("a service's circuit breaker opens after consecutive failures and fail
                Catch::StartsWith("service 'gone' is unavailable: its circuit breaker is open "
                                  "after 2 consecutive failures (next probe in "));
   auto metrics = call("GET", node.url("/metrics")).body;
-  REQUIRE(metric_value(
-              metrics,
-              R"(opea_service_circuit_state{node="itest",megaservice="gone",service="gone"})") ==
+  REQUIRE(gone_metric(metrics, "opea_service_circuit_state", "gone") ==
           1);
   // The open circuit kept the third call from the service; "good" ran each time.
-  REQUIRE(metric_value(
-              metrics,
-              R"(opea_service_requests_total{node="itest",megaservice="gone",service="gone"})") ==
+  REQUIRE(gone_metric(metrics, "opea_service_requests_total", "gone") ==
           2);
-  REQUIRE(metric_value(
-              metrics,
-              R"(opea_service_requests_total{node="itest",megaservice="gone",service="good"})") ==
+  REQUIRE(gone_metric(metrics, "opea_service_requests_total", "good") ==
           3);
   // The node still serves /health: a breaker is not a failed service.
   REQUIRE(call("GET", node.url("/health")).status == 200);
@@ -188,13 +193,9 @@ TEST_CASE("an idempotent service's transient failures are retried with backoff",
   REQUIRE_THAT(error_of(r)["message"].get<std::string>(),
                Catch::StartsWith("service 'gone': POST http://127.0.0.1:1/v1/none: "));
   auto metrics = call("GET", node.url("/metrics")).body;
-  REQUIRE(metric_value(
-              metrics,
-              R"(opea_service_requests_total{node="itest",megaservice="gone",service="gone"})") ==
+  REQUIRE(gone_metric(metrics, "opea_service_requests_total", "gone") ==
           3);
-  REQUIRE(metric_value(
-              metrics,
-              R"(opea_service_retries_total{node="itest",megaservice="gone",service="gone"})") ==
+  REQUIRE(gone_metric(metrics, "opea_service_retries_total", "gone") ==
           2);
 }
 
