@@ -21,7 +21,7 @@
 //        JSON text) to the remote echo actor with request(...).then(...), no
 //        request timeout (the method of dependencies-and-caf.md §3.1).
 //   hop: a megaservice whose graph is one service, a cluster service proxy
-//        (make_proxy_service) whose only replica is the remote endpoint, found
+//        (a service with a cluster placement) whose only replica is the remote endpoint, found
 //        through a directory actor that answers the proxy's subscription with
 //        (replica_up_atom, "server", endpoint) as the membership directory
 //        does; driven through megaservice::async_schedule with
@@ -58,7 +58,7 @@
 #include "monitoring/metrics_registry.hpp"
 #include "nodes/cluster/tls_guard.hpp"
 #include "runtime/cluster/service_endpoint.hpp"
-#include "runtime/cluster/service_proxy.hpp"
+#include "runtime/service/service_proxy.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 
@@ -388,11 +388,12 @@ int run_client(const bench_args& a) {
     sys.spawn(raw_requester, run, a.inflight);
   } else {
     directory = sys.spawn(fixed_directory, *remote);
-    rt::service_proxy_options popts;
-    popts.service = "echo";
-    popts.directory = directory;
+    rt::micro_service echo;
+    echo.name = "echo";
+    echo.cluster = rt::cluster_placement{};
+    echo.cluster->directory = directory;
     rt::service_orchestrator orch;
-    orch.add(rt::make_proxy_service("echo", rt::service_type::undefined, popts));
+    orch.add(echo);
     rt::megaservice_options mopts;
     mopts.name = "bench.hop";
     mopts.deadline = std::chrono::milliseconds{a.deadline_ms};

@@ -39,10 +39,13 @@ metrics_registry::metrics_registry(std::string node)
       service_up(gauge(*registry_, "opea_service_up",
                        "1 while the service actor runs, 0 once it failed for good.", node_)),
       service_circuit_state(gauge(*registry_, "opea_service_circuit_state",
-                                  "Circuit breaker of a service: 0 closed, 1 open, 2 half-open.",
+                                  "Circuit breaker of a service: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled.",
                                   node_)),
       service_retries(counter(*registry_, "opea_service_retries_total",
                               "Calls to a service sent again after a failure.", node_)),
+      service_late_replies(counter(*registry_, "opea_service_late_replies_total",
+                                   "Replies dropped because their call was already answered.",
+                                   node_)),
       megaservice_requests(counter(*registry_, "opea_megaservice_requests_total",
                                    "Finished megaservice requests, by status code.", node_)),
       megaservice_duration(histogram(*registry_, "opea_megaservice_request_duration_seconds",
@@ -85,6 +88,7 @@ service_instruments::service_instruments(metrics_registry& reg, const std::strin
   duration = &reg.service_duration.Add(labels, metrics_registry::latency_buckets());
   restarts = &reg.service_restarts.Add(labels);
   up = &reg.service_up.Add(labels);
+  late_replies = &reg.service_late_replies.Add(labels);
   errors = &reg.service_errors;
 }
 

@@ -63,6 +63,9 @@ class metrics_registry {
   /// opea_service_retries_total: calls sent again after a failure (only
   /// services with a retry policy).
   prometheus::Family<prometheus::Counter>& service_retries;
+  /// opea_service_late_replies_total: replies that arrived after their call
+  /// had already been answered (deadline passed, call cancelled): dropped.
+  prometheus::Family<prometheus::Counter>& service_late_replies;
 
   // -- megaservice instruments (label set: megaservice) ----------------------
   /// opea_megaservice_requests_total: finished requests, by HTTP-like `code`.
@@ -112,6 +115,10 @@ struct service_instruments {
   prometheus::Counter* restarts = nullptr;
   /// Null unless the service has a retry policy (the megaservice sets it).
   prometheus::Counter* retries = nullptr;
+  /// Null unless the service has a circuit breaker (the megaservice sets it):
+  /// 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled.
+  prometheus::Gauge* circuit_state = nullptr;
+  prometheus::Counter* late_replies = nullptr;
   prometheus::Gauge* up = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
   prometheus::Labels labels;

@@ -33,6 +33,8 @@ const char* to_string(errc x) {
       return "cancelled";
     case errc::node_down:
       return "node_down";
+    case errc::restart_intensity:
+      return "restart_intensity";
   }
   return "unknown";
 }
@@ -43,19 +45,20 @@ caf::error make_error(errc code, std::string subject, std::string detail) {
 }
 
 errc code_of(const caf::error& err) {
-  if (err.category() != error_category) return static_cast<errc>(0);
+  // caf::error::category() dereferences the data of an empty error.
+  if (!err || err.category() != error_category) return static_cast<errc>(0);
   return static_cast<errc>(err.code());
 }
 
 std::string subject_of(const caf::error& err) {
-  if (err.category() != error_category) return {};
+  if (!err || err.category() != error_category) return {};
   const auto& ctx = err.context();
   if (ctx.size() >= 1 && ctx.match_element<std::string>(0)) return ctx.get_as<std::string>(0);
   return {};
 }
 
 std::string detail_of(const caf::error& err) {
-  if (err.category() != error_category) return {};
+  if (!err || err.category() != error_category) return {};
   const auto& ctx = err.context();
   if (ctx.size() >= 2 && ctx.match_element<std::string>(1)) return ctx.get_as<std::string>(1);
   return {};
@@ -107,6 +110,9 @@ std::string describe(const caf::error& err) {
     case errc::node_down:
       out = "service '" + subject + "'";
       break;
+    case errc::restart_intensity:
+      out = "supervisor '" + subject + "' reached its restart intensity";
+      break;
   }
   switch (code_of(err)) {
     case errc::invalid_graph:
@@ -147,6 +153,7 @@ int http_status_of(const caf::error& err) {
       return 502;
     case errc::service_unavailable:
     case errc::overloaded:
+    case errc::restart_intensity:
       return 503;
     case errc::deadline_exceeded:
     case errc::http_timeout:

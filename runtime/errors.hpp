@@ -42,6 +42,11 @@ enum class errc : uint8_t {
   /// stopped or went silent) while the call was in flight; subject = the
   /// service, detail names the node.
   node_down,
+  /// A supervisor's children needed more than `intensity` restarts within its
+  /// `period` (OTP's restart intensity): it stopped them all and exited with
+  /// this error, escalating to its own supervisor. Subject = the
+  /// supervisor's name, detail names the child and the numbers.
+  restart_intensity,
 };
 
 /// The category atom of `errc` inside `caf::error`.
@@ -53,7 +58,8 @@ const char* to_string(errc x);
 /// Builds an error whose context is (subject, detail).
 caf::error make_error(errc code, std::string subject, std::string detail);
 
-/// Returns the `errc` of `err`, or 0 cast to errc if it is not a runtime error.
+/// Returns the `errc` of `err`, or 0 cast to errc if it is not a runtime error
+/// (or no error at all).
 errc code_of(const caf::error& err);
 
 /// Returns the subject stored by `make_error` (e.g. the service name), or "".
@@ -67,7 +73,8 @@ std::string detail_of(const caf::error& err);
 std::string describe(const caf::error& err);
 
 /// The HTTP status a gateway answers for `err`: 400 bad_request, 499
-/// cancelled, 502 service errors, 503 unavailable/overloaded, 504
+/// cancelled, 502 service errors, 503 unavailable/overloaded/restart
+/// intensity, 504
 /// deadline/timeout, 500 otherwise.
 int http_status_of(const caf::error& err);
 

@@ -314,12 +314,7 @@ void register_embedding_builtins(runtime::service_catalog& catalog,
               [client](const json& params) -> caf::expected<runtime::micro_service> {
                 auto emb = make_embedder_from_params(params, client);
                 if (!emb) return std::move(emb.error());
-                auto svc = make_embedding_service(std::move(*emb));
-                // In-process embedding always answers at once; remote ones
-                // wait up to their own timeout_ms.
-                svc.answers_by_deadline =
-                    !params.is_object() || params.value("backend", "builtin") == "builtin";
-                return svc;
+                return make_embedding_service(std::move(*emb));
               });
 }
 

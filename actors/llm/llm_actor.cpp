@@ -403,7 +403,6 @@ caf::expected<runtime::micro_service> make_llm_service(
   }
   auto svc =
       runtime::micro_service::actor("", llm_actor(std::move(cfg)), runtime::service_type::llm);
-  svc.answers_by_deadline = true;  // both backends stop at the request's deadline
   return svc;
 }
 

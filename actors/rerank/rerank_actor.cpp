@@ -192,10 +192,7 @@ void register_rerank_builtins(runtime::service_catalog& catalog,
               [client](const json& params) -> caf::expected<runtime::micro_service> {
                 auto made = make_reranker_from_params(params, client);
                 if (!made) return std::move(made.error());
-                bool local = std::dynamic_pointer_cast<hybrid_reranker>(made->reranker) != nullptr;
-                auto svc = make_rerank_service(std::move(made->reranker), made->top_n);
-                svc.answers_by_deadline = local;  // TEI waits up to its own timeout_ms
-                return svc;
+                return make_rerank_service(std::move(made->reranker), made->top_n);
               });
 }
 

@@ -139,7 +139,6 @@ runtime::micro_service make_retriever_service(std::string name, vector_store_ptr
       std::move(name),
       [store](caf::event_based_actor* self) { return retriever_actor(self, store); },
       runtime::service_type::retriever);
-  svc.answers_by_deadline = true;  // a local store always answers at once
   return svc;
 }
 

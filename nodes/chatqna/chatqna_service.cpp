@@ -232,6 +232,10 @@ http::handler chatqna_handler(const rt::megaservice& m, chat_api api) {
       return;
     }
     auto prompt = chat->prompt;
+    // The client leaving cancels the flow and the calls it has in flight.
+    auto cancel = std::make_shared<rt::cancellation>();
+    out->on_close([cancel] { cancel->cancel(); });
+    ctx.cancel = std::move(cancel);
     mega->async_schedule(std::move(input), std::move(ctx),
                          [out, meta, prompt, request_id](caf::expected<rt::flow_result> res) {
                            if (!res) {

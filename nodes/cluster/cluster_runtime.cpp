@@ -86,7 +86,11 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   for (const auto& svc : cfg.services) {
     if (!distributed(svc) || !runs_here(svc)) continue;
     rt::service_orchestrator orch;
-    orch.add(make_service(svc, catalog, file));
+    auto hosted = make_service(svc, catalog, file);
+    // Retries belong to the caller's proxy (one retry schedule per call,
+    // whatever the path); the host applies its deadline, bulkhead and breaker.
+    hosted.retry = {};
+    orch.add(std::move(hosted));
     rt::megaservice_options opts;
     opts.name = "hosted." + svc.name;
     auto host = std::make_unique<rt::megaservice>(sys, orch, opts, metrics, client);
@@ -123,20 +127,19 @@ cluster_runtime::~cluster_runtime() {
 }
 
 rt::micro_service cluster_runtime::proxy_for(const service_config& svc, rt::service_type type) {
-  rt::service_proxy_options opts;
-  opts.service = svc.name;
-  opts.idempotent = is_idempotent(svc);
-  opts.choice = cfg_.cluster.balance == balance_policy::least_outstanding
-                    ? rt::replica_choice::least_outstanding
-                    : rt::replica_choice::round_robin;
-  opts.directory = directory_;
-  auto stats = std::make_shared<rt::service_proxy_stats>();
+  rt::micro_service out;
+  out.name = svc.name;
+  out.type = type;
+  rt::cluster_placement placement;
+  placement.directory = directory_;
+  placement.choice = cfg_.cluster.balance == balance_policy::least_outstanding
+                         ? rt::replica_choice::least_outstanding
+                         : rt::replica_choice::round_robin;
   prometheus::Labels labels{{"service", svc.name}};
-  stats->replicas = &metrics_.cluster_replicas.Add(labels);
-  stats->retries = &metrics_.cluster_retries.Add(labels);
-  stats->node_down = &metrics_.cluster_node_down.Add(labels);
-  stats_.push_back(stats);
-  auto out = rt::make_proxy_service(svc.name, type, std::move(opts), stats);
+  placement.series.replicas = &metrics_.cluster_replicas.Add(labels);
+  placement.series.retries = &metrics_.cluster_retries.Add(labels);
+  placement.series.node_down = &metrics_.cluster_node_down.Add(labels);
+  out.cluster = std::move(placement);
   apply_supervision(svc, out);
   return out;
 }

@@ -12,7 +12,7 @@
 #include "nodes/cluster/membership.hpp"
 #include "nodes/config/node_config.hpp"
 #include "nodes/gateway/gateway.hpp"
-#include "runtime/cluster/service_proxy.hpp"
+#include "runtime/service/service_proxy.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/service/service_catalog.hpp"
 
@@ -45,7 +45,10 @@ class cluster_runtime {
   /// because it has no `run_on`).
   bool runs_here(const service_config& svc) const;
 
-  /// The proxy service a megaservice uses for a distributed service.
+  /// The service a megaservice uses for a distributed service: no actor on
+  /// this node, its proxy calls the members' endpoints (found through the
+  /// directory), with the service's own policies (retry included: a member
+  /// lost mid-call is a transient failure for its one retry schedule).
   runtime::micro_service proxy_for(const service_config& svc, runtime::service_type type);
 
   /// GET /v1/cluster.
@@ -65,7 +68,6 @@ class cluster_runtime {
   std::vector<caf::actor> endpoints_;
   caf::actor directory_;
   std::shared_ptr<cluster_view> view_;
-  std::vector<std::shared_ptr<runtime::service_proxy_stats>> stats_;
   uint16_t port_ = 0;
 };
 

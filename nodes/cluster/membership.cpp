@@ -9,7 +9,7 @@
 #include <caf/io/all.hpp>
 
 #include "runtime/cluster/remote_protocol.hpp"
-#include "runtime/cluster/service_proxy.hpp"
+#include "runtime/service/service_proxy.hpp"
 #include "runtime/errors.hpp"
 
 namespace opea::nodes {

@@ -85,7 +85,7 @@ struct membership_state {
 /// each other's directory (a crashed or silent member is noticed through
 /// the link: at once when its TCP connection closes, within the middleman's
 /// connection timeout when it goes silent), and tell subscribed service
-/// proxies (runtime/cluster/service_proxy.hpp: subscribe_atom) which
+/// proxies (runtime/service/service_proxy.hpp: subscribe_atom) which
 /// replicas are up. A member that comes back is dialled again and its new
 /// endpoints replace the old ones.
 caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, membership_config cfg);

@@ -1,5 +1,7 @@
 #include "nodes/config/node_config.hpp"
 
+#include "runtime/errors.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -554,29 +556,151 @@ void read_restart(const reader& r, const YAML::Node& node, const std::string& pa
   }
 }
 
-/// One key of a small map of integers, with its range.
+/// One integer key of a policy map, with its range.
 struct int_key {
   const char* name;
   long long min;
   long long max;
 };
 
-/// A map of two integers, the first required (`required_means` says what it
-/// is, for the error), the second optional: circuit_breaker, bulkhead, retry.
-void read_int_pair(const reader& r, const YAML::Node& node, const std::string& path,
-                   int_key required, const char* required_means, std::uint32_t& required_out,
-                   int_key optional, std::uint32_t& optional_out) {
+/// A number (integer or decimal) in [min, max], for the policy maps.
+double read_number(const reader& r, const YAML::Node& node, const std::string& path, double min,
+                   double max) {
+  auto bad = [&] {
+    std::ostringstream range;
+    range << min << ".." << max;
+    r.fail(path, "expected a number " + range.str() + ", got " + describe(node));
+  };
+  if (!node.IsScalar()) bad();
+  const auto& text = node.Scalar();
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(value >= min && value <= max)) bad();
+  return value;
+}
+
+/// A policy map: `node` must be a map with `required` (saying what it
+/// means, for the error) and any of `optional`.
+void expect_policy_map(const reader& r, const YAML::Node& node, const std::string& path,
+                       const char* required, const char* required_means,
+                       const key_list& keys) {
+  if (!node.IsMap()) r.fail(path, "expected a map {" + join(keys) + "}, got " + describe(node));
+  r.check_keys(node, path, keys);
+  if (required != nullptr && !node[required])
+    r.fail(path, std::string{"needs \""} + required + "\": " + required_means);
+}
+
+std::uint32_t read_u32(const reader& r, const YAML::Node& node, const std::string& path,
+                       int_key key) {
+  return static_cast<std::uint32_t>(r.read_int(node[key.name], child(path, key.name), key.min,
+                                               key.max));
+}
+
+/// A settings value the runtime refused (`make`): the error names the field.
+[[noreturn]] void refuse(const reader& r, const std::string& path, const caf::error& err) {
+  r.fail(child(path, runtime::subject_of(err)), runtime::detail_of(err));
+}
+
+constexpr long long max_ms = 24LL * 3600 * 1000;
+
+/// `circuit_breaker`: the shorthand {failures, open_ms}, or Resilience4j's keys.
+runtime::circuit_breaker_settings read_breaker(const reader& r, const YAML::Node& node,
+                                               const std::string& path) {
+  const key_list shorthand{"failures", "open_ms"};
+  const key_list full{"sliding_window_type",     "sliding_window_size",
+                      "minimum_calls",           "failure_rate_threshold",
+                      "slow_call_rate_threshold", "slow_call_duration_ms",
+                      "wait_in_open_ms",         "wait_in_open_multiplier",
+                      "max_wait_in_open_ms",     "permitted_calls_in_half_open"};
   if (!node.IsMap())
-    r.fail(path, std::string{"expected a map {"} + required.name + ", " + optional.name +
-                     "}, got " + describe(node));
-  r.check_keys(node, path, {required.name, optional.name});
-  auto v = node[required.name];
-  if (!v) r.fail(path, std::string{"needs \""} + required.name + "\": " + required_means);
-  required_out = static_cast<std::uint32_t>(
-      r.read_int(v, child(path, required.name), required.min, required.max));
-  if (auto o = node[optional.name])
-    optional_out = static_cast<std::uint32_t>(
-        r.read_int(o, child(path, optional.name), optional.min, optional.max));
+    r.fail(path, "expected a map {failures, open_ms} or {" + join(full) + "}, got " +
+                     describe(node));
+  bool any_full = false;
+  for (const auto& k : full) any_full = any_full || static_cast<bool>(node[std::string{k}]);
+  if (!any_full) {
+    if (!node["failures"]) {
+      key_list all = shorthand;
+      all.insert(all.end(), full.begin(), full.end());
+      r.check_keys(node, path, all);  // a misspelt key is named first
+    }
+    expect_policy_map(r, node, path, "failures", "consecutive failed calls that open the circuit",
+                      shorthand);
+    auto failures = read_u32(r, node, path, {"failures", 1, 1000000});
+    std::chrono::milliseconds open{5000};
+    if (node["open_ms"])
+      open = std::chrono::milliseconds{read_u32(r, node, path, {"open_ms", 1, max_ms})};
+    return runtime::circuit_breaker_settings::consecutive(failures, open);
+  }
+  if (node["failures"] || node["open_ms"])
+    r.fail(child(path, node["failures"] ? "failures" : "open_ms"),
+           "the consecutive-failures shorthand {failures, open_ms} cannot be combined with the "
+           "sliding-window keys (use wait_in_open_ms for how long the circuit stays open)");
+  expect_policy_map(r, node, path, nullptr, nullptr, full);
+  runtime::circuit_breaker_settings out;
+  using kind = runtime::circuit_breaker_settings::window_kind;
+  if (auto v = node["sliding_window_type"])
+    out.window = r.read_choice(v, child(path, "sliding_window_type"), {"count_based", "time_based"}) == 0
+                     ? kind::count_based
+                     : kind::time_based;
+  if (node["sliding_window_size"])
+    out.window_size = read_u32(r, node, path, {"sliding_window_size", 1, 1000000});
+  if (node["minimum_calls"]) out.minimum_calls = read_u32(r, node, path, {"minimum_calls", 1, 1000000});
+  if (auto v = node["failure_rate_threshold"])
+    out.failure_rate_threshold = read_number(r, v, child(path, "failure_rate_threshold"), 0, 100);
+  if (auto v = node["slow_call_rate_threshold"])
+    out.slow_call_rate_threshold =
+        read_number(r, v, child(path, "slow_call_rate_threshold"), 0, 100);
+  if (node["slow_call_duration_ms"])
+    out.slow_call_duration =
+        std::chrono::milliseconds{read_u32(r, node, path, {"slow_call_duration_ms", 1, max_ms})};
+  if (node["wait_in_open_ms"])
+    out.wait_in_open =
+        std::chrono::milliseconds{read_u32(r, node, path, {"wait_in_open_ms", 1, max_ms})};
+  if (auto v = node["wait_in_open_multiplier"])
+    out.wait_in_open_multiplier = read_number(r, v, child(path, "wait_in_open_multiplier"), 1, 1000);
+  if (node["max_wait_in_open_ms"])
+    out.max_wait_in_open =
+        std::chrono::milliseconds{read_u32(r, node, path, {"max_wait_in_open_ms", 1, max_ms})};
+  if (node["permitted_calls_in_half_open"])
+    out.permitted_calls_in_half_open =
+        read_u32(r, node, path, {"permitted_calls_in_half_open", 1, 1000000});
+  if (auto made = runtime::circuit_breaker::make(out); !made) refuse(r, path, made.error());
+  return out;
+}
+
+runtime::bulkhead_settings read_bulkhead(const reader& r, const YAML::Node& node,
+                                         const std::string& path) {
+  expect_policy_map(r, node, path, "max_in_flight", "calls to the service in flight at once",
+                    {"max_in_flight", "max_queue", "max_wait_ms"});
+  runtime::bulkhead_settings out;
+  out.max_concurrent_calls = read_u32(r, node, path, {"max_in_flight", 1, 1000000});
+  if (node["max_queue"]) out.max_queue = read_u32(r, node, path, {"max_queue", 0, 1000000});
+  if (node["max_wait_ms"])
+    out.max_wait = std::chrono::milliseconds{read_u32(r, node, path, {"max_wait_ms", 0, max_ms})};
+  if (auto made = runtime::bulkhead::make(out); !made) refuse(r, path, made.error());
+  return out;
+}
+
+runtime::retry_settings read_retry(const reader& r, const YAML::Node& node,
+                                   const std::string& path) {
+  expect_policy_map(r, node, path, "attempts", "calls in all, the first one included",
+                    {"attempts", "backoff_ms", "max_backoff_ms", "budget_percent",
+                     "min_retry_concurrency"});
+  runtime::retry_settings out;
+  out.attempts = read_u32(r, node, path, {"attempts", 1, 100});
+  if (node["backoff_ms"])
+    out.backoff = std::chrono::milliseconds{read_u32(r, node, path, {"backoff_ms", 1, 60000})};
+  if (node["max_backoff_ms"])
+    out.max_backoff =
+        std::chrono::milliseconds{read_u32(r, node, path, {"max_backoff_ms", 1, 3600000})};
+  else
+    out.max_backoff = std::max(out.max_backoff, out.backoff);
+  if (auto v = node["budget_percent"])
+    out.budget_percent = read_number(r, v, child(path, "budget_percent"), 0, 100);
+  if (node["min_retry_concurrency"])
+    out.min_retry_concurrency = read_u32(r, node, path, {"min_retry_concurrency", 0, 1000000});
+  if (auto made = runtime::retry_schedule::make(out, true); !made) refuse(r, path, made.error());
+  return out;
 }
 
 http_url read_url(const reader& r, const YAML::Node& node, const std::string& path) {
@@ -634,24 +758,22 @@ service_config read_service(const reader& r, const std::string& name, const YAML
   if (auto v = node["service_type"])
     s.service_type = read_service_type(r, v, child(path, "service_type"));
   if (auto v = node["restart"]) read_restart(r, v, child(path, "restart"), s.restart);
-  if (auto v = node["circuit_breaker"])
-    read_int_pair(r, v, child(path, "circuit_breaker"), {"failures", 1, 1000000},
-                  "consecutive failed calls that open the circuit", s.breaker_failures,
-                  {"open_ms", 1, 24LL * 3600 * 1000}, s.breaker_open_ms);
-  if (auto v = node["bulkhead"])
-    read_int_pair(r, v, child(path, "bulkhead"), {"max_in_flight", 1, 1000000},
-                  "calls to the service in flight at once", s.max_in_flight,
-                  {"max_queue", 0, 1000000}, s.max_queue);
-  if (auto v = node["retry"])
-    read_int_pair(r, v, child(path, "retry"), {"attempts", 1, 100},
-                  "calls in all, the first one included", s.retry_attempts,
-                  {"backoff_ms", 1, 60000}, s.retry_backoff_ms);
+  if (auto v = node["circuit_breaker"]) s.breaker = read_breaker(r, v, child(path, "circuit_breaker"));
+  if (auto v = node["bulkhead"]) s.bulkhead = read_bulkhead(r, v, child(path, "bulkhead"));
+  bool retry_given = false;
+  if (auto v = node["retry"]) {
+    s.retry = read_retry(r, v, child(path, "retry"));
+    retry_given = true;
+  }
   if (auto v = node["run_on"]) s.run_on = read_member_list(r, v, child(path, "run_on"), cluster);
   if (auto v = node["idempotent"]) s.idempotent = r.read_bool(v, child(path, "idempotent"));
-  if (s.retry_attempts > 1 && !is_idempotent(s))
+  if (s.retry.attempts > 1 && !is_idempotent(s))
     r.fail(child(path, "retry"), "a retry repeats calls, so it needs an idempotent service "
                                  "(set idempotent: true if calls to '" +
                                      name + "' may be repeated)");
+  // A member lost mid-call is a transient failure: an idempotent service on
+  // other members is retried elsewhere unless the file says otherwise.
+  if (!retry_given && !s.run_on.empty() && is_idempotent(s)) s.retry.attempts = 3;
   return s;
 }
 
@@ -979,12 +1101,10 @@ std::size_t default_scheduler_threads() {
 void apply_supervision(const service_config& service, runtime::micro_service& out) {
   out.restart.max_restarts = static_cast<size_t>(service.restart.max_restarts);
   out.restart.period = std::chrono::seconds{service.restart.within_seconds};
-  out.breaker.failures = service.breaker_failures;
-  out.breaker.open_for = std::chrono::milliseconds{service.breaker_open_ms};
-  out.bulkhead.max_in_flight = service.max_in_flight;
-  out.bulkhead.max_queue = service.max_queue;
-  out.retry.attempts = service.retry_attempts;
-  out.retry.backoff = std::chrono::milliseconds{service.retry_backoff_ms};
+  out.idempotent = is_idempotent(service);
+  out.breaker = service.breaker;
+  out.bulkhead = service.bulkhead;
+  out.retry = service.retry;
 }
 
 bool is_idempotent(const service_config& service) {

@@ -99,22 +99,23 @@ struct service_config {
   int service_type = static_cast<int>(runtime::service_type::undefined);
   /// Default: 5 restarts in 10 s.
   restart_intensity restart;
-  /// `circuit_breaker: {failures, open_ms}`: after `failures` (>= 1)
-  /// consecutive failed calls, calls fail at once for `open_ms` (>= 1,
-  /// default 5000), then one probe call decides. Default: no breaker (0).
-  std::uint32_t breaker_failures = 0;
-  std::uint32_t breaker_open_ms = 5000;
-  /// `bulkhead: {max_in_flight, max_queue}`: calls to this service in flight
-  /// at once from a megaservice (>= 1) and calls waiting for a slot (>= 0,
-  /// default 0); more fail at once with 503 (overloaded). Default: no limit (0).
-  std::uint32_t max_in_flight = 0;
-  std::uint32_t max_queue = 0;
-  /// `retry: {attempts, backoff_ms}`: calls in all (>= 1) for a call that
-  /// failed transiently (unreachable, timed out, crashed, node down), the
-  /// k-th retry after backoff_ms * 2^(k-1) (<= 1 s; backoff_ms >= 1, default
-  /// 50). Only for idempotent services. Default: 1 (no retry).
-  std::uint32_t retry_attempts = 1;
-  std::uint32_t retry_backoff_ms = 50;
+  /// `circuit_breaker`: Resilience4j's model (sliding window, failure and
+  /// slow-call rate thresholds, wait in open, half-open probes), or the
+  /// shorthand `{failures, open_ms}` (N consecutive failures open it for
+  /// open_ms, default 5000, then one probe decides). Default: no breaker.
+  std::optional<runtime::circuit_breaker_settings> breaker;
+  /// `bulkhead: {max_in_flight, max_queue, max_wait_ms}`: calls to this
+  /// service in flight at once from a megaservice (>= 1), calls waiting for a
+  /// slot in arrival order (default 0) and how long one may wait (default 0:
+  /// until its deadline); more fail at once with 503. Default: no limit.
+  std::optional<runtime::bulkhead_settings> bulkhead;
+  /// `retry: {attempts, backoff_ms, max_backoff_ms, budget_percent,
+  /// min_retry_concurrency}`: calls in all for a call that failed
+  /// transiently (unreachable, timed out, crashed, node down), with full
+  /// jitter backoff and Envoy's retry budget. Only for idempotent services.
+  /// Default: 1 attempt (no retry); 3 for an idempotent service that runs on
+  /// other cluster members (`run_on`), so a lost member is retried elsewhere.
+  runtime::retry_settings retry;
   /// Cluster only: the members that run this service, each one replica; a proxy
   /// on any node balances calls across the live ones (`cluster.balance`).
   /// Names are members of `cluster.nodes`, no duplicates. Default: empty = the
@@ -126,8 +127,9 @@ struct service_config {
   std::optional<bool> idempotent;
 };
 
-/// Copies the service's supervision settings (restart intensity, circuit
-/// breaker, bulkhead) onto the runtime's description of it.
+/// Copies the service's supervision and call-path settings (restart
+/// intensity, idempotence, circuit breaker, bulkhead, retry) onto the
+/// runtime's description of it.
 void apply_supervision(const service_config& service, runtime::micro_service& out);
 
 /// Whether a failed call to `service` may be retried on another replica:

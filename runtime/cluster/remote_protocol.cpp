@@ -20,7 +20,8 @@ v1::Envelope make_call_envelope(const nlohmann::json& input, const request_conte
   env.mutable_trace()->set_tracestate(ctx.tracestate);
   if (ctx.deadline != clock_type::time_point::max()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.remaining()).count();
-    env.set_deadline_unix_ms(unix_now_ms() + left);
+    env.set_deadline_budget_ms(left);
+    env.set_deadline_unix_ms(unix_now_ms() + left);  // for nodes older than the budget field
   }
   if (!ctx.principal.empty()) env.mutable_caller()->set_subject(ctx.principal);
   env.set_service(service);
@@ -41,7 +42,10 @@ caf::expected<received_call> decode_call(const std::string& bytes) {
   call.ctx.traceparent = env.trace().traceparent();
   call.ctx.tracestate = env.trace().tracestate();
   call.ctx.principal = env.caller().subject();
-  if (env.deadline_unix_ms() != 0) {
+  if (env.has_deadline_budget_ms()) {
+    auto left = std::chrono::milliseconds{std::max<int64_t>(env.deadline_budget_ms(), 0)};
+    call.ctx.deadline = clock_type::now() + left;
+  } else if (env.deadline_unix_ms() != 0) {
     auto left = std::chrono::milliseconds{env.deadline_unix_ms() - unix_now_ms()};
     call.ctx.deadline = clock_type::now() + std::max(left, std::chrono::milliseconds{0});
   }

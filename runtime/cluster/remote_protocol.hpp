@@ -39,8 +39,9 @@ using rcancel_atom = caf::atom_constant<caf::atom("rcancel")>;
 int64_t unix_now_ms();
 
 /// The envelope of a call of `service`: request id, trace context, deadline
-/// (converted to wall-clock ms so it crosses nodes), caller, and `input` as
-/// JSON text (exact for integers).
+/// (as the remaining budget in ms, which the receiver adds to its own clock,
+/// and as wall-clock ms for older nodes), caller, and `input` as JSON text
+/// (exact for integers).
 v1::Envelope make_call_envelope(const nlohmann::json& input, const request_context& ctx,
                                 const std::string& service);
 

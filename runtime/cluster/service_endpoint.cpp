@@ -27,11 +27,12 @@ class remote_sink final : public stream_sink {
   uint64_t call_;
 };
 
-/// The streams in flight, to cancel them; touched by the endpoint and by the
-/// completion callbacks (CAF threads of the host megaservice).
-struct stream_table {
+/// The calls in flight, to cancel them (rcancel_atom); touched by the
+/// endpoint and by the completion callbacks (CAF threads of the host), so
+/// `mtx` guards it.
+struct call_table {
   std::mutex mtx;
-  std::map<std::pair<caf::actor_addr, uint64_t>, std::weak_ptr<stream_sink>> sinks;
+  std::map<std::pair<caf::actor_addr, uint64_t>, std::weak_ptr<cancellation>> calls;
 };
 
 void fail(const caf::actor& reply_to, uint64_t call, const caf::error& err) {
@@ -44,12 +45,12 @@ void fail(const caf::actor& reply_to, uint64_t call, const caf::error& err) {
 caf::behavior service_endpoint(caf::event_based_actor* self, std::string service,
                                std::shared_ptr<const megaservice> host,
                                monitoring::metrics_registry* metrics) {
-  auto streams = std::make_shared<stream_table>();
+  auto calls = std::make_shared<call_table>();
   std::shared_ptr<monitoring::megaservice_instruments> ins;
   if (metrics != nullptr)
     ins = std::make_shared<monitoring::megaservice_instruments>(*metrics, host->name());
   return {
-      [self, service, host, streams, ins](rinvoke_atom, uint64_t call, const std::string& bytes,
+      [self, service, host, calls, ins](rinvoke_atom, uint64_t call, const std::string& bytes,
                                           bool stream, const caf::actor& reply_to) {
         if (!reply_to) return;
         auto received = decode_call(bytes);
@@ -65,18 +66,26 @@ caf::behavior service_endpoint(caf::event_based_actor* self, std::string service
           return;
         }
         auto key = std::make_pair(reply_to.address(), call);
+        // The caller may cancel (its client left): a stream's sink is its
+        // cancellation, other calls get one of their own.
+        cancellation_ptr cancel;
         if (stream) {
           auto sink = std::make_shared<remote_sink>(reply_to, call);
           received->ctx.sink = sink;
-          std::lock_guard<std::mutex> guard{streams->mtx};
-          streams->sinks[key] = sink;
+          cancel = sink;
+        } else {
+          cancel = std::make_shared<cancellation>();
+        }
+        received->ctx.cancel = cancel;
+        {
+          std::lock_guard<std::mutex> guard{calls->mtx};
+          calls->calls[key] = cancel;
         }
         auto envelope = std::make_shared<v1::Envelope>(std::move(received->envelope));
-        auto finish = [reply_to, call, envelope, streams, stream,
-                       key](caf::expected<json_ptr> res) {
-          if (stream) {
-            std::lock_guard<std::mutex> guard{streams->mtx};
-            streams->sinks.erase(key);
+        auto finish = [reply_to, call, envelope, calls, key](caf::expected<json_ptr> res) {
+          {
+            std::lock_guard<std::mutex> guard{calls->mtx};
+            calls->calls.erase(key);
           }
           if (!res) {
             fail(reply_to, call, res.error());
@@ -86,18 +95,15 @@ caf::behavior service_endpoint(caf::event_based_actor* self, std::string service
         };
         auto input = std::make_shared<const json>(std::move(received->input));
         auto ctx = std::make_shared<const request_context>(std::move(received->ctx));
-        // Through a flow of the host: waits for a restarting service.
-        auto via_flow = [host, input, ctx, finish] {
+        auto proxy = host->proxy(service);
+        if (!proxy) {
+          // The host has not started yet: run the call as a flow of it.
           host->async_schedule(*input, *ctx, [finish](caf::expected<flow_result> res) {
             if (!res)
               finish(std::move(res.error()));
             else
               finish(res->output);
           });
-        };
-        auto actor = host->service_actor(service);
-        if (!actor) {
-          via_flow();
           return;
         }
         auto started = clock_type::now();
@@ -111,29 +117,26 @@ caf::behavior service_endpoint(caf::event_based_actor* self, std::string service
           }
           finish(std::move(res));
         };
-        self->request(actor, caf::infinite, invoke_atom::value, json_ptr{input},
+        // Through the host's proxy of the service: the host's own deadline,
+        // bulkhead, breaker and restarts apply to remote callers too.
+        self->request(proxy, caf::infinite, invoke_atom::value, json_ptr{input},
                       request_context_ptr{ctx})
             .then([done](json_ptr out) { done(std::move(out)); },
-                  [done, via_flow, ins](caf::error& err) {
-                    if (err == caf::sec::request_receiver_down) {
-                      // The actor died before it took the call (a restart):
-                      // the call never ran, so run it as a flow instead.
-                      if (ins) ins->pending->Decrement();
-                      via_flow();
-                      return;
-                    }
+                  [done, service](caf::error& err) {
+                    if (err.category() != error_category)
+                      err = make_error(errc::service_unavailable, service, describe(err));
                     done(std::move(err));
                   });
       },
-      [streams](rcancel_atom, uint64_t call, const caf::actor& reply_to) {
-        std::shared_ptr<stream_sink> sink;
+      [calls](rcancel_atom, uint64_t call, const caf::actor& reply_to) {
+        cancellation_ptr cancel;
         {
-          std::lock_guard<std::mutex> guard{streams->mtx};
-          auto it = streams->sinks.find(std::make_pair(reply_to.address(), call));
-          if (it == streams->sinks.end()) return;
-          sink = it->second.lock();
+          std::lock_guard<std::mutex> guard{calls->mtx};
+          auto it = calls->calls.find(std::make_pair(reply_to.address(), call));
+          if (it == calls->calls.end()) return;
+          cancel = it->second.lock();
         }
-        if (sink) sink->cancel();
+        if (cancel) cancel->cancel();
       },
   };
 }

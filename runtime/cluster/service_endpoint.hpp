@@ -20,10 +20,9 @@ namespace opea::runtime {
 /// A malformed envelope is answered with errc::bad_request naming the field;
 /// nothing a peer sends can crash the endpoint.
 ///
-/// Calls go straight to the host's live service actor (no flow actor per
-/// call; the host only supervises and restarts it); a call that finds no
-/// live actor, or bounces off one that just died, runs as a flow of `host`
-/// instead, which waits for the restart. With `metrics`, each call counts in
+/// Calls go through the host's proxy of the service (no flow per call), so
+/// the host's own call path applies to remote callers: its deadline,
+/// bulkhead, circuit breaker, and the wait for a restarting service. With `metrics`, each call counts in
 /// the host's megaservice series (opea_megaservice_requests_total,
 /// _request_duration_seconds, _request_pending with megaservice = the
 /// host's name), as a flow would.

@@ -283,6 +283,13 @@ class connection : public std::enable_shared_from_this<connection> {
     close_socket();
   }
 
+  /// The handler closes the connection instead of answering request `id`.
+  void do_drop(uint64_t id) {
+    if (!accepts(id)) return;
+    abort_response(499);
+    close_socket();
+  }
+
   std::atomic<bool> closed_{false};
 
  private:
@@ -728,6 +735,15 @@ void response_writer::end_stream() {
   if (auto c = conn_.lock()) {
     auto id = id_;
     net::dispatch(c->executor(), [c, id] { c->do_end_stream(id); });
+  }
+}
+
+void response_writer::drop() {
+  uint8_t expected = 0;
+  if (!phase_.compare_exchange_strong(expected, 2)) return;
+  if (auto c = conn_.lock()) {
+    auto id = id_;
+    net::dispatch(c->executor(), [c, id] { c->do_drop(id); });
   }
 }
 

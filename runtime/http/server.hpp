@@ -104,6 +104,11 @@ class response_writer {
   /// Ends a streamed response.
   void end_stream();
 
+  /// Closes the connection without any response (as a server that crashed
+  /// or reset would); the client sees the connection end. Only before a
+  /// response started; the observer sees 499.
+  void drop();
+
   /// Returns whether the client went away (or the server stopped) before the
   /// response completed.
   bool closed() const;

@@ -56,7 +56,7 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   sh.board = std::make_shared<status_board>(sh.graph->names);
   sh.instruments = monitoring::megaservice_instruments{metrics, sh.options.name};
   bool needs_http = false;
-  for (auto& s : sh.specs) needs_http = needs_http || !s.in_process();
+  for (auto& s : sh.specs) needs_http = needs_http || (s.local() && !s.in_process());
   if (needs_http && !client) client = std::make_shared<http::client>();
   sh.client = client;
   supervisor_config cfg;
@@ -68,16 +68,27 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   for (auto& s : sh.specs) cfg.instruments.emplace_back(metrics, sh.options.name, s.name);
   for (size_t i = 0; i < sh.specs.size(); ++i) {
     const auto& s = sh.specs[i];
-    if (s.retry.attempts > 1)
-      cfg.instruments[i].retries = &metrics.service_retries.Add(cfg.instruments[i].labels);
-    if (!service_guard::needed(s.breaker, s.bulkhead)) {
-      cfg.guards.emplace_back();
-      continue;
+    auto& ins = cfg.instruments[i];
+    if (s.retry.attempts > 1) ins.retries = &metrics.service_retries.Add(ins.labels);
+    if (s.breaker) ins.circuit_state = &metrics.service_circuit_state.Add(ins.labels);
+    service_proxy_options p;
+    p.service = s.name;
+    p.idempotent = s.idempotent;
+    p.breaker = s.breaker;
+    p.bulkhead = s.bulkhead;
+    p.retry = s.retry;
+    p.instruments = ins;
+    p.upstream = s.local() && !s.in_process();
+    if (s.cluster) {
+      p.distributed = true;
+      p.directory = s.cluster->directory;
+      p.choice = s.cluster->choice;
+      p.cluster = s.cluster->series;
     }
-    prometheus::Gauge* state = nullptr;
-    if (s.breaker.failures > 0)
-      state = &metrics.service_circuit_state.Add(cfg.instruments[i].labels);
-    cfg.guards.push_back(std::make_shared<service_guard>(s.name, s.breaker, s.bulkhead, state));
+    if (auto err = validate(p))
+      throw std::invalid_argument("service '" + s.name + "': " + subject_of(err) + ": " +
+                                  detail_of(err));
+    cfg.proxies.push_back(std::move(p));
   }
   cfg.board = sh.board;
   cfg.client = client;
@@ -109,13 +120,12 @@ caf::actor megaservice::actor() const {
   return shared_->supervisor;
 }
 
-caf::actor megaservice::service_actor(const std::string& name) const {
+caf::actor megaservice::proxy(const std::string& name) const {
   auto env = shared_->env_slot->load();
-  // A graph whose actors may not answer by the deadline needs a flow's timer.
-  if (!env || env->arm_deadline_timer) return {};
+  if (!env) return {};
   auto i = env->graph->index_of(name);
-  if (!i || *i >= env->services.size()) return {};
-  return env->services[*i];
+  if (!i || *i >= env->proxies.size()) return {};
+  return env->proxies[*i];
 }
 
 const status_board& megaservice::status() const {
@@ -185,13 +195,23 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
     done(make_error(errc::service_unavailable, sh->options.name, "the megaservice was stopped"));
     return;
   }
+  // Every flow is cancellable: by the route's own cancellation (its client
+  // left), else by the stream's reader leaving; the executor trips it when
+  // the flow fails, so calls still in flight for it stop.
+  auto cancel = std::make_shared<cancellation>();
+  if (ctx.cancel) ctx.cancel->on_cancel([cancel] { cancel->cancel(); });
+  if (ctx.sink) ctx.sink->on_cancel([cancel] { cancel->cancel(); });
+  ctx.cancel = std::move(cancel);
   std::shared_ptr<aligning_sink> aligner;
   if (sh->generator && ctx.sink) {
     aligner = aligning_sink::wrap(ctx.sink, sh->generator);
     ctx.sink = aligner;
   }
   auto started = clock_type::now();
-  if (ctx.deadline == clock_type::time_point::max()) ctx.deadline = started + sh->options.deadline;
+  // Deadlines follow the actor system's clock: real time, or a test's
+  // deterministic one (caf::scheduler::test_coordinator).
+  if (ctx.deadline == clock_type::time_point::max())
+    ctx.deadline = sh->system->clock().now() + sh->options.deadline;
   if (ctx.request_id.empty()) ctx.request_id = make_request_id();
   if (ctx.traceparent.empty()) ctx.traceparent = make_traceparent();
   auto job = std::make_shared<flow_job>();
@@ -253,6 +273,10 @@ http::handler megaservice::json_handler() const {
       http::reply_error(*out, input.error(), request_id);
       return;
     }
+    // The client leaving cancels the flow and the calls it has in flight.
+    auto cancel = std::make_shared<cancellation>();
+    out->on_close([cancel] { cancel->cancel(); });
+    ctx.cancel = std::move(cancel);
     schedule_on(sh, std::move(*input), std::move(ctx),
                 [out, request_id](caf::expected<flow_result> res) {
                   if (res)
@@ -276,11 +300,11 @@ json megaservice::describe_services() const {
     json entry = {
         {"name", s.name},
         {"service_type", std::string{to_string(s.type)}},
-        {"kind", s.in_process() ? "in-process" : "http"},
+        {"kind", !s.local() ? "cluster" : s.in_process() ? "in-process" : "http"},
         {"status", std::string{to_string(sh.board->status(i))}},
         {"restarts", sh.board->restarts(i)},
     };
-    if (!s.in_process()) entry["endpoint"] = s.endpoint_url();
+    if (s.local() && !s.in_process()) entry["endpoint"] = s.endpoint_url();
     json successors = json::array();
     for (auto j : sh.graph->successors[i]) successors.push_back(sh.graph->names[j]);
     entry["flows_to"] = std::move(successors);

@@ -73,9 +73,10 @@ struct megaservice_route {
 };
 
 /// A megaservice: a supervisor actor that owns one actor per service of its
-/// graph (in-process handlers or HTTP adapters), restarts them one_for_one
-/// within their restart intensity, and runs each request's flow on one of a
-/// few long-lived flow executor actors. Exposed over HTTP through `add_route`, or called directly
+/// graph (in-process handlers or HTTP adapters) and one proxy per service
+/// (the one call path: deadline, bulkhead, breaker, retry, replicas),
+/// restarts them one_for_one within their restart intensity, and runs each
+/// request's flow on one of a few long-lived flow executor actors. Exposed over HTTP through `add_route`, or called directly
 /// through `async_schedule` / `schedule` without HTTP.
 ///
 /// Thread-safe: every member may be called from any thread; the object only
@@ -83,8 +84,9 @@ struct megaservice_route {
 /// state alive, so a server may outlive the megaservice object.
 class megaservice {
  public:
-  /// Validates and compiles the graph (throws graph_error), spawns the
-  /// supervisor and the service actors. HTTP services use `client`, which is
+  /// Validates and compiles the graph (throws graph_error) and every
+  /// service's policies (throws std::invalid_argument naming the service and
+  /// key), spawns the supervisor, the service actors and their proxies. HTTP services use `client`, which is
   /// created on demand when null and the graph has one.
   megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
               megaservice_options options, monitoring::metrics_registry& metrics,
@@ -134,13 +136,12 @@ class megaservice {
   /// Status of every service, readable from any thread.
   const status_board& status() const;
 
-  /// The live actor of service `name` (the fresh one after a restart), to
-  /// call it directly with (invoke_atom, json_ptr, request_context_ptr)
-  /// without a flow; null when there is no such service, it failed for good,
-  /// the megaservice has not started it yet, or one of its actor-bodied
-  /// services may not answer by the deadline on its own (then only a flow,
-  /// with its deadline timer, may call it). Thread-safe.
-  caf::actor service_actor(const std::string& name) const;
+  /// The proxy of service `name`, to call it without a flow with
+  /// (invoke_atom, json_ptr, request_context_ptr) -> json_ptr through the
+  /// same call path as a flow (deadline, bulkhead, breaker, retry, waiting
+  /// for a restart); null when there is no such service or the megaservice
+  /// has not started yet. Thread-safe.
+  caf::actor proxy(const std::string& name) const;
 
   /// Stops the supervisor and its services. Requests in progress are answered
   /// with errc::service_unavailable, and so is every later request, at once.

@@ -23,19 +23,25 @@ caf::actor spawn_child(self_ptr self, size_t i) {
   return self->spawn<caf::monitored>(http_service_actor, spec, self->state.cfg.client);
 }
 
+caf::actor spawn_proxy(self_ptr self, size_t i) {
+  auto& st = self->state;
+  auto proxy = self->spawn<caf::monitored>(service_proxy, st.cfg.proxies[i]);
+  if (const auto& child = (*st.children)[i])
+    self->send(proxy, service_up_atom::value, child);
+  else if (st.cfg.board->status(i) == service_status::failed)
+    self->send(proxy, service_down_atom::value,
+               make_error(errc::service_unavailable, st.cfg.specs[i].name,
+                          "it exceeded its restart intensity"),
+               true);
+  return proxy;
+}
+
 void publish_env(self_ptr self) {
   auto env = std::make_shared<flow_env>();
   env->graph = self->state.cfg.graph;
-  env->services = *self->state.children;
+  env->proxies = *self->state.proxies;
   env->hooks = self->state.cfg.hooks;
-  env->instruments = self->state.cfg.instruments;
-  env->supervisor = caf::actor_cast<caf::actor>(self);
   env->executors = *self->state.executors;
-  env->guards = self->state.cfg.guards;
-  for (const auto& spec : self->state.cfg.specs) env->retries.push_back(spec.retry);
-  for (const auto& spec : self->state.cfg.specs)
-    env->arm_deadline_timer =
-        env->arm_deadline_timer || (static_cast<bool>(spec.body) && !spec.answers_by_deadline);
   self->state.env = env;
   if (self->state.cfg.env_slot) self->state.cfg.env_slot->store(std::move(env));
 }
@@ -47,9 +53,31 @@ void restart(self_ptr self, size_t i) {
   st.cfg.board->count_restart(i);
   st.cfg.instruments[i].restarts->Increment();
   st.cfg.instruments[i].up->Set(1);
-  publish_env(self);
-  for (auto& rp : st.waiting[i]) rp.deliver((*st.children)[i]);
-  st.waiting[i].clear();
+  self->send((*st.proxies)[i], service_up_atom::value, (*st.children)[i]);
+}
+
+/// A proxy or executor went down: replace it. False if `source` is neither.
+bool replace_helper(self_ptr self, const caf::actor_addr& source, const caf::error& reason) {
+  auto& st = self->state;
+  for (auto& x : *st.executors) {
+    if (x.address() != source) continue;
+    spdlog::error(
+        "megaservice '{}': a flow executor went down ({}); its requests in progress were "
+        "answered with service_unavailable; starting a new one",
+        st.cfg.name, describe(reason));
+    x = self->spawn<caf::monitored>(flow_executor);
+    publish_env(self);
+    return true;
+  }
+  for (size_t i = 0; i < st.proxies->size(); ++i) {
+    if ((*st.proxies)[i].address() != source) continue;
+    spdlog::error("megaservice '{}': the proxy of service '{}' went down ({}); starting a new one",
+                  st.cfg.name, st.cfg.specs[i].name, describe(reason));
+    (*st.proxies)[i] = spawn_proxy(self, i);
+    publish_env(self);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -59,38 +87,35 @@ caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supe
   st.cfg = std::move(cfg);
   auto n = st.cfg.specs.size();
   st.children = std::make_shared<std::vector<caf::actor>>(n);
-  st.waiting.resize(n);
+  st.proxies = std::make_shared<std::vector<caf::actor>>(n);
   for (size_t i = 0; i < n; ++i) st.windows.emplace_back(st.cfg.specs[i].restart);
-  // Children start in graph order and stop with the supervisor.
+  // Children start in graph order and stop with the supervisor; a service on
+  // cluster members has no actor here, only its proxy.
   for (size_t i = 0; i < n; ++i) {
+    if (!st.cfg.specs[i].local()) continue;
     (*st.children)[i] = spawn_child(self, i);
     st.cfg.instruments[i].up->Set(1);
   }
+  for (size_t i = 0; i < n; ++i) (*st.proxies)[i] = spawn_proxy(self, i);
   auto executors = st.cfg.executors;
   if (executors == 0) executors = std::max<size_t>(1, self->system().scheduler().num_workers());
   st.executors = std::make_shared<std::vector<caf::actor>>();
   for (size_t i = 0; i < executors; ++i)
     st.executors->push_back(self->spawn<caf::monitored>(flow_executor));
   publish_env(self);
-  self->attach_functor([children = st.children, executors = st.executors](const caf::error&) {
-    // Flows first (requests in progress are answered), then the services in
-    // reverse order, as OTP stops children.
+  self->attach_functor([children = st.children, proxies = st.proxies,
+                        executors = st.executors](const caf::error&) {
+    // Flows first (requests in progress are answered), then the proxies
+    // (calls in progress are answered), then the services in reverse order,
+    // as OTP stops children.
     for (auto& x : *executors) caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
+    for (auto& x : *proxies) caf::anon_send_exit(x, caf::exit_reason::user_shutdown);
     for (auto i = children->rbegin(); i != children->rend(); ++i)
       if (*i) caf::anon_send_exit(*i, caf::exit_reason::user_shutdown);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    for (auto& x : *st.executors) {
-      if (x.address() != dm.source) continue;
-      spdlog::error(
-          "megaservice '{}': a flow executor went down ({}); its requests in progress were "
-          "answered with service_unavailable; starting a new one",
-          st.cfg.name, describe(dm.reason));
-      x = self->spawn<caf::monitored>(flow_executor);
-      publish_env(self);
-      return;
-    }
+    if (replace_helper(self, dm.source, dm.reason)) return;
     size_t i = 0;
     while (i < st.children->size() && (*st.children)[i].address() != dm.source) ++i;
     if (i == st.children->size()) return;
@@ -105,10 +130,9 @@ caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supe
       (*st.children)[i] = caf::actor{};
       st.cfg.board->set_status(i, service_status::failed);
       st.cfg.instruments[i].up->Set(0);
-      publish_env(self);
-      auto err = make_error(errc::service_unavailable, name, "it exceeded its restart intensity");
-      for (auto& rp : st.waiting[i]) rp.deliver(err);
-      st.waiting[i].clear();
+      self->send((*st.proxies)[i], service_down_atom::value,
+                 make_error(errc::service_unavailable, name, "it exceeded its restart intensity"),
+                 true);
       return;
     }
     spdlog::warn("megaservice '{}': service '{}' went down ({}); restarting in {} ms", st.cfg.name,
@@ -117,9 +141,9 @@ caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supe
     if (delay->count() == 0) {
       restart(self, i);
     } else {
-      // Until the restart, new flows find no actor and ask lookup, which waits.
+      // Until the restart, the proxy keeps calls waiting (bounded by their deadline).
       (*st.children)[i] = caf::actor{};
-      publish_env(self);
+      self->send((*st.proxies)[i], service_down_atom::value, dm.reason, false);
       self->delayed_send(self, *delay, restart_atom::value, static_cast<uint32_t>(i));
     }
   });
@@ -129,18 +153,9 @@ caf::behavior supervisor_actor(caf::stateful_actor<supervisor_state>* self, supe
         const auto& target = env->next_executor();
         self->send(target, run_atom::value, env, std::move(job));
       },
-      [self](lookup_atom, uint32_t i) -> caf::result<caf::actor> {
-        auto& st = self->state;
-        if (i >= st.children->size())
-          return make_error(errc::invalid_graph, "lookup", "no service #" + std::to_string(i));
-        auto s = st.cfg.board->status(i);
-        if (s == service_status::failed)
-          return make_error(errc::service_unavailable, st.cfg.specs[i].name,
-                            "it exceeded its restart intensity");
-        if (s == service_status::running && (*st.children)[i]) return (*st.children)[i];
-        auto rp = self->make_response_promise<caf::actor>();
-        st.waiting[i].push_back(rp);
-        return rp;
+      [self](caf::get_atom) -> uint32_t {
+        // A round trip: the supervisor has handled what it received before.
+        return static_cast<uint32_t>(self->state.children->size());
       },
       [self](restart_atom, uint32_t i) {
         if (i < self->state.children->size()) restart(self, i);

@@ -20,9 +20,6 @@ using invoke_atom = caf::atom_constant<caf::atom("invoke")>;
 /// (run_atom, flow_job_ptr): start one request on a megaservice (no reply; the
 /// job's callback is invoked exactly once).
 using run_atom = caf::atom_constant<caf::atom("run")>;
-/// (lookup_atom, uint32_t index) -> caf::actor: the live actor of a service,
-/// answered once a restart has finished.
-using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 /// (restart_atom, uint32_t index): a delayed restart of a service is due.
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 

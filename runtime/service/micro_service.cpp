@@ -75,26 +75,3 @@ std::string micro_service::endpoint_url() const {
 }
 
 }  // namespace opea::runtime
-
-namespace opea::runtime {
-
-std::chrono::milliseconds retry_policy::backoff_before(uint32_t k) const {
-  constexpr std::chrono::milliseconds cap{1000};
-  auto wait = backoff;
-  for (uint32_t i = 1; i < k && wait < cap; ++i) wait *= 2;
-  return std::min(wait, cap);
-}
-
-bool retry_policy::is_transient(const caf::error& err) {
-  switch (code_of(err)) {
-    case errc::http_connect:
-    case errc::http_timeout:
-    case errc::service_crashed:
-    case errc::node_down:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace opea::runtime

@@ -3,18 +3,24 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 
 #include "runtime/service/request_context.hpp"
 #include "runtime/service/service_type.hpp"
 #include "runtime/supervision/restart_window.hpp"
-#include "runtime/supervision/service_guard.hpp"
+#include "runtime/resilience/bulkhead.hpp"
+#include "runtime/resilience/circuit_breaker.hpp"
+#include "runtime/resilience/retry_schedule.hpp"
 
 namespace opea::runtime {
 
@@ -39,20 +45,33 @@ using service_handler =
 /// request being handled and crashes the actor, as with `service_handler`.
 using actor_body = std::function<caf::behavior(caf::event_based_actor* self)>;
 
-/// Retries of a call that failed transiently (see `is_transient`): up to
-/// `attempts` calls in all, the k-th retry after `backoff * 2^(k-1)` (at
-/// most 1 s), never past the request's deadline. Only for services whose
-/// calls may be repeated (idempotent). Default: 1 attempt (no retry).
-struct retry_policy {
-  uint32_t attempts = 1;
-  std::chrono::milliseconds backoff{50};
-  /// The wait before retry number `k` (1-based).
-  std::chrono::milliseconds backoff_before(uint32_t k) const;
-  /// Failures worth another attempt: the service could not be reached or
-  /// timed out (http_connect, http_timeout), its actor crashed
-  /// (service_crashed) or its node left (node_down). Not errors the service
-  /// answered with, nor the deadline.
-  static bool is_transient(const caf::error& err);
+/// How a proxy picks a replica of a distributed service.
+enum class replica_choice {
+  /// The next live replica in turn.
+  round_robin,
+  /// The live replica with the fewest calls in flight (ties: first added).
+  least_outstanding,
+};
+
+/// The series a distributed service's proxy records besides its service
+/// instruments; each may be null (not exported).
+struct cluster_series {
+  /// opea_cluster_replicas{service}: live replicas.
+  prometheus::Gauge* replicas = nullptr;
+  /// opea_cluster_retries_total{service}: retries after a member was lost.
+  prometheus::Counter* retries = nullptr;
+  /// opea_cluster_node_down_errors_total{service}: calls that failed with node_down.
+  prometheus::Counter* node_down = nullptr;
+};
+
+/// Where the replicas of a service distributed over a cluster are found.
+struct cluster_placement {
+  /// The membership directory the service's proxy subscribes to (null: only
+  /// replica_up messages sent to the proxy directly, as in tests).
+  caf::actor directory;
+  /// Default: round_robin.
+  replica_choice choice = replica_choice::round_robin;
+  cluster_series series;
 };
 
 /// One microservice of a graph, as OPEA's `MicroService`: a name, where it
@@ -71,23 +90,22 @@ struct micro_service {
   service_handler handler;
   /// When set (and `handler` is not), the service runs in-process as this actor.
   actor_body body;
-  /// `body` only: the actor answers every call by the request's deadline on
-  /// its own (the built-ins with in-process backends, the LLM, which honours
-  /// the deadline, and cluster proxies do). When every actor-bodied service
-  /// of a graph says so, flows arm no deadline timer: in CAF 0.17 a timer
-  /// cannot be cancelled and keeps its flow's memory until it fires.
-  /// Default: false (the flow enforces the deadline with a timer).
-  bool answers_by_deadline = false;
+  /// Set for a service whose replicas run on cluster members: no actor is
+  /// spawned for it here; its proxy calls the members' endpoints.
+  std::optional<cluster_placement> cluster;
   /// Timeout of one call to an external service. Default: 30 s.
   std::chrono::milliseconds timeout{30000};
   /// Restart intensity of the service's actor. Default: 5 in 10 s.
   restart_policy restart;
-  /// Circuit breaker of calls to the service. Default: off.
-  breaker_policy breaker;
-  /// Limit of calls in flight to the service. Default: off.
-  bulkhead_policy bulkhead;
-  /// Retries of calls that failed transiently. Default: none (1 attempt).
-  retry_policy retry;
+  /// Whether a call may be sent again (a retry, another replica). Default: false.
+  bool idempotent = false;
+  /// Circuit breaker of calls to the service. Default: none.
+  std::optional<circuit_breaker_settings> breaker;
+  /// Limit of calls in flight to the service (and its queue). Default: none.
+  std::optional<bulkhead_settings> bulkhead;
+  /// Retries of calls that failed transiently (idempotent services only).
+  /// Default: 1 attempt (no retry).
+  retry_settings retry;
 
   /// An in-process service.
   static micro_service local(std::string name, service_handler handler,
@@ -103,6 +121,9 @@ struct micro_service {
                              service_type type = service_type::undefined);
 
   bool in_process() const { return static_cast<bool>(handler) || static_cast<bool>(body); }
+  /// Runs as an actor of this node (a handler, a body, or an HTTP adapter),
+  /// not on cluster members.
+  bool local() const { return !cluster.has_value(); }
 
   /// "http://host:port/endpoint", OPEA's `endpoint_path`.
   std::string endpoint_url() const;

@@ -29,6 +29,11 @@ struct request_context {
   /// Set when the client asked for a streamed answer: streaming services
   /// write their pieces here. Null otherwise.
   stream_sink_ptr sink;
+  /// Tripped when the request's answer is no longer wanted (the client left,
+  /// its flow failed, a remote caller cancelled): flows and proxies stop the
+  /// work they started for it. Null: not cancellable (the megaservice uses
+  /// `sink` when set).
+  cancellation_ptr cancel;
   /// Per-request parameters for the align hooks, like the llm_parameters /
   /// retriever_parameters / reranker_parameters OPEA passes to its hooks as
   /// keyword arguments. Null when the route has none.

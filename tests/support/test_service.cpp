@@ -93,11 +93,11 @@ caf::expected<route_spec> route_spec::parse(std::string_view spec) {
     if (auto err = need_number(0, 3600000)) return err;
   } else if (b == "sse") {
     if (auto err = need_number(0, 1000000)) return err;
-  } else if (b == "echo" || b == "blacklist" || b == "badjson" || b == "hang") {
+  } else if (b == "echo" || b == "blacklist" || b == "badjson" || b == "hang" || b == "drop") {
     if (has_arg) return spec_error(spec, "behaviour '" + b + "' takes no argument");
   } else {
     return spec_error(spec, "unknown behaviour '" + b +
-                                "' (append, echo, blacklist, status, badjson, hang, "
+                                "' (append, echo, blacklist, status, badjson, hang, drop, "
                                 "rendezvous, delay, sse)");
   }
   return result;
@@ -126,8 +126,10 @@ struct test_service::impl {
 
   void install_routes() {
     srv.add_route("/stats", {"GET"}, [this](http::request&&, writer_ptr w) {
-      w->reply_json(
-          200, json{{"requests", requests.load()}, {"connections", srv.connections_accepted()}});
+      w->reply_json(200, json{{"requests", requests.load()},
+                              {"connections", srv.connections_accepted()},
+                              {"in_flight", in_flight.load()},
+                              {"max_in_flight", max_in_flight.load()}});
     });
     for (auto& spec : cfg.routes) {
       srv.add_route(spec.path, {"POST"}, [this, spec](http::request&& req, writer_ptr w) {
@@ -146,6 +148,10 @@ struct test_service::impl {
     }
     if (b == "badjson") {
       w->reply(200, "application/json", "not json{");
+      return;
+    }
+    if (b == "drop") {
+      w->drop();
       return;
     }
     if (b == "hang") {
@@ -171,10 +177,15 @@ struct test_service::impl {
       w->reply_json(200, json{{"text", text}, {"downstream_black_list", black}});
     } else if (b == "delay") {
       auto ms = *to_number(spec.arg);
+      // Calls held at once, and the most ever held (GET /stats).
+      auto now = in_flight.fetch_add(1) + 1;
+      for (auto seen = max_in_flight.load(); now > seen && !max_in_flight.compare_exchange_weak(seen, now);) {
+      }
       net::post(timers, [this, ms, w, body = std::move(*input)]() mutable {
         auto timer = std::make_shared<net::steady_timer>(timers);
         timer->expires_after(std::chrono::milliseconds{ms});
-        timer->async_wait([timer, w, body = std::move(body)](boost::system::error_code) {
+        timer->async_wait([this, timer, w, body = std::move(body)](boost::system::error_code) {
+          in_flight.fetch_sub(1);
           w->reply_json(200, body);
         });
       });
@@ -230,6 +241,8 @@ struct test_service::impl {
   net::executor_work_guard<net::io_context::executor_type> guard;
   std::thread timer_thread;
   std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> in_flight{0};
+  std::atomic<uint64_t> max_in_flight{0};
   std::vector<held> waiting;
   uint64_t next_id = 0;
   bool running = false;

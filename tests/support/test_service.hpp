@@ -22,10 +22,13 @@ namespace opea::test {
 /// - `status:CODE`   -> status CODE with an OpenAI-shaped JSON error body
 /// - `badjson`       -> 200 with body `not json{`
 /// - `hang`          -> never answers (until the client disconnects)
+/// - `drop`          -> closes the connection without answering
 /// - `rendezvous:N`  -> held until N requests (over all rendezvous routes) are
 ///                      held, then each gets {"text": text + PATH, "waited":
 ///                      N}; 500 {"error":"rendezvous timeout"} after 5 s
-/// - `delay:MS`      -> echo after MS milliseconds (timer, not sleep)
+/// - `delay:MS`      -> echo after MS milliseconds (timer, not sleep); GET
+///                      /stats counts these calls held at once ("in_flight")
+///                      and the most ever held ("max_in_flight")
 /// - `sse:N`         -> text/event-stream of N events `data: {"index":i}`
 ///                      then `data: [DONE]`
 /// Invalid JSON input gets 400 (except for `badjson`, `status`, `hang`).
@@ -52,7 +55,8 @@ struct test_service_config {
 
 /// A real HTTP microservice for integration tests, modelled on OPEA
 /// GenAIComps' tests/cores/mega services. Also serves GET /stats ->
-/// {"requests": requests to the behaviour routes, "connections": accepted}.
+/// {"requests": requests to the behaviour routes, "connections": accepted,
+/// "in_flight", "max_in_flight": delay calls held now / at most}.
 ///
 /// Thread-safety: start/stop from one thread; counters from any thread.
 class test_service {

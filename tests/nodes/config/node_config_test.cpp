@@ -200,12 +200,10 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(s.service_type == 10);
   CHECK(s.restart.max_restarts == 5);
   CHECK(s.restart.within_seconds == 10);
-  CHECK(s.breaker_failures == 0);  // no circuit breaker
-  CHECK(s.breaker_open_ms == 5000);
-  CHECK(s.max_in_flight == 0);  // no bulkhead
-  CHECK(s.max_queue == 0);
-  CHECK(s.retry_attempts == 1);  // no retry
-  CHECK(s.retry_backoff_ms == 50);
+  CHECK_FALSE(s.breaker);  // no circuit breaker
+  CHECK_FALSE(s.bulkhead);  // no bulkhead
+  CHECK(s.retry.attempts == 1);  // no retry
+  CHECK(s.retry.backoff == std::chrono::milliseconds{50});
 
   REQUIRE(c.megaservices.size() == 1);
   const auto& m = c.megaservices[0];
@@ -251,20 +249,29 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(s2.endpoint.path == "/v1/add");
   CHECK(s2.timeout_ms == 1500);
   CHECK(s2.service_type == 2);
-  CHECK(s2.breaker_failures == 4);
-  CHECK(s2.breaker_open_ms == 2500);
-  CHECK(s2.max_in_flight == 16);
-  CHECK(s2.max_queue == 32);
-  CHECK(s2.retry_attempts == 3);
-  CHECK(s2.retry_backoff_ms == 20);
+  // circuit_breaker: {failures: 4, open_ms: 2500}, the consecutive shorthand.
+  REQUIRE(s2.breaker);
+  CHECK(s2.breaker->window_size == 4);
+  CHECK(s2.breaker->minimum_calls == 4);
+  CHECK(s2.breaker->failure_rate_threshold == 100);
+  CHECK(s2.breaker->wait_in_open == std::chrono::milliseconds{2500});
+  CHECK(s2.breaker->permitted_calls_in_half_open == 1);
+  REQUIRE(s2.bulkhead);
+  CHECK(s2.bulkhead->max_concurrent_calls == 16);
+  CHECK(s2.bulkhead->max_queue == 32);
+  CHECK(s2.retry.attempts == 3);
+  CHECK(s2.retry.backoff == std::chrono::milliseconds{20});
   opea::runtime::micro_service applied;
   apply_supervision(s2, applied);
-  CHECK(applied.breaker.failures == 4);
-  CHECK(applied.breaker.open_for == std::chrono::milliseconds{2500});
-  CHECK(applied.bulkhead.max_in_flight == 16);
-  CHECK(applied.bulkhead.max_queue == 32);
+  REQUIRE(applied.breaker);
+  CHECK(applied.breaker->window_size == 4);
+  CHECK(applied.breaker->wait_in_open == std::chrono::milliseconds{2500});
+  REQUIRE(applied.bulkhead);
+  CHECK(applied.bulkhead->max_concurrent_calls == 16);
+  CHECK(applied.bulkhead->max_queue == 32);
   CHECK(applied.retry.attempts == 3);
   CHECK(applied.retry.backoff == std::chrono::milliseconds{20});
+  CHECK(applied.idempotent);
   CHECK(applied.restart.max_restarts == 5);
 
   CHECK(c.services[2].kind == service_kind::builtin);  // no url -> builtin
@@ -561,7 +568,10 @@ TEST_CASE("errors: services", "[config]") {
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {within_seconds: 0}}\n") ==
         "t.yaml: services.s1.restart.within_seconds: expected an integer 1..1000000, got \"0\"");
   CHECK(error_of("services:\n  s1: {builtin: a, circuit_breaker: 3}\n") ==
-        "t.yaml: services.s1.circuit_breaker: expected a map {failures, open_ms}, got \"3\"");
+        "t.yaml: services.s1.circuit_breaker: expected a map {failures, open_ms} or "
+        "{sliding_window_type, sliding_window_size, minimum_calls, failure_rate_threshold, "
+        "slow_call_rate_threshold, slow_call_duration_ms, wait_in_open_ms, "
+        "wait_in_open_multiplier, max_wait_in_open_ms, permitted_calls_in_half_open}, got \"3\"");
   CHECK(error_of("services:\n  s1: {builtin: a, circuit_breaker: {open_ms: 10}}\n") ==
         "t.yaml: services.s1.circuit_breaker: needs \"failures\": consecutive failed calls "
         "that open the circuit");
@@ -592,7 +602,8 @@ TEST_CASE("errors: services", "[config]") {
   CHECK(error_of("services:\n  s1: {builtin: embedding, retry: {attempts: 2}}\n") ==
         "<no error>");
   CHECK(error_of("services:\n  s1: {builtin: a, bulkhead: 8}\n") ==
-        "t.yaml: services.s1.bulkhead: expected a map {max_in_flight, max_queue}, got \"8\"");
+        "t.yaml: services.s1.bulkhead: expected a map {max_in_flight, max_queue, max_wait_ms}, "
+        "got \"8\"");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max_restarts: -1}}\n") ==
         "t.yaml: services.s1.restart.max_restarts: expected an integer 0..1000000, got \"-1\"");
   CHECK(error_of("services:\n  'a b': {builtin: a}\n") ==

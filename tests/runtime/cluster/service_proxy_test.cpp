@@ -13,7 +13,7 @@
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/cluster/remote_protocol.hpp"
 #include "runtime/cluster/service_endpoint.hpp"
-#include "runtime/cluster/service_proxy.hpp"
+#include "runtime/service/service_proxy.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "opea_test/v2/envelope.pb.h"
@@ -53,7 +53,8 @@ struct fixture {
     opts.service = "svc";
     opts.idempotent = idempotent;
     opts.choice = choice;
-    return sys->spawn(service_proxy, opts, std::make_shared<service_proxy_stats>());
+    opts.distributed = true;
+    return sys->spawn(service_proxy, opts);
   }
   caf::expected<json> call(const caf::actor& p, json input, stream_sink_ptr sink = nullptr) {
     auto ctx = std::make_shared<request_context>();

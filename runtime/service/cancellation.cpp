@@ -1,8 +1,8 @@
-#include "runtime/service/stream_sink.hpp"
+#include "runtime/service/cancellation.hpp"
 
 namespace opea::runtime {
 
-void stream_sink::cancel() {
+void cancellation::cancel() {
   std::vector<std::function<void()>> callbacks;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -12,7 +12,7 @@ void stream_sink::cancel() {
   for (auto& f : callbacks) f();
 }
 
-void stream_sink::on_cancel(std::function<void()> f) {
+void cancellation::on_cancel(std::function<void()> f) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!cancelled_.load(std::memory_order_acquire)) {

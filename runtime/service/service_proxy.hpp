@@ -1,0 +1,196 @@
+#pragma once
+
+// The one call path to a service. Every call a flow (or a cluster endpoint
+// serving another node) makes to a service goes through that service's
+// proxy actor, which alone decides, per call and in this order:
+//
+//   retry( breaker( bulkhead( deadline( call ) ) ) )
+//
+// and records the outcome. Replicas are the supervised local actor of the
+// service (in-process handler, actor body or HTTP adapter) or, for a service
+// distributed over a cluster, the endpoints of the members that run it.
+// See runtime/resilience/README.md for the policies.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+#include <optional>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/behavior.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "monitoring/metrics_registry.hpp"
+#include "runtime/resilience/bulkhead.hpp"
+#include "runtime/resilience/circuit_breaker.hpp"
+#include "runtime/resilience/retry_schedule.hpp"
+#include "runtime/service/messages.hpp"
+
+namespace opea::runtime {
+
+/// (service_up_atom, caf::actor): the supervised local actor of the proxy's
+/// service started or was restarted; calls waiting for it are sent.
+using service_up_atom = caf::atom_constant<caf::atom("svcup")>;
+/// (service_down_atom, caf::error reason, bool for_good): the local actor
+/// went down. Not for good: it is restarting, calls wait for it (bounded by
+/// their deadline). For good: calls fail with `reason`.
+using service_down_atom = caf::atom_constant<caf::atom("svcdown")>;
+/// (replica_up_atom, std::string node, caf::actor endpoint): a replica of the
+/// proxy's service on a cluster member is reachable (sent by the membership
+/// directory). A newer endpoint for the same node replaces the old one.
+using replica_up_atom = caf::atom_constant<caf::atom("replup")>;
+/// (replica_down_atom, std::string node): the member left; its replica is gone.
+using replica_down_atom = caf::atom_constant<caf::atom("repldown")>;
+/// (subscribe_atom, std::string service, caf::actor proxy): sent by a proxy to
+/// its directory, which answers with replica_up messages now and
+/// replica_up/replica_down as members come and go.
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+
+/// Settings of one service proxy.
+struct service_proxy_options {
+  /// The service's name (errors, envelopes, subscriptions).
+  std::string service;
+  /// Whether a call may be sent again (retries need it). Default: false.
+  bool idempotent = false;
+  /// Circuit breaker. Default: none.
+  std::optional<circuit_breaker_settings> breaker;
+  /// Bulkhead. Default: none (no limit).
+  std::optional<bulkhead_settings> bulkhead;
+  /// Retry schedule and budget. Default: 1 attempt (no retry).
+  retry_settings retry;
+  /// Replica choice of a distributed service. Default: round_robin.
+  replica_choice choice = replica_choice::round_robin;
+  /// A distributed service: the membership directory to subscribe to for its
+  /// replicas (null with `distributed`: replicas only come from replica_up
+  /// messages sent directly, as in tests).
+  caf::actor directory;
+  /// True: replicas are cluster endpoints (remote protocol); a call with no
+  /// live replica fails at once. False: the one replica is the local actor
+  /// the supervisor announces (service_up_atom); a call waits while it restarts.
+  bool distributed = false;
+  /// True when the local replica is an HTTP adapter: a cancelled request's
+  /// calls are answered at once (the adapter aborts the upstream request).
+  /// Always so for distributed services (the replica is told to stop).
+  bool upstream = false;
+  /// Per-service instruments (requests, duration, errors by reason, retries,
+  /// circuit state, late replies); default-constructed = not exported.
+  monitoring::service_instruments instruments;
+  cluster_series cluster;
+};
+
+/// Checks every policy of `options` (what `service_proxy` would refuse):
+/// errc::bad_request whose subject is the key path under the service, e.g.
+/// "circuit_breaker.failure_rate_threshold" or "retry.attempts".
+[[nodiscard]] caf::error validate(const service_proxy_options& options);
+
+namespace detail {
+
+using time_point = clock_type::time_point;
+
+/// Forwards pieces to the request's sink and remembers that one went out:
+/// a call whose answer was partly streamed is never sent again.
+class watching_sink final : public stream_sink {
+ public:
+  explicit watching_sink(stream_sink_ptr inner) : inner_(std::move(inner)) {}
+  void write(std::string piece) override {
+    wrote_.store(true, std::memory_order_release);
+    inner_->write(std::move(piece));
+  }
+  bool wrote() const { return wrote_.load(std::memory_order_acquire); }
+
+ private:
+  stream_sink_ptr inner_;
+  std::atomic<bool> wrote_{false};
+};
+
+enum class phase : uint8_t {
+  /// Not sent: waiting for the local actor to come back from a restart.
+  waiting,
+  /// Waiting in the bulkhead's queue for a slot.
+  queued,
+  /// Sent to a replica; its answer is awaited.
+  sent,
+  /// Failed transiently; a retry is due after its backoff.
+  backoff,
+};
+
+struct replica {
+  std::string node;
+  caf::actor handle;
+  size_t outstanding = 0;
+};
+
+struct proxy_call {
+  json_ptr input;
+  request_context_ptr ctx;
+  caf::response_promise rp;
+  phase state = phase::waiting;
+  /// Sends that reached (or may have reached) a replica.
+  uint32_t attempts = 0;
+  /// Id of the send in flight (replies of earlier sends are late).
+  uint64_t send = 0;
+  std::optional<bulkhead::permit> permit;
+  bool breaker_permit = false;
+  /// The budget whose slot this call's current attempt (a retry) holds.
+  retry_budget* budget_held = nullptr;
+  time_point started;
+  time_point sent_at;
+  caf::actor_addr replica;
+  std::string node;
+  /// Set for streamed calls with retries: tells whether a piece went out.
+  std::shared_ptr<watching_sink> watch;
+  /// A remote replica streamed a piece of this call.
+  bool streamed = false;
+};
+
+}  // namespace detail
+
+/// The state of a service proxy (see `service_proxy`); private to it.
+struct service_proxy_state {
+  service_proxy_options opt;
+  std::optional<circuit_breaker> breaker;
+  std::optional<bulkhead> bulk;
+  std::optional<retry_schedule> retry;
+  std::optional<retry_budget> budget;
+  /// Retries after a member was lost: not limited (see service_proxy.cpp).
+  std::optional<retry_budget> node_loss_budget;
+  std::vector<detail::replica> replicas;
+  /// Local service failed for good: calls fail with this error.
+  caf::error failed;
+  std::unordered_map<uint64_t, detail::proxy_call> calls;
+  /// Send id -> call id, for the remote protocol's replies.
+  std::unordered_map<uint64_t, uint64_t> sends;
+  std::deque<uint64_t> waiting;
+  uint64_t next_call = 1;
+  uint64_t next_send = 1;
+  size_t next_replica = 0;
+  bool armed = false;
+  clock_type::time_point armed_at;
+  static inline const char* name = "opea.service_proxy";
+};
+
+/// The proxy of one service. Protocol:
+/// - (invoke_atom, json_ptr, request_context_ptr) -> json_ptr: one call. It
+///   is answered exactly once: with the output, the service's error, or a
+///   rejection naming the service (breaker open, bulkhead full, queue
+///   timeout, deadline exceeded, restart intensity, no live replica), and
+///   never after its deadline (a reply that comes later is dropped and
+///   counted in opea_service_late_replies_total).
+/// - service_up_atom / service_down_atom from the supervisor;
+///   replica_up_atom / replica_down_atom from the membership directory;
+///   the remote protocol's replies (runtime/cluster/remote_protocol.hpp);
+///   the rest is internal.
+/// A call is sent at most `retry.attempts` times in all, whatever the path
+/// (a send that bounced off an actor that was already down never reached
+/// the service and is not counted).
+caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
+                            service_proxy_options options);
+
+}  // namespace opea::runtime

@@ -1,0 +1,342 @@
+// The one call path with real processes on loopback: retries counted at the
+// service across nodes, the host's bulkhead holding for remote callers, a
+// breaker failing fast and closing again, a slow service isolated by its
+// bulkhead, and clients that leave cancelling upstream work.
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <map>
+#include <mutex>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include "runtime/http/server.hpp"
+#include "tests/integration/cluster_fixture.hpp"
+
+using namespace opea::itest;
+
+namespace {
+
+/// Members of one cluster file, each a real process.
+struct members {
+  temp_dir dir;
+  std::string config;
+  std::map<std::string, std::unique_ptr<opea::test::child_process>> procs;
+  std::map<std::string, uint16_t> http;
+
+  explicit members(const std::string& yaml) : config(dir.write("cluster.yaml", yaml)) {}
+
+  void start(const std::string& name) {
+    auto p = std::make_unique<opea::test::child_process>(
+        OPEA_NODE_BINARY,
+        std::vector<std::string>{"--config", config, "--node", name, "--http-port", "0",
+                                 "--data-dir", (dir.path / name).string()});
+    http[name] = wait_for_port(*p);
+    procs[name] = std::move(p);
+  }
+
+  std::string url(const std::string& name, const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(http.at(name)) + path;
+  }
+};
+
+std::string cluster_head(const std::vector<std::string>& names) {
+  std::string yaml =
+      "node: {log_level: warn}\n"
+      "cluster:\n"
+      "  name: itest\n"
+      "  failure_timeout_ms: 1000\n"
+      "  heartbeat_ms: 200\n"
+      "  reconnect_ms: 50\n"
+      "  nodes:\n";
+  for (const auto& n : names)
+    yaml += "    " + n + ": {host: 127.0.0.1, port: " + std::to_string(free_port()) + "}\n";
+  return yaml;
+}
+
+json stats_of(const service_process& svc) {
+  return body_of(call("GET", svc.url("/stats")));
+}
+
+double series(const std::string& metrics, const std::string& line) {
+  return metric_value(metrics, line);
+}
+
+}  // namespace
+
+TEST_CASE("retry across nodes: a call is sent exactly retry.attempts times in all",
+          "[integration][cluster][call_path]") {
+  service_process svc{{"/v1/drop:drop"}};
+  auto yaml = cluster_head({"a", "b"}) +
+              "services:\n"
+              "  flaky: {kind: http, url: \"" +
+              svc.url("/v1/drop") +
+              "\", idempotent: true, run_on: [b],\n"
+              "          retry: {attempts: 3, backoff_ms: 1}}\n"
+              "megaservices:\n"
+              "  - {name: m, route: /v1/m, serve_on: [a], flows: [flaky]}\n";
+  members c{yaml};
+  c.start("a");
+  c.start("b");
+  wait_members_up(c.url("a", ""), 1);  // the other member
+  auto r = post(c.url("a", "/v1/m"), {{"text", "x"}});
+  INFO(r.body);
+  REQUIRE(r.status == 502);
+  REQUIRE_THAT(body_of(r)["error"]["message"].get<std::string>(),
+               Catch::StartsWith("service 'flaky': POST " + svc.url("/v1/drop") + ": "));
+  // The host (b) does not retry on its own; the caller's proxy made 3 sends.
+  REQUIRE(stats_of(svc)["requests"] == 3);
+  auto metrics = call("GET", c.url("a", "/metrics")).body;
+  REQUIRE(series(metrics,
+                 R"(opea_service_retries_total{node="a",megaservice="m",service="flaky"})") == 2);
+}
+
+TEST_CASE("the host's bulkhead holds for remote callers", "[integration][cluster][call_path]") {
+  service_process svc{{"/v1/slow:delay:150"}};
+  auto yaml = cluster_head({"a", "b", "c"}) +
+              "services:\n"
+              "  slow: {kind: http, url: \"" +
+              svc.url("/v1/slow") +
+              "\", run_on: [b],\n"
+              "         bulkhead: {max_in_flight: 2, max_queue: 16}}\n"
+              "megaservices:\n"
+              "  - {name: m, route: /v1/m, serve_on: [a, c], flows: [slow]}\n";
+  members cl{yaml};
+  cl.start("a");
+  cl.start("b");
+  cl.start("c");
+  wait_members_up(cl.url("a", ""), 2);  // the other members
+  wait_members_up(cl.url("c", ""), 2);
+  std::atomic<int> ok{0};
+  std::vector<std::string> other;
+  std::mutex mtx;
+  std::vector<std::thread> callers;
+  for (const char* from : {"a", "c"}) {
+    auto url = cl.url(from, "/v1/m");
+    callers.emplace_back([&, url] {
+      drive_load(
+          8, 8,
+          [&](size_t i) {
+            opea::runtime::http::client_request req;
+            req.url = url;
+            req.body = json{{"i", i}}.dump();
+            req.headers = {{"Content-Type", "application/json"}};
+            req.timeout = 30s;
+            return req;
+          },
+          [&](const caf::expected<opea::runtime::http::client_response>& r) {
+            if (r && r->status == 200) {
+              ++ok;
+              return;
+            }
+            std::lock_guard<std::mutex> lock{mtx};
+            other.push_back(r ? r->body : opea::runtime::describe(r.error()));
+          });
+    });
+  }
+  for (auto& t : callers) t.join();
+  INFO((other.empty() ? std::string{} : other.front()));
+  REQUIRE(ok == 16);
+  auto stats = stats_of(svc);
+  REQUIRE(stats["requests"] == 16);
+  REQUIRE(stats["max_in_flight"] == 2);
+}
+
+TEST_CASE("an open breaker answers 503 at once, never 200, and closes after its probe",
+          "[integration][call_path]") {
+  auto port = free_port();
+  auto url = "http://127.0.0.1:" + std::to_string(port) + "/v1/ok";
+  node_process node{
+      "node:\n  name: itest\n  log_level: 'off'\n"
+      "services:\n"
+      "  dep: {kind: http, url: \"" +
+      url +
+      "\",\n"
+      "        circuit_breaker: {failures: 2, open_ms: 400}}\n"
+      "megaservices:\n"
+      "  - {name: m, route: /v1/m, flows: [dep]}\n"};
+  for (int i = 0; i < 2; ++i) REQUIRE(post(node.url("/v1/m"), {{"text", "x"}}).status == 502);
+  auto opened = std::chrono::steady_clock::now();
+  // The service comes up; the open circuit still refuses every call at once.
+  std::vector<std::string> args{"--host", "127.0.0.1", "--port", std::to_string(port), "--route",
+                                "/v1/ok:append:!"};
+  opea::test::child_process svc{OPEA_TEST_SERVICE_BINARY, args};
+  REQUIRE(wait_for_port(svc) == port);
+  const int refused_calls = 20;
+  for (int i = 0; i < refused_calls; ++i) {
+    auto r = post(node.url("/v1/m"), {{"text", "x"}});
+    REQUIRE(r.status == 503);
+    REQUIRE_THAT(body_of(r)["error"]["message"].get<std::string>(),
+                 Catch::StartsWith("service 'dep' is unavailable: its circuit breaker is open"));
+  }
+  REQUIRE(std::chrono::steady_clock::now() - opened < 400ms);  // all within the open window
+  auto metrics = call("GET", node.url("/metrics")).body;
+  // Answered in under 1 ms by the node (its own latency histogram).
+  REQUIRE(series(metrics,
+                 R"(opea_megaservice_request_duration_seconds_bucket{node="itest",megaservice="m",le="0.001"})") >=
+          refused_calls);
+  REQUIRE(series(metrics,
+                 R"(opea_service_errors_total{node="itest",megaservice="m",reason="breaker_open",service="dep"})") ==
+          refused_calls);
+  // After open_ms the next call is the half-open probe; it succeeds and closes.
+  std::this_thread::sleep_until(opened + 400ms);
+  auto r = post(node.url("/v1/m"), {{"text", "x"}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  REQUIRE(body_of(r) == json{{"text", "x!"}});
+  metrics = call("GET", node.url("/metrics")).body;
+  REQUIRE(series(metrics,
+                 R"(opea_service_circuit_state{node="itest",megaservice="m",service="dep"})") == 0);
+  REQUIRE(post(node.url("/v1/m"), {{"text", "y"}}).status == 200);
+}
+
+TEST_CASE("200 clients leaving mid-stream close every upstream stream", "[integration][call_path]") {
+  // A model server in this process: sends one token per stream and holds the
+  // rest; counts the upstream connections that the node closes.
+  std::mutex mu;
+  std::condition_variable cv;
+  int opened = 0;
+  int closed = 0;
+  std::vector<std::shared_ptr<opea::runtime::http::response_writer>> held;
+  opea::runtime::http::server model{{"127.0.0.1", 0}};
+  model.add_route(
+      "/v1/chat/completions", {"POST"},
+      [&](opea::runtime::http::request&&,
+          std::shared_ptr<opea::runtime::http::response_writer> out) {
+        json c{{"id", "m1"},
+               {"object", "chat.completion.chunk"},
+               {"created", 1},
+               {"model", "slow"},
+               {"choices", {{{"index", 0}, {"delta", {{"content", "First"}}}}}}};
+        out->begin_stream(200, "text/event-stream");
+        out->write_chunk("data: " + c.dump() + "\n\n");
+        out->on_close([&] {
+          std::lock_guard<std::mutex> lock{mu};
+          ++closed;
+          cv.notify_all();
+        });
+        std::lock_guard<std::mutex> lock{mu};
+        ++opened;
+        held.push_back(std::move(out));
+        cv.notify_all();
+      });
+  auto model_port = model.start();
+  REQUIRE(model_port);
+  node_process node{
+      "node: {name: cq, log_level: warn}\n"
+      "services:\n"
+      "  embedding: {builtin: embedding, params: {dimension: 384}}\n"
+      "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
+      "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
+      "  llm: {builtin: llm, params: {backend: openai, model: slow, url: \"http://127.0.0.1:" +
+      std::to_string(*model_port) +
+      "\"}}\n"
+      "megaservices:\n"
+      "  - {name: chat, route: /v1/chatqna, api: chatqna,\n"
+      "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
+      "dataprep: {embedding: embedding, retriever: retriever}\n"};
+  const int clients = 200;
+  namespace net = boost::asio;
+  net::io_context ioc;
+  std::vector<net::ip::tcp::socket> socks;
+  std::string body =
+      R"({"model": "m", "stream": true, "messages": [{"role": "user", "content": "Hi?"}]})";
+  std::string req =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  for (int i = 0; i < clients; ++i) {
+    socks.emplace_back(ioc);
+    socks.back().connect({net::ip::make_address("127.0.0.1"), node.port});
+    net::write(socks.back(), net::buffer(req));
+  }
+  // Every client has its first token: all 200 upstream streams are open.
+  for (auto& s : socks) {
+    std::string got;
+    char buf[512];
+    while (got.find(R"("content":"First")") == std::string::npos) {
+      auto n = s.read_some(net::buffer(buf));
+      got.append(buf, n);
+    }
+  }
+  {
+    std::unique_lock<std::mutex> lock{mu};
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return opened == clients; }));
+  }
+  for (auto& s : socks) s.close();
+  {
+    std::unique_lock<std::mutex> lock{mu};
+    REQUIRE(cv.wait_for(lock, 1s, [&] { return closed == clients; }));
+  }
+  // The flows ended: pending is back to 0 (bounded poll of /metrics).
+  double pending = -1;
+  for (int i = 0; i < 500 && pending != 0; ++i) {
+    pending = metric_value(call("GET", node.url("/metrics")).body,
+                           R"(opea_megaservice_request_pending{node="cq",megaservice="chat"})");
+    if (pending != 0) std::this_thread::yield();
+  }
+  REQUIRE(pending == 0);
+  REQUIRE(call("GET", node.url("/health")).status == 200);
+  model.stop();
+}
+
+TEST_CASE("a slow service saturating its bulkhead leaves another route's latency alone",
+          "[integration][call_path]") {
+  service_process slow{{"/v1/slow:delay:2000"}};
+  service_process fast{{"/v1/fast:append:!"}};
+  node_process node{
+      "node:\n  name: itest\n  log_level: 'off'\n"
+      "services:\n"
+      "  slow: {kind: http, url: \"" +
+      slow.url("/v1/slow") +
+      "\", bulkhead: {max_in_flight: 4}}\n"
+      "  fast: {kind: http, url: \"" +
+      fast.url("/v1/fast") +
+      "\"}\n"
+      "megaservices:\n"
+      "  - {name: slow, route: /v1/slow, flows: [slow]}\n"
+      "  - {name: fast, route: /v1/fast, flows: [fast]}\n"};
+  auto p50 = [&](int n) {
+    std::vector<double> ms;
+    for (int i = 0; i < n; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      REQUIRE(post(node.url("/v1/fast"), {{"text", "x"}}).status == 200);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                       .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+  };
+  auto baseline = p50(200);
+  // Saturate the slow route: 4 calls held by its bulkhead, the rest refused.
+  opea::runtime::http::client flood;
+  std::atomic<int> refused{0}, held{0};
+  std::mutex mtx;
+  std::condition_variable cv;
+  int done = 0;
+  const int burst = 64;
+  for (int i = 0; i < burst; ++i) {
+    opea::runtime::http::client_request req;
+    req.url = node.url("/v1/slow");
+    req.body = R"({"text": "x"})";
+    req.headers = {{"Content-Type", "application/json"}};
+    req.timeout = 30s;
+    flood.async_request(req, [&](caf::expected<opea::runtime::http::client_response> r) {
+      if (r && r->status == 503) ++refused;
+      if (r && r->status == 200) ++held;
+      std::lock_guard<std::mutex> lock{mtx};
+      ++done;
+      cv.notify_all();
+    });
+  }
+  auto loaded = p50(200);
+  INFO("baseline p50 " << baseline << " ms, with the slow route saturated " << loaded << " ms");
+  REQUIRE(loaded <= 2 * baseline);
+  std::unique_lock<std::mutex> lock{mtx};
+  REQUIRE(cv.wait_for(lock, 30s, [&] { return done == burst; }));
+  REQUIRE(held == 4);
+  REQUIRE(refused == burst - 4);
+}
