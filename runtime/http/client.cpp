@@ -122,7 +122,14 @@ namespace detail {
 
 class client_op;
 
-/// A connection owned by either the pool or exactly one operation.
+/// A connection used by either the pool or exactly one operation.
+///
+/// Shared ownership because an operation may let go of its connection (abort,
+/// retry, failure) while a read or write that Beast started on `socket` and
+/// `buffer` is still pending: every completion handler of an I/O operation on
+/// the connection holds it too, so the socket and the buffer live until the
+/// last such handler ran. Closing the socket only makes those operations
+/// complete early (with operation_aborted); it never frees what they write to.
 struct pooled_conn {
   explicit pooled_conn(net::io_context& ioc) : socket(ioc) {}
   tcp::socket socket;
@@ -139,12 +146,12 @@ struct client_state {
   std::atomic<uint64_t> opened{0};
   std::mutex mtx;
   bool shutting_down = false;
-  std::unordered_map<std::string, std::vector<std::unique_ptr<pooled_conn>>> idle;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<pooled_conn>>> idle;
   std::unordered_map<client_op*, std::weak_ptr<client_op>> ops;
 
   /// Takes the most recently used idle connection to `key` that still
   /// looks open, or returns null.
-  std::unique_ptr<pooled_conn> checkout(const std::string& key) {
+  std::shared_ptr<pooled_conn> checkout(const std::string& key) {
     std::lock_guard<std::mutex> lock{mtx};
     auto i = idle.find(key);
     if (i == idle.end()) return nullptr;
@@ -157,7 +164,7 @@ struct client_state {
     return nullptr;
   }
 
-  void checkin(const std::string& key, std::unique_ptr<pooled_conn> conn) {
+  void checkin(const std::string& key, std::shared_ptr<pooled_conn> conn) {
     std::lock_guard<std::mutex> lock{mtx};
     if (shutting_down) return;
     auto& vec = idle[key];
@@ -330,15 +337,16 @@ class client_op : public std::enable_shared_from_this<client_op> {
 
   void connect() {
     reused_ = false;
-    conn_ = std::make_unique<pooled_conn>(st_.ioc);
+    conn_ = std::make_shared<pooled_conn>(st_.ioc);
     st_.opened.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ec;
     auto addr = net::ip::make_address(url_.host, ec);
     if (!ec) {
-      conn_->socket.async_connect(tcp::endpoint{addr, url_.port},
-                                  bind([self = shared_from_this()](boost::system::error_code ec) {
-                                    self->on_connect(ec);
-                                  }));
+      conn_->socket.async_connect(
+          tcp::endpoint{addr, url_.port},
+          bind([self = shared_from_this(), conn = conn_](boost::system::error_code ec) {
+            self->on_connect(ec);
+          }));
       return;
     }
     resolver_.async_resolve(url_.host, std::to_string(url_.port),
@@ -357,9 +365,8 @@ class client_op : public std::enable_shared_from_this<client_op> {
     }
     net::async_connect(
         conn_->socket, results,
-        bind([self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint&) {
-          self->on_connect(ec);
-        }));
+        bind([self = shared_from_this(), conn = conn_](
+                 boost::system::error_code ec, const tcp::endpoint&) { self->on_connect(ec); }));
   }
 
   void on_connect(boost::system::error_code ec) {
@@ -374,9 +381,8 @@ class client_op : public std::enable_shared_from_this<client_op> {
 
   void write() {
     net::async_write(conn_->socket, net::buffer(wire_),
-                     bind([self = shared_from_this()](boost::system::error_code ec, size_t) {
-                       self->on_write(ec);
-                     }));
+                     bind([self = shared_from_this(), conn = conn_](
+                              boost::system::error_code ec, size_t) { self->on_write(ec); }));
   }
 
   void on_write(boost::system::error_code ec) {
@@ -403,9 +409,11 @@ class client_op : public std::enable_shared_from_this<client_op> {
       parser_->body_limit(static_cast<std::uint64_t>(st_.cfg.max_response_bytes));
     parser_->header_limit(64 << 10);
     if (is_head_) parser_->skip(true);
-    bhttp::async_read_header(conn_->socket, conn_->buffer, *parser_,
-                             bind([self = shared_from_this()](boost::system::error_code ec,
-                                                              size_t) { self->on_header(ec); }));
+    bhttp::async_read_header(
+        conn_->socket, conn_->buffer, *parser_,
+        bind([self = shared_from_this(), conn = conn_](boost::system::error_code ec, size_t) {
+          self->on_header(ec);
+        }));
   }
 
   void on_header(boost::system::error_code ec) {
@@ -441,9 +449,8 @@ class client_op : public std::enable_shared_from_this<client_op> {
     body.data = chunk_.data();
     body.size = chunk_.size();
     bhttp::async_read_some(conn_->socket, conn_->buffer, *parser_,
-                           bind([self = shared_from_this()](boost::system::error_code ec, size_t) {
-                             self->on_body(ec);
-                           }));
+                           bind([self = shared_from_this(), conn = conn_](
+                                    boost::system::error_code ec, size_t) { self->on_body(ec); }));
   }
 
   void on_body(boost::system::error_code ec) {
@@ -484,7 +491,9 @@ class client_op : public std::enable_shared_from_this<client_op> {
 
   /// If the caller aborted, completes the operation with the abort error
   /// (once) and returns true. Closing the socket makes every pending
-  /// operation complete with an error that `finished_` then ignores.
+  /// operation complete with an error that `finished_` then ignores; until
+  /// then its handler keeps the connection (socket, buffer) and, through
+  /// `self`, the parser and `chunk_` alive.
   bool stopped_by_abort() {
     if (!abort_requested_.load(std::memory_order_acquire)) return false;
     fail(errc::cancelled, "aborted by caller");
@@ -576,6 +585,9 @@ class client_op : public std::enable_shared_from_this<client_op> {
     }
   }
 
+  /// Closes the connection and lets go of it. A read or write still pending
+  /// on it completes with operation_aborted; its handler holds the last
+  /// reference.
   void drop_connection() {
     if (conn_) {
       boost::system::error_code ec;
@@ -614,7 +626,9 @@ class client_op : public std::enable_shared_from_this<client_op> {
   bool finished_ = false;
   /// Set by `request_abort` from any thread, read on the strand.
   std::atomic<bool> abort_requested_{false};
-  std::unique_ptr<pooled_conn> conn_;
+  /// The connection in use; null before `acquire` and once dropped or
+  /// returned to the pool. Pending I/O handlers hold their own reference.
+  std::shared_ptr<pooled_conn> conn_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   std::array<char, 16 << 10> chunk_;
   client_response response_;

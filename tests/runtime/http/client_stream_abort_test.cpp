@@ -292,3 +292,73 @@ TEST_CASE("aborting a stream after its client was destroyed is a no-op", "[http]
   CHECK(code_of(rec->err) == errc::http_connect);
   CHECK(detail_of(rec->err) == "client shut down");
 }
+
+TEST_CASE("aborting streams while their reads are pending never touches a freed connection",
+          "[http][abort]") {
+  // Regression: abort used to free the connection (socket and read buffer)
+  // while a read was still pending on it; the read then completed into freed
+  // memory (heap-use-after-free under AddressSanitizer). Each round aborts
+  // with a read pending, either waiting for the headers (/quiet) or for more
+  // body while the server is sending some (/drip), so the read completes
+  // with data or with operation_aborted after the abort.
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<std::shared_ptr<response_writer>> writers;  // Keeps every response open.
+  int disconnects = 0;
+  auto hold = [&](std::shared_ptr<response_writer> w) {
+    w->on_close([&] {
+      std::lock_guard<std::mutex> lock{mtx};
+      ++disconnects;
+      cv.notify_all();
+    });
+    std::lock_guard<std::mutex> lock{mtx};
+    writers.emplace_back(std::move(w));
+    cv.notify_all();
+  };
+  server srv{holding_service::config()};
+  srv.add_route("/quiet", {"GET"}, [&](request&&, std::shared_ptr<response_writer> w) { hold(w); });
+  srv.add_route("/drip", {"GET"}, [&](request&&, std::shared_ptr<response_writer> w) {
+    w->begin_stream(200, "text/plain");
+    w->write_chunk("one");
+    hold(w);
+  });
+  auto port = srv.start();
+  REQUIRE(port);
+  auto base = "http://127.0.0.1:" + std::to_string(*port);
+  auto wait_for = [&](std::function<bool()> pred) {
+    std::unique_lock<std::mutex> lock{mtx};
+    return cv.wait_for(lock, patience, pred);
+  };
+
+  constexpr size_t rounds = 16;
+  auto c = std::make_unique<client>();
+  for (size_t i = 0; i < rounds; ++i) {
+    bool before_headers = i % 2 == 0;
+    auto rec = std::make_shared<stream_record>();
+    auto h = start_stream(*c, base + (before_headers ? "/quiet" : "/drip"), rec);
+    // The server holds the request: the client's read is pending now.
+    REQUIRE(wait_for([&] { return writers.size() == i + 1; }));
+    if (before_headers) {
+      h->abort();
+    } else {
+      REQUIRE(rec->wait([&] { return rec->pieces.size() == 1; }));
+      std::shared_ptr<response_writer> w;
+      {
+        std::lock_guard<std::mutex> lock{mtx};
+        w = writers.back();
+      }
+      w->write_chunk(std::string(64 << 10, 'x'));  // Arrives while the abort runs.
+      h->abort();
+    }
+    REQUIRE(rec->wait([&] { return rec->done_calls == 1; }));
+    std::lock_guard<std::mutex> lock{rec->mtx};
+    CHECK(code_of(rec->err) == errc::cancelled);
+    CHECK(detail_of(rec->err) == "aborted by caller");
+    CHECK(rec->status == (before_headers ? 0 : 200));
+  }
+  // Every aborted connection was closed, none pooled.
+  REQUIRE(wait_for([&] { return disconnects == static_cast<int>(rounds); }));
+  CHECK(c->connections_opened() == rounds);
+  c.reset();  // Joins the I/O thread: every pending read has completed.
+  CHECK(srv.connections_accepted() == rounds);
+}
