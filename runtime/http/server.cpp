@@ -16,6 +16,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <array>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -343,11 +344,15 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // -- reading ----------------------------------------------------------------
 
+  /// Reads into `read_chunk_`, never into `buffer_`: the parser consumes
+  /// `buffer_` while a read is pending (a response completes and the next
+  /// pipelined request is parsed), and consuming all of a flat_buffer
+  /// rewinds it, so a read targeting it would land where nobody looks.
   void do_read() {
     if (reading_ || dead_ || read_eof_) return;
     if (active_ && buffer_.size() >= pipeline_limit) return;  // Resumed by complete_response.
     reading_ = true;
-    socket_.async_read_some(buffer_.prepare(read_size),
+    socket_.async_read_some(net::buffer(read_chunk_),
                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
                               self->on_read(ec, n);
                             });
@@ -362,11 +367,13 @@ class connection : public std::enable_shared_from_this<connection> {
       close_socket();
       return;
     }
-    buffer_.commit(n);
     last_activity_ = clock_type::now();
     if (closing_) {
       buffer_.consume(buffer_.size());
-    } else if (!active_) {
+    } else {
+      buffer_.commit(net::buffer_copy(buffer_.prepare(n), net::buffer(read_chunk_.data(), n)));
+    }
+    if (!closing_ && !active_) {
       parse();
     }
     do_read();
@@ -640,7 +647,10 @@ class connection : public std::enable_shared_from_this<connection> {
   std::shared_ptr<shared_config> shared_;
   net::steady_timer timer_;
   std::string remote_;
+  /// Input received but not parsed yet (pipelined requests wait here).
   boost::beast::flat_buffer buffer_;
+  /// Target of the pending socket read (see `do_read`).
+  std::array<char, read_size> read_chunk_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool header_seen_ = false;
   bool reading_ = false;

@@ -299,6 +299,39 @@ TEST_CASE("server keeps connections alive", "[http]") {
   }
 }
 
+TEST_CASE("a request pipelined behind a response in progress arrives intact", "[http]") {
+  // Regression: the server read the next request into its flat_buffer while
+  // a response was in progress; finishing that response parsed (and
+  // consumed) what had arrived, which rewound the buffer under the pending
+  // read, so the bytes read next landed behind where the parser looked and
+  // the request's body came out as a copy of its own header.
+  fixture f;
+  std::promise<std::shared_ptr<response_writer>> got_writer;
+  f.srv.add_route("/later", {"GET"}, [&](request&&, std::shared_ptr<response_writer> w) {
+    got_writer.set_value(std::move(w));
+  });
+  auto port = f.start();
+  raw_client c{port};
+  // The second request's header arrives while /later is being answered; its
+  // body is sent only once the server asked for it (100 Continue), i.e.
+  // after the server finished the first response and parsed that header.
+  std::string body = "the body of the pipelined request";
+  c.send(get("/later") + "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+  auto writer = got_writer.get_future();
+  REQUIRE(writer.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  writer.get()->reply(200, "text/plain", "first");
+  auto first = c.read();
+  CHECK(first.result_int() == 200);
+  CHECK(first.body() == "first");
+  CHECK(c.read().result_int() == 100);
+  c.send(body);
+  auto second = c.read();
+  REQUIRE(second.result_int() == 200);
+  CHECK(json::parse(second.body())["body"] == body);
+  CHECK(f.srv.connections_accepted() == 1);
+}
+
 TEST_CASE("server streams chunks as they are written", "[http]") {
   fixture f;
   std::promise<std::shared_ptr<response_writer>> got_writer;
