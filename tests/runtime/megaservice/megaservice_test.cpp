@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -229,25 +230,34 @@ TEST_CASE_METHOD(fixture, "a service that never answers fails the request at its
   service_orchestrator o;
   o.add(append("first", "1"));
   // Keeps every promise and never delivers it.
-  o.add(micro_service::actor("silent", [](caf::event_based_actor* self) -> caf::behavior {
+  auto called = std::make_shared<std::atomic<int>>(0);
+  o.add(micro_service::actor("silent", [called](caf::event_based_actor* self) -> caf::behavior {
     auto held = std::make_shared<std::vector<caf::response_promise>>();
     return {
-        [self, held](invoke_atom, const json_ptr&,
-                     const request_context_ptr&) -> caf::result<json_ptr> {
+        [self, held, called](invoke_atom, const json_ptr&,
+                             const request_context_ptr&) -> caf::result<json_ptr> {
           held->push_back(self->make_response_promise());
+          ++*called;
           return caf::delegated<json_ptr>{};
         },
     };
   }));
   o.flow_to("first", "silent");
   megaservice_options opts{"mega"};
-  opts.deadline = std::chrono::milliseconds{50};
+  // The deadline must pass while 'silent' holds the call, i.e. after the
+  // megaservice started and ran 'first'. That usually takes a few ms, but
+  // under AddressSanitizer on a loaded machine it took more than the 50 ms
+  // this test used to allow (the request then failed before 'first' was
+  // dispatched); 2 s leaves scheduling noise no chance and costs this one
+  // test 2 s. `called` shows the deadline did find 'silent' holding the call.
+  opts.deadline = std::chrono::seconds{2};
   megaservice m{*sys, o, opts, metrics};
   auto res = m.schedule({{"text", "a"}});
   REQUIRE_FALSE(res);
   REQUIRE(http_status_of(res.error()) == 504);
   REQUIRE(describe(res.error()) ==
           "deadline exceeded (silent): no reply from service 'silent' before the request deadline");
+  REQUIRE(called->load() == 1);
   REQUIRE(value_of(metrics,
                    R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
 }
