@@ -1,6 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -38,10 +41,24 @@ using flow_env_ptr = std::shared_ptr<const flow_env>;
 class flow_env_slot {
  public:
   flow_env_ptr load() const { return std::atomic_load(&env_); }
-  void store(flow_env_ptr env) { std::atomic_store(&env_, std::move(env)); }
+  void store(flow_env_ptr env) {
+    std::atomic_store(&env_, std::move(env));
+    std::lock_guard<std::mutex> guard{mtx_};
+    changed_.notify_all();
+  }
+  /// Blocks until the slot holds something other than `old` or `timeout`
+  /// passed; returns what it holds then. For tests and tools that wait for
+  /// a replacement (never call it from an actor).
+  flow_env_ptr wait_for_change(const flow_env_ptr& old, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    changed_.wait_for(guard, timeout, [&] { return load() != old; });
+    return load();
+  }
 
  private:
   flow_env_ptr env_;
+  std::mutex mtx_;
+  std::condition_variable changed_;
 };
 
 /// One request in progress on an executor.

@@ -9,7 +9,10 @@
 #include "runtime/http/error_body.hpp"
 #include "runtime/http/request_parsing.hpp"
 #include "runtime/megaservice/flow_executor.hpp"
-#include "runtime/megaservice/supervisor_actor.hpp"
+#include "runtime/megaservice/megaservice_actor.hpp"
+#include "runtime/service/http_service_actor.hpp"
+#include "runtime/service/local_service_actor.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 namespace opea::runtime {
 
@@ -36,7 +39,12 @@ struct megaservice::shared {
   std::shared_ptr<status_board> board;
   monitoring::megaservice_instruments instruments;
   caf::actor_system* system = nullptr;
-  caf::actor supervisor;
+  /// The megaservice's actor (proxies, executors).
+  caf::actor actor;
+  /// The children of the services' supervisor: one per local service.
+  std::vector<child_spec> children;
+  /// The services' supervisor when the megaservice started it itself.
+  supervisor_handle services;
   std::shared_ptr<flow_env_slot> env_slot = std::make_shared<flow_env_slot>();
   std::shared_ptr<http::client> client;
   /// The orchestrator's align_generator hook (empty: none).
@@ -59,7 +67,7 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   for (auto& s : sh.specs) needs_http = needs_http || (s.local() && !s.in_process());
   if (needs_http && !client) client = std::make_shared<http::client>();
   sh.client = client;
-  supervisor_config cfg;
+  megaservice_actor_config cfg;
   cfg.name = sh.options.name;
   cfg.graph = sh.graph;
   cfg.specs = sh.specs;
@@ -91,11 +99,70 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
     cfg.proxies.push_back(std::move(p));
   }
   cfg.board = sh.board;
-  cfg.client = client;
   cfg.env_slot = sh.env_slot;
   cfg.executors = sh.options.flow_executors;
+  auto flags = supervisor_flags::validated(sh.options.supervision);
+  if (!flags)
+    throw std::invalid_argument("megaservice '" + sh.options.name + "': supervision." +
+                                subject_of(flags.error()) + ": " + detail_of(flags.error()));
+  sh.options.supervision = *flags;
+  // One child per local service, in graph order (a service on cluster
+  // members has no actor here, only its proxy).
+  for (const auto& s : sh.specs) {
+    if (!s.local()) continue;
+    child_spec c;
+    c.id = s.name;
+    c.restart = s.restart_mode;
+    c.limit = s.restart;
+    if (s.handler)
+      c.start = [name = s.name, handler = s.handler](caf::local_actor& sup) {
+        return sup.spawn(local_service_actor, name, handler);
+      };
+    else if (s.body)
+      c.start = [name = s.name, body = s.body](caf::local_actor& sup) {
+        return sup.spawn(guarded_service_actor, name, body);
+      };
+    else
+      c.start = [spec = s, client](caf::local_actor& sup) {
+        return sup.spawn(http_service_actor, spec, client);
+      };
+    sh.children.push_back(std::move(c));
+  }
+  if (auto ok = check_child_specs(sh.options.name, sh.children); !ok)
+    throw std::invalid_argument("megaservice '" + sh.options.name + "': " + describe(ok.error()));
   sh.system = &sys;
-  sh.supervisor = sys.spawn(supervisor_actor, std::move(cfg));
+  sh.actor = sys.spawn(megaservice_actor, std::move(cfg));
+  if (!sh.options.supervised) {
+    auto services = spawn_supervisor(sys, sh.options.name, sh.options.supervision, sh.children);
+    if (!services) {
+      caf::anon_send_exit(sh.actor, caf::exit_reason::user_shutdown);
+      throw std::invalid_argument("megaservice '" + sh.options.name + "': " +
+                                  describe(services.error()));
+    }
+    sh.services = *services;
+    caf::anon_send(sh.actor, services_atom::value, sh.services, caf::actor{});
+  }
+}
+
+caf::expected<child_spec> megaservice::child() const {
+  const auto& sh = *shared_;
+  if (!sh.options.supervised)
+    return make_error(errc::bad_request, sh.options.name,
+                      "the megaservice supervises its services itself (options.supervised is "
+                      "false)");
+  child_spec c;
+  c.id = sh.options.name;
+  c.restart = restart_type::permanent;
+  c.shutdown.timeout = shutdown_spec::infinity;
+  c.start = [name = sh.options.name, flags = sh.options.supervision, children = sh.children,
+             actor = sh.actor](caf::local_actor& parent) -> caf::actor {
+    auto services = spawn_supervisor(parent.system(), name, flags, children);
+    if (!services) return {};
+    caf::anon_send(actor, services_atom::value, *services,
+                   caf::actor_cast<caf::actor>(&parent));
+    return caf::actor_cast<caf::actor>(*services);
+  };
+  return c;
 }
 
 megaservice::~megaservice() {
@@ -103,9 +170,12 @@ megaservice::~megaservice() {
 }
 
 void megaservice::stop() {
-  if (shared_) shared_->stopped = true;
-  if (shared_ && shared_->supervisor)
-    caf::anon_send_exit(shared_->supervisor, caf::exit_reason::user_shutdown);
+  if (!shared_) return;
+  shared_->stopped = true;
+  // The flows and proxies first (requests in progress are answered), then
+  // the services (stopped by their supervisor in reverse start order).
+  if (shared_->actor) caf::anon_send_exit(shared_->actor, caf::exit_reason::user_shutdown);
+  if (shared_->services) caf::anon_send_exit(shared_->services, caf::exit_reason::user_shutdown);
 }
 
 const std::string& megaservice::name() const {
@@ -117,7 +187,7 @@ const megaservice_options& megaservice::options() const {
 }
 
 caf::actor megaservice::actor() const {
-  return shared_->supervisor;
+  return shared_->actor;
 }
 
 caf::actor megaservice::proxy(const std::string& name) const {
@@ -241,7 +311,7 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
     auto target = env->next_executor();
     caf::anon_send(target, run_atom::value, std::move(env), std::move(job));
   } else
-    caf::anon_send(sh->supervisor, run_atom::value, std::move(job));
+    caf::anon_send(sh->actor, run_atom::value, std::move(job));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "runtime/dag/service_orchestrator.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/service/messages.hpp"
+#include "runtime/supervision/child_spec.hpp"
 
 namespace opea::runtime {
 
@@ -33,6 +34,24 @@ struct megaservice_options {
   /// Long-lived actors that run the requests' flows (each runs many at once).
   /// Default 0: one per worker thread of the actor system's scheduler.
   size_t flow_executors = 0;
+  /// The OTP supervisor of the service actors (named after the megaservice):
+  /// strategy, intensity and period, backoff. Default: one_for_one, 10
+  /// restarts within 10 s (OTP's 1 in 5 s would give up at the second crash
+  /// of any service; each service's own limit, `micro_service::restart`,
+  /// stops one crash-looping service before the megaservice gives up).
+  supervisor_flags supervision = default_supervision();
+  /// False (default): the megaservice starts its services' supervisor
+  /// itself, and its giving up fails every service for good. True: a parent
+  /// supervisor starts it through `child()` (opea-node's root supervisor),
+  /// and restarts it after it escalated; until it started, calls wait.
+  bool supervised = false;
+
+  static supervisor_flags default_supervision() {
+    supervisor_flags f;
+    f.intensity = 10;
+    f.period = std::chrono::milliseconds{10000};
+    return f;
+  }
 };
 
 /// Life-cycle state of one service of a megaservice.
@@ -72,11 +91,12 @@ struct megaservice_route {
   http::handler handler;
 };
 
-/// A megaservice: a supervisor actor that owns one actor per service of its
-/// graph (in-process handlers or HTTP adapters) and one proxy per service
-/// (the one call path: deadline, bulkhead, breaker, retry, replicas),
-/// restarts them one_for_one within their restart intensity, and runs each
-/// request's flow on one of a few long-lived flow executor actors. Exposed over HTTP through `add_route`, or called directly
+/// A megaservice: an OTP supervisor (runtime/supervision) over one actor per
+/// service of its graph (in-process handlers or HTTP adapters), with the
+/// strategy, intensity and restart types of its options and services, and
+/// an actor that runs one proxy per service (the one call path: deadline,
+/// bulkhead, breaker, retry, replicas) and each request's flow on one of a
+/// few long-lived flow executor actors. Exposed over HTTP through `add_route`, or called directly
 /// through `async_schedule` / `schedule` without HTTP.
 ///
 /// Thread-safe: every member may be called from any thread; the object only
@@ -99,8 +119,15 @@ class megaservice {
   const std::string& name() const;
   const megaservice_options& options() const;
 
-  /// The supervisor actor: accepts (run_atom, flow_job_ptr).
+  /// The megaservice's actor: accepts (run_atom, flow_job_ptr).
   caf::actor actor() const;
+
+  /// With `options.supervised`: the child spec under which a parent
+  /// supervisor runs this megaservice's services. Its start spawns their
+  /// supervisor (id and name: the megaservice's name; restart permanent;
+  /// shutdown infinity, as OTP's for a supervisor) and hands it to the
+  /// megaservice's actor. Without `supervised`: errc::bad_request.
+  caf::expected<child_spec> child() const;
 
   /// Runs one request; `done` is called exactly once on a CAF thread and must
   /// not block — except after stop(), when it is called with

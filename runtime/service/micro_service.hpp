@@ -17,6 +17,7 @@
 
 #include "runtime/service/request_context.hpp"
 #include "runtime/service/service_type.hpp"
+#include "runtime/supervision/child_spec.hpp"
 #include "runtime/supervision/restart_window.hpp"
 #include "runtime/resilience/bulkhead.hpp"
 #include "runtime/resilience/circuit_breaker.hpp"
@@ -95,8 +96,13 @@ struct micro_service {
   std::optional<cluster_placement> cluster;
   /// Timeout of one call to an external service. Default: 30 s.
   std::chrono::milliseconds timeout{30000};
-  /// Restart intensity of the service's actor. Default: 5 in 10 s.
+  /// The restart limit of the service's actor (Akka's per-child limit, see
+  /// child_spec::limit): past it the service is stopped for good and calls
+  /// to it fail with 503 naming it. Default: 5 in 10 s.
   restart_policy restart;
+  /// When its supervisor restarts the service's actor (OTP's restart type:
+  /// permanent, transient, temporary). Default: permanent.
+  restart_type restart_mode = restart_type::permanent;
   /// Whether a call may be sent again (a retry, another replica). Default: false.
   bool idempotent = false;
   /// Circuit breaker of calls to the service. Default: none.

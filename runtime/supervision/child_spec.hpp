@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,8 @@
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
+
+#include "runtime/supervision/restart_window.hpp"
 
 namespace opea::runtime {
 
@@ -92,6 +95,18 @@ struct child_spec {
   restart_type restart = restart_type::permanent;
   /// Default: user_shutdown, then kill after 5 s.
   shutdown_spec shutdown;
+  /// A limit on this child's own restarts, as Akka's per-child
+  /// `maxNrOfRetries` within `withinTimeRange`: a restart that would be the
+  /// (max_restarts + 1)-th of this child within `period` is not made; the
+  /// child is stopped for good instead (status stopped, get_child fails with
+  /// errc::service_unavailable naming it and saying it exceeded its restart
+  /// intensity, subscribers get child_stopped), and a later group restart
+  /// caused by a sibling leaves it stopped. Such a child does not count
+  /// against the supervisor's own intensity. Its restarts also wait for the
+  /// limit's backoff (the first within the period at once, then
+  /// backoff_base * 2^(n-2) up to backoff_max), or the supervisor's when
+  /// longer. Default: none (only the supervisor's intensity applies).
+  std::optional<restart_policy> limit;
 };
 
 /// How a supervisor treats its children as a group (OTP's supervisor flags),

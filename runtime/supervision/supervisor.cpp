@@ -48,6 +48,10 @@ struct child_slot {
   uint32_t restarts = 0;
   /// This child's own restarts within the period: `n` of the backoff.
   std::deque<time_point> recent;
+  /// The child's own restart limit (child_spec::limit), if any.
+  std::optional<restart_window> own;
+  /// Stopped for good by its own limit: group restarts leave it stopped.
+  bool given_up = false;
   caf::error last_exit;
   /// get_child calls waiting for its next start.
   std::vector<caf::typed_response_promise<caf::actor>> waiting;
@@ -123,9 +127,25 @@ void fail_waiters(sup_state& st, size_t i, const caf::error& err) {
 
 caf::error stopped_error(const sup_state& st, size_t i) {
   const auto& c = st.children[i];
+  if (c.given_up) {
+    const auto& lim = *c.spec.limit;
+    return make_error(errc::service_unavailable, c.spec.id,
+                      "it exceeded its restart intensity (" + std::to_string(lim.max_restarts) +
+                          " restart(s) within " + std::to_string(lim.period.count()) +
+                          " ms; last exit: " + describe(c.last_exit) + ")");
+  }
   return make_error(errc::service_unavailable, c.spec.id,
                     "stopped for good under supervisor '" + st.sup_name +
                         "' (last exit: " + describe(c.last_exit) + ")");
+}
+
+/// Child `i` exited for good: its waiters fail, subscribers are told.
+void stopped_for_good(self_ptr self, size_t i) {
+  auto& st = self->state;
+  auto why = stopped_error(st, i);
+  fail_waiters(st, i, why);
+  for (const auto& s : st.subscribers)
+    self->send(s, child_stopped_atom::value, st.children[i].spec.id, why);
 }
 
 /// Starts child `i`; returns the failure, if any.
@@ -272,10 +292,24 @@ void handle_exit(self_ptr self, size_t i, const caf::error& reason) {
   if (!restart) {
     spdlog::info("supervisor '{}': {} child '{}' exited ({}); not restarted", st.sup_name,
                  to_string(c.spec.restart), id, describe(reason));
-    fail_waiters(st, i, stopped_error(st, i));
+    stopped_for_good(self, i);
     return;
   }
   auto now = self->system().clock().now();
+  std::chrono::milliseconds own_delay{0};
+  if (c.own) {
+    auto d = c.own->on_crash(now);
+    if (!d) {
+      c.given_up = true;
+      spdlog::error("supervisor '{}': child '{}' exited ({}) more often than its limit of {} "
+                    "restart(s) within {} ms allows; it stays stopped",
+                    st.sup_name, id, describe(reason), c.spec.limit->max_restarts,
+                    c.spec.limit->period.count());
+      stopped_for_good(self, i);
+      return;
+    }
+    own_delay = *d;
+  }
   if (!st.window.on_crash(now)) {
     auto err = make_error(errc::restart_intensity, st.sup_name,
                           "child '" + id + "' exited (" + describe(reason) + ") after " +
@@ -286,12 +320,13 @@ void handle_exit(self_ptr self, size_t i, const caf::error& reason) {
     begin_shutdown(self, std::move(err));
     return;
   }
-  auto delay = backoff_delay(st, c, now);
+  auto delay = std::max(backoff_delay(st, c, now), own_delay);
   auto due = now + delay;
   spdlog::warn("supervisor '{}': child '{}' exited ({}); {} restart in {} ms", st.sup_name, id,
                describe(reason), to_string(st.flags.strategy), delay.count());
   auto mark = [&](size_t j) {
     auto& s = st.children[j];
+    if (s.given_up) return;
     if (j != i && s.spec.restart == restart_type::temporary) {
       if (alive(st, j) && !s.pending_restart) s.stop_for_good = true;
       return;
@@ -332,6 +367,7 @@ supervisor_handle::behavior_type supervisor_main(self_ptr self, std::string name
   st.live = std::make_shared<std::vector<caf::actor>>(children.size());
   for (auto& spec : children) {
     child_slot slot;
+    if (spec.limit) slot.own.emplace(*spec.limit);
     slot.spec = std::move(spec);
     st.children.push_back(std::move(slot));
   }
@@ -364,7 +400,7 @@ supervisor_handle::behavior_type supervisor_main(self_ptr self, std::string name
     }
     if (c.stop_for_good) {
       c.stop_for_good = false;
-      fail_waiters(st, i, stopped_error(st, i));
+      stopped_for_good(self, i);
       advance(self);
       return;
     }

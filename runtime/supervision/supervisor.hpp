@@ -78,6 +78,13 @@ using child_up_atom = caf::atom_constant<caf::atom("childup")>;
 /// kill). Every child_up is followed by exactly one child_down for the same
 /// instance; a start that fails produces neither.
 using child_down_atom = caf::atom_constant<caf::atom("childdown")>;
+/// (child_stopped_atom, std::string id, caf::error why): sent to
+/// subscribers after the child_down of an instance that will not be
+/// restarted: a temporary child, a transient one that exited normally, one
+/// past its own restart limit (child_spec::limit), or a temporary sibling
+/// stopped by a group restart. `why` is what get_child now answers for it.
+/// Not sent when the supervisor itself shuts down (its own exit tells).
+using child_stopped_atom = caf::atom_constant<caf::atom("childstop")>;
 /// (restart_due_atom, uint64_t token): internal, a delayed restart is due.
 using restart_due_atom = caf::atom_constant<caf::atom("restartdue")>;
 /// (stop_due_atom, uint64_t token): internal, a child's shutdown timeout
@@ -92,7 +99,8 @@ using start_failed_atom = caf::atom_constant<caf::atom("startfail")>;
 /// `caf::actor_cast<child_watcher>(actor)` (a typed actor in CAF 0.17 may
 /// only send to typed handles).
 using child_watcher = caf::typed_actor<caf::reacts_to<child_up_atom, std::string, caf::actor>,
-                                       caf::reacts_to<child_down_atom, std::string, caf::error>>;
+                                       caf::reacts_to<child_down_atom, std::string, caf::error>,
+                                       caf::reacts_to<child_stopped_atom, std::string, caf::error>>;
 
 /// The typed interface of a supervisor. The last three messages are the
 /// supervisor's own timers and retries (a typed actor can only send itself

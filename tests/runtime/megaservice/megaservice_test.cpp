@@ -10,7 +10,8 @@
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/megaservice/megaservice.hpp"
-#include "runtime/megaservice/supervisor_actor.hpp"
+#include "runtime/megaservice/megaservice_actor.hpp"
+#include "runtime/service/local_service_actor.hpp"
 #include "tests/support/collecting_sink.hpp"
 
 using namespace opea::runtime;
@@ -158,7 +159,8 @@ TEST_CASE_METHOD(fixture, "a crashing service is restarted; the next request suc
     REQUIRE(code_of(after.error()) == errc::service_unavailable);
     REQUIRE(http_status_of(after.error()) == 503);
     REQUIRE(describe(after.error()) ==
-            "service 's1' is unavailable: it exceeded its restart intensity");
+            "service 's1' is unavailable: it exceeded its restart intensity (2 restart(s) within "
+            "10000 ms; last exit: service 's1' crashed: boom)");
     REQUIRE(m.status().status(0) == service_status::failed);
     REQUIRE(value_of(metrics, R"(opea_service_up{node="test",megaservice="mega",service="s1"})") ==
             0);
@@ -439,7 +441,7 @@ TEST_CASE_METHOD(fixture, "a flow executor that dies answers its requests and is
   auto first_held = std::make_shared<std::promise<void>>();
   service_orchestrator o;
   o.add(holder("gate", first_held));
-  supervisor_config cfg;
+  megaservice_actor_config cfg;
   cfg.name = "mega";
   cfg.graph = o.compile();
   cfg.specs = o.services();
@@ -452,7 +454,15 @@ TEST_CASE_METHOD(fixture, "a flow executor that dies answers its requests and is
   cfg.env_slot = std::make_shared<flow_env_slot>();
   cfg.executors = 1;
   auto slot = cfg.env_slot;
-  auto sup = sys->spawn(supervisor_actor, std::move(cfg));
+  auto sup = sys->spawn(megaservice_actor, std::move(cfg));
+  child_spec gate;
+  gate.id = "gate";
+  gate.start = [body = o.services()[0].body](caf::local_actor& parent) {
+    return parent.spawn(guarded_service_actor, "gate", body);
+  };
+  auto services = spawn_supervisor(*sys, "mega", {}, {gate});
+  REQUIRE(services);
+  caf::anon_send(sup, services_atom::value, *services, caf::actor{});
   caf::scoped_actor self{*sys};
   auto lookup = [&] {
     self->request(sup, caf::infinite, caf::get_atom::value)
@@ -478,14 +488,18 @@ TEST_CASE_METHOD(fixture, "a flow executor that dies answers its requests and is
   REQUIRE(describe(held.error()) ==
           "service 'gate' is unavailable: the megaservice's flow executor stopped before the "
           "request finished");
-  // The supervisor replaces the executor once it sees the executor's down
-  // message; each lookup round trip lets it handle what it has received.
-  for (int i = 0; i < 10000 && slot->load()->executors.at(0) == old; ++i) lookup();
-  REQUIRE(slot->load()->executors.at(0) != old);
+  // The megaservice's actor replaces the executor once it sees the
+  // executor's down message, and publishes a new environment.
+  auto before = slot->load();
+  auto after = before->executors.at(0) == old
+                   ? slot->wait_for_change(before, std::chrono::seconds{10})
+                   : before;
+  REQUIRE(after->executors.at(0) != old);
   auto next = run({{"held", false}}).get();
   REQUIRE(next);
   REQUIRE(*next->output == json{{"answered", true}});
   self->send_exit(sup, caf::exit_reason::user_shutdown);
+  self->send_exit(*services, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_METHOD(fixture, "a service's circuit breaker opens after consecutive failures",

@@ -101,6 +101,9 @@ inline caf::behavior recorder(caf::event_based_actor*, std::shared_ptr<journal> 
       [j](child_down_atom, const std::string& id, const caf::error& reason) {
         j->events.push_back("down " + id + " " + reason_name(reason));
       },
+      [j](child_stopped_atom, const std::string& id, const caf::error&) {
+        j->events.push_back("stopped " + id);
+      },
   };
 }
 

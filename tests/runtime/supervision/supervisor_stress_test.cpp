@@ -124,6 +124,9 @@ caf::behavior pair_checker(caf::event_based_actor*, world_ptr w) {
         if (!w->open[id]) w->pairing_errors.push_back("child_down without child_up for " + id);
         w->open[id] = false;
       },
+      [w](child_stopped_atom, const std::string& id, const caf::error&) {
+        if (w->open[id]) w->pairing_errors.push_back("child_stopped while up for " + id);
+      },
   };
 }
 

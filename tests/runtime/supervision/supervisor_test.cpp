@@ -522,6 +522,7 @@ TEST_CASE("a child_up carries the fresh handle of a restarted child", "[supervis
           handles->push_back(a);
         },
         [](child_down_atom, const std::string&, const caf::error&) {},
+        [](child_stopped_atom, const std::string&, const caf::error&) {},
     };
   });
   s.track(proxy);
@@ -676,4 +677,53 @@ TEST_CASE("restart types and strategies parse from their OTP names", "[supervisi
         "'simple_one_for_one' is not one of one_for_one, one_for_all, rest_for_one");
   CHECK(std::string{to_string(errc::restart_intensity)} == "restart_intensity");
   CHECK(std::string{to_string(child_status::restarting)} == "restarting");
+}
+
+TEST_CASE("a child's own restart limit stops it for good without escalating", "[supervision]") {
+  sim s;
+  auto limited = worker_spec(s.j, "b");
+  restart_policy lim;
+  lim.max_restarts = 2;
+  lim.period = 1000ms;
+  lim.backoff_base = 10ms;
+  lim.backoff_max = 1000ms;
+  limited.limit = lim;
+  auto sup = s.supervise("sup", flags_of(supervision_strategy::one_for_all, 10, 5s),
+                         {worker_spec(s.j, "a"), limited, worker_spec(s.j, "c")});
+  auto reason = s.exit_reason_of(sup);
+  s.watch(sup);
+  s.run();
+  s.j->events.clear();
+  s.crash("b");  // 1st restart within the period: at once
+  s.run();
+  CHECK(s.j->events == strings{"down b service_crashed", "down c shutdown", "down a shutdown",
+                               "up a", "up b", "up c"});
+  s.j->events.clear();
+  s.crash("b");  // 2nd: after the limit's backoff of 10 ms
+  s.run();
+  CHECK(s.j->events == strings{"down b service_crashed", "down c shutdown", "down a shutdown"});
+  s.advance(10ms);
+  s.run();
+  CHECK(s.j->events == strings{"down b service_crashed", "down c shutdown", "down a shutdown",
+                               "up a", "up b", "up c"});
+  s.j->events.clear();
+  s.crash("b");  // 3rd within 1 s: past its limit, stopped; the group is left alone
+  s.run();
+  CHECK(s.j->events == strings{"down b service_crashed", "stopped b"});
+  REQUIRE_FALSE(reason->has_value());
+  auto xs = s.which_children(sup);
+  CHECK(info(xs, "b").status == child_status::stopped);
+  CHECK(info(xs, "a").status == child_status::running);
+  auto got = s.get_child(sup, "b");
+  s.run();
+  REQUIRE(got->error);
+  CHECK(describe(got->error) ==
+        "service 'b' is unavailable: it exceeded its restart intensity (2 restart(s) within 1000 "
+        "ms; last exit: service 'worker' crashed: boom)");
+  // A sibling's crash restarts the group without it.
+  s.j->events.clear();
+  s.crash("a");
+  s.run();
+  CHECK(s.j->events == strings{"down a service_crashed", "down c shutdown", "up a", "up c"});
+  CHECK(info(s.which_children(sup), "b").status == child_status::stopped);
 }
