@@ -10,7 +10,9 @@
 #include "actors/builtins.hpp"
 #include "actors/dataprep/dataprep_service.hpp"
 #include "actors/embedding/embedding_actor.hpp"
+#include "actors/embedding/service_embedder.hpp"
 #include "actors/rerank/rerank_actor.hpp"
+#include "actors/rerank/service_reranker.hpp"
 #include "actors/retriever/store_registry.hpp"
 #include "nodes/chatqna/chatqna_service.hpp"
 #include "nodes/cluster/cluster_runtime.hpp"
@@ -96,10 +98,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
       if (svc == nullptr)
         throw config_error(file + ": " + key + ".nodes: unknown service '" + name + "'");
       try {
-        if (cluster_ && cluster_runtime::distributed(*svc))
-          orch.add(cluster_->proxy_for(*svc, type_of(*svc)));
-        else
-          orch.add(make_service(*svc, catalog_, file));
+        orch.add(service_for(*svc));
       } catch (const rt::graph_error& e) {
         throw config_error(file + ": " + key + ".nodes: " + e.what());
       }
@@ -116,7 +115,14 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     rt::megaservice_options opts;
     opts.name = mc.name;
     opts.deadline = std::chrono::milliseconds{mc.deadline_ms};
-    auto mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_, client_);
+    opts.supervision = mc.supervision;
+    opts.supervised = true;
+    std::unique_ptr<rt::megaservice> mega;
+    try {
+      mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_, client_);
+    } catch (const std::invalid_argument& e) {
+      throw config_error(file + ": " + key + ": " + e.what());
+    }
     if (mc.api == megaservice_api::chatqna) {
       mega->add_route(mc.route, chatqna_handler(*mega, chat_api::opea_chatqna), mc.methods);
       if (!mc.openai_route.empty())
@@ -127,35 +133,112 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     gateway_->mount(*mega);
     megaservices_.push_back(std::move(mega));
   }
+  // The node's own routes call supervised services too: created before the
+  // root starts, so their megaservices are its children.
   // In a cluster, documents are ingested where the retriever's store lives.
+  rt::service_call embed;
   if (cfg_.dataprep.enabled &&
       (!cluster_ || cluster_->runs_here(*cfg_.find_service(cfg_.dataprep.retriever))))
-    setup_dataprep();
-  if (cluster_) cluster_->mount(*gateway_);
+    embed = caller_of(*cfg_.find_service(cfg_.dataprep.embedding));
   // TEI's POST /rerank, served by the first built-in rerank service, so other
   // nodes (backend "tei") and TEI clients can use this node's reranker.
   for (const auto& svc : cfg_.services) {
     if (svc.kind != service_kind::builtin || svc.builtin != "rerank") continue;
     if (cluster_ && !cluster_->runs_here(svc)) continue;
-    auto rr = actors::make_reranker_from_params(svc.params, client_);
-    if (!rr)
-      throw config_error(file + ": services." + svc.name + ".params: " + rt::describe(rr.error()));
-    mount_rerank_route(*gateway_, std::move(rr->reranker));
+    mount_rerank_route(*gateway_,
+                       std::make_shared<actors::service_reranker>(caller_of(svc), svc.name));
     break;
+  }
+  start_root();
+  try {
+    if (embed) setup_dataprep(std::move(embed));
+    if (cluster_) cluster_->mount(*gateway_);
+  } catch (...) {
+    stop();  // the supervision tree is running: take it down before unwinding
+    throw;
   }
 }
 
-void node::setup_dataprep() {
+rt::micro_service node::service_for(const service_config& svc) const {
+  if (cluster_ && cluster_runtime::distributed(svc)) return cluster_->proxy_for(svc, type_of(svc));
+  return make_service(svc, catalog_, cfg_.source_name);
+}
+
+rt::service_call node::caller_of(const service_config& svc) {
+  for (const auto& m : megaservices_)
+    if (m->has_service(svc.name)) return m->caller(svc.name);
+  if (cluster_)
+    for (const auto* m : cluster_->hosted())
+      if (m->has_service(svc.name)) return m->caller(svc.name);
+  for (const auto& m : service_megaservices_)
+    if (m->has_service(svc.name)) return m->caller(svc.name);
+  rt::service_orchestrator orch;
+  orch.add(service_for(svc));
+  rt::megaservice_options opts;
+  opts.name = "service." + svc.name;
+  opts.supervised = true;
+  std::unique_ptr<rt::megaservice> mega;
+  try {
+    mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_, client_);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(cfg_.source_name + ": services." + svc.name + ": " + e.what());
+  }
+  auto call = mega->caller(svc.name);
+  service_megaservices_.push_back(std::move(mega));
+  return call;
+}
+
+void node::start_root() {
+  // The root of the node's supervision tree: one child per megaservice (its
+  // services' supervisor), in config order, then the services hosted for
+  // cluster members.
+  std::vector<rt::child_spec> children;
+  auto add = [&](const rt::megaservice& m) {
+    auto c = m.child();
+    if (!c) throw config_error(cfg_.source_name + ": " + rt::describe(c.error()));
+    children.push_back(std::move(*c));
+  };
+  for (const auto& m : megaservices_) add(*m);
+  for (const auto& m : service_megaservices_) add(*m);
+  if (cluster_)
+    for (const auto* m : cluster_->hosted()) add(*m);
+  auto root = rt::spawn_supervisor(*system_, "node " + cfg_.node.name, cfg_.node.supervision,
+                                   std::move(children));
+  if (!root)
+    throw config_error(cfg_.source_name + ": node.supervision: " + rt::describe(root.error()));
+  root_ = *root;
+}
+
+void node::setup_dataprep(rt::service_call embed) {
   const auto& d = cfg_.dataprep;
   const auto& file = cfg_.source_name;
-  auto parts = resolve_dataprep(cfg_, client_, *stores_);
+  auto parts = open_dataprep_store(cfg_, *stores_);
+  // Documents and queries share vectors: dataprep embeds with the same
+  // supervised embedding service that ChatQnA's flow calls.
+  const auto* emb = cfg_.find_service(d.embedding);
+  parts.embedder = std::make_shared<actors::service_embedder>(
+      std::move(embed), emb->name,
+      emb->kind == service_kind::builtin ? actors::embedder_model_from_params(emb->params)
+                                         : emb->name);
   actors::ingest_options opts;
   opts.chunk_size = d.chunk_size;
   opts.chunk_overlap = d.chunk_overlap;
   // The bundled corpus, once, when the store is empty: ingested before the
   // node serves, so the first question already finds it.
   if (!d.corpus.empty() && parts.store->size() == 0) {
-    actors::dataprep_service loader{parts.store, parts.embedder};
+    // A built-in embedding service's vectors depend only on its params, so
+    // this one-time load before the node serves embeds with a local copy of
+    // it: in a cluster its replicas may run on members not up yet, and
+    // nobody else calls it yet. Every later ingest and /v1/embeddings call
+    // the supervised service.
+    auto load_with = parts.embedder;
+    if (emb->kind == service_kind::builtin) {
+      auto local = actors::make_embedder_from_params(emb->params, client_);
+      if (!local)
+        throw config_error(file + ": dataprep.embedding: " + rt::describe(local.error()));
+      load_with = std::move(*local);
+    }
+    actors::dataprep_service loader{parts.store, load_with};
     std::error_code ec;
     std::vector<std::string> paths;
     for (const auto& entry : std::filesystem::directory_iterator(d.corpus, ec))
@@ -204,7 +287,11 @@ caf::expected<uint16_t> node::start() {
 void node::stop() {
   if (gateway_) gateway_->stop();
   for (auto& m : megaservices_) m->stop();
+  for (auto& m : service_megaservices_) m->stop();
   if (cluster_) cluster_->stop();
+  // The services last, each megaservice's in reverse start order.
+  if (root_) caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
+  root_ = nullptr;
 }
 
 }  // namespace opea::nodes

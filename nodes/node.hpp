@@ -12,6 +12,7 @@
 #include "nodes/gateway/gateway.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/service/service_catalog.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 namespace opea::runtime::http {
 class client;
@@ -26,7 +27,11 @@ namespace opea::nodes {
 
 /// One opea-node process: the actor system (scheduler from the config), the
 /// metrics registry, the shared HTTP client, one megaservice per configured
-/// graph and the HTTP gateway that serves them.
+/// graph and the HTTP gateway that serves them. Its supervision tree: a root
+/// supervisor (`node.supervision`) over one supervisor per megaservice
+/// (`megaservices[i].supervision`) over its service actors (each with its
+/// `restart` type and limit). The node's own routes (dataprep,
+/// /v1/embeddings, /rerank) call the same supervised services.
 ///
 /// Thread-safety: construct, start and stop from one thread (main).
 class node {
@@ -49,6 +54,9 @@ class node {
   const std::vector<std::unique_ptr<runtime::megaservice>>& megaservices() const {
     return megaservices_;
   }
+  /// The root supervisor: one child per megaservice, named after it (null
+  /// after stop()).
+  const runtime::supervisor_handle& root() const { return root_; }
 
  private:
   // Declaration order is teardown order reversed: the gateway stops first,
@@ -63,10 +71,23 @@ class node {
   std::shared_ptr<actors::store_registry> stores_;
   runtime::service_catalog catalog_;
   std::vector<std::unique_ptr<runtime::megaservice>> megaservices_;
+  /// One-service megaservices "service.NAME" for the services the node's own
+  /// routes call that no megaservice of this node has.
+  std::vector<std::unique_ptr<runtime::megaservice>> service_megaservices_;
   std::unique_ptr<class dataprep_routes> dataprep_;
   std::unique_ptr<gateway> gateway_;
+  runtime::supervisor_handle root_;
 
-  void setup_dataprep();
+  void setup_dataprep(runtime::service_call embed);
+  void start_root();
+  /// The service as a megaservice runs it here: a proxy to the members
+  /// that host it (cluster), else the local actor or HTTP adapter.
+  runtime::micro_service service_for(const service_config& svc) const;
+  /// How the node's own routes (dataprep, /v1/embeddings, /rerank) call
+  /// `svc`: through a megaservice of this node that has it (its proxy, its
+  /// metrics), else through a one-service megaservice of its own, which
+  /// joins the root supervisor.
+  runtime::service_call caller_of(const service_config& svc);
   runtime::service_type type_of(const service_config& svc) const;
 };
 

@@ -93,6 +93,7 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     orch.add(std::move(hosted));
     rt::megaservice_options opts;
     opts.name = "hosted." + svc.name;
+    opts.supervised = true;  // by the node's root supervisor
     auto host = std::make_unique<rt::megaservice>(sys, orch, opts, metrics, client);
     std::shared_ptr<const rt::megaservice> shared{host.get(), [](const rt::megaservice*) {}};
     auto ep = sys.spawn(rt::service_endpoint, svc.name, shared, &metrics);

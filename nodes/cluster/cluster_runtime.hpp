@@ -54,6 +54,14 @@ class cluster_runtime {
   /// GET /v1/cluster.
   void mount(gateway& gw) const;
 
+  /// The one-service megaservices hosting this member's services for the
+  /// cluster (supervised by the node's root).
+  std::vector<const runtime::megaservice*> hosted() const {
+    std::vector<const runtime::megaservice*> out;
+    for (const auto& h : hosted_) out.push_back(h.get());
+    return out;
+  }
+
   /// The port the directory listens on.
   uint16_t port() const { return port_; }
 

@@ -493,9 +493,12 @@ std::vector<std::string> read_member_list(const reader& r, const YAML::Node& nod
   return out;
 }
 
+void read_supervision(const reader& r, const YAML::Node& node, const std::string& path,
+                      runtime::supervisor_flags& out);
+
 void read_node_settings(const reader& r, const YAML::Node& node, node_settings& out) {
   const std::string path = "node";
-  r.check_keys(node, path, {"name", "data_dir", "http", "scheduler", "log_level"});
+  r.check_keys(node, path, {"name", "data_dir", "http", "scheduler", "log_level", "supervision"});
   if (auto v = node["name"]) out.name = r.read_name(v, "node.name");
   if (auto v = node["data_dir"]) out.data_dir = r.read_string(v, "node.data_dir");
   if (auto http = node["http"]) {
@@ -527,6 +530,7 @@ void read_node_settings(const reader& r, const YAML::Node& node, node_settings& 
   if (auto v = node["log_level"]) {
     out.log = static_cast<log_level>(r.read_choice(v, "node.log_level", log_levels));
   }
+  if (auto v = node["supervision"]) read_supervision(r, v, "node.supervision", out.supervision);
 }
 
 constexpr int max_service_type = static_cast<int>(runtime::service_type::text2query);
@@ -545,9 +549,22 @@ int read_service_type(const reader& r, const YAML::Node& node, const std::string
              std::to_string(max_service_type) + ", got " + describe(node));
 }
 
+const key_list restart_types = {"permanent", "transient", "temporary"};
+
+/// `restart`: a restart type alone, or {type, max_restarts, within_seconds}.
 void read_restart(const reader& r, const YAML::Node& node, const std::string& path,
                   restart_intensity& out) {
-  r.check_keys(node, path, {"max_restarts", "within_seconds"});
+  if (node.IsScalar()) {
+    out.type = static_cast<runtime::restart_type>(r.read_choice(node, path, restart_types));
+    return;
+  }
+  if (!node.IsMap())
+    r.fail(path, "expected permanent, transient, temporary or a map {type, max_restarts, "
+                 "within_seconds}, got " +
+                     describe(node));
+  r.check_keys(node, path, {"type", "max_restarts", "within_seconds"});
+  if (auto v = node["type"])
+    out.type = static_cast<runtime::restart_type>(r.read_choice(v, child(path, "type"), restart_types));
   if (auto v = node["max_restarts"]) {
     out.max_restarts = static_cast<int>(r.read_int(v, child(path, "max_restarts"), 0, 1000000));
   }
@@ -703,6 +720,36 @@ runtime::retry_settings read_retry(const reader& r, const YAML::Node& node,
   return out;
 }
 
+/// `supervision`: an OTP supervisor's flags, starting from `out`'s values.
+void read_supervision(const reader& r, const YAML::Node& node, const std::string& path,
+                      runtime::supervisor_flags& out) {
+  expect_policy_map(r, node, path, nullptr, nullptr,
+                    {"strategy", "intensity", "period_ms", "backoff_min_ms", "backoff_max_ms",
+                     "backoff_random_factor"});
+  if (auto v = node["strategy"])
+    out.strategy = static_cast<runtime::supervision_strategy>(
+        r.read_choice(v, child(path, "strategy"), {"one_for_one", "one_for_all", "rest_for_one"}));
+  if (node["intensity"]) out.intensity = read_u32(r, node, path, {"intensity", 0, 1000000});
+  if (node["period_ms"])
+    out.period = std::chrono::milliseconds{read_u32(r, node, path, {"period_ms", 1, max_ms})};
+  if (node["backoff_min_ms"]) {
+    out.backoff_min =
+        std::chrono::milliseconds{read_u32(r, node, path, {"backoff_min_ms", 0, max_ms})};
+    if (!node["backoff_max_ms"]) out.backoff_max = std::max(out.backoff_max, out.backoff_min * 10);
+  }
+  if (node["backoff_max_ms"])
+    out.backoff_max =
+        std::chrono::milliseconds{read_u32(r, node, path, {"backoff_max_ms", 0, max_ms})};
+  if (auto v = node["backoff_random_factor"])
+    out.backoff_random_factor = read_number(r, v, child(path, "backoff_random_factor"), 0, 1);
+  auto ok = runtime::supervisor_flags::validated(out);
+  if (!ok) {
+    auto field = runtime::subject_of(ok.error());
+    if (field == "period" || field == "backoff_min" || field == "backoff_max") field += "_ms";
+    r.fail(child(path, field), runtime::detail_of(ok.error()));
+  }
+}
+
 http_url read_url(const reader& r, const YAML::Node& node, const std::string& path) {
   std::string text = r.read_string(node, path);
   auto url = parse_http_url(text);
@@ -792,7 +839,7 @@ megaservice_config read_megaservice(const reader& r, const YAML::Node& node,
                                     const std::string& path, const node_config& config) {
   r.check_keys(node, path,
                {"name", "route", "methods", "deadline_ms", "flows", "nodes", "api", "openai_route",
-                "serve_on"});
+                "serve_on", "supervision"});
   megaservice_config m;
   if (auto v = node["api"]) {
     static const key_list apis = {"json", "chatqna"};
@@ -874,6 +921,7 @@ megaservice_config read_megaservice(const reader& r, const YAML::Node& node,
   if (auto v = node["serve_on"]) {
     m.serve_on = read_member_list(r, v, child(path, "serve_on"), config.cluster);
   }
+  if (auto v = node["supervision"]) read_supervision(r, v, child(path, "supervision"), m.supervision);
   return m;
 }
 
@@ -1101,6 +1149,7 @@ std::size_t default_scheduler_threads() {
 void apply_supervision(const service_config& service, runtime::micro_service& out) {
   out.restart.max_restarts = static_cast<size_t>(service.restart.max_restarts);
   out.restart.period = std::chrono::seconds{service.restart.within_seconds};
+  out.restart_mode = service.restart.type;
   out.idempotent = is_idempotent(service);
   out.breaker = service.breaker;
   out.bulkhead = service.bulkhead;

@@ -14,6 +14,7 @@
 #include "nodes/config/http_url.hpp"
 #include "nodes/config/mega_flow.hpp"
 #include "runtime/service/micro_service.hpp"
+#include "runtime/megaservice/megaservice.hpp"
 #include "runtime/service/service_type.hpp"
 
 namespace opea::nodes {
@@ -68,11 +69,27 @@ struct node_settings {
   scheduler_settings scheduler;
   /// Default: info.
   log_level log = log_level::info;
+  /// `node.supervision`: the node's root supervisor, above its megaservices
+  /// (and the one-service megaservices that host services for cluster
+  /// members): restarts a megaservice whose services' supervisor gave up.
+  /// Default: one_for_one, 3 restarts within 60 s, no backoff.
+  runtime::supervisor_flags supervision = default_root_supervision();
+
+  static runtime::supervisor_flags default_root_supervision() {
+    runtime::supervisor_flags f;
+    f.intensity = 3;
+    f.period = std::chrono::milliseconds{60000};
+    return f;
+  }
 };
 
-/// `services.<name>.restart`: OTP restart intensity of the service's actor. The
-/// supervisor gives up after more than `max_restarts` restarts within `within_seconds`.
+/// `services.<name>.restart`: when the service's actor is restarted (OTP's
+/// restart type) and its own restart limit: past `max_restarts` restarts
+/// within `within_seconds` it stays stopped and calls to it fail with 503.
 struct restart_intensity {
+  /// `type` (or `restart: TYPE` alone): permanent, transient or temporary.
+  /// Default: permanent.
+  runtime::restart_type type = runtime::restart_type::permanent;
   /// Restarts allowed in the window, >= 0. Default: 5.
   int max_restarts = 5;
   /// Length of the window in seconds, >= 1. Default: 10.
@@ -173,6 +190,9 @@ struct megaservice_config {
   /// Cluster only: the members that serve `route` over HTTP, no duplicates.
   /// Default: empty = every member serves it.
   std::vector<std::string> serve_on;
+  /// `supervision`: the OTP supervisor of the megaservice's service actors.
+  /// Default: one_for_one, 10 restarts within 10 s, no backoff.
+  runtime::supervisor_flags supervision = runtime::megaservice_options::default_supervision();
 };
 
 /// `dataprep`: document ingestion into a retriever's store, served on

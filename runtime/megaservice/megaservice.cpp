@@ -218,6 +218,80 @@ void megaservice::async_schedule(json input, request_context ctx,
   schedule_on(shared_, std::move(input), std::move(ctx), std::move(done));
 }
 
+bool megaservice::has_service(const std::string& name) const {
+  return shared_->graph->index_of(name).has_value();
+}
+
+namespace {
+
+void call_on(const std::shared_ptr<megaservice::shared>& shp, const std::string& service,
+             json input, request_context ctx, std::function<void(caf::expected<json_ptr>)> done) {
+  auto& sh = *shp;
+  auto index = sh.graph->index_of(service);
+  if (!index) {
+    done(make_error(errc::bad_request, service,
+                    "megaservice '" + sh.options.name + "' has no such service"));
+    return;
+  }
+  if (sh.stopped) {
+    done(make_error(errc::service_unavailable, service,
+                    "megaservice '" + sh.options.name + "' was stopped"));
+    return;
+  }
+  if (ctx.deadline == clock_type::time_point::max())
+    ctx.deadline = sh.system->clock().now() + sh.options.deadline;
+  if (ctx.request_id.empty()) ctx.request_id = make_request_id();
+  if (ctx.traceparent.empty()) ctx.traceparent = make_traceparent();
+  if (!ctx.cancel) ctx.cancel = std::make_shared<cancellation>();
+  auto in = std::make_shared<const json>(std::move(input));
+  auto cx = std::make_shared<const request_context>(std::move(ctx));
+  // The proxy once the megaservice's actor published it; before that, the
+  // actor itself answers with it (it handles messages only after spawning
+  // its proxies).
+  caf::actor proxy;
+  if (auto env = sh.env_slot->load(); env && *index < env->proxies.size())
+    proxy = env->proxies[*index];
+  auto owner = sh.actor;
+  // A short-lived actor makes the request, so the answer (or the proxy's
+  // death) comes back as a response; it quits after calling `done`.
+  sh.system->spawn([service, in, cx, proxy, owner,
+                    done = std::move(done)](caf::event_based_actor* self) mutable {
+    auto finish = [self, service, done](caf::expected<json_ptr> res) {
+      if (!res && res.error().category() != error_category)
+        res = make_error(errc::service_unavailable, service, describe(res.error()));
+      done(std::move(res));
+      self->quit();
+    };
+    auto call = [self, in, cx, finish](const caf::actor& target) {
+      self->request(target, caf::infinite, invoke_atom::value, json_ptr{in},
+                    request_context_ptr{cx})
+          .then([finish](json_ptr& out) { finish(std::move(out)); },
+                [finish](caf::error& err) { finish(std::move(err)); });
+    };
+    if (proxy) {
+      call(proxy);
+      return;
+    }
+    self->request(owner, caf::infinite, caf::get_atom::value, service)
+        .then([call](const caf::actor& target) { call(target); },
+              [finish](caf::error& err) { finish(std::move(err)); });
+  });
+}
+
+}  // namespace
+
+void megaservice::async_call(const std::string& service, json input, request_context ctx,
+                             std::function<void(caf::expected<json_ptr>)> done) const {
+  call_on(shared_, service, std::move(input), std::move(ctx), std::move(done));
+}
+
+service_call megaservice::caller(std::string service) const {
+  return [sh = shared_, service = std::move(service)](
+             json input, std::function<void(caf::expected<json_ptr>)> done) {
+    call_on(sh, service, std::move(input), {}, std::move(done));
+  };
+}
+
 namespace {
 
 /// Applies the align_generator hook to every streamed piece before it reaches

@@ -139,6 +139,26 @@ class megaservice {
   /// Runs one request and waits for it. Never call it from an actor.
   caf::expected<flow_result> schedule(json input, request_context ctx = {}) const;
 
+  /// Calls one service of this megaservice without a flow, through its proxy
+  /// (the same call path as a flow: deadline, bulkhead, breaker, retry,
+  /// waiting while the service restarts; its metrics). For callers outside
+  /// the actor system (an HTTP route, dataprep). `ctx.deadline` defaults to
+  /// now + options().deadline when unset. `done` is called exactly once, on
+  /// a CAF thread, and must not block: with the service's output, its error,
+  /// errc::bad_request when the megaservice has no service `service`, or
+  /// errc::service_unavailable naming the service when the megaservice was
+  /// stopped.
+  void async_call(const std::string& service, json input, request_context ctx,
+                  std::function<void(caf::expected<json_ptr>)> done) const;
+
+  /// `async_call` of `service` with a fresh context, as a `service_call`
+  /// that keeps the megaservice's shared state alive (not the object: once
+  /// it is stopped, calls fail with errc::service_unavailable).
+  service_call caller(std::string service) const;
+
+  /// Whether the megaservice has a service named `name`.
+  bool has_service(const std::string& name) const;
+
   /// OPEA's add_route: serves `path` with `handler`. Default methods: POST.
   void add_route(std::string path, http::handler handler,
                  std::vector<std::string> methods = {"POST"});

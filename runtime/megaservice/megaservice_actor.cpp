@@ -65,10 +65,13 @@ void services_gone(self_ptr self, const caf::error& reason) {
   auto& st = self->state;
   st.services = nullptr;
   auto final = !st.parent;
-  auto why = code_of(reason) == errc::restart_intensity
-                 ? reason
+  // The parent's exit (it gave up too) is the better answer: it says why
+  // nothing restarts the services any more.
+  const auto& cause = final && st.parent_exit ? st.parent_exit : reason;
+  auto why = code_of(cause) == errc::restart_intensity
+                 ? cause
                  : make_error(errc::service_unavailable, st.cfg.name,
-                              "its services' supervisor stopped (" + describe(reason) + ")");
+                              "its services' supervisor stopped (" + describe(cause) + ")");
   for (size_t i = 0; i < st.cfg.specs.size(); ++i) {
     if (!st.cfg.specs[i].local()) continue;
     if (final) {
@@ -149,6 +152,7 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
                     "services are failed for good",
                     st.cfg.name, describe(dm.reason));
       st.parent = nullptr;
+      st.parent_exit = dm.reason;
       if (!st.services) services_gone(self, dm.reason);
       // Otherwise the services' supervisor's own down message follows.
     }
@@ -162,6 +166,13 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
       [self](caf::get_atom) -> uint32_t {
         // A round trip: the actor has handled what it received before.
         return static_cast<uint32_t>(self->state.cfg.specs.size());
+      },
+      [self](caf::get_atom, const std::string& service) -> caf::result<caf::actor> {
+        auto i = index_of(self, service);
+        if (!i)
+          return make_error(errc::bad_request, service,
+                            "megaservice '" + self->state.cfg.name + "' has no such service");
+        return (*self->state.proxies)[*i];
       },
       [self](services_atom, const supervisor_handle& services, const caf::actor& parent) {
         auto& st = self->state;

@@ -45,6 +45,8 @@ struct megaservice_actor_state {
   /// until the first services_atom).
   supervisor_handle services;
   caf::actor parent;
+  /// Why the parent exited, once it did: the reason given for the services.
+  caf::error parent_exit;
   /// Whether each service's actor was started before: the next start is a
   /// restart.
   std::vector<bool> started;
@@ -68,7 +70,8 @@ struct megaservice_actor_state {
 /// errc::service_unavailable).
 /// Protocol: (run_atom, flow_job_ptr) starts a flow on an executor;
 /// (caf::get_atom) -> uint32_t answers the number of services (a round trip
-/// after everything the actor received before); services_atom above;
+/// after everything the actor received before); (caf::get_atom, name) ->
+/// caf::actor answers the proxy of service `name`; services_atom above;
 /// child_up / child_down / child_stopped from the services' supervisor.
 caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* self,
                                 megaservice_actor_config cfg);

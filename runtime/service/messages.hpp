@@ -20,8 +20,6 @@ using invoke_atom = caf::atom_constant<caf::atom("invoke")>;
 /// (run_atom, flow_job_ptr): start one request on a megaservice (no reply; the
 /// job's callback is invoked exactly once).
 using run_atom = caf::atom_constant<caf::atom("run")>;
-/// (restart_atom, uint32_t index): a delayed restart of a service is due.
-using restart_atom = caf::atom_constant<caf::atom("restart")>;
 
 /// What a finished flow returns.
 struct flow_result {
@@ -57,6 +55,13 @@ struct flow_job {
 };
 
 using flow_job_ptr = std::shared_ptr<flow_job>;
+
+/// One call to one service from outside a megaservice's flows (an HTTP
+/// route, dataprep): `done` is called exactly once, with the service's output
+/// or its error, on a CAF thread, and must not block. Made by
+/// `megaservice::caller`, so the call takes the service's one call path.
+using service_call =
+    std::function<void(json input, std::function<void(caf::expected<json_ptr>)> done)>;
 
 }  // namespace opea::runtime
 

@@ -107,9 +107,6 @@ using child_watcher = caf::typed_actor<caf::reacts_to<child_up_atom, std::string
 /// messages of its interface); nobody else needs to send them. Exits and
 /// downs are system messages, handled by the exit and down handlers that a
 /// typed actor has in CAF 0.17 just as a dynamically typed one does.
-/// (Named `supervisor_handle`, not `supervisor_actor`, because
-/// runtime/megaservice/supervisor_actor.hpp declares a function of that name
-/// in this namespace.)
 using supervisor_handle = caf::typed_actor<
     caf::replies_to<which_children_atom>::with<std::vector<child_info>>,
     caf::replies_to<get_child_atom, std::string>::with<caf::actor>,

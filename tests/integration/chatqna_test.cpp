@@ -367,6 +367,21 @@ TEST_CASE("remote backends: embedding, rerank and LLM served by another opea-nod
       metric_value(
           m, R"(opea_http_requests_total{node="cq",code="200",route="/v1/chat/completions"})") >=
       1);
+  // ... through A's one supervised embedding and rerank actors: each of B's
+  // /v1/embeddings and /rerank calls is one call of A's ChatQnA service, as
+  // is each ChatQnA flow A ran for B's LLM calls (the corpus loaded at start
+  // is not a call).
+  auto http_ok = [&](const std::string& route) {
+    return metric_value(
+        m, R"(opea_http_requests_total{node="cq",code="200",route=")" + route + "\"}");
+  };
+  auto service_calls = [&](const std::string& service) {
+    return metric_value(
+        m, R"(opea_service_requests_total{node="cq",megaservice="chatqna",service=")" + service +
+               "\"}");
+  };
+  CHECK(service_calls("embedding") == http_ok("/v1/embeddings") + http_ok("/v1/chat/completions"));
+  CHECK(service_calls("rerank") == http_ok("/rerank") + http_ok("/v1/chat/completions"));
 }
 
 TEST_CASE("dataprep: the ingest command and the HTTP API, with bad uploads refused whole",

@@ -200,6 +200,7 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(s.service_type == 10);
   CHECK(s.restart.max_restarts == 5);
   CHECK(s.restart.within_seconds == 10);
+  CHECK(s.restart.type == opea::runtime::restart_type::permanent);
   CHECK_FALSE(s.breaker);  // no circuit breaker
   CHECK_FALSE(s.bulkhead);  // no bulkhead
   CHECK(s.retry.attempts == 1);  // no retry
@@ -226,6 +227,9 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(c.node.scheduler.max_threads == 3);
   CHECK(c.node.scheduler.policy == scheduler_policy::stealing);
   CHECK(c.node.log == log_level::debug);
+  CHECK(c.node.supervision.strategy == opea::runtime::supervision_strategy::one_for_all);
+  CHECK(c.node.supervision.intensity == 2);
+  CHECK(c.node.supervision.period == std::chrono::milliseconds{20000});
 
   REQUIRE(c.services.size() == 3);
   CHECK(c.services[0].name == "s1");  // declaration order is kept
@@ -238,6 +242,7 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(s1.params == nlohmann::json::parse(R"({"suffix": " opea", "times": 2, "ratio": 0.5,
       "loud": true, "tags": ["a", "b"], "none": null, "quoted": "42"})"));
   CHECK(s1.service_type == 4);
+  CHECK(s1.restart.type == opea::runtime::restart_type::transient);
   CHECK(s1.restart.max_restarts == 3);
   CHECK(s1.restart.within_seconds == 60);
 
@@ -284,6 +289,12 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(m.deadline_ms == 5000);
   CHECK(m.nodes == names{"s1", "s2", "s3"});
   CHECK(m.edges == edges{{"s1", "s2"}, {"s2", "s3"}});
+  CHECK(m.supervision.strategy == opea::runtime::supervision_strategy::rest_for_one);
+  CHECK(m.supervision.intensity == 4);
+  CHECK(m.supervision.period == std::chrono::milliseconds{2000});
+  CHECK(m.supervision.backoff_min == std::chrono::milliseconds{10});
+  CHECK(m.supervision.backoff_max == std::chrono::milliseconds{400});
+  CHECK(m.supervision.backoff_random_factor == 0.25);
   CHECK(c.megaservices[1].nodes == names{"s3"});
   CHECK(c.megaservices[1].edges.empty());
 }
@@ -470,7 +481,7 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
         "io_threads, max_body_bytes)");
   CHECK(error_of("node: {colour: red}\n") ==
         "t.yaml: node.colour: unknown key (valid keys: name, data_dir, http, scheduler, "
-        "log_level)");
+        "log_level, supervision)");
   CHECK(error_of("node: {scheduler: {threads: 2}}\n") ==
         "t.yaml: node.scheduler.threads: unknown key (valid keys: max_threads, policy)");
   CHECK(error_of("services:\n  s1: {builtin: a, tiemout_ms: 5}\n") ==
@@ -478,11 +489,11 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
         "kind, builtin, params, service_type, restart, url, timeout_ms, run_on, idempotent, "
         "circuit_breaker, bulkhead, retry)");
   CHECK(error_of("services:\n  s1: {builtin: a, restart: {max: 1}}\n") ==
-        "t.yaml: services.s1.restart.max: unknown key (valid keys: max_restarts, "
+        "t.yaml: services.s1.restart.max: unknown key (valid keys: type, max_restarts, "
         "within_seconds)");
   CHECK(error_of(with_mega("{name: m, route: /m, nodes: [s1], flow: ['s1 >> s2']}")) ==
         "t.yaml: megaservices[0].flow: unknown key (did you mean \"flows\"? valid keys: name, "
-        "route, methods, deadline_ms, flows, nodes, api, openai_route, serve_on)");
+        "route, methods, deadline_ms, flows, nodes, api, openai_route, serve_on, supervision)");
   CHECK(error_of("node: {name: a}\nnode: {name: b}\n") == "t.yaml: node: duplicate key");
   CHECK(error_of("services:\n  s1: {builtin: a}\n  s1: {builtin: b}\n") ==
         "t.yaml: services.s1: duplicate key");
@@ -737,4 +748,91 @@ TEST_CASE("megaservice api: chatqna gets an OpenAI route by default", "[config]"
                                       "  - {name: j, route: /j, api: grpc, flows: [e]}\n",
                                       "t.yaml"),
                     "t.yaml: megaservices[0].api: expected one of json, chatqna, got \"grpc\"");
+}
+
+TEST_CASE("supervision: node root, megaservice and service restart types", "[config]") {
+  using opea::runtime::restart_type;
+  using opea::runtime::supervision_strategy;
+  auto c = parse_node_config(
+      "node: {supervision: {intensity: 5, period_ms: 30000}}\n"
+      "services:\n"
+      "  a: {builtin: append, restart: transient}\n"
+      "  b: {builtin: append, restart: {type: temporary, max_restarts: 2, within_seconds: 3}}\n"
+      "  c: {builtin: append}\n"
+      "megaservices:\n"
+      "  - {name: m, route: /m, flows: ['a >> b >> c'],\n"
+      "     supervision: {strategy: rest_for_one, intensity: 4, period_ms: 2000,\n"
+      "                   backoff_min_ms: 10, backoff_random_factor: 0.5}}\n"
+      "  - {name: n, route: /n, nodes: [c]}\n",
+      "t.yaml");
+  CHECK(c.node.supervision.strategy == supervision_strategy::one_for_one);
+  CHECK(c.node.supervision.intensity == 5);
+  CHECK(c.node.supervision.period == std::chrono::milliseconds{30000});
+  CHECK(c.services[0].restart.type == restart_type::transient);
+  CHECK(c.services[0].restart.max_restarts == 5);
+  CHECK(c.services[1].restart.type == restart_type::temporary);
+  CHECK(c.services[1].restart.max_restarts == 2);
+  CHECK(c.services[1].restart.within_seconds == 3);
+  CHECK(c.services[2].restart.type == restart_type::permanent);
+  const auto& m = c.megaservices[0].supervision;
+  CHECK(m.strategy == supervision_strategy::rest_for_one);
+  CHECK(m.intensity == 4);
+  CHECK(m.period == std::chrono::milliseconds{2000});
+  CHECK(m.backoff_min == std::chrono::milliseconds{10});
+  CHECK(m.backoff_max == std::chrono::milliseconds{100});  // 10 x backoff_min by default
+  CHECK(m.backoff_random_factor == 0.5);
+  // Defaults: the megaservice's 10 in 10 s, the root's 3 in 60 s.
+  const auto& n = c.megaservices[1].supervision;
+  CHECK(n.strategy == supervision_strategy::one_for_one);
+  CHECK(n.intensity == 10);
+  CHECK(n.period == std::chrono::milliseconds{10000});
+  CHECK(n.backoff_min == std::chrono::milliseconds{0});
+  auto d = parse_node_config("services: {a: {builtin: append}}\n", "t.yaml");
+  CHECK(d.node.supervision.intensity == 3);
+  CHECK(d.node.supervision.period == std::chrono::milliseconds{60000});
+  opea::runtime::micro_service applied;
+  opea::nodes::apply_supervision(c.services[1], applied);
+  CHECK(applied.restart_mode == restart_type::temporary);
+  CHECK(applied.restart.max_restarts == 2);
+  CHECK(applied.restart.period == std::chrono::seconds{3});
+}
+
+TEST_CASE("errors: supervision", "[config]") {
+  auto mega = [](const std::string& sup) {
+    return "services: {a: {builtin: append}}\nmegaservices:\n  - {name: m, route: /m, nodes: [a], "
+           "supervision: " +
+           sup + "}\n";
+  };
+  CHECK(error_of(mega("{strategy: one_for_two}")) ==
+        "t.yaml: megaservices[0].supervision.strategy: expected one of one_for_one, one_for_all, "
+        "rest_for_one, got \"one_for_two\"");
+  CHECK(error_of(mega("{intensity: -1}")) ==
+        "t.yaml: megaservices[0].supervision.intensity: expected an integer 0..1000000, got "
+        "\"-1\"");
+  CHECK(error_of(mega("{period_ms: 0}")) ==
+        "t.yaml: megaservices[0].supervision.period_ms: expected an integer 1..86400000, got "
+        "\"0\"");
+  CHECK(error_of(mega("{backoff_min_ms: 100, backoff_max_ms: 50}")).rfind(
+            "t.yaml: megaservices[0].supervision.backoff_max_ms: ", 0) == 0);
+  CHECK(error_of(mega("{backoff_random_factor: 2}")) ==
+        "t.yaml: megaservices[0].supervision.backoff_random_factor: expected a number 0..1, got "
+        "\"2\"");
+  CHECK(error_of(mega("{restarts: 3}")) ==
+        "t.yaml: megaservices[0].supervision.restarts: unknown key (valid keys: strategy, "
+        "intensity, period_ms, backoff_min_ms, backoff_max_ms, backoff_random_factor)");
+  CHECK(error_of(mega("one_for_all")) ==
+        "t.yaml: megaservices[0].supervision: expected a map {strategy, intensity, period_ms, "
+        "backoff_min_ms, backoff_max_ms, backoff_random_factor}, got \"one_for_all\"");
+  CHECK(error_of("node: {supervision: {strategy: all}}\n") ==
+        "t.yaml: node.supervision.strategy: expected one of one_for_one, one_for_all, "
+        "rest_for_one, got \"all\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, restart: forever}\n") ==
+        "t.yaml: services.s1.restart: expected one of permanent, transient, temporary, got "
+        "\"forever\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, restart: {type: always}}\n") ==
+        "t.yaml: services.s1.restart.type: expected one of permanent, transient, temporary, got "
+        "\"always\"");
+  CHECK(error_of("services:\n  s1: {builtin: a, restart: [permanent]}\n") ==
+        "t.yaml: services.s1.restart: expected permanent, transient, temporary or a map {type, "
+        "max_restarts, within_seconds}, got a list");
 }

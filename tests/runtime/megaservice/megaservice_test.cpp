@@ -702,3 +702,170 @@ TEST_CASE_METHOD(fixture, "a transient failure is retried with backoff until it 
     REQUIRE(calls == 1);
   }
 }
+
+namespace {
+
+/// A service that crashes when its input says so, and counts its starts.
+micro_service crashy(const std::string& name, std::shared_ptr<std::atomic<int>> starts = nullptr) {
+  return micro_service::actor(name, [starts](caf::event_based_actor*) -> caf::behavior {
+    if (starts) ++*starts;
+    return {
+        [](invoke_atom, const json_ptr& in, const request_context_ptr&) -> json_ptr {
+          if (in->value("crash", false)) throw std::runtime_error("boom");
+          return in;
+        },
+    };
+  });
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture, "one_for_all: a crash restarts every service of the megaservice",
+                 "[megaservice][supervision]") {
+  auto b_starts = std::make_shared<std::atomic<int>>(0);
+  service_orchestrator o;
+  o.add(crashy("a")).add(crashy("b", b_starts));
+  o.flow_to("a", "b");
+  megaservice_options opts{"mega"};
+  opts.supervision.strategy = supervision_strategy::one_for_all;
+  megaservice m{*sys, o, opts, metrics};
+  REQUIRE(m.schedule({{"crash", false}}));
+  auto crashed = m.schedule({{"crash", true}});
+  REQUIRE_FALSE(crashed);
+  REQUIRE(describe(crashed.error()) == "service 'a' crashed: boom");
+  // The next request passes both services once both were restarted.
+  REQUIRE(m.schedule({{"crash", false}}));
+  CHECK(*b_starts == 2);
+  CHECK(m.status().restarts(0) == 1);
+  CHECK(m.status().restarts(1) == 1);
+  CHECK(value_of(metrics,
+                 R"(opea_service_restarts_total{node="test",megaservice="mega",service="b"})") ==
+        1);
+}
+
+TEST_CASE_METHOD(fixture, "a temporary service is not restarted: calls fail naming it",
+                 "[megaservice][supervision]") {
+  service_orchestrator o;
+  auto t = crashy("t");
+  t.restart_mode = restart_type::temporary;
+  o.add(t);
+  megaservice m{*sys, o, {"mega"}, metrics};
+  REQUIRE_FALSE(m.schedule({{"crash", true}}));
+  auto after = m.schedule({{"crash", false}});
+  REQUIRE_FALSE(after);
+  CHECK(http_status_of(after.error()) == 503);
+  CHECK(describe(after.error()) ==
+        "service 't' is unavailable: stopped for good under supervisor 'mega' (last exit: "
+        "service 't' crashed: boom)");
+  CHECK(m.status().status(0) == service_status::failed);
+  CHECK(value_of(metrics, R"(opea_service_up{node="test",megaservice="mega",service="t"})") == 0);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "past the megaservice's intensity its supervisor gives up: calls fail with 503 "
+                 "naming it",
+                 "[megaservice][supervision]") {
+  service_orchestrator o;
+  o.add(crashy("s1")).add(append("s2", "!"));
+  o.flow_to("s1", "s2");
+  megaservice_options opts{"mega"};
+  opts.supervision.intensity = 0;
+  megaservice m{*sys, o, opts, metrics};
+  REQUIRE_FALSE(m.schedule({{"crash", true}}));
+  auto after = m.schedule({{"crash", false}, {"text", "x"}});
+  REQUIRE_FALSE(after);
+  CHECK(code_of(after.error()) == errc::restart_intensity);
+  CHECK(http_status_of(after.error()) == 503);
+  CHECK(describe(after.error()) ==
+        "supervisor 'mega' reached its restart intensity: child 's1' exited (service 's1' "
+        "crashed: boom) after 0 restart(s) within 10000 ms, more than its intensity allows");
+  CHECK(m.status().status(0) == service_status::failed);
+  CHECK(m.status().status(1) == service_status::failed);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "under a parent supervisor an escalating megaservice is restarted, until the "
+                 "parent gives up",
+                 "[megaservice][supervision]") {
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  service_orchestrator o;
+  o.add(crashy("s1", starts));
+  megaservice_options opts{"mega"};
+  opts.supervision.intensity = 0;
+  opts.supervised = true;
+  megaservice m{*sys, o, opts, metrics};
+  auto child = m.child();
+  REQUIRE(child);
+  CHECK(child->id == "mega");
+  supervisor_flags root_flags;
+  root_flags.intensity = 1;
+  root_flags.period = std::chrono::seconds{60};
+  auto root = spawn_supervisor(*sys, "root", root_flags, {*child});
+  REQUIRE(root);
+  REQUIRE(m.schedule({{"crash", false}}));
+  // 1st crash: the megaservice's supervisor escalates, the root restarts it.
+  REQUIRE_FALSE(m.schedule({{"crash", true}}));
+  REQUIRE(m.schedule({{"crash", false}}));
+  CHECK(*starts == 2);
+  CHECK(m.status().restarts(0) == 1);
+  CHECK(m.status().status(0) == service_status::running);
+  // 2nd: the root is past its own intensity and gives up too.
+  REQUIRE_FALSE(m.schedule({{"crash", true}}));
+  auto after = m.schedule({{"crash", false}});
+  REQUIRE_FALSE(after);
+  CHECK(code_of(after.error()) == errc::restart_intensity);
+  CHECK(describe(after.error()).rfind("supervisor 'root' reached its restart intensity: child "
+                                      "'mega' exited",
+                                      0) == 0);
+  CHECK(m.status().status(0) == service_status::failed);
+  megaservice standalone{*sys, o, {"alone"}, metrics};
+  CHECK_FALSE(standalone.child());
+}
+
+namespace {
+
+caf::expected<json_ptr> call_and_wait(const service_call& call, json input) {
+  std::promise<caf::expected<json_ptr>> p;
+  call(std::move(input), [&p](caf::expected<json_ptr> res) { p.set_value(std::move(res)); });
+  return p.get_future().get();
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture,
+                 "a service called without a flow takes its proxy's call path and metrics",
+                 "[megaservice]") {
+  service_orchestrator o;
+  o.add(append("s1", "!")).add(crashy("s2"));
+  o.flow_to("s1", "s2");
+  megaservice m{*sys, o, {"mega"}, metrics};
+  CHECK(m.has_service("s2"));
+  CHECK_FALSE(m.has_service("nope"));
+  auto res = call_and_wait(m.caller("s1"), {{"text", "a"}});
+  REQUIRE(res);
+  CHECK(**res == json{{"text", "a!"}});
+  CHECK(value_of(metrics,
+                 R"(opea_service_requests_total{node="test",megaservice="mega",service="s1"})") ==
+        1);
+  // s2 alone, not after s1; its crash is its supervisor's to restart.
+  auto crashed = call_and_wait(m.caller("s2"), {{"crash", true}});
+  REQUIRE_FALSE(crashed);
+  CHECK(code_of(crashed.error()) == errc::service_crashed);
+  CHECK(describe(crashed.error()) == "service 's2' crashed: boom");
+  auto again = call_and_wait(m.caller("s2"), {{"crash", false}});
+  REQUIRE(again);
+  CHECK(**again == json{{"crash", false}});
+  CHECK(value_of(metrics,
+                 R"(opea_service_requests_total{node="test",megaservice="mega",service="s2"})") ==
+        2);
+  auto unknown = call_and_wait(m.caller("nope"), {});
+  REQUIRE_FALSE(unknown);
+  CHECK(code_of(unknown.error()) == errc::bad_request);
+  CHECK(describe(unknown.error()) == "bad request (nope): megaservice 'mega' has no such service");
+  auto call = m.caller("s1");
+  m.stop();
+  auto stopped = call_and_wait(call, {{"text", "a"}});
+  REQUIRE_FALSE(stopped);
+  CHECK(http_status_of(stopped.error()) == 503);
+  CHECK(describe(stopped.error()) == "service 's1' is unavailable: megaservice 'mega' was stopped");
+}

@@ -1,0 +1,57 @@
+#include <catch2/catch.hpp>
+
+#include <caf/all.hpp>
+
+#include "nodes/node.hpp"
+#include "runtime/errors.hpp"
+
+using namespace opea;
+
+namespace {
+
+std::vector<runtime::child_info> children_of(caf::actor_system& sys,
+                                             const runtime::supervisor_handle& sup) {
+  caf::scoped_actor self{sys};
+  std::vector<runtime::child_info> out;
+  self->request(sup, caf::infinite, runtime::which_children_atom::value)
+      .receive([&](std::vector<runtime::child_info>& xs) { out = std::move(xs); },
+               [](caf::error& err) { FAIL(runtime::describe(err)); });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a node's supervision tree: a root over one supervisor per megaservice over its "
+          "services",
+          "[node][supervision]") {
+  auto cfg = nodes::parse_node_config(
+      "node: {http: {host: 127.0.0.1, port: 0}, scheduler: {max_threads: 2}, log_level: off,\n"
+      "       supervision: {intensity: 2, period_ms: 1000}}\n"
+      "services:\n"
+      "  a: {builtin: append, params: {suffix: ' a'}, restart: transient}\n"
+      "  b: {builtin: append, params: {suffix: ' b'}}\n"
+      "megaservices:\n"
+      "  - {name: m, route: /m, flows: ['a >> b'], supervision: {strategy: rest_for_one}}\n"
+      "  - {name: n, route: /n, nodes: [b]}\n",
+      "t.yaml");
+  nodes::node n{cfg};
+  REQUIRE(n.root());
+  auto top = children_of(n.system(), n.root());
+  REQUIRE(top.size() == 2);
+  CHECK(top[0].id == "m");
+  CHECK(top[1].id == "n");
+  CHECK(top[0].status == runtime::child_status::running);
+  // Each megaservice's child is its services' supervisor, with its services in graph order.
+  auto m = children_of(n.system(), caf::actor_cast<runtime::supervisor_handle>(top[0].actor));
+  REQUIRE(m.size() == 2);
+  CHECK(m[0].id == "a");
+  CHECK(m[1].id == "b");
+  auto ns = children_of(n.system(), caf::actor_cast<runtime::supervisor_handle>(top[1].actor));
+  REQUIRE(ns.size() == 1);
+  CHECK(ns[0].id == "b");
+  auto res = n.megaservices()[0]->schedule({{"text", "x"}});
+  REQUIRE(res);
+  CHECK(*res->output == runtime::json{{"text", "x a b"}});
+  n.stop();
+  CHECK_FALSE(n.root());
+}
