@@ -165,12 +165,12 @@ rt::micro_service node::service_for(const service_config& svc) const {
 }
 
 rt::service_call node::caller_of(const service_config& svc) {
-  for (const auto& m : megaservices_)
-    if (m->has_service(svc.name)) return m->caller(svc.name);
+  std::vector<const rt::megaservice*> running;
+  for (const auto& m : megaservices_) running.push_back(m.get());
   if (cluster_)
-    for (const auto* m : cluster_->hosted())
-      if (m->has_service(svc.name)) return m->caller(svc.name);
-  for (const auto& m : service_megaservices_)
+    for (const auto* m : cluster_->hosted()) running.push_back(m);
+  for (const auto& m : service_megaservices_) running.push_back(m.get());
+  for (const auto* m : running)
     if (m->has_service(svc.name)) return m->caller(svc.name);
   rt::service_orchestrator orch;
   orch.add(service_for(svc));

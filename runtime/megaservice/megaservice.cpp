@@ -190,12 +190,21 @@ caf::actor megaservice::actor() const {
   return shared_->actor;
 }
 
+namespace {
+
+/// The proxy of service `i` once the megaservice's actor published its
+/// proxies; null before.
+caf::actor published_proxy(const megaservice::shared& sh, size_t i) {
+  auto env = sh.env_slot->load();
+  if (!env || i >= env->proxies.size()) return {};
+  return env->proxies[i];
+}
+
+}  // namespace
+
 caf::actor megaservice::proxy(const std::string& name) const {
-  auto env = shared_->env_slot->load();
-  if (!env) return {};
-  auto i = env->graph->index_of(name);
-  if (!i || *i >= env->proxies.size()) return {};
-  return env->proxies[*i];
+  auto i = shared_->graph->index_of(name);
+  return i ? published_proxy(*shared_, *i) : caf::actor{};
 }
 
 const status_board& megaservice::status() const {
@@ -248,9 +257,7 @@ void call_on(const std::shared_ptr<megaservice::shared>& shp, const std::string&
   // The proxy once the megaservice's actor published it; before that, the
   // actor itself answers with it (it handles messages only after spawning
   // its proxies).
-  caf::actor proxy;
-  if (auto env = sh.env_slot->load(); env && *index < env->proxies.size())
-    proxy = env->proxies[*index];
+  auto proxy = published_proxy(sh, *index);
   auto owner = sh.actor;
   // A short-lived actor makes the request, so the answer (or the proxy's
   // death) comes back as a response; it quits after calling `done`.
