@@ -20,7 +20,10 @@
 #include <cstdint>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
@@ -34,6 +37,23 @@ using rreply_atom = caf::atom_constant<caf::atom("rreply")>;
 using rfail_atom = caf::atom_constant<caf::atom("rfail")>;
 using rpiece_atom = caf::atom_constant<caf::atom("rpiece")>;
 using rcancel_atom = caf::atom_constant<caf::atom("rcancel")>;
+
+/// A hosting node's endpoint of one service (runtime/cluster/service_endpoint):
+/// (rinvoke_atom, uint64_t call, std::string envelope, bool stream,
+/// caf::actor reply_to) runs a call; (rcancel_atom, uint64_t call, caf::actor
+/// reply_to) stops it. `reply_to` travels as a plain handle (what crosses
+/// nodes); the endpoint treats it as a `remote_caller_actor`.
+using endpoint_actor =
+    caf::typed_actor<caf::reacts_to<rinvoke_atom, uint64_t, std::string, bool, caf::actor>,
+                     caf::reacts_to<rcancel_atom, uint64_t, caf::actor>>;
+
+/// The calling side of a remote call (a service proxy): (rreply_atom, call,
+/// reply envelope bytes), (rfail_atom, call, errc code, subject, detail),
+/// (rpiece_atom, call, piece) for a streamed answer.
+using remote_caller_actor =
+    caf::typed_actor<caf::reacts_to<rreply_atom, uint64_t, std::string>,
+                     caf::reacts_to<rfail_atom, uint64_t, uint8_t, std::string, std::string>,
+                     caf::reacts_to<rpiece_atom, uint64_t, std::string>>;
 
 /// Wall-clock milliseconds since the Unix epoch.
 int64_t unix_now_ms();

@@ -17,13 +17,14 @@ namespace {
 /// Sends each piece to the caller's proxy, in order.
 class remote_sink final : public stream_sink {
  public:
-  remote_sink(caf::actor reply_to, uint64_t call) : reply_to_(std::move(reply_to)), call_(call) {}
+  remote_sink(remote_caller_actor reply_to, uint64_t call)
+      : reply_to_(std::move(reply_to)), call_(call) {}
   void write(std::string piece) override {
     if (!cancelled()) caf::anon_send(reply_to_, rpiece_atom::value, call_, std::move(piece));
   }
 
  private:
-  caf::actor reply_to_;
+  remote_caller_actor reply_to_;
   uint64_t call_;
 };
 
@@ -35,24 +36,26 @@ struct call_table {
   std::map<std::pair<caf::actor_addr, uint64_t>, std::weak_ptr<cancellation>> calls;
 };
 
-void fail(const caf::actor& reply_to, uint64_t call, const caf::error& err) {
+void fail(const remote_caller_actor& reply_to, uint64_t call, const caf::error& err) {
   caf::anon_send(reply_to, rfail_atom::value, call, static_cast<uint8_t>(code_of(err)),
                  subject_of(err), code_of(err) == errc{} ? describe(err) : detail_of(err));
 }
 
 }  // namespace
 
-caf::behavior service_endpoint(caf::event_based_actor* self, std::string service,
-                               std::shared_ptr<const megaservice> host,
-                               monitoring::metrics_registry* metrics) {
+endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer self, std::string service,
+                                               std::shared_ptr<const megaservice> host,
+                                               monitoring::metrics_registry* metrics) {
   auto calls = std::make_shared<call_table>();
   std::shared_ptr<monitoring::megaservice_instruments> ins;
   if (metrics != nullptr)
     ins = std::make_shared<monitoring::megaservice_instruments>(*metrics, host->name());
   return {
       [self, service, host, calls, ins](rinvoke_atom, uint64_t call, const std::string& bytes,
-                                          bool stream, const caf::actor& reply_to) {
-        if (!reply_to) return;
+                                          bool stream, const caf::actor& caller) {
+        if (!caller) return;
+        // The caller's handle crossed nodes untyped: it is a proxy's.
+        auto reply_to = caf::actor_cast<remote_caller_actor>(caller);
         auto received = decode_call(bytes);
         if (!received) {
           fail(reply_to, call, received.error());

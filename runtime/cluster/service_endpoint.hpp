@@ -6,6 +6,7 @@
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include "runtime/cluster/remote_protocol.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 
 namespace opea::runtime {
@@ -26,8 +27,8 @@ namespace opea::runtime {
 /// the host's megaservice series (opea_megaservice_requests_total,
 /// _request_duration_seconds, _request_pending with megaservice = the
 /// host's name), as a flow would.
-caf::behavior service_endpoint(caf::event_based_actor* self, std::string service,
-                               std::shared_ptr<const megaservice> host,
-                               monitoring::metrics_registry* metrics = nullptr);
+endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer self, std::string service,
+                                               std::shared_ptr<const megaservice> host,
+                                               monitoring::metrics_registry* metrics = nullptr);
 
 }  // namespace opea::runtime

@@ -710,14 +710,16 @@ std::shared_ptr<detail::client_op> make_op(detail::client_state& st, client_requ
 
 }  // namespace
 
-void client::async_request(client_request req,
-                           std::function<void(caf::expected<client_response>)> done) {
+std::shared_ptr<stream_handle> client::async_request(
+    client_request req, std::function<void(caf::expected<client_response>)> done) {
   auto op = make_op(*state_, req, [done](caf::error err) {
     if (done) done(std::move(err));
   });
-  if (!op) return;
+  std::shared_ptr<stream_handle> handle{new stream_handle(state_, op)};
+  if (!op) return handle;
   op->set_buffered(std::move(done));
   op->launch();
+  return handle;
 }
 
 std::shared_ptr<stream_handle> client::async_stream(

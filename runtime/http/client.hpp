@@ -85,8 +85,9 @@ struct client_state;
 
 class client;
 
-/// Handle of one `client::async_stream` exchange: the caller's way to stop it
-/// before the server ends the response, e.g. when the downstream client left.
+/// Handle of one exchange (`client::async_request` or `client::async_stream`):
+/// the caller's way to stop it before the server ends the response, e.g. when
+/// the downstream client left.
 ///
 /// Thread-safe: `abort` and `aborted` may be called from any thread, any
 /// number of times, including from the stream's own callbacks; `aborted_`
@@ -133,7 +134,7 @@ class stream_handle {
 /// Errors are `runtime::errc` values whose subject is the URL:
 /// `http_connect` (refused, reset, DNS), `http_timeout` (deadline passed),
 /// `bad_response` (unparsable HTTP, body too large), `bad_request` (bad URL),
-/// `cancelled` (a stream stopped by `stream_handle::abort`).
+/// `cancelled` (an exchange stopped by `stream_handle::abort`).
 /// A pooled connection that the server closed while it was idle is retried
 /// once on a fresh connection when no byte of the response had arrived.
 ///
@@ -150,7 +151,10 @@ class client {
   ~client();
 
   /// Sends `req` and calls `done` once with the complete response or an error.
-  void async_request(client_request req, std::function<void(caf::expected<client_response>)> done);
+  /// The returned handle (never null) aborts the exchange (`done` then gets
+  /// `errc::cancelled`, the connection is closed); ignoring it is fine.
+  std::shared_ptr<stream_handle> async_request(
+      client_request req, std::function<void(caf::expected<client_response>)> done);
 
   /// Sends `req` and streams the response: `on_headers` once with the status
   /// and headers, then `on_chunk` for each piece of body as it arrives

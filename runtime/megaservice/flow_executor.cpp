@@ -8,7 +8,7 @@ namespace opea::runtime {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<flow_executor_state>*;
+using self_ptr = flow_executor_actor::stateful_pointer<flow_executor_state>;
 
 bool is_sec(const caf::error& err, caf::sec code) {
   return err.category() == caf::atom("system") && err.code() == static_cast<uint8_t>(code);
@@ -155,7 +155,7 @@ void start(self_ptr self, flow_env_ptr env, flow_job_ptr job) {
   auto* f = owned.get();
   self->state.flows.emplace(id, std::move(owned));
   if (const auto& cancel = f->job->ctx->cancel)
-    cancel->on_cancel([executor = caf::actor_cast<caf::actor>(self), id] {
+    cancel->on_cancel([executor = caf::actor_cast<flow_executor_actor>(self), id] {
       caf::anon_send(executor, flow_cancel_atom::value, id);
     });
   guarded(self, id, [&] {
@@ -168,7 +168,7 @@ void start(self_ptr self, flow_env_ptr env, flow_job_ptr job) {
 
 }  // namespace
 
-const caf::actor& flow_env::next_executor() const {
+const flow_executor_actor& flow_env::next_executor() const {
   thread_local size_t turn = 0;
   return executors[turn++ % executors.size()];
 }
@@ -190,7 +190,8 @@ flow_executor_state::~flow_executor_state() {
   }
 }
 
-caf::behavior flow_executor(caf::stateful_actor<flow_executor_state>* self) {
+flow_executor_actor::behavior_type flow_executor(
+    flow_executor_actor::stateful_pointer<flow_executor_state> self) {
   return {
       [self](run_atom, flow_env_ptr& env, flow_job_ptr& job) {
         start(self, std::move(env), std::move(job));

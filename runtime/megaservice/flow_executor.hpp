@@ -11,11 +11,29 @@
 
 #include <caf/actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "runtime/dag/flow_state.hpp"
 #include "runtime/service/messages.hpp"
 
 namespace opea::runtime {
+struct flow_env;
+using flow_env_ptr = std::shared_ptr<const flow_env>;
+}  // namespace opea::runtime
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(opea::runtime::flow_env_ptr)
+
+namespace opea::runtime {
+
+/// (flow_cancel_atom, uint64_t flow id): the request's cancellation was
+/// tripped (its client left); the flow ends with errc::cancelled.
+using flow_cancel_atom = caf::atom_constant<caf::atom("fcancel")>;
+
+/// The interface of a flow executor (see `flow_executor`): (run_atom,
+/// flow_env_ptr, flow_job_ptr) starts a flow; (flow_cancel_atom, uint64_t)
+/// is internal.
+using flow_executor_actor = caf::typed_actor<caf::reacts_to<run_atom, flow_env_ptr, flow_job_ptr>,
+                                             caf::reacts_to<flow_cancel_atom, uint64_t>>;
 
 /// What every flow of a megaservice needs, as one immutable snapshot that the
 /// supervisor rebuilds whenever a proxy or a flow executor is replaced.
@@ -24,16 +42,14 @@ struct flow_env {
   std::shared_ptr<const dag> graph;
   /// The proxy of each service (index = node): every call goes through it
   /// (runtime/service/service_proxy.hpp), which answers by the deadline.
-  std::vector<caf::actor> proxies;
+  std::vector<service_actor> proxies;
   align_hooks hooks;
   /// The megaservice's long-lived flow executors; a request goes to one of them.
-  std::vector<caf::actor> executors;
+  std::vector<flow_executor_actor> executors;
   /// The executor for the next request: round robin, counted per calling
   /// thread (no shared counter between threads).
-  const caf::actor& next_executor() const;
+  const flow_executor_actor& next_executor() const;
 };
-
-using flow_env_ptr = std::shared_ptr<const flow_env>;
 
 /// The current flow_env of a megaservice: replaced by its supervisor when a
 /// service actor is replaced, read by whoever starts a flow. Thread-safe
@@ -84,10 +100,6 @@ struct flow_executor_state {
   static inline const char* name = "opea.flow_executor";
 };
 
-/// (flow_cancel_atom, uint64_t flow id): the request's cancellation was
-/// tripped (its client left); the flow ends with errc::cancelled.
-using flow_cancel_atom = caf::atom_constant<caf::atom("fcancel")>;
-
 /// A long-lived actor that runs many requests over a megaservice's graph at
 /// once, each as a `running_flow`: it dispatches every node whose
 /// predecessors are done at once (siblings run in parallel), merges inputs at
@@ -100,10 +112,8 @@ using flow_cancel_atom = caf::atom_constant<caf::atom("fcancel")>;
 /// spawn allocates and registers an actor; an executor costs one message per
 /// request instead.
 ///
-/// Protocol: (run_atom, flow_env_ptr, flow_job_ptr) starts a flow;
-/// (flow_cancel_atom, uint64_t) is internal.
-caf::behavior flow_executor(caf::stateful_actor<flow_executor_state>* self);
+/// Protocol: `flow_executor_actor`.
+flow_executor_actor::behavior_type flow_executor(
+    flow_executor_actor::stateful_pointer<flow_executor_state> self);
 
 }  // namespace opea::runtime
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(opea::runtime::flow_env_ptr)

@@ -116,7 +116,7 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
     c.limit = s.restart;
     if (s.handler)
       c.start = [name = s.name, handler = s.handler](caf::local_actor& sup) {
-        return sup.spawn(local_service_actor, name, handler);
+        return caf::actor_cast<caf::actor>(sup.spawn(local_service_actor, name, handler));
       };
     else if (s.body)
       c.start = [name = s.name, body = s.body](caf::local_actor& sup) {
@@ -124,7 +124,7 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
       };
     else
       c.start = [spec = s, client](caf::local_actor& sup) {
-        return sup.spawn(http_service_actor, spec, client);
+        return caf::actor_cast<caf::actor>(sup.spawn(http_service_actor, spec, client));
       };
     sh.children.push_back(std::move(c));
   }
@@ -194,7 +194,7 @@ namespace {
 
 /// The proxy of service `i` once the megaservice's actor published its
 /// proxies; null before.
-caf::actor published_proxy(const megaservice::shared& sh, size_t i) {
+service_actor published_proxy(const megaservice::shared& sh, size_t i) {
   auto env = sh.env_slot->load();
   if (!env || i >= env->proxies.size()) return {};
   return env->proxies[i];
@@ -202,9 +202,9 @@ caf::actor published_proxy(const megaservice::shared& sh, size_t i) {
 
 }  // namespace
 
-caf::actor megaservice::proxy(const std::string& name) const {
+service_actor megaservice::proxy(const std::string& name) const {
   auto i = shared_->graph->index_of(name);
-  return i ? published_proxy(*shared_, *i) : caf::actor{};
+  return i ? published_proxy(*shared_, *i) : service_actor{};
 }
 
 const status_board& megaservice::status() const {
@@ -269,7 +269,7 @@ void call_on(const std::shared_ptr<megaservice::shared>& shp, const std::string&
       done(std::move(res));
       self->quit();
     };
-    auto call = [self, in, cx, finish](const caf::actor& target) {
+    auto call = [self, in, cx, finish](const service_actor& target) {
       self->request(target, caf::infinite, invoke_atom::value, json_ptr{in},
                     request_context_ptr{cx})
           .then([finish](json_ptr& out) { finish(std::move(out)); },
@@ -280,7 +280,7 @@ void call_on(const std::shared_ptr<megaservice::shared>& shp, const std::string&
       return;
     }
     self->request(owner, caf::infinite, caf::get_atom::value, service)
-        .then([call](const caf::actor& target) { call(target); },
+        .then([call](const service_actor& target) { call(target); },
               [finish](caf::error& err) { finish(std::move(err)); });
   });
 }

@@ -188,7 +188,7 @@ class megaservice {
   /// same call path as a flow (deadline, bulkhead, breaker, retry, waiting
   /// for a restart); null when there is no such service or the megaservice
   /// has not started yet. Thread-safe.
-  caf::actor proxy(const std::string& name) const;
+  service_actor proxy(const std::string& name) const;
 
   /// Stops the supervisor and its services. Requests in progress are answered
   /// with errc::service_unavailable, and so is every later request, at once.

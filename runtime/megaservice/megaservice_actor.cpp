@@ -27,7 +27,13 @@ bool from_services(self_ptr self) {
   return st.services && self->current_sender() == st.services.address();
 }
 
-caf::actor spawn_proxy(self_ptr self, size_t i) {
+/// The supervisor's children are dynamically typed (it supervises any
+/// actor); a service's child is cast to its interface here, once.
+service_actor as_service(const caf::actor& instance) {
+  return caf::actor_cast<service_actor>(instance);
+}
+
+service_proxy_actor spawn_proxy(self_ptr self, size_t i) {
   auto& st = self->state;
   auto proxy = self->spawn<caf::monitored>(service_proxy, st.cfg.proxies[i]);
   // A replaced proxy learns the service's current actor from the supervisor
@@ -35,7 +41,7 @@ caf::actor spawn_proxy(self_ptr self, size_t i) {
   if (st.services && st.cfg.specs[i].local())
     self->request(st.services, caf::infinite, get_child_atom::value, st.cfg.specs[i].name)
         .then([self, proxy](const caf::actor& instance) {
-          self->send(proxy, service_up_atom::value, instance);
+          self->send(proxy, service_up_atom::value, as_service(instance));
         },
               [](const caf::error&) {});
   return proxy;
@@ -44,7 +50,7 @@ caf::actor spawn_proxy(self_ptr self, size_t i) {
 void publish_env(self_ptr self) {
   auto env = std::make_shared<flow_env>();
   env->graph = self->state.cfg.graph;
-  env->proxies = *self->state.proxies;
+  env->proxies.assign(self->state.proxies->begin(), self->state.proxies->end());
   env->hooks = self->state.cfg.hooks;
   env->executors = *self->state.executors;
   self->state.env = env;
@@ -120,11 +126,11 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
   st.cfg = std::move(cfg);
   auto n = st.cfg.specs.size();
   st.started.assign(n, false);
-  st.proxies = std::make_shared<std::vector<caf::actor>>(n);
+  st.proxies = std::make_shared<std::vector<service_proxy_actor>>(n);
   for (size_t i = 0; i < n; ++i) (*st.proxies)[i] = spawn_proxy(self, i);
   auto executors = st.cfg.executors;
   if (executors == 0) executors = std::max<size_t>(1, self->system().scheduler().num_workers());
-  st.executors = std::make_shared<std::vector<caf::actor>>();
+  st.executors = std::make_shared<std::vector<flow_executor_actor>>();
   for (size_t i = 0; i < executors; ++i)
     st.executors->push_back(self->spawn<caf::monitored>(flow_executor));
   publish_env(self);
@@ -167,12 +173,12 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
         // A round trip: the actor has handled what it received before.
         return static_cast<uint32_t>(self->state.cfg.specs.size());
       },
-      [self](caf::get_atom, const std::string& service) -> caf::result<caf::actor> {
+      [self](caf::get_atom, const std::string& service) -> caf::result<service_actor> {
         auto i = index_of(self, service);
         if (!i)
           return make_error(errc::bad_request, service,
                             "megaservice '" + self->state.cfg.name + "' has no such service");
-        return (*self->state.proxies)[*i];
+        return service_actor{(*self->state.proxies)[*i]};
       },
       [self](services_atom, const supervisor_handle& services, const caf::actor& parent) {
         auto& st = self->state;
@@ -196,7 +202,7 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
         st.started[*i] = true;
         st.cfg.board->set_status(*i, service_status::running);
         st.cfg.instruments[*i].up->Set(1);
-        self->send((*st.proxies)[*i], service_up_atom::value, instance);
+        self->send((*st.proxies)[*i], service_up_atom::value, as_service(instance));
       },
       [self](child_down_atom, const std::string& id, const caf::error& reason) {
         auto& st = self->state;

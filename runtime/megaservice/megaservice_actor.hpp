@@ -38,9 +38,9 @@ using services_atom = caf::atom_constant<caf::atom("services")>;
 struct megaservice_actor_state {
   megaservice_actor_config cfg;
   /// The proxy of each service; shared with the exit hook.
-  std::shared_ptr<std::vector<caf::actor>> proxies;
+  std::shared_ptr<std::vector<service_proxy_actor>> proxies;
   /// The flow executors (flow_env::executors); shared with the exit hook.
-  std::shared_ptr<std::vector<caf::actor>> executors;
+  std::shared_ptr<std::vector<flow_executor_actor>> executors;
   /// The current supervisor of the service actors and its parent (null
   /// until the first services_atom).
   supervisor_handle services;
@@ -71,7 +71,7 @@ struct megaservice_actor_state {
 /// Protocol: (run_atom, flow_job_ptr) starts a flow on an executor;
 /// (caf::get_atom) -> uint32_t answers the number of services (a round trip
 /// after everything the actor received before); (caf::get_atom, name) ->
-/// caf::actor answers the proxy of service `name`; services_atom above;
+/// service_actor answers the proxy of service `name`; services_atom above;
 /// child_up / child_down / child_stopped from the services' supervisor.
 caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* self,
                                 megaservice_actor_config cfg);

@@ -41,8 +41,8 @@ caf::message to_answer(const std::string& name, const std::string& url,
 
 }  // namespace
 
-caf::behavior http_service_actor(caf::event_based_actor* self, micro_service svc,
-                                 std::shared_ptr<http::client> client) {
+service_actor::behavior_type http_service_actor(service_actor::pointer self, micro_service svc,
+                                                std::shared_ptr<http::client> client) {
   auto url = svc.endpoint_url();
   auto name = svc.name;
   auto timeout = svc.timeout;
@@ -70,11 +70,15 @@ caf::behavior http_service_actor(caf::event_based_actor* self, micro_service svc
         // dies meanwhile.
         auto requester = self->current_sender();
         auto mid = self->take_current_message_id();
-        client->async_request(
+        auto exchange = client->async_request(
             std::move(req), [requester, mid, name, url](caf::expected<http::client_response> res) {
               if (requester)
                 requester->enqueue(nullptr, mid.response_id(), to_answer(name, url, res), nullptr);
             });
+        // The request was cancelled (its client left, a sibling branch
+        // failed): close the upstream connection, so the service stops too.
+        // The handle is weak: a finished exchange is not kept alive by it.
+        if (ctx->cancel) ctx->cancel->on_cancel([exchange] { exchange->abort(); });
         return caf::delegated<json_ptr>{};
       },
   };

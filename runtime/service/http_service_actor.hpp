@@ -19,8 +19,10 @@ namespace opea::runtime {
 /// request id and trace context travel as `X-Request-Id` and `traceparent`.
 /// Non-2xx answers, bodies that are not JSON, refused connections and timeouts
 /// are errors naming the service and the cause, never data passed downstream.
-/// The call timeout is min(svc.timeout, time left before the deadline).
-caf::behavior http_service_actor(caf::event_based_actor* self, micro_service svc,
-                                 std::shared_ptr<http::client> client);
+/// The call timeout is min(svc.timeout, time left before the deadline). A
+/// cancelled request (`ctx->cancel`) aborts the upstream exchange: its
+/// connection is closed, so the service sees the client leave.
+service_actor::behavior_type http_service_actor(service_actor::pointer self, micro_service svc,
+                                                std::shared_ptr<http::client> client);
 
 }  // namespace opea::runtime

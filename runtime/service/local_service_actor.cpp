@@ -6,8 +6,8 @@
 
 namespace opea::runtime {
 
-caf::behavior local_service_actor(caf::event_based_actor* self, std::string name,
-                                  service_handler handler) {
+service_actor::behavior_type local_service_actor(service_actor::pointer self, std::string name,
+                                                 service_handler handler) {
   return {
       [self, name, handler](invoke_atom, const json_ptr& input,
                             const request_context_ptr& ctx) -> caf::result<json_ptr> {

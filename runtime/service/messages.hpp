@@ -9,6 +9,8 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/expected.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "runtime/service/micro_service.hpp"
 #include "runtime/service/request_context.hpp"
@@ -17,6 +19,15 @@ namespace opea::runtime {
 
 /// (invoke_atom, json_ptr input, request_context_ptr) -> json_ptr: call a service actor.
 using invoke_atom = caf::atom_constant<caf::atom("invoke")>;
+/// The interface of a service actor, and the call part of a service proxy's:
+/// every hop of a call (flow executor -> proxy -> service actor) is a request
+/// the compiler checks against it. The built-in service actors (an
+/// in-process handler, an HTTP adapter) are typed so; a user's own actor body
+/// (micro_service::actor) is dynamically typed and is cast to this interface
+/// once, where its supervisor announces it to the proxy.
+using service_actor =
+    caf::typed_actor<caf::replies_to<invoke_atom, json_ptr, request_context_ptr>::with<json_ptr>>;
+
 /// (run_atom, flow_job_ptr): start one request on a megaservice (no reply; the
 /// job's callback is invoked exactly once).
 using run_atom = caf::atom_constant<caf::atom("run")>;

@@ -17,21 +17,13 @@ namespace opea::runtime {
 
 namespace {
 
-/// (psweep_atom, int64_t when): the proxy's one timer, armed for the earliest
-/// instant something is due (a call's deadline, a queued call's wait).
-using psweep_atom = caf::atom_constant<caf::atom("psweep")>;
-/// (pretry_atom, uint64_t call): a retry's backoff is over.
-using pretry_atom = caf::atom_constant<caf::atom("pretry")>;
-/// (pcancel_atom, uint64_t call): the request of the call was cancelled.
-using pcancel_atom = caf::atom_constant<caf::atom("pcancel")>;
-
 using time_point = clock_type::time_point;
 using detail::phase;
 using detail::proxy_call;
 using detail::replica;
 using detail::watching_sink;
 
-using self_ptr = caf::stateful_actor<service_proxy_state>*;
+using self_ptr = service_proxy_actor::stateful_pointer<service_proxy_state>;
 
 std::string key_of(const char* section, const caf::error& err) {
   return std::string{section} + "." + subject_of(err);
@@ -120,7 +112,7 @@ caf::error deadline_error(const std::string& service, const std::string& why) {
 
 replica* find_replica(service_proxy_state& st, const caf::actor_addr& addr) {
   for (auto& r : st.replicas)
-    if (r.handle.address() == addr) return &r;
+    if (r.address() == addr) return &r;
   return nullptr;
 }
 
@@ -165,7 +157,7 @@ void send_now(self_ptr self, uint64_t id) {
   call.send = send;
   call.state = phase::sent;
   call.sent_at = self->clock().now();
-  call.replica = r->handle.address();
+  call.replica = r->address();
   call.node = r->node;
   ++call.attempts;
   ++r->outstanding;
@@ -177,7 +169,7 @@ void send_now(self_ptr self, uint64_t id) {
     bool streaming = call.ctx->sink != nullptr;
     auto bytes =
         make_call_envelope(*call.input, *call.ctx, st.opt.service).SerializeAsString();
-    self->send(r->handle, rinvoke_atom::value, send, std::move(bytes), streaming,
+    self->send(r->remote, rinvoke_atom::value, send, std::move(bytes), streaming,
                caf::actor_cast<caf::actor>(self));
     return;
   }
@@ -187,7 +179,7 @@ void send_now(self_ptr self, uint64_t id) {
     copy->sink = call.watch;
     ctx = std::move(copy);
   }
-  self->request(r->handle, caf::infinite, invoke_atom::value, call.input, ctx)
+  self->request(r->local, caf::infinite, invoke_atom::value, call.input, ctx)
       .then([self, id, send](json_ptr& out) { on_result(self, id, send, std::move(out)); },
             [self, id, send](caf::error& err) { on_result(self, id, send, std::move(err)); });
 }
@@ -267,8 +259,11 @@ void on_result(self_ptr self, uint64_t id, uint64_t send, caf::expected<json_ptr
   auto& st = self->state;
   auto it = st.calls.find(id);
   if (it == st.calls.end() || it->second.send != send) {
-    // Answered already (deadline, cancel): this reply is dropped.
-    if (st.opt.instruments.late_replies != nullptr) st.opt.instruments.late_replies->Increment();
+    // Answered already (deadline, cancel): this reply is dropped. A replica
+    // confirming the cancellation the proxy answered with is not late.
+    bool confirms_cancel = !res && code_of(res.error()) == errc::cancelled;
+    if (st.opt.instruments.late_replies != nullptr && !confirms_cancel)
+      st.opt.instruments.late_replies->Increment();
     return;
   }
   auto& call = it->second;
@@ -295,9 +290,9 @@ void on_result(self_ptr self, uint64_t id, uint64_t send, caf::expected<json_ptr
     // ran. Wait for the restarted actor and send it again (not an attempt).
     --call.attempts;
     if (auto* r = find_replica(st, call.replica)) {
-      auto dead = r->handle.address();
+      auto dead = r->address();
       st.replicas.erase(std::remove_if(st.replicas.begin(), st.replicas.end(),
-                                       [&](const replica& x) { return x.handle.address() == dead; }),
+                                       [&](const replica& x) { return x.address() == dead; }),
                         st.replicas.end());
     }
     send_now(self, id);
@@ -398,7 +393,7 @@ void sweep(self_ptr self) {
         if (r->outstanding > 0) --r->outstanding;
         // The replica may still be working on it: tell it to stop.
         if (st.opt.distributed)
-          self->send(r->handle, rcancel_atom::value, call.send, caf::actor_cast<caf::actor>(self));
+          self->send(r->remote, rcancel_atom::value, call.send, caf::actor_cast<caf::actor>(self));
       }
     }
     auto err = deadline_error(st.opt.service, why);
@@ -441,10 +436,10 @@ void set_replica_gauge(service_proxy_state& st) {
 void remove_replica(self_ptr self, const caf::actor_addr& endpoint) {
   auto& st = self->state;
   auto it = std::find_if(st.replicas.begin(), st.replicas.end(),
-                         [&](const replica& r) { return r.handle.address() == endpoint; });
+                         [&](const replica& r) { return r.address() == endpoint; });
   if (it == st.replicas.end()) return;
   auto node = it->node;
-  self->demonitor(it->handle);
+  self->demonitor(it->remote.address());
   st.replicas.erase(it);
   set_replica_gauge(st);
   std::vector<std::pair<uint64_t, uint64_t>> lost;
@@ -472,8 +467,8 @@ caf::error validate(const service_proxy_options& options) {
   return {};
 }
 
-caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
-                            service_proxy_options options) {
+service_proxy_actor::behavior_type service_proxy(
+    service_proxy_actor::stateful_pointer<service_proxy_state> self, service_proxy_options options) {
   auto& st = self->state;
   st.opt = std::move(options);
   // Settings were validated when the megaservice was built (validate()); a
@@ -490,8 +485,8 @@ caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
     }
   set_circuit_gauge(st);
   if (st.opt.directory)
-    self->send(st.opt.directory, subscribe_atom::value, st.opt.service,
-               caf::actor_cast<caf::actor>(self));
+    caf::anon_send(st.opt.directory, subscribe_atom::value, st.opt.service,
+                   caf::actor_cast<caf::actor>(self));
   self->set_down_handler([self](caf::down_msg& dm) { remove_replica(self, dm.source); });
   return {
       [self](invoke_atom, json_ptr& input, request_context_ptr& ctx) -> caf::result<json_ptr> {
@@ -500,7 +495,7 @@ caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
           return make_error(errc::bad_request, st.opt.service, "call without input or context");
         auto id = st.next_call++;
         auto& call = st.calls[id];
-        call.rp = self->make_response_promise();
+        call.rp = self->make_response_promise<json_ptr>();
         call.input = std::move(input);
         call.started = self->clock().now();
         if (ctx->sink && st.retry) {
@@ -509,7 +504,7 @@ caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
         if (ctx->cancel && (st.opt.distributed || st.opt.upstream)) {
           // The request was cancelled (its client left, its flow failed):
           // answer the call at once and stop the remote or upstream work.
-          auto me = caf::actor_cast<caf::actor>(self);
+          auto me = caf::actor_cast<service_proxy_actor>(self);
           ctx->cancel->on_cancel([me, id] { caf::anon_send(me, pcancel_atom::value, id); });
         }
         call.ctx = std::move(ctx);
@@ -530,11 +525,11 @@ caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
         st.armed = false;
         sweep(self);
       },
-      [self](service_up_atom, caf::actor& actor) {
+      [self](service_up_atom, service_actor& actor) {
         auto& st = self->state;
         st.failed = caf::error{};
         st.replicas.clear();
-        if (actor) st.replicas.push_back({std::string{}, std::move(actor), 0});
+        if (actor) st.replicas.push_back({std::string{}, std::move(actor), endpoint_actor{}, 0});
         release_waiting(self);
       },
       [self](service_down_atom, caf::error& reason, bool for_good) {
@@ -575,7 +570,9 @@ caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
         auto& st = self->state;
         auto s = st.sends.find(send);
         if (s == st.sends.end()) {
-          if (st.opt.instruments.late_replies != nullptr)
+          // A replica confirming a cancellation is not a late reply.
+          if (st.opt.instruments.late_replies != nullptr &&
+              static_cast<errc>(code) != errc::cancelled)
             st.opt.instruments.late_replies->Increment();
           return;
         }
@@ -595,7 +592,7 @@ caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
           if (auto* r = find_replica(st, call.replica)) {
             if (r->outstanding > 0) --r->outstanding;
             if (st.opt.distributed)
-              self->send(r->handle, rcancel_atom::value, call.send,
+              self->send(r->remote, rcancel_atom::value, call.send,
                          caf::actor_cast<caf::actor>(self));
           }
         } else if (call.state == phase::waiting) {
@@ -607,25 +604,27 @@ caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
                         "the request was cancelled before the call finished"),
              "cancelled");
       },
-      [self](replica_up_atom, const std::string& node, caf::actor& endpoint) {
+      [self](replica_up_atom, const std::string& node, const caf::actor& handle) {
         auto& st = self->state;
-        if (!endpoint) return;
+        if (!handle) return;
+        // Handles cross nodes untyped; this is where one becomes an endpoint.
+        auto endpoint = caf::actor_cast<endpoint_actor>(handle);
         for (auto& r : st.replicas) {
-          if (r.handle == endpoint) return;
+          if (r.remote == endpoint) return;
           if (r.node == node) {  // the member restarted: its old endpoint is gone
-            remove_replica(self, r.handle.address());
+            remove_replica(self, r.address());
             break;
           }
         }
         self->monitor(endpoint);
-        st.replicas.push_back({node, std::move(endpoint), 0});
+        st.replicas.push_back({node, service_actor{}, std::move(endpoint), 0});
         set_replica_gauge(st);
       },
       [self](replica_down_atom, const std::string& node) {
         auto& st = self->state;
         for (auto& r : st.replicas)
           if (r.node == node) {
-            remove_replica(self, r.handle.address());
+            remove_replica(self, r.address());
             return;
           }
       },

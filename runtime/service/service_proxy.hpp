@@ -26,8 +26,10 @@
 #include <caf/atom.hpp>
 #include <caf/behavior.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "monitoring/metrics_registry.hpp"
+#include "runtime/cluster/remote_protocol.hpp"
 #include "runtime/resilience/bulkhead.hpp"
 #include "runtime/resilience/circuit_breaker.hpp"
 #include "runtime/resilience/retry_schedule.hpp"
@@ -35,7 +37,7 @@
 
 namespace opea::runtime {
 
-/// (service_up_atom, caf::actor): the supervised local actor of the proxy's
+/// (service_up_atom, service_actor): the supervised local actor of the proxy's
 /// service started or was restarted; calls waiting for it are sent.
 using service_up_atom = caf::atom_constant<caf::atom("svcup")>;
 /// (service_down_atom, caf::error reason, bool for_good): the local actor
@@ -52,6 +54,24 @@ using replica_down_atom = caf::atom_constant<caf::atom("repldown")>;
 /// its directory, which answers with replica_up messages now and
 /// replica_up/replica_down as members come and go.
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+/// Internal to the proxy: (psweep_atom, int64_t when) its one timer, armed
+/// for the earliest instant something is due; (pretry_atom, uint64_t call) a
+/// retry's backoff is over; (pcancel_atom, uint64_t call) the call's request
+/// was cancelled.
+using psweep_atom = caf::atom_constant<caf::atom("psweep")>;
+using pretry_atom = caf::atom_constant<caf::atom("pretry")>;
+using pcancel_atom = caf::atom_constant<caf::atom("pcancel")>;
+
+/// The interface of a service proxy: the call (`service_actor`), what its
+/// supervisor and membership directory tell it, the calling side of the
+/// remote protocol, and its internal messages. Flow executors and edge
+/// routes hold it as a `service_actor` (the call part only).
+using service_proxy_actor = service_actor::extend_with<remote_caller_actor>::extend<
+    caf::reacts_to<service_up_atom, service_actor>,
+    caf::reacts_to<service_down_atom, caf::error, bool>,
+    caf::reacts_to<replica_up_atom, std::string, caf::actor>,
+    caf::reacts_to<replica_down_atom, std::string>, caf::reacts_to<psweep_atom, int64_t>,
+    caf::reacts_to<pretry_atom, uint64_t>, caf::reacts_to<pcancel_atom, uint64_t>>;
 
 /// Settings of one service proxy.
 struct service_proxy_options {
@@ -121,16 +141,21 @@ enum class phase : uint8_t {
   backoff,
 };
 
+/// A replica: the local actor of the service, or a cluster member's endpoint.
 struct replica {
   std::string node;
-  caf::actor handle;
+  /// Set for the local replica.
+  service_actor local;
+  /// Set for a replica on a cluster member.
+  endpoint_actor remote;
   size_t outstanding = 0;
+  caf::actor_addr address() const { return local ? local.address() : remote.address(); }
 };
 
 struct proxy_call {
   json_ptr input;
   request_context_ptr ctx;
-  caf::response_promise rp;
+  caf::typed_response_promise<json_ptr> rp;
   phase state = phase::waiting;
   /// Sends that reached (or may have reached) a replica.
   uint32_t attempts = 0;
@@ -190,7 +215,7 @@ struct service_proxy_state {
 /// A call is sent at most `retry.attempts` times in all, whatever the path
 /// (a send that bounced off an actor that was already down never reached
 /// the service and is not counted).
-caf::behavior service_proxy(caf::stateful_actor<service_proxy_state>* self,
-                            service_proxy_options options);
+service_proxy_actor::behavior_type service_proxy(
+    service_proxy_actor::stateful_pointer<service_proxy_state> self, service_proxy_options options);
 
 }  // namespace opea::runtime

@@ -283,6 +283,87 @@ TEST_CASE("200 clients leaving mid-stream close every upstream stream", "[integr
   model.stop();
 }
 
+TEST_CASE("clients leaving JSON requests close every upstream request", "[integration][call_path]") {
+  // An HTTP service in this process that holds every request without
+  // answering; counts the upstream connections that the node closes.
+  std::mutex mu;
+  std::condition_variable cv;
+  int opened = 0;
+  int closed = 0;
+  std::vector<std::shared_ptr<opea::runtime::http::response_writer>> held;
+  opea::runtime::http::server upstream{{"127.0.0.1", 0}};
+  upstream.add_route("/v1/hold", {"POST"},
+                     [&](opea::runtime::http::request&&,
+                         std::shared_ptr<opea::runtime::http::response_writer> out) {
+                       out->on_close([&] {
+                         std::lock_guard<std::mutex> lock{mu};
+                         ++closed;
+                         cv.notify_all();
+                       });
+                       std::lock_guard<std::mutex> lock{mu};
+                       ++opened;
+                       held.push_back(std::move(out));
+                       cv.notify_all();
+                     });
+  auto port = upstream.start();
+  REQUIRE(port);
+  node_process node{
+      "node: {name: jn, log_level: warn}\n"
+      "services:\n"
+      "  hold: {kind: http, url: \"http://127.0.0.1:" +
+      std::to_string(*port) +
+      "/v1/hold\", timeout_ms: 60000}\n"
+      "megaservices:\n"
+      "  - {name: held, route: /v1/held, flows: [hold]}\n"};
+  const int clients = 50;
+  namespace net = boost::asio;
+  net::io_context ioc;
+  std::vector<net::ip::tcp::socket> socks;
+  std::string body = R"({"text": "wait for me"})";
+  std::string req =
+      "POST /v1/held HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  for (int i = 0; i < clients; ++i) {
+    socks.emplace_back(ioc);
+    socks.back().connect({net::ip::make_address("127.0.0.1"), node.port});
+    net::write(socks.back(), net::buffer(req));
+  }
+  {
+    std::unique_lock<std::mutex> lock{mu};
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return opened == clients; }));
+  }
+  for (auto& s : socks) s.close();
+  {
+    std::unique_lock<std::mutex> lock{mu};
+    REQUIRE(cv.wait_for(lock, 1s, [&] { return closed == clients; }));
+  }
+  // The flows ended: pending is back to 0 (bounded poll of /metrics), every
+  // call was answered as cancelled, and the aborted upstream exchanges that
+  // confirmed it are not counted as late replies.
+  std::string metrics;
+  double pending = -1;
+  for (int i = 0; i < 500 && pending != 0; ++i) {
+    metrics = call("GET", node.url("/metrics")).body;
+    pending = metric_value(metrics, R"(opea_megaservice_request_pending{node="jn",megaservice="held"})");
+    if (pending != 0) std::this_thread::yield();
+  }
+  REQUIRE(pending == 0);
+  REQUIRE(metric_value(
+              metrics,
+              R"(opea_service_errors_total{node="jn",megaservice="held",reason="cancelled",service="hold"})") ==
+          clients);
+  REQUIRE(metric_value(metrics,
+                       R"(opea_service_late_replies_total{node="jn",megaservice="held",service="hold"})") ==
+          0);
+  {
+    std::lock_guard<std::mutex> lock{mu};
+    held.clear();
+  }
+  REQUIRE(call("GET", node.url("/health")).status == 200);
+  upstream.stop();
+}
+
 TEST_CASE("a slow service saturating its bulkhead leaves another route's latency alone",
           "[integration][call_path]") {
   service_process slow{{"/v1/slow:delay:2000"}};

@@ -46,9 +46,10 @@ struct fixture {
     opts.name = "hosted." + tag;
     hosts.push_back(std::make_unique<megaservice>(*sys, o, opts, metrics));
     std::shared_ptr<const megaservice> host{hosts.back().get(), [](const megaservice*) {}};
-    return sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics);
+    // Endpoints reach proxies as plain handles (as from the directory).
+    return caf::actor_cast<caf::actor>(sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics));
   }
-  caf::actor proxy(bool idempotent, replica_choice choice = replica_choice::round_robin) {
+  service_proxy_actor proxy(bool idempotent, replica_choice choice = replica_choice::round_robin) {
     service_proxy_options opts;
     opts.service = "svc";
     opts.idempotent = idempotent;
@@ -56,7 +57,7 @@ struct fixture {
     opts.distributed = true;
     return sys->spawn(service_proxy, opts);
   }
-  caf::expected<json> call(const caf::actor& p, json input, stream_sink_ptr sink = nullptr) {
+  caf::expected<json> call(const service_actor& p, json input, stream_sink_ptr sink = nullptr) {
     auto ctx = std::make_shared<request_context>();
     ctx->request_id = "r1";
     ctx->deadline = clock_type::now() + 10s;
@@ -177,7 +178,8 @@ TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fie
   auto ep = old_sys.spawn(service_endpoint, std::string{"svc"}, shared, &metrics);
   auto port = old_sys.middleman().publish(ep, 0, "127.0.0.1");
   REQUIRE(port);
-  auto remote = new_sys.middleman().remote_actor("127.0.0.1", *port);
+  // Typed: the endpoint's interface is checked when the link is made.
+  auto remote = new_sys.middleman().remote_actor<endpoint_actor>("127.0.0.1", *port);
   REQUIRE(remote);
 
   opea_test::v2::Envelope call;
@@ -246,7 +248,7 @@ TEST_CASE_METHOD(fixture, "least outstanding prefers the replica with fewer call
   }));
   hosts.push_back(std::make_unique<megaservice>(*sys, o, megaservice_options{"hosted.a"}, metrics));
   std::shared_ptr<const megaservice> host{hosts.back().get(), [](const megaservice*) {}};
-  auto slow = sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics);
+  auto slow = caf::actor_cast<caf::actor>(sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics));
   auto p = proxy(true, replica_choice::least_outstanding);
   caf::anon_send(p, replica_up_atom::value, std::string{"a"}, slow);
   caf::anon_send(p, replica_up_atom::value, std::string{"b"}, endpoint("b"));
