@@ -2,9 +2,9 @@
 // the raw CAF remote round trip it is built on, between two processes on
 // loopback (BASP over TCP, plain).
 //
-//   opea-bench-cluster server --port P [--policy sharing|stealing] [--threads N]
+//   opea-bench-cluster server --port P [--policy spinning|sharing|stealing] [--threads N]
 //   opea-bench-cluster client --port P --mode raw|hop --inflight K --seconds S
-//                             [--warmup W] [--deadline-ms D] [--policy sharing|stealing]
+//                             [--warmup W] [--deadline-ms D] [--policy spinning|sharing|stealing]
 //                             [--threads N]
 //
 // server: publishes (a) a raw echo actor on P, answering (std::string) with the
@@ -32,7 +32,7 @@
 //          completed=.. errors=.. max_rss_mb=..   (the client's peak RSS)
 //
 // Scheduler defaults are opea-node's (nodes/config/node_config.hpp): policy
-// sharing, max-threads = hardware threads. Both processes should use the same.
+// spinning, max-threads = hardware threads. Both processes should use the same.
 
 #include <poll.h>
 #include <sys/resource.h>
@@ -61,6 +61,7 @@
 #include "runtime/service/service_proxy.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "runtime/scheduler.hpp"
 
 namespace rt = opea::runtime;
 using bench_clock = std::chrono::steady_clock;
@@ -70,7 +71,7 @@ namespace {
 struct bench_args {
   std::string role;
   uint16_t port = 0;
-  std::string policy = "sharing";
+  std::string policy = "spinning";
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   std::string mode = "raw";
   size_t inflight = 1;
@@ -85,10 +86,10 @@ struct bench_args {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "opea-bench-cluster: %s\n"
-               "usage: opea-bench-cluster server --port P [--policy sharing|stealing] "
+               "usage: opea-bench-cluster server --port P [--policy spinning|sharing|stealing] "
                "[--threads N] [--tls DIR]\n"
                "       opea-bench-cluster client --port P --mode raw|hop --inflight K "
-               "--seconds S [--warmup W] [--deadline-ms D] [--policy sharing|stealing] "
+               "--seconds S [--warmup W] [--deadline-ms D] [--policy spinning|sharing|stealing] "
                "[--threads N] [--tls DIR]\n",
                why);
   std::exit(2);
@@ -125,15 +126,16 @@ bench_args parse(int argc, char** argv) {
       usage(("unknown option " + key).c_str());
   }
   if (a.port == 0) usage("--port is required (P and P+1 are used)");
-  if (a.policy != "sharing" && a.policy != "stealing") usage("--policy: sharing or stealing");
+  if (!opea::runtime::parse_scheduler_policy(a.policy))
+    usage("--policy: spinning, sharing or stealing");
   if (a.mode != "raw" && a.mode != "hop") usage("--mode: raw or hop");
   return a;
 }
 
 void configure(caf::actor_system_config& cfg, const bench_args& a) {
   cfg.load<caf::io::middleman>();
-  cfg.set("scheduler.max-threads", a.threads);
-  cfg.set("scheduler.policy", a.policy == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
+  opea::runtime::configure_scheduler(cfg, *opea::runtime::parse_scheduler_policy(a.policy),
+                                     a.threads);
   cfg.set("logger.console", caf::atom("none"));
   if (!a.tls_dir.empty()) {
     // The node's setup: caf::openssl with the error-queue guard of

@@ -1,6 +1,6 @@
 // opea-bench-orchestrator: the orchestrator's own cost per DAG hop, in process.
 //
-//   opea-bench-orchestrator [--caf-threads N] [--caf-policy sharing|stealing]
+//   opea-bench-orchestrator [--caf-threads N] [--caf-policy spinning|sharing|stealing]
 //                           [Google Benchmark flags, e.g. --benchmark_repetitions=5]
 //
 // BM_megaservice_chain/N/K: a megaservice whose graph is a linear chain of N
@@ -22,7 +22,7 @@
 // input_of, complete, final_output) over a chain of N, without actors.
 //
 // The CAF scheduler defaults to what opea-node uses by default: policy
-// `sharing`, max-threads = hardware threads.
+// `spinning` (runtime/scheduler.hpp), max-threads = hardware threads.
 
 #include <algorithm>
 #include <atomic>
@@ -45,6 +45,7 @@
 #include "runtime/dag/flow_state.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "runtime/scheduler.hpp"
 
 namespace rt = opea::runtime;
 
@@ -54,7 +55,7 @@ constexpr int64_t kBatch = 2000;
 
 struct bench_options {
   size_t caf_threads = std::max(1u, std::thread::hardware_concurrency());
-  std::string caf_policy = "sharing";
+  rt::scheduler_policy caf_policy = rt::scheduler_policy::spinning;
 };
 
 bench_options& options() {
@@ -71,9 +72,7 @@ struct environment {
   std::unique_ptr<caf::actor_system> sys;
 
   environment() {
-    cfg.set("scheduler.max-threads", options().caf_threads);
-    cfg.set("scheduler.policy",
-            options().caf_policy == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
+    rt::configure_scheduler(cfg, options().caf_policy, options().caf_threads);
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 };
@@ -260,7 +259,7 @@ void print_slopes() {
   }
   if (any)
     std::printf("  (CAF scheduler: policy %s, %zu threads; target: slope < 10 us/hop)\n",
-                options().caf_policy.c_str(), options().caf_threads);
+                std::string{rt::to_string(options().caf_policy)}.c_str(), options().caf_threads);
 }
 
 }  // namespace
@@ -272,11 +271,12 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--caf-threads") == 0 && i + 1 < argc) {
       options().caf_threads = std::max(1ul, std::strtoul(argv[++i], nullptr, 10));
     } else if (std::strcmp(argv[i], "--caf-policy") == 0 && i + 1 < argc) {
-      options().caf_policy = argv[++i];
-      if (options().caf_policy != "sharing" && options().caf_policy != "stealing") {
-        std::fprintf(stderr, "--caf-policy must be sharing or stealing\n");
+      auto policy = rt::parse_scheduler_policy(argv[++i]);
+      if (!policy) {
+        std::fprintf(stderr, "--caf-policy must be spinning, sharing or stealing\n");
         return 2;
       }
+      options().caf_policy = *policy;
     } else {
       rest.push_back(argv[i]);
     }

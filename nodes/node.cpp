@@ -59,10 +59,7 @@ rt::micro_service make_service(const service_config& svc, const rt::service_cata
 
 node::node(node_config cfg) : cfg_(std::move(cfg)) {
   const auto& sched = cfg_.node.scheduler;
-  system_cfg_.set("scheduler.max-threads", sched.max_threads);
-  system_cfg_.set("scheduler.policy", sched.policy == scheduler_policy::sharing
-                                          ? caf::atom("sharing")
-                                          : caf::atom("stealing"));
+  runtime::configure_scheduler(system_cfg_, sched.policy, sched.max_threads);
   metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
   // One HTTP client (one I/O thread) for every external service and remote backend.
   bool needs_client = false;

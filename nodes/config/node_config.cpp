@@ -361,7 +361,8 @@ void add_flows(const reader& r, const YAML::Node& flows, const std::string& path
 const key_list top_keys = {"node", "services", "megaservices", "dataprep", "cluster"};
 const key_list opea_top_keys = {"opea_micro_services", "opea_mega_service"};
 const key_list log_levels = {"trace", "debug", "info", "warn", "error", "off"};
-const key_list policies = {"sharing", "stealing"};
+// In the order of runtime::scheduler_policy.
+const key_list policies = {"sharing", "stealing", "spinning"};
 const key_list kinds = {"builtin", "http"};
 const key_list http_methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 const key_list balance_policies = {"round_robin", "least_outstanding"};
@@ -1132,10 +1133,6 @@ node_config parse(const std::string& yaml_text, const std::string& source_name,
 
 std::string_view to_string(log_level level) {
   return log_levels[static_cast<std::size_t>(level)];
-}
-
-std::string_view to_string(scheduler_policy policy) {
-  return policies[static_cast<std::size_t>(policy)];
 }
 
 std::string_view to_string(service_kind kind) {

@@ -15,6 +15,7 @@
 #include "nodes/config/mega_flow.hpp"
 #include "runtime/service/micro_service.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "runtime/scheduler.hpp"
 #include "runtime/service/service_type.hpp"
 
 namespace opea::nodes {
@@ -22,16 +23,16 @@ namespace opea::nodes {
 /// Minimum severity the node logs. Default: info.
 enum class log_level { trace, debug, info, warn, error, off };
 
-/// How CAF's scheduler hands jobs to worker threads. Default: sharing.
-enum class scheduler_policy { sharing, stealing };
+/// How CAF's scheduler hands jobs to worker threads (runtime/scheduler.hpp).
+/// Default: spinning.
+using runtime::scheduler_policy;
 
 /// Where a service runs: an in-process built-in actor, or a remote HTTP endpoint.
 enum class service_kind { builtin, http };
 
 /// "trace", "debug", ... exactly as written in the config file.
 [[nodiscard]] std::string_view to_string(log_level level);
-/// "sharing" or "stealing".
-[[nodiscard]] std::string_view to_string(scheduler_policy policy);
+using runtime::to_string;
 /// "builtin" or "http".
 [[nodiscard]] std::string_view to_string(service_kind kind);
 
@@ -54,8 +55,8 @@ struct http_settings {
 struct scheduler_settings {
   /// Worker threads, >= 1. Default: the number of hardware threads.
   std::size_t max_threads = default_scheduler_threads();
-  /// Default: sharing.
-  scheduler_policy policy = scheduler_policy::sharing;
+  /// Default: spinning.
+  scheduler_policy policy = scheduler_policy::spinning;
 };
 
 /// `node`: settings of this opea-node process.

@@ -186,7 +186,7 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(c.node.http.max_body_bytes == 1048576);
   CHECK(c.node.scheduler.max_threads ==
         std::max<std::size_t>(1, std::thread::hardware_concurrency()));
-  CHECK(c.node.scheduler.policy == scheduler_policy::sharing);
+  CHECK(c.node.scheduler.policy == scheduler_policy::spinning);
   CHECK(c.node.log == log_level::info);
 
   REQUIRE(c.services.size() == 1);
@@ -330,6 +330,8 @@ TEST_CASE("opea-cpp format: small values", "[config]") {
 TEST_CASE("enum names round-trip", "[config]") {
   CHECK(to_string(log_level::warn) == "warn");
   CHECK(to_string(scheduler_policy::stealing) == "stealing");
+  CHECK(to_string(scheduler_policy::sharing) == "sharing");
+  CHECK(to_string(scheduler_policy::spinning) == "spinning");
   CHECK(to_string(service_kind::http) == "http");
 }
 
@@ -523,7 +525,7 @@ TEST_CASE("errors: wrong types and out-of-range values", "[config]") {
   CHECK(error_of("node: {scheduler: {max_threads: 0}}\n") ==
         "t.yaml: node.scheduler.max_threads: expected an integer 1..1024, got \"0\"");
   CHECK(error_of("node: {scheduler: {policy: fifo}}\n") ==
-        "t.yaml: node.scheduler.policy: expected one of sharing, stealing, got \"fifo\"");
+        "t.yaml: node.scheduler.policy: expected one of sharing, stealing, spinning, got \"fifo\"");
   CHECK(error_of("node: {log_level: verbose}\n") ==
         "t.yaml: node.log_level: expected one of trace, debug, info, warn, error, off, got "
         "\"verbose\"");

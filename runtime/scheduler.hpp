@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include <caf/actor_system_config.hpp>
+
+namespace opea::runtime {
+
+/// How CAF's scheduler hands jobs to its worker threads.
+enum class scheduler_policy {
+  /// CAF's work sharing: one shared queue; an idle worker sleeps on a
+  /// condition variable, and every job enqueued wakes one.
+  sharing,
+  /// CAF's work stealing (CAF's own default): per-worker queues; an idle
+  /// worker polls the others, backing off to 50 us sleeps.
+  stealing,
+  /// Work sharing, but an idle worker polls the shared queue for
+  /// `spin_before_sleep` before it sleeps: a message to an idle actor is
+  /// picked up without a wake-up when work arrives in quick succession (the
+  /// hops of one request). The node's default (BENCHMARKS.md, "Scheduler:
+  /// spin before sleeping").
+  spinning,
+};
+
+/// How long an idle worker of the `spinning` policy polls before it sleeps.
+inline constexpr std::chrono::microseconds spin_before_sleep{50};
+
+/// "sharing", "stealing" or "spinning".
+[[nodiscard]] std::string_view to_string(scheduler_policy policy);
+
+/// The policy named `name` ("sharing", "stealing" or "spinning"); nullopt
+/// for anything else.
+[[nodiscard]] std::optional<scheduler_policy> parse_scheduler_policy(std::string_view name);
+
+/// Sets `cfg`'s scheduler: `policy` with `max_threads` workers (0: CAF's
+/// default, the number of hardware threads). Call before the actor system
+/// is built from `cfg`.
+void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
+                         std::size_t max_threads);
+
+}  // namespace opea::runtime
