@@ -365,8 +365,21 @@ int run_client(const bench_args& a) {
   const rt::json input = {{"text", "hello world"}};
   const std::string payload(input.dump().size(), 'x');  // 22 bytes, as the hop's JSON text
   uint16_t target = a.mode == "raw" ? a.port : static_cast<uint16_t>(a.port + 1);
-  auto remote = a.tls_dir.empty() ? sys.middleman().remote_actor("127.0.0.1", target)
-                                  : caf::openssl::remote_actor(sys, "127.0.0.1", target);
+  // The raw echo actor is dynamically typed; the hop's endpoint is an
+  // endpoint_actor, whose interface is checked when the link is made.
+  caf::expected<caf::actor> remote = caf::actor{};
+  if (a.mode == "raw") {
+    remote = a.tls_dir.empty() ? sys.middleman().remote_actor("127.0.0.1", target)
+                               : caf::openssl::remote_actor(sys, "127.0.0.1", target);
+  } else {
+    auto ep = a.tls_dir.empty()
+                  ? sys.middleman().remote_actor<rt::endpoint_actor>("127.0.0.1", target)
+                  : caf::openssl::remote_actor<rt::endpoint_actor>(sys, "127.0.0.1", target);
+    if (ep)
+      remote = caf::actor_cast<caf::actor>(*ep);
+    else
+      remote = std::move(ep.error());
+  }
   if (!remote) {
     std::fprintf(stderr, "remote_actor 127.0.0.1:%u: %s\n", static_cast<unsigned>(target),
                  sys.render(remote.error()).c_str());
