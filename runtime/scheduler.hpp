@@ -20,8 +20,10 @@ enum class scheduler_policy {
   /// Work sharing, but an idle worker polls the shared queue for
   /// `spin_before_sleep` before it sleeps: a message to an idle actor is
   /// picked up without a wake-up when work arrives in quick succession (the
-  /// hops of one request). The node's default (BENCHMARKS.md, "Scheduler:
-  /// spin before sleeping").
+  /// hops of one request). For a process that has its cores to itself: on a
+  /// box shared with other busy processes (or the node's own I/O threads)
+  /// the polling takes their CPU (BENCHMARKS.md, "Scheduler: spin before
+  /// sleeping").
   spinning,
 };
 
