@@ -32,7 +32,7 @@
 //          completed=.. errors=.. max_rss_mb=..   (the client's peak RSS)
 //
 // Scheduler defaults are opea-node's (nodes/config/node_config.hpp): policy
-// sharing, max-threads = hardware threads. Both processes should use the same.
+// spinning, max-threads = hardware threads. Both processes should use the same.
 
 #include <poll.h>
 #include <sys/resource.h>
@@ -71,7 +71,7 @@ namespace {
 struct bench_args {
   std::string role;
   uint16_t port = 0;
-  std::string policy = "sharing";
+  std::string policy = "spinning";
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   std::string mode = "raw";
   size_t inflight = 1;

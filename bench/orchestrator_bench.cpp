@@ -22,7 +22,7 @@
 // input_of, complete, final_output) over a chain of N, without actors.
 //
 // The CAF scheduler defaults to what opea-node uses by default: policy
-// `sharing` (runtime/scheduler.hpp), max-threads = hardware threads.
+// `spinning` (runtime/scheduler.hpp), max-threads = hardware threads.
 
 #include <algorithm>
 #include <atomic>
@@ -55,7 +55,7 @@ constexpr int64_t kBatch = 2000;
 
 struct bench_options {
   size_t caf_threads = std::max(1u, std::thread::hardware_concurrency());
-  rt::scheduler_policy caf_policy = rt::scheduler_policy::sharing;
+  rt::scheduler_policy caf_policy = rt::scheduler_policy::spinning;
 };
 
 bench_options& options() {

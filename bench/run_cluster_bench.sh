@@ -12,7 +12,7 @@
 #
 # Usage: bench/run_cluster_bench.sh [BUILD_DIR]
 #   env: RUNS=3 SECONDS_PER_RUN=3 WARMUP=0.5 PORT=24310
-#        CONFIGS="sharing:<nproc> sharing:<nproc>:tls spinning:<nproc> stealing:<nproc>"   (opea-node's default first)
+#        CONFIGS="spinning:<nproc> spinning:<nproc>:tls sharing:<nproc> stealing:<nproc>"   (opea-node's default first)
 # About 3 min with the defaults (four configurations).
 set -euo pipefail
 BUILD_DIR=${1:-/work/build-bench}
@@ -21,7 +21,7 @@ SECS=${SECONDS_PER_RUN:-3}
 WARMUP=${WARMUP:-0.5}
 PORT=${PORT:-24310}
 NPROC=$(nproc)
-CONFIGS=${CONFIGS:-"sharing:$NPROC sharing:$NPROC:tls spinning:$NPROC stealing:$NPROC"}
+CONFIGS=${CONFIGS:-"spinning:$NPROC spinning:$NPROC:tls sharing:$NPROC stealing:$NPROC"}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(find "$BUILD_DIR" -type f -name opea-bench-cluster -perm -u+x | head -n1)
 [ -n "$BIN" ] || { echo "opea-bench-cluster not found under $BUILD_DIR" >&2; exit 2; }

@@ -18,17 +18,16 @@ enum class scheduler_policy {
   /// worker polls the others, backing off to 50 us sleeps.
   stealing,
   /// Work sharing, but an idle worker polls the shared queue for
-  /// `spin_before_sleep` before it sleeps: a message to an idle actor is
-  /// picked up without a wake-up when work arrives in quick succession (the
-  /// hops of one request). For a process that has its cores to itself: on a
-  /// box shared with other busy processes (or the node's own I/O threads)
-  /// the polling takes their CPU (BENCHMARKS.md, "Scheduler: spin before
-  /// sleeping").
+  /// `spin_before_sleep` (5 us) before it sleeps: a message to an idle actor
+  /// is picked up without a wake-up when work arrives in quick succession
+  /// (the hops of one request). The node's default. A longer poll (50 us)
+  /// took the CPU of other processes on the same cores (BENCHMARKS.md,
+  /// "Scheduler: spin before sleeping").
   spinning,
 };
 
 /// How long an idle worker of the `spinning` policy polls before it sleeps.
-inline constexpr std::chrono::microseconds spin_before_sleep{50};
+inline constexpr std::chrono::microseconds spin_before_sleep{5};
 
 /// "sharing", "stealing" or "spinning".
 [[nodiscard]] std::string_view to_string(scheduler_policy policy);

@@ -24,7 +24,7 @@ namespace opea::nodes {
 enum class log_level { trace, debug, info, warn, error, off };
 
 /// How CAF's scheduler hands jobs to worker threads (runtime/scheduler.hpp).
-/// Default: sharing.
+/// Default: spinning.
 using runtime::scheduler_policy;
 
 /// Where a service runs: an in-process built-in actor, or a remote HTTP endpoint.
@@ -55,8 +55,8 @@ struct http_settings {
 struct scheduler_settings {
   /// Worker threads, >= 1. Default: the number of hardware threads.
   std::size_t max_threads = default_scheduler_threads();
-  /// Default: sharing.
-  scheduler_policy policy = scheduler_policy::sharing;
+  /// Default: spinning.
+  scheduler_policy policy = scheduler_policy::spinning;
 };
 
 /// `node`: settings of this opea-node process.

@@ -186,7 +186,7 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(c.node.http.max_body_bytes == 1048576);
   CHECK(c.node.scheduler.max_threads ==
         std::max<std::size_t>(1, std::thread::hardware_concurrency()));
-  CHECK(c.node.scheduler.policy == scheduler_policy::sharing);
+  CHECK(c.node.scheduler.policy == scheduler_policy::spinning);
   CHECK(c.node.log == log_level::info);
 
   REQUIRE(c.services.size() == 1);
