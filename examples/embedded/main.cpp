@@ -18,13 +18,16 @@
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "runtime/scheduler.hpp"
 
 using namespace opea;
 using runtime::json;
 
 int main() {
   caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
+  // The node's scheduler: work sharing whose idle workers poll briefly
+  // before they sleep (runtime/scheduler.hpp), two workers.
+  runtime::configure_scheduler(cfg, runtime::scheduler_policy::spinning, 2);
   caf::actor_system sys{cfg};
   monitoring::metrics_registry metrics{"embedded"};
 
