@@ -213,29 +213,27 @@ void node::setup_dataprep(rt::service_call embed) {
   // Documents and queries share vectors: dataprep embeds with the same
   // supervised embedding service that ChatQnA's flow calls.
   const auto* emb = cfg_.find_service(d.embedding);
-  parts.embedder = std::make_shared<actors::service_embedder>(
-      std::move(embed), emb->name,
-      emb->kind == service_kind::builtin ? actors::embedder_model_from_params(emb->params)
-                                         : emb->name);
+  // A built-in embedding service's vectors depend only on its params: a
+  // local copy of it names the model and loads the corpus below.
+  actors::embedder_ptr local;
+  if (emb->kind == service_kind::builtin) {
+    auto made = actors::make_embedder_from_params(emb->params, client_);
+    if (!made) throw config_error(file + ": dataprep.embedding: " + rt::describe(made.error()));
+    local = std::move(*made);
+  }
+  parts.embedder = std::make_shared<actors::service_embedder>(std::move(embed), emb->name,
+                                                              local ? local->model() : emb->name);
   actors::ingest_options opts;
   opts.chunk_size = d.chunk_size;
   opts.chunk_overlap = d.chunk_overlap;
   // The bundled corpus, once, when the store is empty: ingested before the
   // node serves, so the first question already finds it.
   if (!d.corpus.empty() && parts.store->size() == 0) {
-    // A built-in embedding service's vectors depend only on its params, so
-    // this one-time load before the node serves embeds with a local copy of
-    // it: in a cluster its replicas may run on members not up yet, and
-    // nobody else calls it yet. Every later ingest and /v1/embeddings call
-    // the supervised service.
-    auto load_with = parts.embedder;
-    if (emb->kind == service_kind::builtin) {
-      auto local = actors::make_embedder_from_params(emb->params, client_);
-      if (!local)
-        throw config_error(file + ": dataprep.embedding: " + rt::describe(local.error()));
-      load_with = std::move(*local);
-    }
-    actors::dataprep_service loader{parts.store, load_with};
+    // This one-time load before the node serves embeds with the local copy
+    // of a built-in service: in a cluster its replicas may run on members
+    // not up yet, and nobody else calls it yet. Every later ingest and
+    // /v1/embeddings call the supervised service.
+    actors::dataprep_service loader{parts.store, local ? local : parts.embedder};
     std::error_code ec;
     std::vector<std::string> paths;
     for (const auto& entry : std::filesystem::directory_iterator(d.corpus, ec))

@@ -43,20 +43,12 @@ class spinning_sharing : public caf::policy::work_sharing {
 }  // namespace
 
 std::string_view to_string(scheduler_policy policy) {
-  switch (policy) {
-    case scheduler_policy::sharing:
-      return "sharing";
-    case scheduler_policy::stealing:
-      return "stealing";
-    case scheduler_policy::spinning:
-      return "spinning";
-  }
-  return "unknown";
+  return scheduler_policy_names.at(static_cast<size_t>(policy));
 }
 
 std::optional<scheduler_policy> parse_scheduler_policy(std::string_view name) {
-  for (auto p : {scheduler_policy::sharing, scheduler_policy::stealing, scheduler_policy::spinning})
-    if (to_string(p) == name) return p;
+  for (size_t i = 0; i < scheduler_policy_names.size(); ++i)
+    if (scheduler_policy_names[i] == name) return static_cast<scheduler_policy>(i);
   return std::nullopt;
 }
 

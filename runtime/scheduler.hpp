@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -28,6 +29,11 @@ enum class scheduler_policy {
 
 /// How long an idle worker of the `spinning` policy polls before it sleeps.
 inline constexpr std::chrono::microseconds spin_before_sleep{5};
+
+/// The policies' names, in the order of `scheduler_policy` (the config
+/// values of node.scheduler.policy).
+inline constexpr std::array<std::string_view, 3> scheduler_policy_names = {"sharing", "stealing",
+                                                                           "spinning"};
 
 /// "sharing", "stealing" or "spinning".
 [[nodiscard]] std::string_view to_string(scheduler_policy policy);

@@ -306,24 +306,6 @@ caf::expected<embedder_ptr> make_embedder_from_params(
   return made;
 }
 
-std::string embedder_model_from_params(const json& params) {
-  auto text = [&](const char* key, const std::string& fallback) {
-    if (params.is_object())
-      if (auto i = params.find(key); i != params.end() && i->is_string())
-        return i->get<std::string>();
-    return fallback;
-  };
-  auto backend = text("backend", "builtin");
-  if (backend == "builtin") {
-    size_t dim = hashed_embedder::default_dimension;
-    if (params.is_object())
-      if (auto i = params.find("dimension"); i != params.end() && i->is_number_unsigned())
-        dim = i->get<size_t>();
-    return hashed_embedder(dim).model();
-  }
-  return text("model", backend == "tei" ? "tei" : "");
-}
-
 void register_embedding_builtins(runtime::service_catalog& catalog,
                                  std::shared_ptr<runtime::http::client> client) {
   catalog.add("embedding",

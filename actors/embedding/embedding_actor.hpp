@@ -99,10 +99,6 @@ size_t count_whitespace_words(const std::string& text);
 [[nodiscard]] caf::expected<embedder_ptr> make_embedder_from_params(
     const json& params, std::shared_ptr<runtime::http::client> client);
 
-/// The model name the embedder made from valid `params` reports (`model()`),
-/// without making it: "opea-hashed-ngram-<dimension>" for the builtin
-/// backend, else `model` ("tei" by default for TEI).
-std::string embedder_model_from_params(const json& params);
 
 /// Registers the built-in "embedding" (type embedding): the embedding
 /// microservice on the embedder `make_embedder_from_params` makes from its

@@ -29,6 +29,12 @@ std::string excerpt(const std::string& body, size_t max) {
   return body.substr(0, max) + "...";
 }
 
+caf::error bad_answer_field(const std::string& service, const std::string& field,
+                            const std::string& what) {
+  return runtime::make_error(runtime::errc::bad_response, service,
+                             "answer field '" + field + "' " + what);
+}
+
 void post_json(runtime::http::client& client, const std::string& url, const json& body,
                std::vector<std::pair<std::string, std::string>> headers,
                std::chrono::milliseconds timeout, std::function<void(caf::expected<json>)> done) {

@@ -112,6 +112,12 @@ caf::expected<std::string> join_endpoint(const std::string& base, const std::str
 /// At most `max` bytes of `body`, with "..." when cut.
 std::string excerpt(const std::string& body, size_t max = 200);
 
+/// For the adapters that read a supervised service's answer
+/// (service_embedder, service_reranker): errc::bad_response naming
+/// `service`, "answer field '<field>' <what>".
+caf::error bad_answer_field(const std::string& service, const std::string& field,
+                            const std::string& what);
+
 /// POSTs `body` as JSON to `url` and calls `done` once, on a client I/O
 /// thread, with the parsed 2xx answer or an error whose subject is `url`:
 /// the client's own errors (detail prefixed with "POST <url>: "),

@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "actors/embedding/remote_embedders.hpp"
 #include "runtime/errors.hpp"
 
 namespace opea::actors {
@@ -10,21 +11,19 @@ namespace opea::actors {
 using runtime::errc;
 using runtime::make_error;
 
-namespace {
+using detail::bad_answer_field;
 
-caf::error bad(const std::string& service, const std::string& field, const std::string& what) {
-  return make_error(errc::bad_response, service, "answer field '" + field + "' " + what);
-}
+namespace {
 
 caf::expected<vector> read_vector(const nlohmann::json& x, const std::string& field,
                                   const std::string& service) {
   if (!x.is_array())
-    return bad(service, field, "must be a list of numbers, got " + std::string{x.type_name()});
+    return bad_answer_field(service, field, "must be a list of numbers, got " + std::string{x.type_name()});
   vector v;
   v.reserve(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     if (!x[i].is_number())
-      return bad(service, field + "[" + std::to_string(i) + "]",
+      return bad_answer_field(service, field + "[" + std::to_string(i) + "]",
                  "must be a number, got " + std::string{x[i].type_name()});
     v.push_back(x[i].get<float>());
   }
@@ -39,9 +38,9 @@ caf::expected<std::vector<vector>> read_embed_doc(const nlohmann::json& doc, siz
     return make_error(errc::bad_response, service,
                       "answer must be a JSON object, got " + std::string{doc.type_name()});
   auto it = doc.find("embedding");
-  if (it == doc.end()) return bad(service, "embedding", "is missing");
+  if (it == doc.end()) return bad_answer_field(service, "embedding", "is missing");
   const auto& e = *it;
-  if (!e.is_array()) return bad(service, "embedding", "must be a list");
+  if (!e.is_array()) return bad_answer_field(service, "embedding", "must be a list");
   std::vector<vector> out;
   // A single vector for a single text (OPEA's EmbedDoc for one text).
   if (count == 1 && (e.empty() || e.front().is_number())) {
@@ -51,7 +50,7 @@ caf::expected<std::vector<vector>> read_embed_doc(const nlohmann::json& doc, siz
     return out;
   }
   if (e.size() != count)
-    return bad(service, "embedding",
+    return bad_answer_field(service, "embedding",
                "has " + std::to_string(e.size()) + " vectors for " + std::to_string(count) +
                    " texts");
   out.reserve(count);

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "actors/embedding/remote_embedders.hpp"
 #include "runtime/errors.hpp"
 
 namespace opea::actors {
@@ -9,13 +10,7 @@ namespace opea::actors {
 using runtime::errc;
 using runtime::make_error;
 
-namespace {
-
-caf::error bad(const std::string& service, const std::string& field, const std::string& what) {
-  return make_error(errc::bad_response, service, "answer field '" + field + "' " + what);
-}
-
-}  // namespace
+using detail::bad_answer_field;
 
 caf::expected<std::vector<scored_text>> read_reranked_docs(const nlohmann::json& doc,
                                                            size_t count,
@@ -24,11 +19,11 @@ caf::expected<std::vector<scored_text>> read_reranked_docs(const nlohmann::json&
     return make_error(errc::bad_response, service,
                       "answer must be a JSON object, got " + std::string{doc.type_name()});
   auto it = doc.find("reranked_docs");
-  if (it == doc.end()) return bad(service, "reranked_docs", "is missing");
-  if (!it->is_array()) return bad(service, "reranked_docs", "must be a list");
+  if (it == doc.end()) return bad_answer_field(service, "reranked_docs", "is missing");
+  if (!it->is_array()) return bad_answer_field(service, "reranked_docs", "must be a list");
   const auto& docs = *it;
   if (docs.size() != count)
-    return bad(service, "reranked_docs",
+    return bad_answer_field(service, "reranked_docs",
                "has " + std::to_string(docs.size()) + " documents for " + std::to_string(count) +
                    " candidates");
   std::vector<scored_text> out;
@@ -37,18 +32,18 @@ caf::expected<std::vector<scored_text>> read_reranked_docs(const nlohmann::json&
   for (size_t i = 0; i < docs.size(); ++i) {
     auto field = "reranked_docs[" + std::to_string(i) + "]";
     const auto& d = docs[i];
-    if (!d.is_object()) return bad(service, field, "must be an object");
+    if (!d.is_object()) return bad_answer_field(service, field, "must be an object");
     auto idx = d.find("index");
     if (idx == d.end() || !idx->is_number_integer() || idx->get<long long>() < 0 ||
         idx->get<unsigned long long>() >= count)
-      return bad(service, field + ".index",
+      return bad_answer_field(service, field + ".index",
                  "must be an integer in [0, " + std::to_string(count) + ")");
     auto score = d.find("score");
     if (score == d.end() || !score->is_number())
-      return bad(service, field + ".score", "must be a number");
+      return bad_answer_field(service, field + ".score", "must be a number");
     auto index = idx->get<size_t>();
     if (seen[index])
-      return bad(service, field + ".index", "repeats candidate " + std::to_string(index));
+      return bad_answer_field(service, field + ".index", "repeats candidate " + std::to_string(index));
     seen[index] = true;
     out.push_back({index, score->get<double>()});
   }

@@ -361,8 +361,8 @@ void add_flows(const reader& r, const YAML::Node& flows, const std::string& path
 const key_list top_keys = {"node", "services", "megaservices", "dataprep", "cluster"};
 const key_list opea_top_keys = {"opea_micro_services", "opea_mega_service"};
 const key_list log_levels = {"trace", "debug", "info", "warn", "error", "off"};
-// In the order of runtime::scheduler_policy.
-const key_list policies = {"sharing", "stealing", "spinning"};
+const key_list policies(runtime::scheduler_policy_names.begin(),
+                        runtime::scheduler_policy_names.end());
 const key_list kinds = {"builtin", "http"};
 const key_list http_methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 const key_list balance_policies = {"round_robin", "least_outstanding"};

@@ -129,6 +129,14 @@ replica* pick(service_proxy_state& st) {
 
 void on_result(self_ptr self, uint64_t id, uint64_t send, caf::expected<json_ptr> res);
 
+/// A reply for a call already answered (deadline, cancel) is dropped and
+/// counted, unless it is a replica confirming the cancellation the proxy
+/// answered the call with.
+void drop_late_reply(service_proxy_state& st, bool confirms_cancel) {
+  if (st.opt.instruments.late_replies != nullptr && !confirms_cancel)
+    st.opt.instruments.late_replies->Increment();
+}
+
 /// Sends call `id` to a replica (it holds its bulkhead slot and breaker
 /// permission): the local actor, or a cluster member's endpoint.
 void send_now(self_ptr self, uint64_t id) {
@@ -259,11 +267,7 @@ void on_result(self_ptr self, uint64_t id, uint64_t send, caf::expected<json_ptr
   auto& st = self->state;
   auto it = st.calls.find(id);
   if (it == st.calls.end() || it->second.send != send) {
-    // Answered already (deadline, cancel): this reply is dropped. A replica
-    // confirming the cancellation the proxy answered with is not late.
-    bool confirms_cancel = !res && code_of(res.error()) == errc::cancelled;
-    if (st.opt.instruments.late_replies != nullptr && !confirms_cancel)
-      st.opt.instruments.late_replies->Increment();
+    drop_late_reply(st, !res && code_of(res.error()) == errc::cancelled);
     return;
   }
   auto& call = it->second;
@@ -555,8 +559,7 @@ service_proxy_actor::behavior_type service_proxy(
         auto& st = self->state;
         auto s = st.sends.find(send);
         if (s == st.sends.end()) {
-          if (st.opt.instruments.late_replies != nullptr)
-            st.opt.instruments.late_replies->Increment();
+          drop_late_reply(st, false);
           return;
         }
         auto out = decode_reply(bytes, st.opt.service);
@@ -570,10 +573,7 @@ service_proxy_actor::behavior_type service_proxy(
         auto& st = self->state;
         auto s = st.sends.find(send);
         if (s == st.sends.end()) {
-          // A replica confirming a cancellation is not a late reply.
-          if (st.opt.instruments.late_replies != nullptr &&
-              static_cast<errc>(code) != errc::cancelled)
-            st.opt.instruments.late_replies->Increment();
+          drop_late_reply(st, static_cast<errc>(code) == errc::cancelled);
           return;
         }
         auto ec = static_cast<errc>(code);

@@ -18,6 +18,7 @@
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "tests/support/builtin_fixture.hpp"
 
 using namespace opea::actors;
 using namespace opea::runtime;
@@ -25,16 +26,7 @@ using json = nlohmann::json;
 
 namespace {
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  opea::monitoring::metrics_registry metrics{"test"};
-  fixture() {
-    cfg.set("scheduler.max-threads", 2);
-    cfg.set("logger.console", caf::atom("none"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-  }
-};
+using fixture = opea::test::builtin_fixture;
 
 template <class T, class F>
 caf::expected<T> wait_for(F start) {

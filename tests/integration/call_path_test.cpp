@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -63,6 +64,96 @@ json stats_of(const service_process& svc) {
 
 double series(const std::string& metrics, const std::string& line) {
   return metric_value(metrics, line);
+}
+
+namespace net = boost::asio;
+using opea::runtime::http::response_writer;
+
+/// An HTTP server in this process whose POST route `path` holds every
+/// request: `first` (when set) starts the answer, then the writer is kept.
+/// Counts the connections the node opened to it and the ones it closed.
+class holding_upstream {
+ public:
+  using starter = std::function<void(response_writer&)>;
+
+  explicit holding_upstream(const std::string& path, starter first = {}) {
+    server_.add_route(path, {"POST"},
+                      [this, first](opea::runtime::http::request&&,
+                                    std::shared_ptr<response_writer> out) {
+                        if (first) first(*out);
+                        out->on_close([this] {
+                          std::lock_guard<std::mutex> lock{mu_};
+                          ++closed_;
+                          cv_.notify_all();
+                        });
+                        std::lock_guard<std::mutex> lock{mu_};
+                        ++opened_;
+                        held_.push_back(std::move(out));
+                        cv_.notify_all();
+                      });
+    if (auto p = server_.start()) port = *p;
+  }
+
+  ~holding_upstream() {
+    {
+      std::lock_guard<std::mutex> lock{mu_};
+      held_.clear();
+    }
+    server_.stop();
+  }
+
+  /// Waits until `n` requests are held; false after `within`.
+  bool opened(int n, std::chrono::milliseconds within) {
+    std::unique_lock<std::mutex> lock{mu_};
+    return cv_.wait_for(lock, within, [&] { return opened_ == n; });
+  }
+
+  /// Waits until `n` held connections were closed; false after `within`.
+  bool closed(int n, std::chrono::milliseconds within) {
+    std::unique_lock<std::mutex> lock{mu_};
+    return cv_.wait_for(lock, within, [&] { return closed_ == n; });
+  }
+
+  /// The bound port; 0 if the server did not start.
+  uint16_t port = 0;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int opened_ = 0;
+  int closed_ = 0;
+  std::vector<std::shared_ptr<response_writer>> held_;
+  opea::runtime::http::server server_{{"127.0.0.1", 0}};
+};
+
+/// `n` raw TCP clients of 127.0.0.1:`port`, each having sent `POST path`
+/// with the JSON `body` (and nothing else: they can leave mid-request).
+std::vector<net::ip::tcp::socket> raw_posts(net::io_context& ioc, uint16_t port,
+                                            const std::string& path, const std::string& body,
+                                            int n) {
+  std::string req = "POST " + path +
+                    " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    "Content-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::vector<net::ip::tcp::socket> socks;
+  for (int i = 0; i < n; ++i) {
+    socks.emplace_back(ioc);
+    socks.back().connect({net::ip::make_address("127.0.0.1"), port});
+    net::write(socks.back(), net::buffer(req));
+  }
+  return socks;
+}
+
+/// The node's /metrics once the gauge `pending` reads 0 (a bounded poll); the
+/// last read if it never does.
+std::string metrics_once_idle(const node_process& node, const std::string& pending) {
+  std::string metrics;
+  for (int i = 0; i < 500; ++i) {
+    metrics = call("GET", node.url("/metrics")).body;
+    if (metric_value(metrics, pending) == 0) break;
+    std::this_thread::yield();
+  }
+  return metrics;
 }
 
 }  // namespace
@@ -196,35 +287,16 @@ TEST_CASE("an open breaker answers 503 at once, never 200, and closes after its 
 TEST_CASE("200 clients leaving mid-stream close every upstream stream", "[integration][call_path]") {
   // A model server in this process: sends one token per stream and holds the
   // rest; counts the upstream connections that the node closes.
-  std::mutex mu;
-  std::condition_variable cv;
-  int opened = 0;
-  int closed = 0;
-  std::vector<std::shared_ptr<opea::runtime::http::response_writer>> held;
-  opea::runtime::http::server model{{"127.0.0.1", 0}};
-  model.add_route(
-      "/v1/chat/completions", {"POST"},
-      [&](opea::runtime::http::request&&,
-          std::shared_ptr<opea::runtime::http::response_writer> out) {
-        json c{{"id", "m1"},
-               {"object", "chat.completion.chunk"},
-               {"created", 1},
-               {"model", "slow"},
-               {"choices", {{{"index", 0}, {"delta", {{"content", "First"}}}}}}};
-        out->begin_stream(200, "text/event-stream");
-        out->write_chunk("data: " + c.dump() + "\n\n");
-        out->on_close([&] {
-          std::lock_guard<std::mutex> lock{mu};
-          ++closed;
-          cv.notify_all();
-        });
-        std::lock_guard<std::mutex> lock{mu};
-        ++opened;
-        held.push_back(std::move(out));
-        cv.notify_all();
-      });
-  auto model_port = model.start();
-  REQUIRE(model_port);
+  holding_upstream model{"/v1/chat/completions", [](response_writer& out) {
+                           json c{{"id", "m1"},
+                                  {"object", "chat.completion.chunk"},
+                                  {"created", 1},
+                                  {"model", "slow"},
+                                  {"choices", {{{"index", 0}, {"delta", {{"content", "First"}}}}}}};
+                           out.begin_stream(200, "text/event-stream");
+                           out.write_chunk("data: " + c.dump() + "\n\n");
+                         }};
+  REQUIRE(model.port != 0);
   node_process node{
       "node: {name: cq, log_level: warn}\n"
       "services:\n"
@@ -232,27 +304,18 @@ TEST_CASE("200 clients leaving mid-stream close every upstream stream", "[integr
       "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
       "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
       "  llm: {builtin: llm, params: {backend: openai, model: slow, url: \"http://127.0.0.1:" +
-      std::to_string(*model_port) +
+      std::to_string(model.port) +
       "\"}}\n"
       "megaservices:\n"
       "  - {name: chat, route: /v1/chatqna, api: chatqna,\n"
       "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
       "dataprep: {embedding: embedding, retriever: retriever}\n"};
   const int clients = 200;
-  namespace net = boost::asio;
   net::io_context ioc;
-  std::vector<net::ip::tcp::socket> socks;
-  std::string body =
-      R"({"model": "m", "stream": true, "messages": [{"role": "user", "content": "Hi?"}]})";
-  std::string req =
-      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body;
-  for (int i = 0; i < clients; ++i) {
-    socks.emplace_back(ioc);
-    socks.back().connect({net::ip::make_address("127.0.0.1"), node.port});
-    net::write(socks.back(), net::buffer(req));
-  }
+  auto socks = raw_posts(
+      ioc, node.port, "/v1/chat/completions",
+      R"({"model": "m", "stream": true, "messages": [{"role": "user", "content": "Hi?"}]})",
+      clients);
   // Every client has its first token: all 200 upstream streams are open.
   for (auto& s : socks) {
     std::string got;
@@ -262,93 +325,40 @@ TEST_CASE("200 clients leaving mid-stream close every upstream stream", "[integr
       got.append(buf, n);
     }
   }
-  {
-    std::unique_lock<std::mutex> lock{mu};
-    REQUIRE(cv.wait_for(lock, 10s, [&] { return opened == clients; }));
-  }
+  REQUIRE(model.opened(clients, 10s));
   for (auto& s : socks) s.close();
-  {
-    std::unique_lock<std::mutex> lock{mu};
-    REQUIRE(cv.wait_for(lock, 1s, [&] { return closed == clients; }));
-  }
-  // The flows ended: pending is back to 0 (bounded poll of /metrics).
-  double pending = -1;
-  for (int i = 0; i < 500 && pending != 0; ++i) {
-    pending = metric_value(call("GET", node.url("/metrics")).body,
-                           R"(opea_megaservice_request_pending{node="cq",megaservice="chat"})");
-    if (pending != 0) std::this_thread::yield();
-  }
-  REQUIRE(pending == 0);
+  REQUIRE(model.closed(clients, 1s));
+  // The flows ended: pending is back to 0.
+  const std::string pending = R"(opea_megaservice_request_pending{node="cq",megaservice="chat"})";
+  REQUIRE(metric_value(metrics_once_idle(node, pending), pending) == 0);
   REQUIRE(call("GET", node.url("/health")).status == 200);
-  model.stop();
 }
 
 TEST_CASE("clients leaving JSON requests close every upstream request", "[integration][call_path]") {
   // An HTTP service in this process that holds every request without
   // answering; counts the upstream connections that the node closes.
-  std::mutex mu;
-  std::condition_variable cv;
-  int opened = 0;
-  int closed = 0;
-  std::vector<std::shared_ptr<opea::runtime::http::response_writer>> held;
-  opea::runtime::http::server upstream{{"127.0.0.1", 0}};
-  upstream.add_route("/v1/hold", {"POST"},
-                     [&](opea::runtime::http::request&&,
-                         std::shared_ptr<opea::runtime::http::response_writer> out) {
-                       out->on_close([&] {
-                         std::lock_guard<std::mutex> lock{mu};
-                         ++closed;
-                         cv.notify_all();
-                       });
-                       std::lock_guard<std::mutex> lock{mu};
-                       ++opened;
-                       held.push_back(std::move(out));
-                       cv.notify_all();
-                     });
-  auto port = upstream.start();
-  REQUIRE(port);
+  holding_upstream upstream{"/v1/hold"};
+  REQUIRE(upstream.port != 0);
   node_process node{
       "node: {name: jn, log_level: warn}\n"
       "services:\n"
       "  hold: {kind: http, url: \"http://127.0.0.1:" +
-      std::to_string(*port) +
+      std::to_string(upstream.port) +
       "/v1/hold\", timeout_ms: 60000}\n"
       "megaservices:\n"
       "  - {name: held, route: /v1/held, flows: [hold]}\n"};
   const int clients = 50;
-  namespace net = boost::asio;
   net::io_context ioc;
-  std::vector<net::ip::tcp::socket> socks;
-  std::string body = R"({"text": "wait for me"})";
-  std::string req =
-      "POST /v1/held HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body;
-  for (int i = 0; i < clients; ++i) {
-    socks.emplace_back(ioc);
-    socks.back().connect({net::ip::make_address("127.0.0.1"), node.port});
-    net::write(socks.back(), net::buffer(req));
-  }
-  {
-    std::unique_lock<std::mutex> lock{mu};
-    REQUIRE(cv.wait_for(lock, 10s, [&] { return opened == clients; }));
-  }
+  auto socks = raw_posts(ioc, node.port, "/v1/held", R"({"text": "wait for me"})", clients);
+  REQUIRE(upstream.opened(clients, 10s));
   for (auto& s : socks) s.close();
-  {
-    std::unique_lock<std::mutex> lock{mu};
-    REQUIRE(cv.wait_for(lock, 1s, [&] { return closed == clients; }));
-  }
-  // The flows ended: pending is back to 0 (bounded poll of /metrics), every
-  // call was answered as cancelled, and the aborted upstream exchanges that
-  // confirmed it are not counted as late replies.
-  std::string metrics;
-  double pending = -1;
-  for (int i = 0; i < 500 && pending != 0; ++i) {
-    metrics = call("GET", node.url("/metrics")).body;
-    pending = metric_value(metrics, R"(opea_megaservice_request_pending{node="jn",megaservice="held"})");
-    if (pending != 0) std::this_thread::yield();
-  }
-  REQUIRE(pending == 0);
+  REQUIRE(upstream.closed(clients, 1s));
+  // The flows ended: pending is back to 0, every call was answered as
+  // cancelled, and the aborted upstream exchanges that confirmed it are not
+  // counted as late replies.
+  const std::string pending = R"(opea_megaservice_request_pending{node="jn",megaservice="held"})";
+  auto metrics = metrics_once_idle(node, pending);
+  REQUIRE(metric_value(metrics, pending) == 0);
   REQUIRE(metric_value(
               metrics,
               R"(opea_service_errors_total{node="jn",megaservice="held",reason="cancelled",service="hold"})") ==
@@ -356,12 +366,7 @@ TEST_CASE("clients leaving JSON requests close every upstream request", "[integr
   REQUIRE(metric_value(metrics,
                        R"(opea_service_late_replies_total{node="jn",megaservice="held",service="hold"})") ==
           0);
-  {
-    std::lock_guard<std::mutex> lock{mu};
-    held.clear();
-  }
   REQUIRE(call("GET", node.url("/health")).status == 200);
-  upstream.stop();
 }
 
 TEST_CASE("a slow service saturating its bulkhead leaves another route's latency alone",
