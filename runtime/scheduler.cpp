@@ -1,26 +1,83 @@
 #include "runtime/scheduler.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 
 #include <caf/atom.hpp>
 #include <caf/policy/work_sharing.hpp>
+#include <caf/scheduled_actor.hpp>
 #include <caf/scheduler/coordinator.hpp>
 
 namespace opea::runtime {
 
 namespace {
 
-/// CAF's work-sharing policy, except that an idle worker polls the shared
-/// queue for `spin_before_sleep` before it waits on the condition variable.
-/// Enqueueing is CAF's: with no sleeping worker, notify_one makes no system
-/// call. Polling takes the queue's lock with try_lock only, so it never
-/// makes an enqueueing thread wait behind a spinner.
+/// CAF's work-sharing policy with two changes, both aimed at the chains of
+/// messages one request makes (executor -> proxy -> service -> proxy ->
+/// executor), where each message would otherwise wake a sleeping worker:
+///
+/// - A message sent from a worker to an idle actor goes to that worker's
+///   `next` slot (the "LIFO slot" of Go's and Tokio's schedulers) when the
+///   sender has nothing else queued: the worker runs it as soon as the
+///   sender's turn ends, on a warm cache, without locking the shared queue
+///   or waking another thread. A second such message displaces the first to
+///   the shared queue (which wakes a worker as CAF does). A sender with more
+///   messages in its mailbox keeps running, so its sends go to the shared
+///   queue.
+/// - An idle worker polls the shared queue for `spin_before_sleep` (try_lock
+///   only, so it never makes an enqueueing thread wait) and, before it
+///   sleeps, takes a job left in another worker's slot; a sleeping worker
+///   wakes every `slot_rescue` to do the same, which bounds how long a job
+///   can wait behind a sender whose handler keeps running after it sent.
 class spinning_sharing : public caf::policy::work_sharing {
  public:
+  struct worker_data {
+    explicit worker_data(caf::scheduler::abstract_coordinator*) {}
+    // Workers are built from a copy of one initial value.
+    worker_data(const worker_data&) {}
+    std::atomic<caf::resumable*> next{nullptr};
+  };
+
+  /// A job enqueued without an execution unit (`anon_send`, a response
+  /// promise delivered outside a handler) from one of this scheduler's
+  /// workers is that worker's own send.
+  template <class Coordinator>
+  void central_enqueue(Coordinator* self, caf::resumable* job) {
+    if (current_coordinator == self) {
+      static_cast<typename Coordinator::worker_type*>(current_worker)->exec_later(job);
+      return;
+    }
+    enqueue(self, job);
+  }
+
+  template <class Worker>
+  void before_resume(Worker* self, caf::resumable* job) {
+    current_coordinator = self->parent();
+    current_worker = self;
+    running_ = job;
+  }
+
+  template <class Worker>
+  void after_resume(Worker*, caf::resumable*) {
+    running_ = nullptr;
+  }
+
+  template <class Worker>
+  void internal_enqueue(Worker* self, caf::resumable* job) {
+    if (!sender_idle_after_this()) {
+      enqueue(self->parent(), job);
+      return;
+    }
+    if (auto* old = d(self).next.exchange(job, std::memory_order_acq_rel))
+      enqueue(self->parent(), old);
+  }
+
   template <class Worker>
   caf::resumable* dequeue(Worker* self) {
-    auto& data = d(self->parent());
+    if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
+    auto* parent = self->parent();
+    auto& data = d(parent);
     auto until = std::chrono::steady_clock::now() + spin_before_sleep;
     for (uint32_t i = 1;; ++i) {
       {
@@ -36,8 +93,52 @@ class spinning_sharing : public caf::policy::work_sharing {
 #endif
       if (i % 64 == 0 && std::chrono::steady_clock::now() >= until) break;
     }
-    return caf::policy::work_sharing::dequeue(self);
+    for (;;) {
+      if (auto* job = take_other_slot(self)) return job;
+      std::unique_lock<std::mutex> guard{data.lock};
+      if (data.cv.wait_for(guard, slot_rescue, [&] { return !data.queue.empty(); })) {
+        auto* job = data.queue.front();
+        data.queue.pop_front();
+        return job;
+      }
+    }
   }
+
+  template <class Worker, class UnaryFunction>
+  void foreach_resumable(Worker* self, UnaryFunction f) {
+    if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) f(job);
+  }
+
+ private:
+  /// How often a sleeping worker looks for a job stuck in a busy worker's
+  /// slot.
+  static constexpr std::chrono::milliseconds slot_rescue{2};
+
+  /// Whether the actor running on this worker has no further messages, so
+  /// its turn ends when the current handler returns.
+  bool sender_idle_after_this() const {
+    auto* actor = dynamic_cast<caf::scheduled_actor*>(running_);
+    return actor != nullptr && actor->mailbox().empty();
+  }
+
+  template <class Worker>
+  caf::resumable* take_other_slot(Worker* self) {
+    auto* parent = self->parent();
+    for (size_t w = 0; w < parent->num_workers(); ++w) {
+      auto* other = parent->worker_by_id(w);
+      if (other == self) continue;
+      if (d(other).next.load(std::memory_order_relaxed) == nullptr) continue;
+      if (auto* job = d(other).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
+    }
+    return nullptr;
+  }
+
+  caf::resumable* running_ = nullptr;
+
+  /// The worker running on this thread, if it is one of a `spinning`
+  /// scheduler's.
+  static inline thread_local void* current_coordinator = nullptr;
+  static inline thread_local void* current_worker = nullptr;
 };
 
 }  // namespace

@@ -43,7 +43,7 @@ void fail(const remote_caller_actor& reply_to, uint64_t call, const caf::error& 
 
 }  // namespace
 
-endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer self, std::string service,
+endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer, std::string service,
                                                std::shared_ptr<const megaservice> host,
                                                monitoring::metrics_registry* metrics) {
   auto calls = std::make_shared<call_table>();
@@ -51,7 +51,7 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer self, std
   if (metrics != nullptr)
     ins = std::make_shared<monitoring::megaservice_instruments>(*metrics, host->name());
   return {
-      [self, service, host, calls, ins](rinvoke_atom, uint64_t call, const std::string& bytes,
+      [service, host, calls, ins](rinvoke_atom, uint64_t call, const std::string& bytes,
                                           bool stream, const caf::actor& caller) {
         if (!caller) return;
         // The caller's handle crossed nodes untyped: it is a proxy's.
@@ -96,19 +96,6 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer self, std
           }
           caf::anon_send(reply_to, rreply_atom::value, call, encode_reply(*envelope, **res));
         };
-        auto input = std::make_shared<const json>(std::move(received->input));
-        auto ctx = std::make_shared<const request_context>(std::move(received->ctx));
-        auto proxy = host->proxy(service);
-        if (!proxy) {
-          // The host has not started yet: run the call as a flow of it.
-          host->async_schedule(*input, *ctx, [finish](caf::expected<flow_result> res) {
-            if (!res)
-              finish(std::move(res.error()));
-            else
-              finish(res->output);
-          });
-          return;
-        }
         auto started = clock_type::now();
         if (ins) ins->pending->Increment();
         auto done = [ins, started, finish](caf::expected<json_ptr> res) {
@@ -120,16 +107,11 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer self, std
           }
           finish(std::move(res));
         };
-        // Through the host's proxy of the service: the host's own deadline,
-        // bulkhead, breaker and restarts apply to remote callers too.
-        self->request(proxy, caf::infinite, invoke_atom::value, json_ptr{input},
-                      request_context_ptr{ctx})
-            .then([done](json_ptr out) { done(std::move(out)); },
-                  [done, service](caf::error& err) {
-                    if (err.category() != error_category)
-                      err = make_error(errc::service_unavailable, service, describe(err));
-                    done(std::move(err));
-                  });
+        // Through the host's proxy of the service, which answers `done`
+        // itself: the host's own deadline, bulkhead, breaker and restarts
+        // apply to remote callers too.
+        host->async_call(service, std::move(received->input), std::move(received->ctx),
+                         std::move(done));
       },
       [calls](rcancel_atom, uint64_t call, const caf::actor& reply_to) {
         cancellation_ptr cancel;

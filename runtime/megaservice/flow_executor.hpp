@@ -15,6 +15,7 @@
 
 #include "runtime/dag/flow_state.hpp"
 #include "runtime/service/messages.hpp"
+#include "runtime/service/service_proxy.hpp"
 
 namespace opea::runtime {
 struct flow_env;
@@ -42,7 +43,7 @@ struct flow_env {
   std::shared_ptr<const dag> graph;
   /// The proxy of each service (index = node): every call goes through it
   /// (runtime/service/service_proxy.hpp), which answers by the deadline.
-  std::vector<service_actor> proxies;
+  std::vector<service_proxy_actor> proxies;
   align_hooks hooks;
   /// The megaservice's long-lived flow executors; a request goes to one of them.
   std::vector<flow_executor_actor> executors;

@@ -194,7 +194,7 @@ namespace {
 
 /// The proxy of service `i` once the megaservice's actor published its
 /// proxies; null before.
-service_actor published_proxy(const megaservice::shared& sh, size_t i) {
+service_proxy_actor published_proxy(const megaservice::shared& sh, size_t i) {
   auto env = sh.env_slot->load();
   if (!env || i >= env->proxies.size()) return {};
   return env->proxies[i];
@@ -204,7 +204,8 @@ service_actor published_proxy(const megaservice::shared& sh, size_t i) {
 
 service_actor megaservice::proxy(const std::string& name) const {
   auto i = shared_->graph->index_of(name);
-  return i ? published_proxy(*shared_, *i) : service_actor{};
+  if (!i) return {};
+  return service_actor{published_proxy(*shared_, *i)};
 }
 
 const status_board& megaservice::status() const {
@@ -254,35 +255,19 @@ void call_on(const std::shared_ptr<megaservice::shared>& shp, const std::string&
   if (!ctx.cancel) ctx.cancel = std::make_shared<cancellation>();
   auto in = std::make_shared<const json>(std::move(input));
   auto cx = std::make_shared<const request_context>(std::move(ctx));
+  // The proxy answers through the callback (no actor per call, one message
+  // less than a request); a call that never reaches a live proxy is
+  // answered when the callback is dropped.
+  auto callback = std::make_shared<const call_answer>(service, std::move(done));
   // The proxy once the megaservice's actor published it; before that, the
-  // actor itself answers with it (it handles messages only after spawning
-  // its proxies).
-  auto proxy = published_proxy(sh, *index);
-  auto owner = sh.actor;
-  // A short-lived actor makes the request, so the answer (or the proxy's
-  // death) comes back as a response; it quits after calling `done`.
-  sh.system->spawn([service, in, cx, proxy, owner,
-                    done = std::move(done)](caf::event_based_actor* self) mutable {
-    auto finish = [self, service, done](caf::expected<json_ptr> res) {
-      if (!res && res.error().category() != error_category)
-        res = make_error(errc::service_unavailable, service, describe(res.error()));
-      done(std::move(res));
-      self->quit();
-    };
-    auto call = [self, in, cx, finish](const service_actor& target) {
-      self->request(target, caf::infinite, invoke_atom::value, json_ptr{in},
-                    request_context_ptr{cx})
-          .then([finish](json_ptr& out) { finish(std::move(out)); },
-                [finish](caf::error& err) { finish(std::move(err)); });
-    };
-    if (proxy) {
-      call(proxy);
-      return;
-    }
-    self->request(owner, caf::infinite, caf::get_atom::value, service)
-        .then([call](const service_actor& target) { call(target); },
-              [finish](caf::error& err) { finish(std::move(err)); });
-  });
+  // actor passes the call on (it handles messages only after spawning its
+  // proxies).
+  if (auto proxy = published_proxy(sh, *index))
+    caf::anon_send(proxy, call_back_atom::value, std::move(in), std::move(cx),
+                   std::move(callback));
+  else
+    caf::anon_send(sh.actor, call_back_atom::value, service, std::move(in), std::move(cx),
+                   std::move(callback));
 }
 
 }  // namespace

@@ -173,12 +173,17 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
         // A round trip: the actor has handled what it received before.
         return static_cast<uint32_t>(self->state.cfg.specs.size());
       },
-      [self](caf::get_atom, const std::string& service) -> caf::result<service_actor> {
+      [self](call_back_atom, const std::string& service, json_ptr& input,
+             request_context_ptr& ctx, call_callback& callback) {
+        if (!callback) return;
         auto i = index_of(self, service);
-        if (!i)
-          return make_error(errc::bad_request, service,
-                            "megaservice '" + self->state.cfg.name + "' has no such service");
-        return service_actor{(*self->state.proxies)[*i]};
+        if (!i) {
+          (*callback)(make_error(errc::bad_request, service,
+                                 "megaservice '" + self->state.cfg.name + "' has no such service"));
+          return;
+        }
+        self->send((*self->state.proxies)[*i], call_back_atom::value, std::move(input),
+                   std::move(ctx), std::move(callback));
       },
       [self](services_atom, const supervisor_handle& services, const caf::actor& parent) {
         auto& st = self->state;

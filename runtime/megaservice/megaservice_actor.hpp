@@ -70,8 +70,9 @@ struct megaservice_actor_state {
 /// errc::service_unavailable).
 /// Protocol: (run_atom, flow_job_ptr) starts a flow on an executor;
 /// (caf::get_atom) -> uint32_t answers the number of services (a round trip
-/// after everything the actor received before); (caf::get_atom, name) ->
-/// service_actor answers the proxy of service `name`; services_atom above;
+/// after everything the actor received before); (call_back_atom, name,
+/// input, context, callback) passes a call to the proxy of service `name`
+/// (for calls made before the proxies were published); services_atom above;
 /// child_up / child_down / child_stopped from the services' supervisor.
 caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* self,
                                 megaservice_actor_config cfg);

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
 #include "runtime/cluster/remote_protocol.hpp"
@@ -72,6 +73,26 @@ void arm(self_ptr self, time_point when) {
 void attempt(self_ptr self, uint64_t id);
 void drain_admitted(self_ptr self);
 
+/// Opens a call (not yet attempted); returns its id.
+uint64_t open_call(self_ptr self, json_ptr input, request_context_ptr ctx) {
+  auto& st = self->state;
+  auto id = st.next_call++;
+  auto& call = st.calls[id];
+  call.input = std::move(input);
+  call.started = self->clock().now();
+  if (ctx->sink && st.retry) {
+    if (!st.opt.distributed) call.watch = std::make_shared<watching_sink>(ctx->sink);
+  }
+  if (ctx->cancel && (st.opt.distributed || st.opt.upstream)) {
+    // The request was cancelled (its client left, its flow failed):
+    // answer the call at once and stop the remote or upstream work.
+    auto me = caf::actor_cast<service_proxy_actor>(self);
+    ctx->cancel->on_cancel([me, id] { caf::anon_send(me, pcancel_atom::value, id); });
+  }
+  call.ctx = std::move(ctx);
+  return id;
+}
+
 /// Answers call `id` (once) and forgets it. `reason` labels a failure in
 /// opea_service_errors_total (empty: the error's own code).
 void finish(self_ptr self, uint64_t id, caf::expected<json_ptr> res, const char* reason = nullptr) {
@@ -86,15 +107,18 @@ void finish(self_ptr self, uint64_t id, caf::expected<json_ptr> res, const char*
   auto now = self->clock().now();
   const auto& ins = st.opt.instruments;
   if (ins.duration != nullptr) ins.duration->Observe(seconds_since(call.started, now));
-  if (res) {
-    call.rp.deliver(std::move(*res));
-  } else {
-    auto& err = res.error();
+  if (!res) {
+    const auto& err = res.error();
     if (code_of(err) == errc::node_down && st.opt.cluster.node_down != nullptr)
       st.opt.cluster.node_down->Increment();
     ins.count_error(reason != nullptr ? std::string{reason} : std::string{to_string(code_of(err))});
-    call.rp.deliver(std::move(err));
   }
+  if (call.callback)
+    (*call.callback)(std::move(res));
+  else if (res)
+    call.rp.deliver(std::move(*res));
+  else
+    call.rp.deliver(std::move(res.error()));
   // The permit goes last: freeing it may admit queued calls.
   if (call.permit) {
     call.permit.reset();
@@ -458,6 +482,23 @@ void remove_replica(self_ptr self, const caf::actor_addr& endpoint) {
 
 }  // namespace
 
+call_answer::~call_answer() {
+  (*this)(make_error(errc::service_unavailable, service_,
+                     "the call ended without an answer (its proxy was down or stopped)"));
+}
+
+void call_answer::operator()(caf::expected<json_ptr> res) const {
+  if (answered_.exchange(true, std::memory_order_acq_rel) || !fn_) return;
+  try {
+    fn_(std::move(res));
+  } catch (const std::exception& e) {
+    spdlog::error("service '{}': the caller's answer callback threw: {}", service_, e.what());
+  } catch (...) {
+    spdlog::error("service '{}': the caller's answer callback threw a non-standard exception",
+                  service_);
+  }
+}
+
 caf::error validate(const service_proxy_options& options) {
   if (options.breaker)
     if (auto b = circuit_breaker::make(*options.breaker); !b)
@@ -497,24 +538,22 @@ service_proxy_actor::behavior_type service_proxy(
         auto& st = self->state;
         if (!input || !ctx)
           return make_error(errc::bad_request, st.opt.service, "call without input or context");
-        auto id = st.next_call++;
-        auto& call = st.calls[id];
-        call.rp = self->make_response_promise<json_ptr>();
-        call.input = std::move(input);
-        call.started = self->clock().now();
-        if (ctx->sink && st.retry) {
-          if (!st.opt.distributed) call.watch = std::make_shared<watching_sink>(ctx->sink);
-        }
-        if (ctx->cancel && (st.opt.distributed || st.opt.upstream)) {
-          // The request was cancelled (its client left, its flow failed):
-          // answer the call at once and stop the remote or upstream work.
-          auto me = caf::actor_cast<service_proxy_actor>(self);
-          ctx->cancel->on_cancel([me, id] { caf::anon_send(me, pcancel_atom::value, id); });
-        }
-        call.ctx = std::move(ctx);
-        auto rp = call.rp;
+        auto id = open_call(self, std::move(input), std::move(ctx));
+        auto rp = self->make_response_promise<json_ptr>();
+        st.calls[id].rp = rp;
         attempt(self, id);
         return rp;
+      },
+      [self](call_back_atom, json_ptr& input, request_context_ptr& ctx, call_callback& callback) {
+        auto& st = self->state;
+        if (!callback) return;
+        if (!input || !ctx) {
+          (*callback)(make_error(errc::bad_request, st.opt.service, "call without input or context"));
+          return;
+        }
+        auto id = open_call(self, std::move(input), std::move(ctx));
+        st.calls[id].callback = std::move(callback);
+        attempt(self, id);
       },
       [self](pretry_atom, uint64_t id) {
         auto& st = self->state;

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +24,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/behavior.hpp>
 #include <caf/stateful_actor.hpp>
@@ -58,15 +60,52 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 /// for the earliest instant something is due; (pretry_atom, uint64_t call) a
 /// retry's backoff is over; (pcancel_atom, uint64_t call) the call's request
 /// was cancelled.
+/// (call_back_atom, json_ptr input, request_context_ptr, call_callback): one
+/// call, answered by calling the callback instead of a response message. For
+/// callers that are not actors (an edge route, dataprep, a cluster endpoint):
+/// no actor per call and one message less than a request.
+using call_back_atom = caf::atom_constant<caf::atom("pcallback")>;
 using psweep_atom = caf::atom_constant<caf::atom("psweep")>;
 using pretry_atom = caf::atom_constant<caf::atom("pretry")>;
 using pcancel_atom = caf::atom_constant<caf::atom("pcancel")>;
+
+/// The answer to a call_back_atom call: called exactly once, on a CAF thread
+/// (it must not block). The proxy calls it with the output or an error of
+/// the runtime's category naming the service. A call that no proxy answers
+/// (it was sent to a proxy that was down, or its proxy stopped with the call
+/// open) is answered when the last reference goes, with
+/// errc::service_unavailable naming `service`: never lost. What `fn` throws
+/// is logged and swallowed.
+class call_answer {
+ public:
+  call_answer(std::string service, std::function<void(caf::expected<json_ptr>)> fn)
+      : service_(std::move(service)), fn_(std::move(fn)) {}
+  call_answer(const call_answer&) = delete;
+  call_answer& operator=(const call_answer&) = delete;
+  ~call_answer();
+  /// Answers the call (the first time only).
+  void operator()(caf::expected<json_ptr> res) const;
+
+ private:
+  std::string service_;
+  std::function<void(caf::expected<json_ptr>)> fn_;
+  mutable std::atomic<bool> answered_{false};
+};
+using call_callback = std::shared_ptr<const call_answer>;
+
+}  // namespace opea::runtime
+
+// Local only, like json_ptr: never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(opea::runtime::call_callback)
+
+namespace opea::runtime {
 
 /// The interface of a service proxy: the call (`service_actor`), what its
 /// supervisor and membership directory tell it, the calling side of the
 /// remote protocol, and its internal messages. Flow executors and edge
 /// routes hold it as a `service_actor` (the call part only).
 using service_proxy_actor = service_actor::extend_with<remote_caller_actor>::extend<
+    caf::reacts_to<call_back_atom, json_ptr, request_context_ptr, call_callback>,
     caf::reacts_to<service_up_atom, service_actor>,
     caf::reacts_to<service_down_atom, caf::error, bool>,
     caf::reacts_to<replica_up_atom, std::string, caf::actor>,
@@ -155,7 +194,9 @@ struct replica {
 struct proxy_call {
   json_ptr input;
   request_context_ptr ctx;
+  /// Where the answer goes: the request's promise, or `callback`.
   caf::typed_response_promise<json_ptr> rp;
+  call_callback callback;
   phase state = phase::waiting;
   /// Sends that reached (or may have reached) a replica.
   uint32_t attempts = 0;
@@ -202,7 +243,8 @@ struct service_proxy_state {
 };
 
 /// The proxy of one service. Protocol:
-/// - (invoke_atom, json_ptr, request_context_ptr) -> json_ptr: one call. It
+/// - (invoke_atom, json_ptr, request_context_ptr) -> json_ptr: one call (or
+///   call_back_atom with a callback for the answer). It
 ///   is answered exactly once: with the output, the service's error, or a
 ///   rejection naming the service (breaker open, bulkhead full, queue
 ///   timeout, deadline exceeded, restart intensity, no live replica), and

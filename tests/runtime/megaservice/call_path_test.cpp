@@ -13,6 +13,7 @@
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "runtime/service/service_proxy.hpp"
 
 using namespace opea::runtime;
 using namespace std::chrono_literals;
@@ -139,6 +140,85 @@ TEST_CASE_METHOD(det_fixture, "a call the service never answers is answered at i
   caf::anon_send(*handle, release_atom::value);
   sched->run();
   REQUIRE(value(R"(opea_service_late_replies_total{node="test",megaservice="mega",service="silent"})") == 1);
+}
+
+TEST_CASE_METHOD(det_fixture,
+                 "a call from outside the flows (async_call) is answered exactly once, also when "
+                 "its proxy stops with the call open or before the proxies are published",
+                 "[call_path]") {
+  auto calls = std::make_shared<int>(0);
+  auto handle = std::make_shared<caf::actor>();
+  service_orchestrator o;
+  o.add(holding("held", calls, handle));
+  // Not yet run: the megaservice's actor has not published its proxies, so
+  // the first call goes through the actor.
+  megaservice_options opts{"mega"};
+  opts.flow_executors = 1;
+  megas.push_back(std::make_unique<megaservice>(*sys, o, opts, metrics));
+  auto& m = *megas.back();
+  REQUIRE_FALSE(m.proxy("held"));
+  auto answers = std::make_shared<std::vector<std::string>>();
+  auto call = [&](int x) {
+    request_context ctx;
+    ctx.deadline = now() + 10s;
+    m.async_call("held", {{"x", x}}, std::move(ctx), [answers](caf::expected<json_ptr> r) {
+      answers->push_back(r ? (*r)->dump() : describe(r.error()));
+    });
+  };
+  call(1);
+  sched->run();
+  REQUIRE(*calls == 1);
+  REQUIRE(answers->empty());
+  caf::anon_send(*handle, release_atom::value);
+  sched->run();
+  REQUIRE(*answers == std::vector<std::string>{R"({"x":1})"});
+  // The proxy stops with a call open: the call is answered, naming the service.
+  call(2);
+  sched->run();
+  REQUIRE(*calls == 2);
+  auto proxy = m.proxy("held");
+  REQUIRE(proxy);
+  caf::anon_send_exit(proxy, caf::exit_reason::kill);
+  sched->run();
+  REQUIRE(answers->size() == 2);
+  REQUIRE((*answers)[1] ==
+          "service 'held' is unavailable: the call ended without an answer (its proxy was down or "
+          "stopped)");
+  // The service's late answer to that call reaches nobody; the replaced
+  // proxy serves the next call.
+  caf::anon_send(*handle, release_atom::value);
+  sched->run();
+  REQUIRE(m.proxy("held") != proxy);
+  call(3);
+  sched->run();
+  caf::anon_send(*handle, release_atom::value);
+  sched->run();
+  REQUIRE(answers->size() == 3);
+  REQUIRE((*answers)[2] == R"({"x":3})");
+}
+
+TEST_CASE("an answer callback runs once: a second answer and the drop are ignored",
+          "[call_path]") {
+  std::vector<std::string> seen;
+  {
+    auto answer = std::make_shared<const call_answer>(
+        "svc", [&seen](caf::expected<json_ptr> r) {
+          seen.push_back(r ? (*r)->dump() : describe(r.error()));
+        });
+    (*answer)(json_ptr{std::make_shared<const json>(json{{"ok", true}})});
+    (*answer)(make_error(errc::service_failed, "svc", "again"));
+  }
+  REQUIRE(seen == std::vector<std::string>{R"({"ok":true})"});
+  {
+    auto dropped = std::make_shared<const call_answer>(
+        "svc", [&seen](caf::expected<json_ptr> r) {
+          seen.push_back(r ? (*r)->dump() : describe(r.error()));
+        });
+  }
+  REQUIRE(seen.size() == 2);
+  REQUIRE(seen[1] ==
+          "service 'svc' is unavailable: the call ended without an answer (its proxy was down or "
+          "stopped)");
 }
 
 TEST_CASE_METHOD(det_fixture, "work past its deadline is not started", "[call_path]") {
