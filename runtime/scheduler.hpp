@@ -18,12 +18,19 @@ enum class scheduler_policy {
   /// CAF's work stealing (CAF's own default): per-worker queues; an idle
   /// worker polls the others, backing off to 50 us sleeps.
   stealing,
-  /// Work sharing, but an idle worker polls the shared queue for
-  /// `spin_before_sleep` (5 us) before it sleeps: a message to an idle actor
-  /// is picked up without a wake-up when work arrives in quick succession
-  /// (the hops of one request). The node's default. A longer poll (50 us)
-  /// took the CPU of other processes on the same cores (BENCHMARKS.md,
-  /// "Scheduler: spin before sleeping").
+  /// Work sharing tuned for the chains of messages of one request
+  /// (executor -> proxy -> service -> proxy -> executor). A worker whose
+  /// actor sends to an idle actor and has nothing else queued keeps that
+  /// job in its own slot and runs it next (Go's and Tokio's "LIFO slot"):
+  /// no lock on the shared queue, no wake-up of another thread, a warm
+  /// cache. An idle worker polls the shared queue for `spin_before_sleep`
+  /// (5 us) before it sleeps; before sleeping and every 2 ms while asleep it
+  /// takes a job left in a busy worker's slot, so a sender whose handler
+  /// keeps its worker after sending delays that job by at most about 2 ms.
+  /// The node's default. A longer poll (50 us) took the CPU of other
+  /// processes on the same cores (BENCHMARKS.md, "Scheduler: spin before
+  /// sleeping"); the slot's numbers are in "Scheduler: a request's hops on
+  /// one worker".
   spinning,
 };
 

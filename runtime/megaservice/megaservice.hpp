@@ -142,12 +142,14 @@ class megaservice {
   /// Calls one service of this megaservice without a flow, through its proxy
   /// (the same call path as a flow: deadline, bulkhead, breaker, retry,
   /// waiting while the service restarts; its metrics). For callers outside
-  /// the actor system (an HTTP route, dataprep). `ctx.deadline` defaults to
+  /// the actor system (an HTTP route, dataprep, a cluster endpoint): one
+  /// message to the proxy, which answers through `done` (service_proxy.hpp,
+  /// call_answer). `ctx.deadline` defaults to
   /// now + options().deadline when unset. `done` is called exactly once, on
   /// a CAF thread, and must not block: with the service's output, its error,
   /// errc::bad_request when the megaservice has no service `service`, or
   /// errc::service_unavailable naming the service when the megaservice was
-  /// stopped.
+  /// stopped or the call's proxy stopped before answering it.
   void async_call(const std::string& service, json input, request_context ctx,
                   std::function<void(caf::expected<json_ptr>)> done) const;
 
