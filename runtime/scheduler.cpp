@@ -75,9 +75,16 @@ class spinning_sharing : public caf::policy::work_sharing {
 
   template <class Worker>
   caf::resumable* dequeue(Worker* self) {
-    if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
     auto* parent = self->parent();
     auto& data = d(parent);
+    if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) {
+      if (++slot_streak_ <= max_slot_streak) return job;
+      // Actors that keep sending to each other must not starve the shared
+      // queue (with one worker nothing else would run it): after a streak,
+      // the slot's job waits its turn there.
+      enqueue(parent, job);
+    }
+    slot_streak_ = 0;
     auto until = std::chrono::steady_clock::now() + spin_before_sleep;
     for (uint32_t i = 1;; ++i) {
       {
@@ -110,6 +117,10 @@ class spinning_sharing : public caf::policy::work_sharing {
   }
 
  private:
+  /// Jobs a worker runs from its slot in a row before it serves the shared
+  /// queue (a request's chain through three services is 13 messages).
+  static constexpr uint32_t max_slot_streak = 16;
+
   /// How often a sleeping worker looks for a job stuck in a busy worker's
   /// slot.
   static constexpr std::chrono::milliseconds slot_rescue{2};
@@ -134,6 +145,7 @@ class spinning_sharing : public caf::policy::work_sharing {
   }
 
   caf::resumable* running_ = nullptr;
+  uint32_t slot_streak_ = 0;
 
   /// The worker running on this thread, if it is one of a `spinning`
   /// scheduler's.
