@@ -24,8 +24,9 @@ enum class scheduler_policy {
   /// job in its own slot and runs it next (Go's and Tokio's "LIFO slot"):
   /// no lock on the shared queue, no wake-up of another thread, a warm
   /// cache; after 16 such jobs in a row it serves the shared queue, so
-  /// actors that keep sending to each other starve nothing. An idle worker polls the shared queue for `spin_before_sleep`
-  /// (5 us) before it sleeps; before sleeping and every 2 ms while asleep it
+  /// actors that keep sending to each other starve nothing. An idle worker
+  /// polls the shared queue for `spin_before_sleep` (5 us) before it
+  /// sleeps; before sleeping and every 2 ms while asleep it
   /// takes a job left in a busy worker's slot, so a sender whose handler
   /// keeps its worker after sending delays that job by at most about 2 ms.
   /// The node's default. A longer poll (50 us) took the CPU of other
