@@ -1,5 +1,6 @@
 #include "runtime/scheduler.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -28,8 +29,10 @@ namespace {
 /// - An idle worker polls the shared queue for `spin_before_sleep` (try_lock
 ///   only, so it never makes an enqueueing thread wait) and, before it
 ///   sleeps, takes a job left in another worker's slot; a sleeping worker
-///   wakes every `slot_rescue` to do the same, which bounds how long a job
-///   can wait behind a sender whose handler keeps running after it sent.
+///   wakes every 2 ms (backing off to 10 ms while it finds nothing) to do
+///   the same, which bounds how long a job can wait behind a sender whose
+///   handler keeps running after it sent.
+/// - At most `max_slot_streak` jobs in a row come from a worker's slot.
 class spinning_sharing : public caf::policy::work_sharing {
  public:
   struct worker_data {
@@ -100,10 +103,14 @@ class spinning_sharing : public caf::policy::work_sharing {
 #endif
       if (i % 64 == 0 && std::chrono::steady_clock::now() >= until) break;
     }
-    for (;;) {
+    // Asleep, a worker wakes to look at the other workers' slots: every
+    // 2 ms at first, backing off to every 10 ms while it finds nothing (an
+    // idle node's workers wake about 100 times a second, as CAF's own
+    // stealing policy does).
+    for (auto wait = slot_rescue_min;; wait = std::min(wait * 2, slot_rescue_max)) {
       if (auto* job = take_other_slot(self)) return job;
       std::unique_lock<std::mutex> guard{data.lock};
-      if (data.cv.wait_for(guard, slot_rescue, [&] { return !data.queue.empty(); })) {
+      if (data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); })) {
         auto* job = data.queue.front();
         data.queue.pop_front();
         return job;
@@ -122,8 +129,9 @@ class spinning_sharing : public caf::policy::work_sharing {
   static constexpr uint32_t max_slot_streak = 16;
 
   /// How often a sleeping worker looks for a job stuck in a busy worker's
-  /// slot.
-  static constexpr std::chrono::milliseconds slot_rescue{2};
+  /// slot: at first, and at most.
+  static constexpr std::chrono::milliseconds slot_rescue_min{2};
+  static constexpr std::chrono::milliseconds slot_rescue_max{10};
 
   /// Whether the actor running on this worker has no further messages, so
   /// its turn ends when the current handler returns.

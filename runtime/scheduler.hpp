@@ -26,9 +26,10 @@ enum class scheduler_policy {
   /// cache; after 16 such jobs in a row it serves the shared queue, so
   /// actors that keep sending to each other starve nothing. An idle worker
   /// polls the shared queue for `spin_before_sleep` (5 us) before it
-  /// sleeps; before sleeping and every 2 ms while asleep it
-  /// takes a job left in a busy worker's slot, so a sender whose handler
-  /// keeps its worker after sending delays that job by at most about 2 ms.
+  /// sleeps; before sleeping, and while asleep every 2 ms backing off to
+  /// 10 ms (an idle node's workers wake about 100 times a second), it takes
+  /// a job left in a busy worker's slot, so a sender whose handler keeps its
+  /// worker after sending delays that job by 2 to 10 ms at most.
   /// The node's default. A longer poll (50 us) took the CPU of other
   /// processes on the same cores (BENCHMARKS.md, "Scheduler: spin before
   /// sleeping"); the slot's numbers are in "Scheduler: a request's hops on
