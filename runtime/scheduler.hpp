@@ -23,7 +23,7 @@ enum class scheduler_policy {
   /// actor sends to an idle actor and has nothing else queued keeps that
   /// job in its own slot and runs it next (Go's and Tokio's "LIFO slot"):
   /// no lock on the shared queue, no wake-up of another thread, a warm
-  /// cache; after 16 such jobs in a row it serves the shared queue, so
+  /// cache; after 64 such jobs in a row it serves the shared queue, so
   /// actors that keep sending to each other starve nothing. An idle worker
   /// polls the shared queue for `spin_before_sleep` (5 us) before it
   /// sleeps; before sleeping, and while asleep every 2 ms backing off to
