@@ -58,10 +58,10 @@
 #include "monitoring/metrics_registry.hpp"
 #include "nodes/cluster/tls_guard.hpp"
 #include "runtime/cluster/service_endpoint.hpp"
-#include "runtime/service/service_proxy.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/service/service_proxy.hpp"
 
 namespace rt = opea::runtime;
 using bench_clock = std::chrono::steady_clock;

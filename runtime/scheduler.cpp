@@ -58,7 +58,7 @@ class spinning_sharing : public caf::policy::work_sharing {
   void before_resume(Worker* self, caf::resumable* job) {
     current_coordinator = self->parent();
     current_worker = self;
-    running_ = job;
+    running_ = dynamic_cast<caf::scheduled_actor*>(job);
   }
 
   template <class Worker>
@@ -92,11 +92,8 @@ class spinning_sharing : public caf::policy::work_sharing {
     for (uint32_t i = 1;; ++i) {
       {
         std::unique_lock<std::mutex> guard{data.lock, std::try_to_lock};
-        if (guard.owns_lock() && !data.queue.empty()) {
-          auto* job = data.queue.front();
-          data.queue.pop_front();
-          return job;
-        }
+        if (guard.owns_lock())
+          if (auto* job = pop_shared(data)) return job;
       }
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
@@ -110,11 +107,8 @@ class spinning_sharing : public caf::policy::work_sharing {
     for (auto wait = slot_rescue_min;; wait = std::min(wait * 2, slot_rescue_max)) {
       if (auto* job = take_other_slot(self)) return job;
       std::unique_lock<std::mutex> guard{data.lock};
-      if (data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); })) {
-        auto* job = data.queue.front();
-        data.queue.pop_front();
-        return job;
-      }
+      if (data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); }))
+        return pop_shared(data);
     }
   }
 
@@ -137,8 +131,15 @@ class spinning_sharing : public caf::policy::work_sharing {
   /// Whether the actor running on this worker has no further messages, so
   /// its turn ends when the current handler returns.
   bool sender_idle_after_this() const {
-    auto* actor = dynamic_cast<caf::scheduled_actor*>(running_);
-    return actor != nullptr && actor->mailbox().empty();
+    return running_ != nullptr && running_->mailbox().empty();
+  }
+
+  /// The shared queue's first job (the caller holds its lock), or null.
+  static caf::resumable* pop_shared(coordinator_data& data) {
+    if (data.queue.empty()) return nullptr;
+    auto* job = data.queue.front();
+    data.queue.pop_front();
+    return job;
   }
 
   template <class Worker>
@@ -153,7 +154,9 @@ class spinning_sharing : public caf::policy::work_sharing {
     return nullptr;
   }
 
-  caf::resumable* running_ = nullptr;
+  /// The actor this worker is running (null between resumes, or when the
+  /// job is not an actor).
+  caf::scheduled_actor* running_ = nullptr;
   uint32_t slot_streak_ = 0;
 
   /// The worker running on this thread, if it is one of a `spinning`

@@ -99,7 +99,6 @@ size_t count_whitespace_words(const std::string& text);
 [[nodiscard]] caf::expected<embedder_ptr> make_embedder_from_params(
     const json& params, std::shared_ptr<runtime::http::client> client);
 
-
 /// Registers the built-in "embedding" (type embedding): the embedding
 /// microservice on the embedder `make_embedder_from_params` makes from its
 /// parameters. Remote backends share `client` (null: one is created per

@@ -18,13 +18,14 @@ namespace {
 caf::expected<vector> read_vector(const nlohmann::json& x, const std::string& field,
                                   const std::string& service) {
   if (!x.is_array())
-    return bad_answer_field(service, field, "must be a list of numbers, got " + std::string{x.type_name()});
+    return bad_answer_field(service, field,
+                            "must be a list of numbers, got " + std::string{x.type_name()});
   vector v;
   v.reserve(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     if (!x[i].is_number())
       return bad_answer_field(service, field + "[" + std::to_string(i) + "]",
-                 "must be a number, got " + std::string{x[i].type_name()});
+                              "must be a number, got " + std::string{x[i].type_name()});
     v.push_back(x[i].get<float>());
   }
   return v;
@@ -50,9 +51,9 @@ caf::expected<std::vector<vector>> read_embed_doc(const nlohmann::json& doc, siz
     return out;
   }
   if (e.size() != count)
-    return bad_answer_field(service, "embedding",
-               "has " + std::to_string(e.size()) + " vectors for " + std::to_string(count) +
-                   " texts");
+    return bad_answer_field(
+        service, "embedding",
+        "has " + std::to_string(e.size()) + " vectors for " + std::to_string(count) + " texts");
   out.reserve(count);
   for (size_t i = 0; i < e.size(); ++i) {
     auto v = read_vector(e[i], "embedding[" + std::to_string(i) + "]", service);

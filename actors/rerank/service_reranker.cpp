@@ -24,8 +24,8 @@ caf::expected<std::vector<scored_text>> read_reranked_docs(const nlohmann::json&
   const auto& docs = *it;
   if (docs.size() != count)
     return bad_answer_field(service, "reranked_docs",
-               "has " + std::to_string(docs.size()) + " documents for " + std::to_string(count) +
-                   " candidates");
+                            "has " + std::to_string(docs.size()) + " documents for " +
+                                std::to_string(count) + " candidates");
   std::vector<scored_text> out;
   std::vector<bool> seen(count, false);
   out.reserve(count);
@@ -37,13 +37,14 @@ caf::expected<std::vector<scored_text>> read_reranked_docs(const nlohmann::json&
     if (idx == d.end() || !idx->is_number_integer() || idx->get<long long>() < 0 ||
         idx->get<unsigned long long>() >= count)
       return bad_answer_field(service, field + ".index",
-                 "must be an integer in [0, " + std::to_string(count) + ")");
+                              "must be an integer in [0, " + std::to_string(count) + ")");
     auto score = d.find("score");
     if (score == d.end() || !score->is_number())
       return bad_answer_field(service, field + ".score", "must be a number");
     auto index = idx->get<size_t>();
     if (seen[index])
-      return bad_answer_field(service, field + ".index", "repeats candidate " + std::to_string(index));
+      return bad_answer_field(service, field + ".index",
+                              "repeats candidate " + std::to_string(index));
     seen[index] = true;
     out.push_back({index, score->get<double>()});
   }

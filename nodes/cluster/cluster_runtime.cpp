@@ -97,7 +97,8 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     auto host = std::make_unique<rt::megaservice>(sys, orch, opts, metrics, client);
     std::shared_ptr<const rt::megaservice> shared{host.get(), [](const rt::megaservice*) {}};
     // Endpoints travel between members as plain handles (what crosses nodes).
-    auto ep = caf::actor_cast<caf::actor>(sys.spawn(rt::service_endpoint, svc.name, shared, &metrics));
+    auto ep =
+        caf::actor_cast<caf::actor>(sys.spawn(rt::service_endpoint, svc.name, shared, &metrics));
     mc.local_endpoints[svc.name] = ep;
     endpoints_.push_back(ep);
     hosted_.push_back(std::move(host));

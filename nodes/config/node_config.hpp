@@ -13,9 +13,9 @@
 #include "nodes/config/config_error.hpp"
 #include "nodes/config/http_url.hpp"
 #include "nodes/config/mega_flow.hpp"
-#include "runtime/service/micro_service.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/service/micro_service.hpp"
 #include "runtime/service/service_type.hpp"
 
 namespace opea::nodes {

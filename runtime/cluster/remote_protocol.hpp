@@ -22,9 +22,9 @@
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
+#include <caf/expected.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
-#include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
 #include "opea/v1/envelope.pb.h"

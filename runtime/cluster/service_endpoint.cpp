@@ -52,7 +52,7 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer, std::str
     ins = std::make_shared<monitoring::megaservice_instruments>(*metrics, host->name());
   return {
       [service, host, calls, ins](rinvoke_atom, uint64_t call, const std::string& bytes,
-                                          bool stream, const caf::actor& caller) {
+                                  bool stream, const caf::actor& caller) {
         if (!caller) return;
         // The caller's handle crossed nodes untyped: it is a proxy's.
         auto reply_to = caf::actor_cast<remote_caller_actor>(caller);
@@ -85,27 +85,25 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer, std::str
           calls->calls[key] = cancel;
         }
         auto envelope = std::make_shared<v1::Envelope>(std::move(received->envelope));
-        auto finish = [reply_to, call, envelope, calls, key](caf::expected<json_ptr> res) {
+        auto started = clock_type::now();
+        if (ins) ins->pending->Increment();
+        auto done = [reply_to, call, envelope, calls, key, ins,
+                     started](caf::expected<json_ptr> res) {
           {
             std::lock_guard<std::mutex> guard{calls->mtx};
             calls->calls.erase(key);
           }
-          if (!res) {
-            fail(reply_to, call, res.error());
-            return;
-          }
-          caf::anon_send(reply_to, rreply_atom::value, call, encode_reply(*envelope, **res));
-        };
-        auto started = clock_type::now();
-        if (ins) ins->pending->Increment();
-        auto done = [ins, started, finish](caf::expected<json_ptr> res) {
           if (ins) {
             ins->pending->Decrement();
             ins->duration->Observe(
                 std::chrono::duration<double>(clock_type::now() - started).count());
             ins->count_request(res ? 200 : http_status_of(res.error()));
           }
-          finish(std::move(res));
+          if (!res) {
+            fail(reply_to, call, res.error());
+            return;
+          }
+          caf::anon_send(reply_to, rreply_atom::value, call, encode_reply(*envelope, **res));
         };
         // Through the host's proxy of the service, which answers `done`
         // itself: the host's own deadline, bulkhead, breaker and restarts

@@ -263,8 +263,7 @@ void call_on(const std::shared_ptr<megaservice::shared>& shp, const std::string&
   // actor passes the call on (it handles messages only after spawning its
   // proxies).
   if (auto proxy = published_proxy(sh, *index))
-    caf::anon_send(proxy, call_back_atom::value, std::move(in), std::move(cx),
-                   std::move(callback));
+    caf::anon_send(proxy, call_back_atom::value, std::move(in), std::move(cx), std::move(callback));
   else
     caf::anon_send(sh.actor, call_back_atom::value, service, std::move(in), std::move(cx),
                    std::move(callback));

@@ -40,10 +40,11 @@ service_proxy_actor spawn_proxy(self_ptr self, size_t i) {
   // (the answer waits while it restarts; a child_stopped covers the rest).
   if (st.services && st.cfg.specs[i].local())
     self->request(st.services, caf::infinite, get_child_atom::value, st.cfg.specs[i].name)
-        .then([self, proxy](const caf::actor& instance) {
-          self->send(proxy, service_up_atom::value, as_service(instance));
-        },
-              [](const caf::error&) {});
+        .then(
+            [self, proxy](const caf::actor& instance) {
+              self->send(proxy, service_up_atom::value, as_service(instance));
+            },
+            [](const caf::error&) {});
   return proxy;
 }
 
@@ -173,8 +174,8 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
         // A round trip: the actor has handled what it received before.
         return static_cast<uint32_t>(self->state.cfg.specs.size());
       },
-      [self](call_back_atom, const std::string& service, json_ptr& input,
-             request_context_ptr& ctx, call_callback& callback) {
+      [self](call_back_atom, const std::string& service, json_ptr& input, request_context_ptr& ctx,
+             call_callback& callback) {
         if (!callback) return;
         auto i = index_of(self, service);
         if (!i) {

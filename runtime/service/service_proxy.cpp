@@ -513,7 +513,8 @@ caf::error validate(const service_proxy_options& options) {
 }
 
 service_proxy_actor::behavior_type service_proxy(
-    service_proxy_actor::stateful_pointer<service_proxy_state> self, service_proxy_options options) {
+    service_proxy_actor::stateful_pointer<service_proxy_state> self,
+    service_proxy_options options) {
   auto& st = self->state;
   st.opt = std::move(options);
   // Settings were validated when the megaservice was built (validate()); a
@@ -548,7 +549,8 @@ service_proxy_actor::behavior_type service_proxy(
         auto& st = self->state;
         if (!callback) return;
         if (!input || !ctx) {
-          (*callback)(make_error(errc::bad_request, st.opt.service, "call without input or context"));
+          (*callback)(
+              make_error(errc::bad_request, st.opt.service, "call without input or context"));
           return;
         }
         auto id = open_call(self, std::move(input), std::move(ctx));

@@ -16,10 +16,10 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <unordered_map>
-#include <vector>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -56,15 +56,15 @@ using replica_down_atom = caf::atom_constant<caf::atom("repldown")>;
 /// its directory, which answers with replica_up messages now and
 /// replica_up/replica_down as members come and go.
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
-/// Internal to the proxy: (psweep_atom, int64_t when) its one timer, armed
-/// for the earliest instant something is due; (pretry_atom, uint64_t call) a
-/// retry's backoff is over; (pcancel_atom, uint64_t call) the call's request
-/// was cancelled.
 /// (call_back_atom, json_ptr input, request_context_ptr, call_callback): one
 /// call, answered by calling the callback instead of a response message. For
 /// callers that are not actors (an edge route, dataprep, a cluster endpoint):
 /// no actor per call and one message less than a request.
 using call_back_atom = caf::atom_constant<caf::atom("pcallback")>;
+/// Internal to the proxy: (psweep_atom, int64_t when) its one timer, armed
+/// for the earliest instant something is due; (pretry_atom, uint64_t call) a
+/// retry's backoff is over; (pcancel_atom, uint64_t call) the call's request
+/// was cancelled.
 using psweep_atom = caf::atom_constant<caf::atom("psweep")>;
 using pretry_atom = caf::atom_constant<caf::atom("pretry")>;
 using pcancel_atom = caf::atom_constant<caf::atom("pcancel")>;

@@ -62,8 +62,8 @@ TEST_CASE("scheduler policies round-trip their names", "[scheduler]") {
 }
 
 TEST_CASE("every scheduler policy runs a ping-pong to the end and shuts down", "[scheduler]") {
-  auto policy = GENERATE(scheduler_policy::spinning, scheduler_policy::sharing,
-                         scheduler_policy::stealing);
+  auto policy =
+      GENERATE(scheduler_policy::spinning, scheduler_policy::sharing, scheduler_policy::stealing);
   CAPTURE(to_string(policy));
   system_on on{policy, 2};
   auto& sys = *on.sys;

@@ -47,7 +47,8 @@ struct fixture {
     hosts.push_back(std::make_unique<megaservice>(*sys, o, opts, metrics));
     std::shared_ptr<const megaservice> host{hosts.back().get(), [](const megaservice*) {}};
     // Endpoints reach proxies as plain handles (as from the directory).
-    return caf::actor_cast<caf::actor>(sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics));
+    return caf::actor_cast<caf::actor>(
+        sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics));
   }
   service_proxy_actor proxy(bool idempotent, replica_choice choice = replica_choice::round_robin) {
     service_proxy_options opts;
@@ -248,7 +249,8 @@ TEST_CASE_METHOD(fixture, "least outstanding prefers the replica with fewer call
   }));
   hosts.push_back(std::make_unique<megaservice>(*sys, o, megaservice_options{"hosted.a"}, metrics));
   std::shared_ptr<const megaservice> host{hosts.back().get(), [](const megaservice*) {}};
-  auto slow = caf::actor_cast<caf::actor>(sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics));
+  auto slow =
+      caf::actor_cast<caf::actor>(sys->spawn(service_endpoint, std::string{"svc"}, host, &metrics));
   auto p = proxy(true, replica_choice::least_outstanding);
   caf::anon_send(p, replica_up_atom::value, std::string{"a"}, slow);
   caf::anon_send(p, replica_up_atom::value, std::string{"b"}, endpoint("b"));

@@ -197,23 +197,20 @@ TEST_CASE_METHOD(det_fixture,
   REQUIRE((*answers)[2] == R"({"x":3})");
 }
 
-TEST_CASE("an answer callback runs once: a second answer and the drop are ignored",
-          "[call_path]") {
+TEST_CASE("an answer callback runs once: a second answer and the drop are ignored", "[call_path]") {
   std::vector<std::string> seen;
   {
-    auto answer = std::make_shared<const call_answer>(
-        "svc", [&seen](caf::expected<json_ptr> r) {
-          seen.push_back(r ? (*r)->dump() : describe(r.error()));
-        });
+    auto answer = std::make_shared<const call_answer>("svc", [&seen](caf::expected<json_ptr> r) {
+      seen.push_back(r ? (*r)->dump() : describe(r.error()));
+    });
     (*answer)(json_ptr{std::make_shared<const json>(json{{"ok", true}})});
     (*answer)(make_error(errc::service_failed, "svc", "again"));
   }
   REQUIRE(seen == std::vector<std::string>{R"({"ok":true})"});
   {
-    auto dropped = std::make_shared<const call_answer>(
-        "svc", [&seen](caf::expected<json_ptr> r) {
-          seen.push_back(r ? (*r)->dump() : describe(r.error()));
-        });
+    auto dropped = std::make_shared<const call_answer>("svc", [&seen](caf::expected<json_ptr> r) {
+      seen.push_back(r ? (*r)->dump() : describe(r.error()));
+    });
   }
   REQUIRE(seen.size() == 2);
   REQUIRE(seen[1] ==
