@@ -188,7 +188,7 @@ rt::service_call node::caller_of(const service_config& svc) {
 void node::start_root() {
   // The root of the node's supervision tree: one child per megaservice (its
   // services' supervisor), in config order, then the services hosted for
-  // cluster members.
+  // cluster members, then the cluster's endpoints and directory.
   std::vector<rt::child_spec> children;
   auto add = [&](const rt::megaservice& m) {
     auto c = m.child();
@@ -197,8 +197,13 @@ void node::start_root() {
   };
   for (const auto& m : megaservices_) add(*m);
   for (const auto& m : service_megaservices_) add(*m);
-  if (cluster_)
+  if (cluster_) {
     for (const auto* m : cluster_->hosted()) add(*m);
+    // The endpoints and the directory: stopped before the services they call.
+    auto c = cluster_->child();
+    if (!c) throw config_error(cfg_.source_name + ": cluster: " + rt::describe(c.error()));
+    children.push_back(std::move(*c));
+  }
   auto root = rt::spawn_supervisor(*system_, "node " + cfg_.node.name, cfg_.node.supervision,
                                    std::move(children));
   if (!root)

@@ -72,7 +72,11 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
                                  monitoring::metrics_registry& metrics,
                                  const rt::service_catalog& catalog,
                                  std::shared_ptr<rt::http::client> client)
-    : cfg_(cfg), sys_(sys), metrics_(metrics), view_(std::make_shared<cluster_view>()) {
+    : cfg_(cfg),
+      sys_(sys),
+      metrics_(metrics),
+      memory_(std::make_shared<directory_memory>()),
+      view_(std::make_shared<cluster_view>()) {
   const auto& c = cfg.cluster;
   const auto& file = cfg.source_name;
   membership_config mc;
@@ -82,6 +86,7 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   mc.reconnect = std::chrono::milliseconds{c.reconnect_ms};
   mc.view = view_;
   mc.member_up = &metrics.cluster_member_up;
+  mc.memory = memory_;
   // The services this member hosts, each supervised by a one-service megaservice.
   for (const auto& svc : cfg.services) {
     if (!distributed(svc) || !runs_here(svc)) continue;
@@ -94,13 +99,10 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     rt::megaservice_options opts;
     opts.name = "hosted." + svc.name;
     opts.supervised = true;  // by the node's root supervisor
-    auto host = std::make_unique<rt::megaservice>(sys, orch, opts, metrics, client);
-    std::shared_ptr<const rt::megaservice> shared{host.get(), [](const rt::megaservice*) {}};
-    // Endpoints travel between members as plain handles (what crosses nodes).
-    auto ep =
-        caf::actor_cast<caf::actor>(sys.spawn(rt::service_endpoint, svc.name, shared, &metrics));
+    auto host = std::make_shared<rt::megaservice>(sys, orch, opts, metrics, client);
+    auto ep = spawn_endpoint(sys, svc.name, host, metrics);
     mc.local_endpoints[svc.name] = ep;
-    endpoints_.push_back(ep);
+    endpoints_.emplace_back(svc.name, std::make_shared<caf::actor>(ep));
     hosted_.push_back(std::move(host));
   }
   const auto* self = c.find(c.self);
@@ -112,17 +114,62 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   } else {
     mc.connector = sys.middleman().actor_handle();
   }
-  directory_ = sys.spawn(membership_actor, std::move(mc));
-  auto published = c.tls.enabled ? caf::openssl::publish(directory_, self->port, nullptr, true)
-                                 : sys.middleman().publish(directory_, self->port, nullptr, true);
+  first_directory_ = sys.spawn(membership_actor, mc);
+  directory_ = std::make_shared<caf::actor>(first_directory_);
+  auto published = c.tls.enabled
+                       ? caf::openssl::publish(first_directory_, self->port, nullptr, true)
+                       : sys.middleman().publish(first_directory_, self->port, nullptr, true);
   if (!published) {
     stop();
     throw config_error(file + ": cluster.nodes." + c.self + ".port: cannot listen on port " +
                        std::to_string(self->port) + ": " + sys.render(published.error()));
   }
   port_ = *published;
+  // A restarted directory publishes itself on the port this one got.
+  mc.publish_port = port_;
+  mc.local_endpoints.clear();  // it takes them from memory_
+  directory_cfg_ = std::make_shared<const membership_config>(std::move(mc));
   spdlog::info("opea-node {}: cluster '{}' member, cluster port {}{}", c.self, c.name, port_,
                c.tls.enabled ? " (mutual TLS)" : "");
+}
+
+caf::actor cluster_runtime::spawn_endpoint(caf::actor_system& sys, const std::string& service,
+                                           std::shared_ptr<const rt::megaservice> host,
+                                           monitoring::metrics_registry& metrics) {
+  // Endpoints travel between members as plain handles (what crosses nodes).
+  return caf::actor_cast<caf::actor>(
+      sys.spawn(rt::service_endpoint, service, std::move(host), &metrics));
+}
+
+caf::expected<rt::child_spec> cluster_runtime::child() {
+  std::vector<rt::child_spec> children;
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    rt::child_spec spec;
+    spec.id = endpoint_child_prefix + endpoints_[i].first;
+    std::shared_ptr<const rt::megaservice> host = hosted_[i];
+    auto* metrics = &metrics_;
+    spec.start = [first = endpoints_[i].second, service = endpoints_[i].first, host,
+                  metrics](caf::local_actor& sup) {
+      if (*first) return std::exchange(*first, caf::actor{});
+      return spawn_endpoint(sup.system(), service, host, *metrics);
+    };
+    children.push_back(std::move(spec));
+  }
+  rt::child_spec dir;
+  dir.id = directory_child_id;
+  dir.start = [first = directory_, cfg = directory_cfg_](caf::local_actor& sup) {
+    auto instance =
+        *first ? std::exchange(*first, caf::actor{}) : sup.system().spawn(membership_actor, *cfg);
+    // The directory follows its siblings' restarts.
+    caf::anon_send(caf::actor_cast<rt::supervisor_handle>(&sup), rt::watch_children_atom::value,
+                   caf::actor_cast<rt::child_watcher>(instance));
+    return instance;
+  };
+  children.push_back(std::move(dir));
+  rt::supervisor_flags flags;
+  flags.intensity = 10;
+  flags.period = std::chrono::seconds{10};
+  return rt::supervisor_child("cluster", flags, std::move(children));
 }
 
 cluster_runtime::~cluster_runtime() {
@@ -134,7 +181,7 @@ rt::micro_service cluster_runtime::proxy_for(const service_config& svc, rt::serv
   out.name = svc.name;
   out.type = type;
   rt::cluster_placement placement;
-  placement.directory = directory_;
+  placement.directory = first_directory_;
   placement.choice = cfg_.cluster.balance == balance_policy::least_outstanding
                          ? rt::replica_choice::least_outstanding
                          : rt::replica_choice::round_robin;
@@ -156,17 +203,19 @@ void cluster_runtime::mount(gateway& gw) const {
 }
 
 void cluster_runtime::stop() {
-  if (directory_) {
+  if (stopped_) return;
+  stopped_ = true;
+  if (port_ != 0) {
     auto mm = cfg_.cluster.tls.enabled ? sys_.openssl_manager().actor_handle()
                                        : sys_.middleman().actor_handle();
-    caf::anon_send(mm, caf::unpublish_atom::value, directory_.address(), uint16_t{0});
-    caf::anon_send_exit(directory_, caf::exit_reason::user_shutdown);
-    directory_ = nullptr;
+    caf::anon_send(mm, caf::close_atom::value, port_);
   }
-  for (auto& ep : endpoints_) caf::anon_send_exit(ep, caf::exit_reason::user_shutdown);
-  endpoints_.clear();
+  // First instances that no supervisor took; the others stop with the root.
+  if (directory_ && *directory_) caf::anon_send_exit(*directory_, caf::exit_reason::user_shutdown);
+  for (auto& ep : endpoints_)
+    if (*ep.second) caf::anon_send_exit(*ep.second, caf::exit_reason::user_shutdown);
+  memory_->clear();
   for (auto& h : hosted_) h->stop();
-  hosted_.clear();
 }
 
 }  // namespace opea::nodes

@@ -12,9 +12,10 @@
 #include "nodes/cluster/membership.hpp"
 #include "nodes/config/node_config.hpp"
 #include "nodes/gateway/gateway.hpp"
-#include "runtime/service/service_proxy.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/service/service_catalog.hpp"
+#include "runtime/service/service_proxy.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 namespace opea::nodes {
 
@@ -23,6 +24,14 @@ namespace opea::nodes {
 /// one-service megaservice that supervises it, behind an endpoint actor),
 /// runs the membership directory on the member's cluster port, and makes
 /// the service proxies through which megaservices reach replicas.
+///
+/// Its actors join the node's supervision tree through `child()`: a
+/// "cluster" supervisor (one_for_one, 10 restarts in 10 s) over one
+/// "endpoint.SERVICE" per hosted service, then the "directory". A restarted
+/// endpoint is announced by the directory to this node's proxies and to the
+/// members that are up; a restarted directory publishes itself again on the
+/// cluster port, keeps its subscribers (directory_memory) and rejoins its
+/// peers as a member that came back does.
 ///
 /// Thread-safety: build, mount and stop from the node's thread.
 class cluster_runtime {
@@ -54,6 +63,13 @@ class cluster_runtime {
   /// GET /v1/cluster.
   void mount(gateway& gw) const;
 
+  /// The "cluster" supervisor over the endpoints and the directory, for the
+  /// node's root (after the hosted megaservices: it stops before them). The
+  /// endpoints and directory that the constructor made (so that the port is
+  /// known and checked at once) are its first instances; restarts spawn
+  /// fresh ones.
+  caf::expected<runtime::child_spec> child();
+
   /// The one-service megaservices hosting this member's services for the
   /// cluster (supervised by the node's root).
   std::vector<const runtime::megaservice*> hosted() const {
@@ -65,18 +81,38 @@ class cluster_runtime {
   /// The port the directory listens on.
   uint16_t port() const { return port_; }
 
-  /// Unpublishes the directory and stops hosted services. Idempotent.
+  /// Closes the cluster port and stops hosted services; the endpoints and
+  /// the directory stop with the node's root (or here, if `child()` was
+  /// never started). Idempotent.
   void stop();
 
  private:
+  /// A first instance made by the constructor, handed to the supervisor's
+  /// first start (null once taken).
+  using first_instance = std::shared_ptr<caf::actor>;
+
+  static caf::actor spawn_endpoint(caf::actor_system& sys, const std::string& service,
+                                   std::shared_ptr<const runtime::megaservice> host,
+                                   monitoring::metrics_registry& metrics);
+
   const node_config& cfg_;
   caf::actor_system& sys_;
   monitoring::metrics_registry& metrics_;
-  std::vector<std::unique_ptr<runtime::megaservice>> hosted_;
-  std::vector<caf::actor> endpoints_;
-  caf::actor directory_;
+  /// Shared with their endpoints, which may outlive this object by a few
+  /// messages while the actor system shuts down.
+  std::vector<std::shared_ptr<runtime::megaservice>> hosted_;
+  /// Service name and first endpoint, per hosted service.
+  std::vector<std::pair<std::string, first_instance>> endpoints_;
+  first_instance directory_;
+  /// The first directory: the handle proxies subscribe to (a restarted one
+  /// finds them in memory_).
+  caf::actor first_directory_;
+  std::shared_ptr<directory_memory> memory_;
+  /// The directory's settings, for restarts.
+  std::shared_ptr<const membership_config> directory_cfg_;
   std::shared_ptr<cluster_view> view_;
   uint16_t port_ = 0;
+  bool stopped_ = false;
 };
 
 /// "{node}" in `path` replaced by `node`.

@@ -9,8 +9,9 @@
 #include <caf/io/all.hpp>
 
 #include "runtime/cluster/remote_protocol.hpp"
-#include "runtime/service/service_proxy.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/service/service_proxy.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 namespace opea::nodes {
 
@@ -25,6 +26,44 @@ void cluster_view::set(json snapshot) {
 json cluster_view::get() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return snapshot_;
+}
+
+std::map<std::string, caf::actor> directory_memory::endpoints() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return endpoints_;
+}
+
+void directory_memory::set_endpoint(const std::string& service, caf::actor endpoint) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  endpoints_[service] = std::move(endpoint);
+}
+
+std::map<std::string, std::vector<caf::actor>> directory_memory::subscribers() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::map<std::string, std::vector<caf::actor>> out;
+  for (const auto& [service, addrs] : subscribers_)
+    for (const auto& addr : addrs)
+      if (auto proxy = caf::actor_cast<caf::actor>(addr)) out[service].push_back(std::move(proxy));
+  return out;
+}
+
+void directory_memory::add_subscriber(const std::string& service, const caf::actor& proxy) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& list = subscribers_[service];
+  if (std::find(list.begin(), list.end(), proxy.address()) == list.end())
+    list.push_back(proxy.address());
+}
+
+void directory_memory::remove_subscriber(const caf::actor_addr& proxy) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& kv : subscribers_)
+    kv.second.erase(std::remove(kv.second.begin(), kv.second.end(), proxy), kv.second.end());
+}
+
+void directory_memory::clear() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  endpoints_.clear();
+  subscribers_.clear();
 }
 
 namespace {
@@ -167,6 +206,64 @@ void join(caf::event_based_actor* self, directory_state& st, peer& p, caf::actor
   publish_view(st);
 }
 
+/// Registers `proxy` for `service` and tells it the replicas known now.
+void subscribe(caf::event_based_actor* self, directory_state& st, const std::string& service,
+               const caf::actor& proxy) {
+  auto& list = st.subscribers[service];
+  if (std::find(list.begin(), list.end(), proxy) != list.end()) return;
+  list.push_back(proxy);
+  self->monitor(proxy);
+  if (st.cfg.memory) st.cfg.memory->add_subscriber(service, proxy);
+  auto local = st.cfg.local_endpoints.find(service);
+  if (local != st.cfg.local_endpoints.end())
+    self->send(proxy, rt::replica_up_atom::value, st.cfg.self, local->second);
+  for (const auto& [name, p] : st.peers) {
+    if (p.state != member_state::up) continue;
+    auto ep = p.endpoints.find(service);
+    if (ep != p.endpoints.end()) self->send(proxy, rt::replica_up_atom::value, name, ep->second);
+  }
+}
+
+/// A hosted service's endpoint (re)started: subscribers here and the
+/// members that are up learn its new handle.
+void local_endpoint_up(caf::event_based_actor* self, directory_state& st,
+                       const std::string& service, const caf::actor& endpoint) {
+  auto& current = st.cfg.local_endpoints[service];
+  if (current == endpoint) return;
+  current = endpoint;
+  if (st.cfg.memory) st.cfg.memory->set_endpoint(service, endpoint);
+  notify_up(st, st.cfg.self, {{service, endpoint}});
+  for (const auto& [name, p] : st.peers)
+    if (p.state == member_state::up && p.directory)
+      self->send(p.directory, endpoints_atom::value, st.cfg.self, std::vector<std::string>{service},
+                 std::vector<caf::actor>{endpoint});
+  publish_view(st);
+}
+
+/// A restarted directory publishes itself where its predecessor was.
+void publish_self(caf::event_based_actor* self, const state_ptr& st) {
+  auto port = st->cfg.publish_port;
+  auto publish = [self, st, port] {
+    self->request(st->cfg.connector, caf::infinite, caf::publish_atom::value, port,
+                  caf::actor_cast<caf::strong_actor_ptr>(self), std::set<std::string>{},
+                  std::string{}, true)
+        .then(
+            [st](uint16_t) {
+              spdlog::info("cluster {}: directory published again on port {}", st->cfg.self,
+                           st->cfg.publish_port);
+            },
+            [self, st](caf::error& err) {
+              spdlog::error("cluster {}: cannot publish the directory on port {}: {}", st->cfg.self,
+                            st->cfg.publish_port, rt::describe(err));
+              self->quit(std::move(err));
+            });
+  };
+  // What the previous instance left on the port (it is dead: nothing more
+  // reaches it) goes first; an error only means nothing was there.
+  self->request(st->cfg.connector, caf::infinite, caf::close_atom::value, port)
+      .then([publish] { publish(); }, [publish](caf::error&) { publish(); });
+}
+
 }  // namespace
 
 caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, membership_config cfg) {
@@ -174,6 +271,16 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
   st->cfg = std::move(cfg);
   for (const auto& m : st->cfg.members)
     if (m.name != st->cfg.self) st->peers[m.name].address = m;
+  if (st->cfg.memory) {
+    // A restart: the endpoints and subscribers of the instance before.
+    for (auto& [service, endpoint] : st->cfg.memory->endpoints())
+      st->cfg.local_endpoints[service] = std::move(endpoint);
+    for (const auto& [service, endpoint] : st->cfg.local_endpoints)
+      st->cfg.memory->set_endpoint(service, endpoint);
+    for (const auto& [service, proxies] : st->cfg.memory->subscribers())
+      for (const auto& proxy : proxies) subscribe(self, *st, service, proxy);
+  }
+  if (st->cfg.publish_port != 0) publish_self(self, st);
   publish_view(*st);
   for (const auto& [name, p] : st->peers)
     if (i_dial(*st, name)) self->send(self, dial_atom::value, name);
@@ -187,6 +294,7 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
       proxies.erase(std::remove_if(proxies.begin(), proxies.end(),
                                    [&](const caf::actor& a) { return a.address() == dm.source; }),
                     proxies.end());
+    if (st->cfg.memory) st->cfg.memory->remove_subscriber(dm.source);
   });
   return {
       [self, st](dial_atom, const std::string& name) {
@@ -263,19 +371,50 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
                 values_of(st->cfg.local_endpoints)};
       },
       [self, st](rt::subscribe_atom, const std::string& service, const caf::actor& proxy) {
-        if (!proxy) return;
-        st->subscribers[service].push_back(proxy);
-        self->monitor(proxy);
-        auto local = st->cfg.local_endpoints.find(service);
-        if (local != st->cfg.local_endpoints.end())
-          self->send(proxy, rt::replica_up_atom::value, st->cfg.self, local->second);
-        for (const auto& [name, p] : st->peers) {
-          if (p.state != member_state::up) continue;
-          auto ep = p.endpoints.find(service);
-          if (ep != p.endpoints.end())
-            self->send(proxy, rt::replica_up_atom::value, name, ep->second);
-        }
+        if (proxy) subscribe(self, *st, service, proxy);
       },
+      [self, st](endpoints_atom, const std::string& name, const std::vector<std::string>& services,
+                 const std::vector<caf::actor>& endpoints) {
+        auto it = st->peers.find(name);
+        if (it == st->peers.end() || it->second.state != member_state::up ||
+            self->current_sender() !=
+                caf::actor_cast<caf::strong_actor_ptr>(it->second.directory)) {
+          spdlog::warn("cluster {}: ignored endpoints of '{}' from a directory not joined",
+                       st->cfg.self, name);
+          return;
+        }
+        if (services.size() != endpoints.size()) {
+          spdlog::warn("cluster {}: ignored endpoints of '{}': {} services but {} endpoints",
+                       st->cfg.self, name, services.size(), endpoints.size());
+          return;
+        }
+        auto& p = it->second;
+        std::map<std::string, caf::actor> changed;
+        for (size_t i = 0; i < services.size(); ++i) {
+          if (!endpoints[i]) continue;
+          auto& current = p.endpoints[services[i]];
+          if (current == endpoints[i]) continue;
+          current = endpoints[i];
+          changed[services[i]] = endpoints[i];
+        }
+        if (changed.empty()) return;
+        spdlog::info("cluster {}: member {} restarted endpoints ({})", st->cfg.self, name, [&] {
+          std::string names;
+          for (const auto& kv : changed) names += (names.empty() ? "" : ", ") + kv.first;
+          return names;
+        }());
+        notify_up(*st, name, changed);
+        publish_view(*st);
+      },
+      // The node's "cluster" supervisor, which this directory watches.
+      [self, st](rt::child_up_atom, const std::string& id, const caf::actor& instance) {
+        if (id.rfind(endpoint_child_prefix, 0) != 0 || !instance) return;
+        local_endpoint_up(self, *st, id.substr(endpoint_child_prefix.size()), instance);
+      },
+      [](rt::child_down_atom, const std::string&, const caf::error&) {
+        // Proxies monitor endpoints themselves; the restart's child_up follows.
+      },
+      [](rt::child_stopped_atom, const std::string&, const caf::error&) {},
   };
 }
 
