@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 
 #include <caf/atom.hpp>
@@ -20,12 +22,12 @@ namespace {
 ///
 /// - A message sent from a worker to an idle actor goes to that worker's
 ///   `next` slot (the "LIFO slot" of Go's and Tokio's schedulers) when the
-///   sender has nothing else queued: the worker runs it as soon as the
-///   sender's turn ends, on a warm cache, without locking the shared queue
-///   or waking another thread. A second such message displaces the first to
-///   the shared queue (which wakes a worker as CAF does). A sender with more
-///   messages in its mailbox keeps running, so its sends go to the shared
-///   queue.
+///   sender has nothing else queued (or is not an actor: a BASP worker that
+///   deserialized one message from another node and hands it over): the worker runs it as soon as
+///   the sender's turn ends, on a warm cache, without locking the shared queue or waking another
+///   thread. A second such message displaces the first to the shared queue (which wakes a worker as
+///   CAF does). A sender with more messages in its mailbox keeps running, so its sends go to the
+///   shared queue.
 /// - An idle worker polls the shared queue for `spin_before_sleep` (try_lock
 ///   only, so it never makes an enqueueing thread wait) and, before it
 ///   sleeps, takes a job left in another worker's slot; a sleeping worker
@@ -33,8 +35,56 @@ namespace {
 ///   the same, which bounds how long a job can wait behind a sender whose
 ///   handler keeps running after it sent.
 /// - At most `max_slot_streak` jobs in a row come from a worker's slot.
+/// - The shared queue is CAF's, minus two costs seen under load: a spinning
+///   worker watches an atomic count instead of try-locking the queue's
+///   mutex (each try made an enqueueing thread that found the mutex taken
+///   sleep on its futex), and an enqueue notifies the condition variable
+///   only when a worker sleeps on it, after unlocking (no list node
+///   allocated per job either: a deque).
 class spinning_sharing : public caf::policy::work_sharing {
  public:
+  struct coordinator_data {
+    explicit coordinator_data(caf::scheduler::abstract_coordinator*) {}
+    std::mutex lock;
+    std::condition_variable cv;
+    /// Guarded by `lock`.
+    std::deque<caf::resumable*> queue;
+    /// Workers waiting on `cv`; guarded by `lock`.
+    size_t sleepers = 0;
+    /// queue.size(), written under `lock`, read without it.
+    std::atomic<size_t> size{0};
+  };
+
+  template <class Coordinator>
+  void enqueue(Coordinator* self, caf::resumable* job) {
+    auto& data = d(self);
+    bool wake;
+    {
+      std::lock_guard<std::mutex> guard{data.lock};
+      data.queue.push_back(job);
+      data.size.store(data.queue.size(), std::memory_order_release);
+      wake = data.sleepers > 0;
+    }
+    if (wake) data.cv.notify_one();
+  }
+
+  template <class Worker>
+  void external_enqueue(Worker* self, caf::resumable* job) {
+    enqueue(self->parent(), job);
+  }
+
+  template <class Worker>
+  void resume_job_later(Worker* self, caf::resumable* job) {
+    enqueue(self->parent(), job);
+  }
+
+  template <class Coordinator, class UnaryFunction>
+  void foreach_central_resumable(Coordinator* self, UnaryFunction f) {
+    auto& data = d(self);
+    std::lock_guard<std::mutex> guard{data.lock};
+    while (auto* job = pop_shared(data)) f(job);
+  }
+
   struct worker_data {
     explicit worker_data(caf::scheduler::abstract_coordinator*) {}
     // Workers are built from a copy of one initial value.
@@ -58,11 +108,13 @@ class spinning_sharing : public caf::policy::work_sharing {
   void before_resume(Worker* self, caf::resumable* job) {
     current_coordinator = self->parent();
     current_worker = self;
+    resuming_ = true;
     running_ = dynamic_cast<caf::scheduled_actor*>(job);
   }
 
   template <class Worker>
   void after_resume(Worker*, caf::resumable*) {
+    resuming_ = false;
     running_ = nullptr;
   }
 
@@ -90,10 +142,9 @@ class spinning_sharing : public caf::policy::work_sharing {
     slot_streak_ = 0;
     auto until = std::chrono::steady_clock::now() + spin_before_sleep;
     for (uint32_t i = 1;; ++i) {
-      {
-        std::unique_lock<std::mutex> guard{data.lock, std::try_to_lock};
-        if (guard.owns_lock())
-          if (auto* job = pop_shared(data)) return job;
+      if (data.size.load(std::memory_order_acquire) != 0) {
+        std::lock_guard<std::mutex> guard{data.lock};
+        if (auto* job = pop_shared(data)) return job;
       }
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
@@ -107,8 +158,10 @@ class spinning_sharing : public caf::policy::work_sharing {
     for (auto wait = slot_rescue_min;; wait = std::min(wait * 2, slot_rescue_max)) {
       if (auto* job = take_other_slot(self)) return job;
       std::unique_lock<std::mutex> guard{data.lock};
-      if (data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); }))
-        return pop_shared(data);
+      ++data.sleepers;
+      bool got = data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); });
+      --data.sleepers;
+      if (got) return pop_shared(data);
     }
   }
 
@@ -128,10 +181,12 @@ class spinning_sharing : public caf::policy::work_sharing {
   static constexpr std::chrono::milliseconds slot_rescue_min{2};
   static constexpr std::chrono::milliseconds slot_rescue_max{10};
 
-  /// Whether the actor running on this worker has no further messages, so
-  /// its turn ends when the current handler returns.
+  /// Whether the job running on this worker ends when the current handler
+  /// returns: an actor with no further messages, or a job that is not an
+  /// actor (a BASP worker that deserialized one incoming message and hands
+  /// it to its receiver).
   bool sender_idle_after_this() const {
-    return running_ != nullptr && running_->mailbox().empty();
+    return resuming_ && (running_ == nullptr || running_->mailbox().empty());
   }
 
   /// The shared queue's first job (the caller holds its lock), or null.
@@ -139,6 +194,7 @@ class spinning_sharing : public caf::policy::work_sharing {
     if (data.queue.empty()) return nullptr;
     auto* job = data.queue.front();
     data.queue.pop_front();
+    data.size.store(data.queue.size(), std::memory_order_release);
     return job;
   }
 
@@ -154,8 +210,9 @@ class spinning_sharing : public caf::policy::work_sharing {
     return nullptr;
   }
 
-  /// The actor this worker is running (null between resumes, or when the
-  /// job is not an actor).
+  /// Whether this worker is running a job, and the actor it is running
+  /// (null between resumes, or when the job is not an actor).
+  bool resuming_ = false;
   caf::scheduled_actor* running_ = nullptr;
   uint32_t slot_streak_ = 0;
 

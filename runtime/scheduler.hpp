@@ -20,13 +20,17 @@ enum class scheduler_policy {
   stealing,
   /// Work sharing tuned for the chains of messages of one request
   /// (executor -> proxy -> service -> proxy -> executor). A worker whose
-  /// actor sends to an idle actor and has nothing else queued keeps that
-  /// job in its own slot and runs it next (Go's and Tokio's "LIFO slot"):
+  /// actor sends to an idle actor and has nothing else queued (or whose job
+  /// is not an actor: a BASP worker handing over a message that came from
+  /// another node) keeps that job in its own slot and runs it next (Go's
+  /// and Tokio's "LIFO slot"):
   /// no lock on the shared queue, no wake-up of another thread, a warm
   /// cache; after 64 such jobs in a row it serves the shared queue, so
   /// actors that keep sending to each other starve nothing. An idle worker
-  /// polls the shared queue for `spin_before_sleep` (5 us) before it
-  /// sleeps; before sleeping, and while asleep every 2 ms backing off to
+  /// watches the shared queue (an atomic count, not its mutex, so that
+  /// enqueueing threads never sleep on a mutex a poller holds) for
+  /// `spin_before_sleep` (5 us) before it sleeps, and an enqueue wakes a
+  /// worker only when one sleeps; before sleeping, and while asleep every 2 ms backing off to
   /// 10 ms (an idle node's workers wake about 100 times a second), it takes
   /// a job left in a busy worker's slot, so a sender whose handler keeps its
   /// worker after sending delays that job by 2 to 10 ms at most.

@@ -53,10 +53,9 @@ caf::expected<received_call> decode_call(const std::string& bytes) {
   return call;
 }
 
-std::string encode_reply(const v1::Envelope& request, const nlohmann::json& output) {
-  v1::Envelope reply = request;
-  reply.set_json_text(output.dump());
-  return reply.SerializeAsString();
+std::string encode_reply(v1::Envelope&& request, const nlohmann::json& output) {
+  request.set_json_text(output.dump());
+  return request.SerializeAsString();
 }
 
 caf::expected<nlohmann::json> decode_reply(const std::string& bytes, const std::string& service) {

@@ -6,16 +6,18 @@
 // opea.v1.Envelope, so nodes of different versions interoperate and fields a
 // node does not know pass through it unchanged.
 //
-//   caller proxy -> endpoint:  (rinvoke_atom, uint64_t call, std::string envelope, bool stream,
-//                               caf::actor reply_to)
-//   endpoint -> reply_to:      (rpiece_atom, uint64_t call, std::string piece)     streamed text
+//   caller proxy -> endpoint:  (rinvoke_atom, uint64_t call, std::string envelope, bool stream)
+//   endpoint -> the sender:    (rpiece_atom, uint64_t call, std::string piece)     streamed text
 //                              (rreply_atom, uint64_t call, std::string envelope)  the output
 //                              (rfail_atom, uint64_t call, uint8_t errc, std::string subject,
 //                               std::string detail)                               an error
-//   caller proxy -> endpoint:  (rcancel_atom, uint64_t call, caf::actor reply_to) client left
+//   caller proxy -> endpoint:  (rcancel_atom, uint64_t call)                       client left
 //
-// A call id is unique per reply_to actor. Pieces of a call arrive before its
-// reply (one BASP connection per node pair keeps order).
+// The endpoint answers the actor that sent the call (BASP carries the
+// sender in every message's header: nothing to serialize, and a caller
+// cannot direct answers to a third actor); a call without a sender is
+// dropped. A call id is unique per sender. Pieces of a call arrive before
+// its reply (one BASP connection per node pair keeps order).
 
 #include <cstdint>
 #include <string>
@@ -39,13 +41,11 @@ using rpiece_atom = caf::atom_constant<caf::atom("rpiece")>;
 using rcancel_atom = caf::atom_constant<caf::atom("rcancel")>;
 
 /// A hosting node's endpoint of one service (runtime/cluster/service_endpoint):
-/// (rinvoke_atom, uint64_t call, std::string envelope, bool stream,
-/// caf::actor reply_to) runs a call; (rcancel_atom, uint64_t call, caf::actor
-/// reply_to) stops it. `reply_to` travels as a plain handle (what crosses
-/// nodes); the endpoint treats it as a `remote_caller_actor`.
-using endpoint_actor =
-    caf::typed_actor<caf::reacts_to<rinvoke_atom, uint64_t, std::string, bool, caf::actor>,
-                     caf::reacts_to<rcancel_atom, uint64_t, caf::actor>>;
+/// (rinvoke_atom, uint64_t call, std::string envelope, bool stream) runs a
+/// call and answers its sender, which it treats as a `remote_caller_actor`;
+/// (rcancel_atom, uint64_t call) from the same sender stops it.
+using endpoint_actor = caf::typed_actor<caf::reacts_to<rinvoke_atom, uint64_t, std::string, bool>,
+                                        caf::reacts_to<rcancel_atom, uint64_t>>;
 
 /// The calling side of a remote call (a service proxy): (rreply_atom, call,
 /// reply envelope bytes), (rfail_atom, call, errc code, subject, detail),
@@ -78,8 +78,9 @@ struct received_call {
 /// field ("opea.v1.Envelope" when the bytes do not parse).
 [[nodiscard]] caf::expected<received_call> decode_call(const std::string& bytes);
 
-/// `request` (payload cleared) with `output` as its payload, serialized.
-std::string encode_reply(const v1::Envelope& request, const nlohmann::json& output);
+/// `request` (payload cleared) with `output` as its payload, serialized
+/// (`request` is reused: the call's envelope is answered once).
+std::string encode_reply(v1::Envelope&& request, const nlohmann::json& output);
 
 /// The output carried by a reply's envelope bytes. Errors are
 /// errc::bad_response naming `service`.

@@ -43,7 +43,7 @@ void fail(const remote_caller_actor& reply_to, uint64_t call, const caf::error& 
 
 }  // namespace
 
-endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer, std::string service,
+endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer self, std::string service,
                                                std::shared_ptr<const megaservice> host,
                                                monitoring::metrics_registry* metrics) {
   auto calls = std::make_shared<call_table>();
@@ -51,11 +51,12 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer, std::str
   if (metrics != nullptr)
     ins = std::make_shared<monitoring::megaservice_instruments>(*metrics, host->name());
   return {
-      [service, host, calls, ins](rinvoke_atom, uint64_t call, const std::string& bytes,
-                                  bool stream, const caf::actor& caller) {
-        if (!caller) return;
-        // The caller's handle crossed nodes untyped: it is a proxy's.
-        auto reply_to = caf::actor_cast<remote_caller_actor>(caller);
+      [self, service, host, calls, ins](rinvoke_atom, uint64_t call, const std::string& bytes,
+                                        bool stream) {
+        // The caller is the sender (a proxy, on another node); a call
+        // without one cannot be answered.
+        auto reply_to = caf::actor_cast<remote_caller_actor>(self->current_sender());
+        if (!reply_to) return;
         auto received = decode_call(bytes);
         if (!received) {
           fail(reply_to, call, received.error());
@@ -84,11 +85,11 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer, std::str
           std::lock_guard<std::mutex> guard{calls->mtx};
           calls->calls[key] = cancel;
         }
-        auto envelope = std::make_shared<v1::Envelope>(std::move(received->envelope));
         auto started = clock_type::now();
         if (ins) ins->pending->Increment();
-        auto done = [reply_to, call, envelope, calls, key, ins,
-                     started](caf::expected<json_ptr> res) {
+        // Called once: the envelope is answered with the output in it.
+        auto done = [reply_to, call, envelope = std::move(received->envelope), calls, key, ins,
+                     started](caf::expected<json_ptr> res) mutable {
           {
             std::lock_guard<std::mutex> guard{calls->mtx};
             calls->calls.erase(key);
@@ -103,7 +104,8 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer, std::str
             fail(reply_to, call, res.error());
             return;
           }
-          caf::anon_send(reply_to, rreply_atom::value, call, encode_reply(*envelope, **res));
+          caf::anon_send(reply_to, rreply_atom::value, call,
+                         encode_reply(std::move(envelope), **res));
         };
         // Through the host's proxy of the service, which answers `done`
         // itself: the host's own deadline, bulkhead, breaker and restarts
@@ -111,11 +113,12 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer, std::str
         host->async_call(service, std::move(received->input), std::move(received->ctx),
                          std::move(done));
       },
-      [calls](rcancel_atom, uint64_t call, const caf::actor& reply_to) {
+      [self, calls](rcancel_atom, uint64_t call) {
         cancellation_ptr cancel;
         {
           std::lock_guard<std::mutex> guard{calls->mtx};
-          auto it = calls->calls.find(std::make_pair(reply_to.address(), call));
+          auto it = calls->calls.find(
+              std::make_pair(caf::actor_cast<caf::actor_addr>(self->current_sender()), call));
           if (it == calls->calls.end()) return;
           cancel = it->second.lock();
         }

@@ -201,8 +201,8 @@ void send_now(self_ptr self, uint64_t id) {
     bool streaming = call.ctx->sink != nullptr;
     auto bytes =
         make_call_envelope(*call.input, *call.ctx, st.opt.service).SerializeAsString();
-    self->send(r->remote, rinvoke_atom::value, send, std::move(bytes), streaming,
-               caf::actor_cast<caf::actor>(self));
+    // The endpoint answers the sender: this proxy.
+    self->send(r->remote, rinvoke_atom::value, send, std::move(bytes), streaming);
     return;
   }
   auto ctx = call.ctx;
@@ -420,8 +420,7 @@ void sweep(self_ptr self) {
       if (auto* r = find_replica(st, call.replica)) {
         if (r->outstanding > 0) --r->outstanding;
         // The replica may still be working on it: tell it to stop.
-        if (st.opt.distributed)
-          self->send(r->remote, rcancel_atom::value, call.send, caf::actor_cast<caf::actor>(self));
+        if (st.opt.distributed) self->send(r->remote, rcancel_atom::value, call.send);
       }
     }
     auto err = deadline_error(st.opt.service, why);
@@ -632,9 +631,7 @@ service_proxy_actor::behavior_type service_proxy(
           call.breaker_permit = false;
           if (auto* r = find_replica(st, call.replica)) {
             if (r->outstanding > 0) --r->outstanding;
-            if (st.opt.distributed)
-              self->send(r->remote, rcancel_atom::value, call.send,
-                         caf::actor_cast<caf::actor>(self));
+            if (st.opt.distributed) self->send(r->remote, rcancel_atom::value, call.send);
           }
         } else if (call.state == phase::waiting) {
           st.waiting.erase(std::remove(st.waiting.begin(), st.waiting.end(), id),

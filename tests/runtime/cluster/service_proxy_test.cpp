@@ -196,7 +196,7 @@ TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fie
   call.add_tags("beta");
   auto bytes = call.SerializeAsString();
   caf::scoped_actor self{new_sys};
-  self->send(*remote, rinvoke_atom::value, uint64_t{1}, bytes, false, caf::actor{self});
+  self->send(*remote, rinvoke_atom::value, uint64_t{1}, bytes, false);
   std::string reply;
   self->receive([&](rreply_atom, uint64_t id, const std::string& r) {
     REQUIRE(id == 1);
@@ -221,15 +221,14 @@ TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fie
   REQUIRE(numbers == std::vector<int>{15, 16, 17, 17});
 
   SECTION("garbage bytes get a bad_request naming the envelope, and the endpoint lives on") {
-    self->send(*remote, rinvoke_atom::value, uint64_t{2}, std::string{"\xff\xff\xff"}, false,
-               caf::actor{self});
+    self->send(*remote, rinvoke_atom::value, uint64_t{2}, std::string{"\xff\xff\xff"}, false);
     self->receive(
         [&](rfail_atom, uint64_t id, uint8_t code, const std::string& subject, const std::string&) {
           REQUIRE(id == 2);
           REQUIRE(static_cast<errc>(code) == errc::bad_request);
           REQUIRE(subject == "opea.v1.Envelope");
         });
-    self->send(*remote, rinvoke_atom::value, uint64_t{3}, bytes, false, caf::actor{self});
+    self->send(*remote, rinvoke_atom::value, uint64_t{3}, bytes, false);
     self->receive([&](rreply_atom, uint64_t id, const std::string&) { REQUIRE(id == 3); });
   }
   caf::anon_send_exit(ep, caf::exit_reason::user_shutdown);
