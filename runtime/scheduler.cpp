@@ -142,9 +142,13 @@ class spinning_sharing : public caf::policy::work_sharing {
     slot_streak_ = 0;
     auto until = std::chrono::steady_clock::now() + spin_before_sleep;
     for (uint32_t i = 1;; ++i) {
+      // Only try the lock, and only when there is something to take: a
+      // poller blocking on the mutex would sleep in the kernel, and one
+      // locking it in a loop would make enqueuers sleep.
       if (data.size.load(std::memory_order_acquire) != 0) {
-        std::lock_guard<std::mutex> guard{data.lock};
-        if (auto* job = pop_shared(data)) return job;
+        std::unique_lock<std::mutex> guard{data.lock, std::try_to_lock};
+        if (guard.owns_lock())
+          if (auto* job = pop_shared(data)) return job;
       }
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
