@@ -102,7 +102,7 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     auto host = std::make_shared<rt::megaservice>(sys, orch, opts, metrics, client);
     auto ep = spawn_endpoint(sys, svc.name, host, metrics);
     mc.local_endpoints[svc.name] = ep;
-    endpoints_.emplace_back(svc.name, std::make_shared<caf::actor>(ep));
+    endpoints_.emplace_back(svc.name, std::make_shared<first_instance>(ep));
     hosted_.push_back(std::move(host));
   }
   const auto* self = c.find(c.self);
@@ -115,7 +115,7 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     mc.connector = sys.middleman().actor_handle();
   }
   first_directory_ = sys.spawn(membership_actor, mc);
-  directory_ = std::make_shared<caf::actor>(first_directory_);
+  directory_ = std::make_shared<first_instance>(first_directory_);
   auto published = c.tls.enabled
                        ? caf::openssl::publish(first_directory_, self->port, nullptr, true)
                        : sys.middleman().publish(first_directory_, self->port, nullptr, true);
@@ -131,6 +131,22 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   directory_cfg_ = std::make_shared<const membership_config>(std::move(mc));
   spdlog::info("opea-node {}: cluster '{}' member, cluster port {}{}", c.self, c.name, port_,
                c.tls.enabled ? " (mutual TLS)" : "");
+}
+
+caf::actor cluster_runtime::first_instance::take() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return std::exchange(actor_, caf::actor{});
+}
+
+caf::actor cluster_runtime::first_instance::close() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  closed_ = true;
+  return std::exchange(actor_, caf::actor{});
+}
+
+bool cluster_runtime::first_instance::closed() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return closed_;
 }
 
 caf::actor cluster_runtime::spawn_endpoint(caf::actor_system& sys, const std::string& service,
@@ -150,7 +166,7 @@ caf::expected<rt::child_spec> cluster_runtime::child() {
     auto* metrics = &metrics_;
     spec.start = [first = endpoints_[i].second, service = endpoints_[i].first, host,
                   metrics](caf::local_actor& sup) {
-      if (*first) return std::exchange(*first, caf::actor{});
+      if (auto instance = first->take()) return instance;
       return spawn_endpoint(sup.system(), service, host, *metrics);
     };
     children.push_back(std::move(spec));
@@ -158,8 +174,13 @@ caf::expected<rt::child_spec> cluster_runtime::child() {
   rt::child_spec dir;
   dir.id = directory_child_id;
   dir.start = [first = directory_, cfg = directory_cfg_](caf::local_actor& sup) {
-    auto instance =
-        *first ? std::exchange(*first, caf::actor{}) : sup.system().spawn(membership_actor, *cfg);
+    auto instance = first->take();
+    if (!instance) {
+      auto settings = *cfg;
+      // After stop() (the node is shutting down) the port stays closed.
+      if (first->closed()) settings.publish_port = 0;
+      instance = sup.system().spawn(membership_actor, std::move(settings));
+    }
     // The directory follows its siblings' restarts.
     caf::anon_send(caf::actor_cast<rt::supervisor_handle>(&sup), rt::watch_children_atom::value,
                    caf::actor_cast<rt::child_watcher>(instance));
@@ -211,9 +232,11 @@ void cluster_runtime::stop() {
     caf::anon_send(mm, caf::close_atom::value, port_);
   }
   // First instances that no supervisor took; the others stop with the root.
-  if (directory_ && *directory_) caf::anon_send_exit(*directory_, caf::exit_reason::user_shutdown);
+  if (directory_)
+    if (auto dir = directory_->close()) caf::anon_send_exit(dir, caf::exit_reason::user_shutdown);
   for (auto& ep : endpoints_)
-    if (*ep.second) caf::anon_send_exit(*ep.second, caf::exit_reason::user_shutdown);
+    if (auto instance = ep.second->close())
+      caf::anon_send_exit(instance, caf::exit_reason::user_shutdown);
   memory_->clear();
   for (auto& h : hosted_) h->stop();
 }

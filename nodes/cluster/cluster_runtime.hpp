@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -88,8 +89,23 @@ class cluster_runtime {
 
  private:
   /// A first instance made by the constructor, handed to the supervisor's
-  /// first start (null once taken).
-  using first_instance = std::shared_ptr<caf::actor>;
+  /// first start or, if stop() comes first, stopped there. Shared between
+  /// the node's thread and the supervisor's; thread-safe.
+  class first_instance {
+   public:
+    explicit first_instance(caf::actor a) : actor_(std::move(a)) {}
+    /// The instance, once (null afterwards).
+    caf::actor take();
+    /// Takes the instance if still there and marks the cell closed.
+    caf::actor close();
+    bool closed() const;
+
+   private:
+    mutable std::mutex mtx_;
+    caf::actor actor_;
+    bool closed_ = false;
+  };
+  using first_instance_ptr = std::shared_ptr<first_instance>;
 
   static caf::actor spawn_endpoint(caf::actor_system& sys, const std::string& service,
                                    std::shared_ptr<const runtime::megaservice> host,
@@ -102,8 +118,8 @@ class cluster_runtime {
   /// messages while the actor system shuts down.
   std::vector<std::shared_ptr<runtime::megaservice>> hosted_;
   /// Service name and first endpoint, per hosted service.
-  std::vector<std::pair<std::string, first_instance>> endpoints_;
-  first_instance directory_;
+  std::vector<std::pair<std::string, first_instance_ptr>> endpoints_;
+  first_instance_ptr directory_;
   /// The first directory: the handle proxies subscribe to (a restarted one
   /// finds them in memory_).
   caf::actor first_directory_;

@@ -406,8 +406,15 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
         notify_up(*st, name, changed);
         publish_view(*st);
       },
-      // The node's "cluster" supervisor, which this directory watches.
+      // The node's "cluster" supervisor, which this directory watches (its
+      // messages are local: one from another node is refused, since the
+      // directory is reachable from the cluster port).
       [self, st](rt::child_up_atom, const std::string& id, const caf::actor& instance) {
+        const auto& sender = self->current_sender();
+        if (!sender || sender->node() != self->node()) {
+          spdlog::warn("cluster {}: ignored a child_up from another node", st->cfg.self);
+          return;
+        }
         if (id.rfind(endpoint_child_prefix, 0) != 0 || !instance) return;
         local_endpoint_up(self, *st, id.substr(endpoint_child_prefix.size()), instance);
       },
