@@ -311,14 +311,16 @@ caf::expected<llm_input> parse_llm_input(const json& in) {
     return bad("query", "input has no non-empty 'query' (or 'messages')");
 
   // The rerank service sends both `documents` (texts) and `reranked_docs`
-  // (the same documents with their metadata): the latter names the sources.
+  // (the same documents with their metadata), and ChatQnA's hook adds
+  // `documents` beside a retriever's `retrieved_docs`: the lists with
+  // metadata come first, since they name the sources.
   caf::error err;
   if (auto r = in.find("reranked_docs"); r != in.end() && !r->is_null())
     err = read_documents(*r, "reranked_docs", out.documents);
+  else if (auto s = in.find("retrieved_docs"); s != in.end() && !s->is_null())
+    err = read_documents(*s, "retrieved_docs", out.documents);
   else if (auto d = in.find("documents"); d != in.end())
     err = read_documents(*d, "documents", out.documents);
-  else if (auto s = in.find("retrieved_docs"); s != in.end())
-    err = read_documents(*s, "retrieved_docs", out.documents);
   if (err) return err;
 
   for (auto key : {"max_tokens", "max_new_tokens"}) {

@@ -94,6 +94,22 @@ caf::expected<std::string> prompt_from_messages(const json& messages) {
 
 namespace {
 
+/// The text of the last message with role "user" (`messages` was checked by
+/// prompt_from_messages); empty when there is none.
+std::string last_user_text(const json& messages) {
+  if (messages.is_string()) return messages.get<std::string>();
+  for (size_t i = messages.size(); i-- > 0;) {
+    const auto& m = messages[i];
+    auto role = m.find("role");
+    if (role == m.end() || *role != "user") continue;
+    auto content = m.find("content");
+    if (content == m.end()) return {};
+    auto text = content_text(*content, "messages[" + std::to_string(i) + "].content");
+    return text ? *text : std::string{};
+  }
+  return {};
+}
+
 struct number_rule {
   const char* name;
   bool integer;
@@ -128,6 +144,8 @@ caf::expected<chat_request> parse_chat_request(const json& body, chat_api api) {
   auto prompt = prompt_from_messages(*messages);
   if (!prompt) return std::move(prompt.error());
   out.prompt = std::move(*prompt);
+  out.query = last_user_text(*messages);
+  if (out.query.empty()) out.query = out.prompt;
   if (auto m = body.find("model"); m != body.end() && !m->is_null()) {
     if (!m->is_string()) return type_error("model", "a string", *m);
     out.model = m->get<std::string>();

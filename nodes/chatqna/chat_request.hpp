@@ -12,8 +12,14 @@ namespace opea::nodes {
 /// A validated chat request, as OPEA's ChatQnA gateway and OpenAI's
 /// `/v1/chat/completions` accept it.
 struct chat_request {
-  /// The prompt built from `messages` by OPEA's `handle_message` rules.
+  /// The prompt built from `messages` by OPEA's `handle_message` rules (the
+  /// conversation): what the LLM answers.
   std::string prompt;
+  /// The text of the last user message (all of `messages` when it is a
+  /// string; the prompt when there is no user message): what embedding,
+  /// retrieval and rerank search with, so that a follow-up question finds
+  /// its own documents rather than the first question's.
+  std::string query;
   /// The client's `model`, echoed back in OpenAI responses ("" if absent).
   std::string model;
   /// Absent `stream` means streaming on `/v1/chatqna` (OPEA's default) and no

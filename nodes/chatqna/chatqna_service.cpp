@@ -207,12 +207,16 @@ http::handler chatqna_handler(const rt::megaservice& m, chat_api api) {
     }
     auto llm = chat->llm;
     llm["stream"] = chat->stream;
+    // The LLM answers the conversation (OPEA's prompt); the services before
+    // it search with the last user message (the flow's input). This also
+    // makes a flow of the LLM alone answer.
+    llm["query"] = chat->prompt;
     ctx.params = std::make_shared<const json>(json{
         {"llm", std::move(llm)}, {"retriever", chat->retriever}, {"reranker", chat->reranker}});
     auto model =
         api == chat_api::opea_chatqna || chat->model.empty() ? std::string{"chatqna"} : chat->model;
     auto meta = make_completion_meta(model);
-    json input = {{"text", chat->prompt}};
+    json input = {{"text", chat->query}};
     if (chat->stream) {
       auto stream = std::make_shared<chat_stream>(out, api, meta, request_id);
       ctx.sink = stream;

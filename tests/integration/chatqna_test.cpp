@@ -166,6 +166,51 @@ TEST_CASE("ChatQnA answers from the bundled corpus, streamed or not", "[integrat
   }
 }
 
+TEST_CASE("a follow-up question is answered from its own documents, as OPEA's UI sends it",
+          "[integration][chatqna]") {
+  // OPEA's ChatQnA UI sends the whole conversation on every turn, with a
+  // `model` and no `stream` (which means streaming on /v1/chatqna).
+  node_process node{chatqna_yaml(true)};
+  auto turn = [&](const json& messages) {
+    auto r = post(node.url("/v1/chatqna"),
+                  {{"model", "Intel/neural-chat-7b-v3-3"}, {"messages", messages}});
+    REQUIRE(r.status == 200);
+    bool done = false;
+    std::string text;
+    for (auto& p : opea_pieces(r.body, done)) text += p;
+    REQUIRE(done);
+    return text;
+  };
+  const std::string q1 = "How does the supervisor restart a crashed service?";
+  auto a1 = turn(json::array({{{"role", "user"}, {"content", q1}}}));
+  REQUIRE_THAT(a1, Catch::Contains("supervision-and-restarts.md"));
+  auto a2 = turn(json::array({{{"role", "user"}, {"content", q1}},
+                              {{"role", "assistant"}, {"content", a1}},
+                              {{"role", "user"}, {"content", "What does the reranker do?"}}}));
+  // Retrieval searched with the last question, not the first one's topic.
+  REQUIRE_THAT(a2, Catch::Contains("rerank.md"));
+  REQUIRE_THAT(a2, Catch::Contains("the reranker scores every candidate"));
+  REQUIRE_THAT(a2, !Catch::Contains("supervision-and-restarts.md"));
+}
+
+TEST_CASE("every subset of the ChatQnA pipeline answers", "[integration][chatqna]") {
+  auto flow = GENERATE(std::string{"[llm]"}, std::string{"[embedding >> retriever >> llm]"},
+                       std::string{"[embedding >> retriever >> rerank >> llm, retriever >> llm]"});
+  INFO(flow);
+  auto yaml = chatqna_yaml(true);
+  auto at = yaml.find("    flows: ");
+  yaml.replace(at, yaml.find('\n', at) - at, "    flows: " + flow);
+  node_process node{yaml};
+  auto answer = ask(node, "How does the supervisor restart a crashed service?");
+  auto text = answer["choices"][0]["message"]["content"].get<std::string>();
+  if (flow == "[llm]") {
+    // No retrieval: the extractive LLM has no documents to quote, and says so.
+    REQUIRE_THAT(text, Catch::StartsWith("I found nothing in the indexed documents"));
+  } else {
+    REQUIRE_THAT(text, Catch::Contains("supervision-and-restarts.md"));
+  }
+}
+
 TEST_CASE("ChatQnA skips rerank when retrieval finds nothing", "[integration][chatqna]") {
   node_process node{chatqna_yaml(false)};
   auto answer = ask(node, "What is opea-cpp?");

@@ -37,6 +37,30 @@ TEST_CASE("OPEA's message-to-prompt rules", "[chatqna]") {
           "Be brief.\nuser: second\npart\nassistant: answer\n");
 }
 
+TEST_CASE("a chat request searches with its last user message", "[chatqna]") {
+  REQUIRE(parse_chat_request({{"messages", "What is OPEA?"}}, chat_api::opea_chatqna)->query ==
+          "What is OPEA?");
+  auto r = parse_chat_request(
+      {{"messages", json::array({{{"role", "system"}, {"content", "Be brief."}},
+                                 {{"role", "user"}, {"content", "first"}},
+                                 {{"role", "assistant"}, {"content", "answer"}},
+                                 {{"role", "user"},
+                                  {"content", json::array({{{"type", "text"}, {"text", "second"}},
+                                                           {{"type", "text"}, {"text", "part"}}})}},
+                                 {{"role", "assistant"}, {"content", "partial"}}})}},
+      chat_api::openai);
+  REQUIRE(r);
+  REQUIRE(r->query == "second\npart");
+  // The LLM still gets the conversation by OPEA's rules.
+  REQUIRE(r->prompt == "Be brief.\nuser: second\npart\nassistant: partial\n");
+  // Without a user message, the prompt is the query.
+  auto only = parse_chat_request(
+      {{"messages", json::array({{{"role", "assistant"}, {"content", "hello"}}})}},
+      chat_api::openai);
+  REQUIRE(only);
+  REQUIRE(only->query == "assistant: hello\n");
+}
+
 TEST_CASE("chat request defaults differ between OPEA's and OpenAI's API", "[chatqna]") {
   json body = {{"messages", json::array({{{"role", "user"}, {"content", "q"}}})}};
   REQUIRE(parse_chat_request(body, chat_api::opea_chatqna)->stream);
