@@ -41,3 +41,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The `openai` SDK that the JavaScript client test runs (tests/js), from the
+# npm registry, the only one besides Debian's: installed here, not by the test.
+js_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/js"
+if [ ! -d "$js_dir/node_modules/openai" ]; then
+  echo "setup: npm install in tests/js (the openai SDK of the JavaScript client test)"
+  (cd "$js_dir" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
+fi

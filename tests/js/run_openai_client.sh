@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# Runs the official `openai` npm SDK (installed from the npm registry on first
-# use, into BUILD_DIR/js) against a real opea-node serving ChatQnA.
-# Usage: run_openai_client.sh OPEA_NODE_BINARY SOURCE_DIR BUILD_DIR
+# Runs the official `openai` npm SDK (installed into tests/js/node_modules by
+# scripts/setup.sh) against a real opea-node serving ChatQnA.
+# Usage: run_openai_client.sh OPEA_NODE_BINARY SOURCE_DIR
 set -euo pipefail
-node_bin=$1 src=$2 build=$3
+node_bin=$1 src=$2
 command -v node >/dev/null || { echo "run_openai_client: node is not installed (scripts/setup.sh installs it)"; exit 1; }
-js="$build/js"
-mkdir -p "$js"
-cp "$src/tests/js/package.json" "$src/tests/js/openai_client.mjs" "$js/"
-if [ ! -d "$js/node_modules/openai" ]; then
-  (cd "$js" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+js="$src/tests/js"
+[ -d "$js/node_modules/openai" ] ||
+  { echo "run_openai_client: the openai SDK is not installed in $js (run scripts/setup.sh)"; exit 1; }
 work=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
