@@ -23,24 +23,24 @@ namespace {
 /// - A message sent from a worker to an idle actor goes to that worker's
 ///   `next` slot (the "LIFO slot" of Go's and Tokio's schedulers) when the
 ///   sender has nothing else queued (or is not an actor: a BASP worker that
-///   deserialized one message from another node and hands it over): the worker runs it as soon as
-///   the sender's turn ends, on a warm cache, without locking the shared queue or waking another
-///   thread. A second such message displaces the first to the shared queue (which wakes a worker as
-///   CAF does). A sender with more messages in its mailbox keeps running, so its sends go to the
+///   deserialized one message from another node and hands it over): the
+///   worker runs it as soon as the sender's turn ends, on a warm cache,
+///   without locking the shared queue or waking another thread. A second
+///   such message displaces the first to the shared queue. A sender with
+///   more messages in its mailbox keeps running, so its sends go to the
 ///   shared queue.
-/// - An idle worker polls the shared queue for `spin_before_sleep` (try_lock
-///   only, so it never makes an enqueueing thread wait) and, before it
-///   sleeps, takes a job left in another worker's slot; a sleeping worker
-///   wakes every 2 ms (backing off to 10 ms while it finds nothing) to do
-///   the same, which bounds how long a job can wait behind a sender whose
-///   handler keeps running after it sent.
+/// - An idle worker polls the shared queue for `spin_before_sleep` and,
+///   before it sleeps, takes a job left in another worker's slot; a
+///   sleeping worker wakes every 2 ms (backing off to 10 ms while it finds
+///   nothing) to do the same, which bounds how long a job can wait behind
+///   a sender whose handler keeps running after it sent.
 /// - At most `max_slot_streak` jobs in a row come from a worker's slot.
 /// - The shared queue is CAF's, minus two costs seen under load: a spinning
-///   worker watches an atomic count instead of try-locking the queue's
-///   mutex (each try made an enqueueing thread that found the mutex taken
-///   sleep on its futex), and an enqueue notifies the condition variable
-///   only when a worker sleeps on it, after unlocking (no list node
-///   allocated per job either: a deque).
+///   worker watches an atomic count and try-locks the queue's mutex only
+///   when the count says there is a job (each try made an enqueueing
+///   thread that found the mutex taken sleep on its futex), and an enqueue
+///   notifies the condition variable only when a worker sleeps on it,
+///   after unlocking (no list node allocated per job either: a deque).
 class spinning_sharing : public caf::policy::work_sharing {
  public:
   struct coordinator_data {

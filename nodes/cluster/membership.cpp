@@ -110,6 +110,13 @@ std::vector<std::string> keys_of(const std::map<std::string, caf::actor>& m) {
   return out;
 }
 
+/// "a, b" for the log ("none" for an empty map).
+std::string names_of(const std::map<std::string, caf::actor>& m) {
+  std::string out;
+  for (const auto& kv : m) out += (out.empty() ? "" : ", ") + kv.first;
+  return out.empty() ? "none" : out;
+}
+
 std::vector<caf::actor> values_of(const std::map<std::string, caf::actor>& m) {
   std::vector<caf::actor> out;
   for (const auto& kv : m) out.push_back(kv.second);
@@ -198,10 +205,8 @@ void join(caf::event_based_actor* self, directory_state& st, peer& p, caf::actor
   p.last_error.clear();
   ++p.joins;
   self->monitor(p.directory);
-  std::string names;
-  for (const auto& kv : p.endpoints) names += (names.empty() ? "" : ", ") + kv.first;
   spdlog::info("cluster {}: member {} joined (services: {})", st.cfg.self, p.address.name,
-               names.empty() ? "none" : names);
+               names_of(p.endpoints));
   notify_up(st, p.address.name, p.endpoints);
   publish_view(st);
 }
@@ -398,11 +403,8 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
           changed[services[i]] = endpoints[i];
         }
         if (changed.empty()) return;
-        spdlog::info("cluster {}: member {} restarted endpoints ({})", st->cfg.self, name, [&] {
-          std::string names;
-          for (const auto& kv : changed) names += (names.empty() ? "" : ", ") + kv.first;
-          return names;
-        }());
+        spdlog::info("cluster {}: member {} restarted endpoints ({})", st->cfg.self, name,
+                     names_of(changed));
         notify_up(*st, name, changed);
         publish_view(*st);
       },

@@ -4,22 +4,11 @@
 
 #include "nodes/node.hpp"
 #include "runtime/errors.hpp"
+#include "tests/nodes/supervision_tree.hpp"
 
 using namespace opea;
 
-namespace {
-
-std::vector<runtime::child_info> children_of(caf::actor_system& sys,
-                                             const runtime::supervisor_handle& sup) {
-  caf::scoped_actor self{sys};
-  std::vector<runtime::child_info> out;
-  self->request(sup, caf::infinite, runtime::which_children_atom::value)
-      .receive([&](std::vector<runtime::child_info>& xs) { out = std::move(xs); },
-               [](caf::error& err) { FAIL(runtime::describe(err)); });
-  return out;
-}
-
-}  // namespace
+using test::children_of;
 
 TEST_CASE("a node's supervision tree: a root over one supervisor per megaservice over its "
           "services",

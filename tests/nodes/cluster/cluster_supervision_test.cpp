@@ -13,9 +13,12 @@
 #include "nodes/node.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/service/service_proxy.hpp"
+#include "tests/nodes/supervision_tree.hpp"
 
 using namespace opea;
 namespace rt = opea::runtime;
+using opea::test::child;
+using opea::test::children_of;
 
 namespace {
 
@@ -26,22 +29,6 @@ uint16_t free_port() {
   boost::asio::ip::tcp::acceptor acc{
       io, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0}};
   return acc.local_endpoint().port();
-}
-
-std::vector<rt::child_info> children_of(caf::actor_system& sys, const rt::supervisor_handle& sup) {
-  caf::scoped_actor self{sys};
-  std::vector<rt::child_info> out;
-  self->request(sup, caf::infinite, rt::which_children_atom::value)
-      .receive([&](std::vector<rt::child_info>& xs) { out = std::move(xs); },
-               [](caf::error& err) { FAIL(rt::describe(err)); });
-  return out;
-}
-
-const rt::child_info& child(const std::vector<rt::child_info>& xs, const std::string& id) {
-  for (const auto& x : xs)
-    if (x.id == id) return x;
-  FAIL("no child " << id);
-  throw std::logic_error{"unreachable"};
 }
 
 /// The children of the node's "cluster" supervisor.
