@@ -14,8 +14,8 @@ TEST_CASE("align hooks rewrite inputs and outputs of remote services", "[integra
   service_process svc{{"/v1/a:echo", "/v1/b:append:!"}};
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
+  opea::monitoring::metrics_registry metrics{"itest"};  // outlives the system's actors
   caf::actor_system sys{cfg};
-  opea::monitoring::metrics_registry metrics{"itest"};
   rt::service_orchestrator o;
   o.add(rt::micro_service::remote("a", svc.url("/v1/a")))
       .add(rt::micro_service::remote("b", svc.url("/v1/b")));

@@ -20,8 +20,9 @@ namespace opea::test {
 
 struct builtin_fixture {
   caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
+  // Declared before the actor system: outlives every actor that counts in it.
   monitoring::metrics_registry metrics{"test"};
+  std::unique_ptr<caf::actor_system> sys;
   std::shared_ptr<runtime::http::client> client = std::make_shared<runtime::http::client>();
   runtime::service_catalog catalog;
 

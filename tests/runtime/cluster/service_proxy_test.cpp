@@ -26,8 +26,9 @@ namespace {
 
 struct fixture {
   caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
+  // Declared before the actor system: outlives every actor that counts in it.
   opea::monitoring::metrics_registry metrics{"test"};
+  std::unique_ptr<caf::actor_system> sys;
   std::vector<std::unique_ptr<megaservice>> hosts;
   fixture() {
     cfg.set("scheduler.max-threads", 2);
@@ -167,9 +168,9 @@ TEST_CASE("an envelope from a newer node passes a BASP link with its unknown fie
   };
   auto old_cfg = make_cfg();
   auto new_cfg = make_cfg();
+  opea::monitoring::metrics_registry metrics{"old"};  // outlives both systems' actors
   caf::actor_system old_sys{*old_cfg};
   caf::actor_system new_sys{*new_cfg};
-  opea::monitoring::metrics_registry metrics{"old"};
   service_orchestrator o;
   o.add(micro_service::local("svc", [](const json& in, const request_context&) {
     return caf::expected<json>{json{{"seen", in}}};

@@ -24,9 +24,10 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 
 struct det_fixture {
   caf::actor_system_config cfg;
+  // Declared before the actor system: outlives every actor that counts in it.
+  opea::monitoring::metrics_registry metrics{"test"};
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
-  opea::monitoring::metrics_registry metrics{"test"};
   std::vector<std::unique_ptr<megaservice>> megas;
 
   det_fixture() {

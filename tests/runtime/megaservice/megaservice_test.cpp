@@ -20,8 +20,9 @@ namespace {
 
 struct fixture {
   caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
+  // Declared before the actor system: outlives every actor that counts in it.
   opea::monitoring::metrics_registry metrics{"test"};
+  std::unique_ptr<caf::actor_system> sys;
   fixture() {
     cfg.set("scheduler.max-threads", 2);
     cfg.set("logger.console", caf::atom("none"));
