@@ -16,9 +16,16 @@ endfunction()
 
 # opea_add_library(name alias SOURCES...): one library per module, sources globbed
 # from the module folder so that adding a file needs no CMake edit.
+# opea_module_library(target alias [EXCLUDE dir...]): a static library of
+# every .cpp under the current folder except those under the EXCLUDE folders
+# (relative, each their own library).
 function(opea_module_library target alias)
+  cmake_parse_arguments(ARG "" "" "EXCLUDE" ${ARGN})
   file(GLOB_RECURSE _srcs CONFIGURE_DEPENDS
        "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
+  foreach(_dir ${ARG_EXCLUDE})
+    list(FILTER _srcs EXCLUDE REGEX "^${CMAKE_CURRENT_SOURCE_DIR}/${_dir}/")
+  endforeach()
   add_library(${target} STATIC ${_srcs})
   add_library(${alias} ALIAS ${target})
   target_include_directories(${target} PUBLIC "${PROJECT_SOURCE_DIR}")

@@ -107,9 +107,9 @@ int main(int argc, char** argv) {
   }
   auto shown_host = cfg.node.http.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.node.http.host;
   for (const auto& m : node->megaservices())
-    for (const auto& r : m->routes())
+    for (const auto& path : node->edge().routes_of(m->name()))
       std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name() << "' at http://"
-                << shown_host << ":" << *port << r.path << "\n";
+                << shown_host << ":" << *port << path << "\n";
   for (const auto& mc : cfg.megaservices)
     if (mc.api == opea::nodes::megaservice_api::chatqna &&
         (mc.serve_on.empty() ||

@@ -19,43 +19,15 @@
 #include "nodes/dataprep/dataprep_routes.hpp"
 #include "nodes/dataprep/dataprep_setup.hpp"
 #include "nodes/gateway/rerank_route.hpp"
+#include "nodes/services/service_factory.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
+#include "runtime/http/json_route.hpp"
+#include "runtime/http/remote_service.hpp"
 
 namespace opea::nodes {
 
 namespace rt = runtime;
-
-rt::micro_service make_service(const service_config& svc, const rt::service_catalog& catalog,
-                               const std::string& file) {
-  rt::micro_service out;
-  if (svc.kind == service_kind::builtin) {
-    auto made = catalog.instantiate(svc.name, svc.builtin, svc.params);
-    if (!made) {
-      auto key = "services." + svc.name;
-      auto subject = rt::subject_of(made.error());
-      if (subject != svc.name)
-        key += "." + subject;  // e.g. params.suffix
-      else
-        key += ".builtin";
-      throw config_error(file + ": " + key + ": " + rt::detail_of(made.error()));
-    }
-    out = std::move(*made);
-  } else {
-    out.name = svc.name;
-    out.host = svc.endpoint.host;
-    out.port = svc.endpoint.port;
-    out.endpoint = svc.endpoint.path;
-    out.timeout = std::chrono::milliseconds{svc.timeout_ms};
-  }
-  // A built-in knows its type (embedding, retriever, ...); the file's
-  // service_type only overrides it when given.
-  if (svc.kind == service_kind::http ||
-      svc.service_type != static_cast<int>(rt::service_type::undefined))
-    out.type = static_cast<rt::service_type>(svc.service_type);
-  apply_supervision(svc, out);
-  return out;
-}
 
 node::node(node_config cfg) : cfg_(std::move(cfg)) {
   const auto& sched = cfg_.node.scheduler;
@@ -71,8 +43,9 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
   stores_ = std::make_shared<actors::store_registry>(cfg_.node.data_dir);
   actors::register_builtins(catalog_, client_, stores_);
+  factory_ = std::make_unique<service_factory>(catalog_, client_, cfg_.source_name);
   if (cfg_.cluster.enabled)
-    cluster_ = std::make_unique<cluster_runtime>(cfg_, *system_, *metrics_, catalog_, client_);
+    cluster_ = std::make_unique<cluster_runtime>(cfg_, *system_, *metrics_, *factory_);
 
   rt::http::server_config http;
   http.host = cfg_.node.http.host;
@@ -116,18 +89,21 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     opts.supervised = true;
     std::unique_ptr<rt::megaservice> mega;
     try {
-      mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_, client_);
+      mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_);
     } catch (const std::invalid_argument& e) {
       throw config_error(file + ": " + key + ": " + e.what());
     }
+    std::vector<rt::http::route> routes;
     if (mc.api == megaservice_api::chatqna) {
-      mega->add_route(mc.route, chatqna_handler(*mega, chat_api::opea_chatqna), mc.methods);
+      routes.push_back(
+          {mc.route, mc.methods, chatqna_handler(mega->runner(), chat_api::opea_chatqna)});
       if (!mc.openai_route.empty())
-        mega->add_route(mc.openai_route, chatqna_handler(*mega, chat_api::openai), {"POST"});
+        routes.push_back(
+            {mc.openai_route, {"POST"}, chatqna_handler(mega->runner(), chat_api::openai)});
     } else {
-      mega->add_json_route(mc.route, mc.methods);
+      routes.push_back({mc.route, mc.methods, rt::http::flow_route(mega->runner())});
     }
-    gateway_->mount(*mega);
+    gateway_->mount(*mega, std::move(routes));
     megaservices_.push_back(std::move(mega));
   }
   // The node's own routes call supervised services too: created before the
@@ -157,8 +133,9 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
 }
 
 rt::micro_service node::service_for(const service_config& svc) const {
-  if (cluster_ && cluster_runtime::distributed(svc)) return cluster_->proxy_for(svc, type_of(svc));
-  return make_service(svc, catalog_, cfg_.source_name);
+  if (cluster_ && cluster_runtime::distributed(svc))
+    return cluster_->proxy_for(svc, factory_->type_of(svc));
+  return factory_->make(svc);
 }
 
 rt::service_call node::caller_of(const service_config& svc) {
@@ -176,7 +153,7 @@ rt::service_call node::caller_of(const service_config& svc) {
   opts.supervised = true;
   std::unique_ptr<rt::megaservice> mega;
   try {
-    mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_, client_);
+    mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_);
   } catch (const std::invalid_argument& e) {
     throw config_error(cfg_.source_name + ": services." + svc.name + ": " + e.what());
   }
@@ -266,14 +243,6 @@ void node::setup_dataprep(rt::service_call embed) {
   auto service = std::make_shared<actors::dataprep_service>(parts.store, parts.embedder, dcfg);
   dataprep_ = std::make_unique<dataprep_routes>(service, parts.embedder);
   dataprep_->mount(*gateway_);
-}
-
-rt::service_type node::type_of(const service_config& svc) const {
-  if (svc.service_type != static_cast<int>(rt::service_type::undefined))
-    return static_cast<rt::service_type>(svc.service_type);
-  if (svc.kind == service_kind::builtin)
-    if (const auto* entry = catalog_.find(svc.builtin)) return entry->type;
-  return rt::service_type::undefined;
 }
 
 node::~node() {

@@ -57,6 +57,8 @@ class node {
   /// The root supervisor: one child per megaservice, named after it (null
   /// after stop()).
   const runtime::supervisor_handle& root() const { return root_; }
+  /// The HTTP gateway (its routes, e.g. gateway::routes_of).
+  const class gateway& edge() const { return *gateway_; }
 
  private:
   // Declaration order is teardown order reversed: the gateway stops first,
@@ -70,6 +72,7 @@ class node {
   std::unique_ptr<class cluster_runtime> cluster_;
   std::shared_ptr<actors::store_registry> stores_;
   runtime::service_catalog catalog_;
+  std::unique_ptr<class service_factory> factory_;
   std::vector<std::unique_ptr<runtime::megaservice>> megaservices_;
   /// One-service megaservices "service.NAME" for the services the node's own
   /// routes call that no megaservice of this node has.
@@ -88,13 +91,6 @@ class node {
   /// metrics), else through a one-service megaservice of its own, which
   /// joins the root supervisor.
   runtime::service_call caller_of(const service_config& svc);
-  runtime::service_type type_of(const service_config& svc) const;
 };
-
-/// Builds the micro_service for one configured service (a built-in from
-/// `catalog`, or an HTTP adapter). Throws config_error naming `file` and key.
-runtime::micro_service make_service(const service_config& svc,
-                                    const runtime::service_catalog& catalog,
-                                    const std::string& file);
 
 }  // namespace opea::nodes

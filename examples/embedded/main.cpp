@@ -3,7 +3,7 @@
 //
 //   s1 = MicroService(...); s2 = MicroService(...)
 //   orchestrator.add(s1).add(s2); orchestrator.flow_to(s1, s2)
-//   megaservice.add_route("/v1/example", handler)
+//   megaservice.add_route("/v1/example", handler)   (here: gateway.mount with a route)
 //
 // The same graph is then run twice: by a direct call (no HTTP at all) and
 // through the HTTP gateway, on an ephemeral port of loopback.
@@ -17,6 +17,7 @@
 #include "nodes/gateway/gateway.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
+#include "runtime/http/json_route.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/scheduler.hpp"
 
@@ -51,7 +52,6 @@ int main() {
   orchestrator.flow_to(greet, shout);
 
   runtime::megaservice mega{sys, orchestrator, {"example"}, metrics};
-  mega.add_json_route("/v1/example");
 
   // 1. A direct call, without HTTP.
   auto direct = mega.schedule({{"name", "world"}});
@@ -66,7 +66,9 @@ int main() {
   http.host = "127.0.0.1";
   http.port = 0;
   nodes::gateway gw{http, metrics, "embedded"};
-  gw.mount(mega);
+  // OPEA's generic JSON contract: the body is the input, the last service's
+  // output the answer.
+  gw.mount(mega, {{"/v1/example", {"POST"}, runtime::http::flow_route(mega.runner())}});
   auto port = gw.start();
   if (!port) {
     std::cerr << "cannot start the gateway: " << runtime::describe(port.error()) << "\n";

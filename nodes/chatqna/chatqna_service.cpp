@@ -5,6 +5,7 @@
 #include "nodes/chatqna/chat_format.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/error_body.hpp"
+#include "runtime/http/json_route.hpp"
 #include "runtime/http/request_parsing.hpp"
 
 namespace opea::nodes {
@@ -190,19 +191,12 @@ caf::expected<std::string> answer_text(const rt::flow_result& res) {
 
 }  // namespace
 
-http::handler chatqna_handler(const rt::megaservice& m, chat_api api) {
-  const rt::megaservice* mega = &m;
-  return [mega, api](http::request&& req, std::shared_ptr<http::response_writer> out) {
-    auto ctx = http::context_from_headers(req);
-    auto request_id = ctx.request_id;
-    auto body = http::parse_json_object(req.body);
-    if (!body) {
-      http::reply_error(*out, body.error(), request_id);
-      return;
-    }
-    auto chat = parse_chat_request(*body, api);
+http::handler chatqna_handler(rt::flow_runner run, chat_api api) {
+  return http::json_route([run = std::move(run), api](json body, rt::request_context ctx,
+                                                      http::responder out) {
+    auto chat = parse_chat_request(body, api);
     if (!chat) {
-      http::reply_error(*out, chat.error(), request_id);
+      out.fail(chat.error());
       return;
     }
     auto llm = chat->llm;
@@ -218,44 +212,37 @@ http::handler chatqna_handler(const rt::megaservice& m, chat_api api) {
     auto meta = make_completion_meta(model);
     json input = {{"text", chat->query}};
     if (chat->stream) {
-      auto stream = std::make_shared<chat_stream>(out, api, meta, request_id);
+      auto stream = std::make_shared<chat_stream>(out.writer(), api, meta, out.request_id());
       ctx.sink = stream;
-      out->on_close([stream] { stream->cancel(); });
-      mega->async_schedule(std::move(input), std::move(ctx),
-                           [stream](caf::expected<rt::flow_result> res) {
-                             if (!res) {
-                               stream->fail(res.error());
-                               return;
-                             }
-                             auto text = answer_text(*res);
-                             if (!text)
-                               stream->fail(text.error());
-                             else
-                               stream->finish(*text);
-                           });
+      out.writer()->on_close([stream] { stream->cancel(); });
+      run(std::move(input), std::move(ctx), [stream](caf::expected<rt::flow_result> res) {
+        if (!res) {
+          stream->fail(res.error());
+          return;
+        }
+        auto text = answer_text(*res);
+        if (!text)
+          stream->fail(text.error());
+        else
+          stream->finish(*text);
+      });
       return;
     }
     auto prompt = chat->prompt;
     // The client leaving cancels the flow and the calls it has in flight.
-    auto cancel = std::make_shared<rt::cancellation>();
-    out->on_close([cancel] { cancel->cancel(); });
-    ctx.cancel = std::move(cancel);
-    mega->async_schedule(std::move(input), std::move(ctx),
-                         [out, meta, prompt, request_id](caf::expected<rt::flow_result> res) {
-                           if (!res) {
-                             http::reply_error(*out, res.error(), request_id);
-                             return;
-                           }
-                           auto text = answer_text(*res);
-                           if (!text) {
-                             http::reply_error(*out, text.error(), request_id);
-                             return;
-                           }
-                           out->reply(200, "application/json",
-                                      openai_completion(meta, *text, prompt).dump(),
-                                      {{"X-Request-Id", request_id}});
-                         });
-  };
+    out.cancel_on_close(ctx);
+    run(std::move(input), std::move(ctx), [out, meta, prompt](caf::expected<rt::flow_result> res) {
+      if (!res) {
+        out.fail(res.error());
+        return;
+      }
+      auto text = answer_text(*res);
+      if (!text)
+        out.fail(text.error());
+      else
+        out.reply(openai_completion(meta, *text, prompt));
+    });
+  });
 }
 
 }  // namespace opea::nodes

@@ -23,13 +23,14 @@ namespace opea::nodes {
 /// Any hook set before is replaced.
 void set_chatqna_hooks(runtime::service_orchestrator& o);
 
-/// The handler of a ChatQnA route on `m`: OPEA's `POST /v1/chatqna`
+/// The handler of a ChatQnA route running its flows on `run` (a
+/// megaservice's runner): OPEA's `POST /v1/chatqna`
 /// (api opea_chatqna: streaming unless "stream": false, events `data: b'...'`,
 /// non-streaming ChatCompletionResponse with model "chatqna") or OpenAI's
 /// `POST /v1/chat/completions` (api openai: exact chat.completion and
 /// chat.completion.chunk shapes, ending with `data: [DONE]`). Tokens reach the
 /// client as the LLM produces them; a client that disconnects cancels the
 /// LLM's work through the request's stream sink.
-runtime::http::handler chatqna_handler(const runtime::megaservice& m, chat_api api);
+runtime::http::handler chatqna_handler(runtime::flow_runner run, chat_api api);
 
 }  // namespace opea::nodes

@@ -8,7 +8,7 @@
 #include <caf/openssl/all.hpp>
 
 #include "nodes/cluster/tls_guard.hpp"
-#include "nodes/node.hpp"
+#include "nodes/services/service_factory.hpp"
 #include "runtime/cluster/service_endpoint.hpp"
 #include "runtime/errors.hpp"
 
@@ -70,8 +70,7 @@ bool cluster_runtime::runs_here(const service_config& svc) const {
 
 cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
                                  monitoring::metrics_registry& metrics,
-                                 const rt::service_catalog& catalog,
-                                 std::shared_ptr<rt::http::client> client)
+                                 const service_factory& factory)
     : cfg_(cfg),
       sys_(sys),
       metrics_(metrics),
@@ -91,7 +90,7 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   for (const auto& svc : cfg.services) {
     if (!distributed(svc) || !runs_here(svc)) continue;
     rt::service_orchestrator orch;
-    auto hosted = make_service(svc, catalog, file);
+    auto hosted = factory.make(svc);
     // Retries belong to the caller's proxy (one retry schedule per call,
     // whatever the path); the host applies its deadline, bulkhead and breaker.
     hosted.retry = {};
@@ -99,7 +98,7 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     rt::megaservice_options opts;
     opts.name = "hosted." + svc.name;
     opts.supervised = true;  // by the node's root supervisor
-    auto host = std::make_shared<rt::megaservice>(sys, orch, opts, metrics, client);
+    auto host = std::make_shared<rt::megaservice>(sys, orch, opts, metrics);
     auto ep = spawn_endpoint(sys, svc.name, host, metrics);
     mc.local_endpoints[svc.name] = ep;
     endpoints_.emplace_back(svc.name, std::make_shared<first_instance>(ep));

@@ -14,11 +14,12 @@
 #include "nodes/config/node_config.hpp"
 #include "nodes/gateway/gateway.hpp"
 #include "runtime/megaservice/megaservice.hpp"
-#include "runtime/service/service_catalog.hpp"
 #include "runtime/service/service_proxy.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 namespace opea::nodes {
+
+class service_factory;
 
 /// This process's part of a cluster (the config's `cluster` section and
 /// `--node`): hosts the services whose `run_on` names this member (each in a
@@ -44,8 +45,7 @@ class cluster_runtime {
   /// Hosts this member's services and publishes its directory. Throws
   /// config_error (bad service, cluster port taken).
   cluster_runtime(const node_config& cfg, caf::actor_system& sys,
-                  monitoring::metrics_registry& metrics, const runtime::service_catalog& catalog,
-                  std::shared_ptr<runtime::http::client> client);
+                  monitoring::metrics_registry& metrics, const service_factory& factory);
   ~cluster_runtime();
 
   /// Whether `svc` is reached through proxies (it has `run_on`).

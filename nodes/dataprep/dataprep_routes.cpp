@@ -7,6 +7,7 @@
 #include "actors/dataprep/multipart.hpp"
 #include "actors/embedding/embedding_actor.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/http/json_route.hpp"
 #include "runtime/http/request_parsing.hpp"
 
 namespace opea::nodes {
@@ -28,94 +29,67 @@ dataprep_routes::~dataprep_routes() {
 void dataprep_routes::mount(gateway& server) {
   auto svc = service_;
   auto workers = workers_;
-  server.add_route(
-      "/v1/dataprep/ingest", {"POST"},
-      [svc, workers](http::request&& req, std::shared_ptr<http::response_writer> out) {
-        auto ctx = http::context_from_headers(req);
-        auto id = ctx.request_id;
-        caf::expected<actors::ingest_request> parsed =
-            runtime::make_error(runtime::errc::bad_request, "body", "request body is empty");
-        auto content_type = req.header("content-type");
-        if (content_type.rfind("multipart/", 0) == 0) {
-          auto parts = actors::parse_multipart(content_type, req.body);
-          if (!parts) {
-            http::reply_error(*out, parts.error(), id);
-            return;
-          }
-          parsed = svc->parse_form(*parts);
-        } else {
-          auto body = http::parse_json_object(req.body);
-          if (!body) {
-            http::reply_error(*out, body.error(), id);
-            return;
-          }
-          parsed = svc->parse_json(*body);
-        }
-        if (!parsed) {
-          http::reply_error(*out, parsed.error(), id);
-          return;
-        }
-        auto request = std::make_shared<actors::ingest_request>(std::move(*parsed));
-        boost::asio::post(*workers, [svc, request, out, id] {
-          svc->ingest(std::move(request->documents), request->options,
-                      [out, id](caf::expected<json> res) {
-                        if (res)
-                          out->reply(200, "application/json", res->dump(), {{"X-Request-Id", id}});
-                        else
-                          http::reply_error(*out, res.error(), id);
-                      });
-        });
-      });
+  server.add_route("/v1/dataprep/ingest", {"POST"},
+                   http::edge_route([svc, workers](http::request&& req, runtime::request_context,
+                                                   http::responder out) {
+                     caf::expected<actors::ingest_request> parsed = runtime::make_error(
+                         runtime::errc::bad_request, "body", "request body is empty");
+                     auto content_type = req.header("content-type");
+                     if (content_type.rfind("multipart/", 0) == 0) {
+                       auto parts = actors::parse_multipart(content_type, req.body);
+                       if (!parts) {
+                         out.fail(parts.error());
+                         return;
+                       }
+                       parsed = svc->parse_form(*parts);
+                     } else {
+                       auto body = http::parse_json_object(req.body);
+                       if (!body) {
+                         out.fail(body.error());
+                         return;
+                       }
+                       parsed = svc->parse_json(*body);
+                     }
+                     if (!parsed) {
+                       out.fail(parsed.error());
+                       return;
+                     }
+                     auto request = std::make_shared<actors::ingest_request>(std::move(*parsed));
+                     boost::asio::post(*workers, [svc, request, out] {
+                       svc->ingest(std::move(request->documents), request->options,
+                                   [out](caf::expected<json> res) { out.answer(res); });
+                     });
+                   }));
   server.add_route("/v1/dataprep/get", {"POST", "GET"},
                    [svc](http::request&&, std::shared_ptr<http::response_writer> out) {
                      out->reply_json(200, svc->get_files());
                    });
-  server.add_route("/v1/dataprep/delete", {"POST"},
-                   [svc, workers](http::request&& req, std::shared_ptr<http::response_writer> out) {
-                     auto id = http::context_from_headers(req).request_id;
-                     auto body = http::parse_json_object(req.body);
-                     if (!body) {
-                       http::reply_error(*out, body.error(), id);
-                       return;
-                     }
-                     auto shared_body = std::make_shared<json>(std::move(*body));
-                     boost::asio::post(*workers, [svc, shared_body, out, id] {
-                       auto res = svc->delete_files(*shared_body);
-                       if (res)
-                         out->reply(200, "application/json", res->dump(), {{"X-Request-Id", id}});
-                       else
-                         http::reply_error(*out, res.error(), id);
-                     });
-                   });
+  server.add_route(
+      "/v1/dataprep/delete", {"POST"},
+      http::json_route([svc, workers](json body, runtime::request_context, http::responder out) {
+        auto shared_body = std::make_shared<json>(std::move(body));
+        boost::asio::post(*workers,
+                          [svc, shared_body, out] { out.answer(svc->delete_files(*shared_body)); });
+      }));
   auto embedder = embedder_;
   server.add_route(
       "/v1/embeddings", {"POST"},
-      [embedder](http::request&& req, std::shared_ptr<http::response_writer> out) {
-        auto id = http::context_from_headers(req).request_id;
-        auto body = http::parse_json_object(req.body);
-        if (!body) {
-          http::reply_error(*out, body.error(), id);
-          return;
-        }
-        auto texts = actors::parse_openai_embeddings_request(*body);
+      http::json_route([embedder](json body, runtime::request_context, http::responder out) {
+        auto texts = actors::parse_openai_embeddings_request(body);
         if (!texts) {
-          http::reply_error(*out, texts.error(), id);
+          out.fail(texts.error());
           return;
         }
-        auto request = std::make_shared<json>(std::move(*body));
-        embedder->embed(std::move(*texts), [embedder, request, out, id](
+        auto request = std::make_shared<json>(std::move(body));
+        embedder->embed(std::move(*texts), [embedder, request, out](
                                                caf::expected<std::vector<actors::vector>> vectors) {
           if (!vectors) {
-            http::reply_error(*out, vectors.error(), id);
+            out.fail(vectors.error());
             return;
           }
-          auto res = actors::openai_embeddings_response(*request, *vectors, embedder->model());
-          if (res)
-            out->reply(200, "application/json", res->dump(), {{"X-Request-Id", id}});
-          else
-            http::reply_error(*out, res.error(), id);
+          out.answer(actors::openai_embeddings_response(*request, *vectors, embedder->model()));
         });
-      });
+      }));
 }
 
 }  // namespace opea::nodes

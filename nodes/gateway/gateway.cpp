@@ -23,10 +23,19 @@ gateway::~gateway() {
   stop();
 }
 
-void gateway::mount(const runtime::megaservice& m) {
-  m.mount(*server_);
-  for (const auto& r : m.routes()) routes_.insert(r.path);
-  megaservices_.push_back(&m);
+void gateway::mount(const runtime::megaservice& m, std::vector<http::route> routes) {
+  mounted entry{&m, {}};
+  for (auto& r : routes) {
+    entry.paths.push_back(r.path);
+    add_route(std::move(r.path), std::move(r.methods), std::move(r.h));
+  }
+  megaservices_.push_back(std::move(entry));
+}
+
+std::vector<std::string> gateway::routes_of(const std::string& megaservice) const {
+  for (const auto& m : megaservices_)
+    if (m.megaservice->name() == megaservice) return m.paths;
+  return {};
 }
 
 void gateway::add_route(std::string path, std::vector<std::string> methods, http::handler handler) {
@@ -39,11 +48,11 @@ void gateway::add_builtin_routes() {
   auto node_name = node_name_;
   auto failed_services = [megas] {
     json failed = json::array();
-    for (auto m : megas) {
-      const auto& st = m->status();
+    for (const auto& m : megas) {
+      const auto& st = m.megaservice->status();
       for (size_t i = 0; i < st.size(); ++i)
         if (st.status(i) == runtime::service_status::failed)
-          failed.push_back(m->name() + "/" + st.name(i));
+          failed.push_back(m.megaservice->name() + "/" + st.name(i));
     }
     return failed;
   };
@@ -69,11 +78,9 @@ void gateway::add_builtin_routes() {
       "/v1/list_service", {"GET"},
       [megas](http::request&&, std::shared_ptr<http::response_writer> out) {
         json body = json::object();
-        for (auto m : megas) {
-          json routes = json::array();
-          for (const auto& r : m->routes()) routes.push_back(r.path);
-          body[m->name()] = {{"routes", routes}, {"services", m->describe_services()}};
-        }
+        for (const auto& m : megas)
+          body[m.megaservice->name()] = {{"routes", m.paths},
+                                         {"services", m.megaservice->describe_services()}};
         out->reply_json(200, body);
       });
   auto& metrics = metrics_;

@@ -31,8 +31,12 @@ class gateway {
           std::string node_name);
   ~gateway();
 
-  /// Serves the routes of `m` (which must outlive the gateway's server).
-  void mount(const runtime::megaservice& m);
+  /// Serves `routes` as the routes of `m` (listed under it by
+  /// /v1/list_service; `m` must outlive the gateway's server).
+  void mount(const runtime::megaservice& m, std::vector<runtime::http::route> routes);
+
+  /// The paths served for the megaservice named `megaservice`.
+  std::vector<std::string> routes_of(const std::string& megaservice) const;
 
   /// Serves one more route (before start()).
   void add_route(std::string path, std::vector<std::string> methods,
@@ -54,7 +58,11 @@ class gateway {
   monitoring::metrics_registry& metrics_;
   std::string node_name_;
   std::unique_ptr<runtime::http::server> server_;
-  std::vector<const runtime::megaservice*> megaservices_;
+  struct mounted {
+    const runtime::megaservice* megaservice;
+    std::vector<std::string> paths;
+  };
+  std::vector<mounted> megaservices_;
   std::set<std::string> routes_;
 };
 

@@ -137,6 +137,14 @@ class response_writer {
 /// keep `writer` and answer later from any thread.
 using handler = std::function<void(request&&, std::shared_ptr<response_writer>)>;
 
+/// A route as a gateway serves it: OPEA's `add_route(path, handler, methods)`.
+struct route {
+  std::string path;
+  /// Default: POST.
+  std::vector<std::string> methods{"POST"};
+  handler h;
+};
+
 /// Called once per response (including built-in 4xx errors) when its last
 /// byte is queued for sending, with the final status and the time since the
 /// request was parsed; so when a client has read a response, it has been

@@ -5,12 +5,8 @@
 #include <caf/all.hpp>
 
 #include "runtime/errors.hpp"
-#include "runtime/http/client.hpp"
-#include "runtime/http/error_body.hpp"
-#include "runtime/http/request_parsing.hpp"
 #include "runtime/megaservice/flow_executor.hpp"
 #include "runtime/megaservice/megaservice_actor.hpp"
-#include "runtime/service/http_service_actor.hpp"
 #include "runtime/service/local_service_actor.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
@@ -46,7 +42,6 @@ struct megaservice::shared {
   /// The services' supervisor when the megaservice started it itself.
   supervisor_handle services;
   std::shared_ptr<flow_env_slot> env_slot = std::make_shared<flow_env_slot>();
-  std::shared_ptr<http::client> client;
   /// The orchestrator's align_generator hook (empty: none).
   decltype(align_hooks::generator) generator;
   /// Set by stop(): new requests are refused at once.
@@ -54,8 +49,7 @@ struct megaservice::shared {
 };
 
 megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
-                         megaservice_options options, monitoring::metrics_registry& metrics,
-                         std::shared_ptr<http::client> client)
+                         megaservice_options options, monitoring::metrics_registry& metrics)
     : shared_(std::make_shared<shared>()) {
   auto& sh = *shared_;
   sh.options = std::move(options);
@@ -63,10 +57,11 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
   sh.specs = orchestrator.services();
   sh.board = std::make_shared<status_board>(sh.graph->names);
   sh.instruments = monitoring::megaservice_instruments{metrics, sh.options.name};
-  bool needs_http = false;
-  for (auto& s : sh.specs) needs_http = needs_http || (s.local() && !s.in_process());
-  if (needs_http && !client) client = std::make_shared<http::client>();
-  sh.client = client;
+  for (const auto& s : sh.specs)
+    if (s.local() && !s.in_process() && !(s.adapter && s.adapter->start))
+      throw std::invalid_argument("service '" + s.name +
+                                  "': no handler, actor body, adapter (e.g. "
+                                  "http::remote_service) or cluster placement");
   megaservice_actor_config cfg;
   cfg.name = sh.options.name;
   cfg.graph = sh.graph;
@@ -86,7 +81,7 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
     p.bulkhead = s.bulkhead;
     p.retry = s.retry;
     p.instruments = ins;
-    p.upstream = s.local() && !s.in_process();
+    p.upstream = s.local() && !s.in_process();  // an adapter
     if (s.cluster) {
       p.distributed = true;
       p.directory = s.cluster->directory;
@@ -123,9 +118,7 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
         return sup.spawn(guarded_service_actor, name, body);
       };
     else
-      c.start = [spec = s, client](caf::local_actor& sup) {
-        return caf::actor_cast<caf::actor>(sup.spawn(http_service_actor, spec, client));
-      };
+      c.start = s.adapter->start;
     sh.children.push_back(std::move(c));
   }
   if (auto ok = check_child_specs(sh.options.name, sh.children); !ok)
@@ -212,10 +205,6 @@ const status_board& megaservice::status() const {
   return *shared_->board;
 }
 
-const std::vector<megaservice_route>& megaservice::routes() const {
-  return routes_;
-}
-
 namespace {
 
 void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, request_context ctx,
@@ -226,6 +215,13 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
 void megaservice::async_schedule(json input, request_context ctx,
                                  std::function<void(caf::expected<flow_result>)> done) const {
   schedule_on(shared_, std::move(input), std::move(ctx), std::move(done));
+}
+
+flow_runner megaservice::runner() const {
+  return [sh = shared_](json input, request_context ctx,
+                        std::function<void(caf::expected<flow_result>)> done) {
+    schedule_on(sh, std::move(input), std::move(ctx), std::move(done));
+  };
 }
 
 bool megaservice::has_service(const std::string& name) const {
@@ -389,44 +385,6 @@ caf::expected<flow_result> megaservice::schedule(json input, request_context ctx
   return future.get();
 }
 
-void megaservice::add_route(std::string path, http::handler handler,
-                            std::vector<std::string> methods) {
-  routes_.push_back({std::move(path), std::move(methods), std::move(handler)});
-}
-
-void megaservice::add_json_route(std::string path, std::vector<std::string> methods) {
-  add_route(std::move(path), json_handler(), std::move(methods));
-}
-
-http::handler megaservice::json_handler() const {
-  std::shared_ptr<shared> sh = shared_;
-  return [sh](http::request&& req, std::shared_ptr<http::response_writer> out) {
-    auto ctx = http::context_from_headers(req);
-    auto request_id = ctx.request_id;
-    auto input = http::parse_json_object(req.body);
-    if (!input) {
-      http::reply_error(*out, input.error(), request_id);
-      return;
-    }
-    // The client leaving cancels the flow and the calls it has in flight.
-    auto cancel = std::make_shared<cancellation>();
-    out->on_close([cancel] { cancel->cancel(); });
-    ctx.cancel = std::move(cancel);
-    schedule_on(sh, std::move(*input), std::move(ctx),
-                [out, request_id](caf::expected<flow_result> res) {
-                  if (res)
-                    out->reply(200, "application/json", res->output->dump(),
-                               {{"X-Request-Id", request_id}});
-                  else
-                    http::reply_error(*out, res.error(), request_id);
-                });
-  };
-}
-
-void megaservice::mount(http::server& server) const {
-  for (const auto& r : routes_) server.add_route(r.path, r.methods, r.handler);
-}
-
 json megaservice::describe_services() const {
   const auto& sh = *shared_;
   json services = json::object();
@@ -435,7 +393,9 @@ json megaservice::describe_services() const {
     json entry = {
         {"name", s.name},
         {"service_type", std::string{to_string(s.type)}},
-        {"kind", !s.local() ? "cluster" : s.in_process() ? "in-process" : "http"},
+        {"kind", !s.local()       ? std::string{"cluster"}
+                 : s.in_process() ? std::string{"in-process"}
+                                  : s.adapter->kind},
         {"status", std::string{to_string(sh.board->status(i))}},
         {"restarts", sh.board->restarts(i)},
     };

@@ -13,15 +13,10 @@
 
 #include "monitoring/metrics_registry.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
-#include "runtime/http/server.hpp"
 #include "runtime/service/messages.hpp"
 #include "runtime/supervision/child_spec.hpp"
 
 namespace opea::runtime {
-
-namespace http {
-class client;
-}
 
 /// Settings of one megaservice.
 struct megaservice_options {
@@ -84,33 +79,31 @@ class status_board {
   std::vector<entry> entries_;
 };
 
-/// A route of a megaservice: OPEA's `add_route(path, handler, methods)`.
-struct megaservice_route {
-  std::string path;
-  std::vector<std::string> methods;
-  http::handler handler;
-};
+/// A flow run as a function: `megaservice::async_schedule` with the
+/// megaservice's shared state kept alive (see megaservice::runner).
+using flow_runner = std::function<void(json input, request_context ctx,
+                                       std::function<void(caf::expected<flow_result>)> done)>;
 
 /// A megaservice: an OTP supervisor (runtime/supervision) over one actor per
-/// service of its graph (in-process handlers or HTTP adapters), with the
+/// service of its graph (in-process handlers, actors or adapters), with the
 /// strategy, intensity and restart types of its options and services, and
 /// an actor that runs one proxy per service (the one call path: deadline,
 /// bulkhead, breaker, retry, replicas) and each request's flow on one of a
-/// few long-lived flow executor actors. Exposed over HTTP through `add_route`, or called directly
-/// through `async_schedule` / `schedule` without HTTP.
+/// few long-lived flow executor actors. Called through `async_schedule` /
+/// `schedule` (or a `runner`); it knows no HTTP: an edge (opea::http's
+/// `http::flow_route`, the node's ChatQnA routes) turns requests into calls.
 ///
 /// Thread-safe: every member may be called from any thread; the object only
-/// holds immutable data and actor handles. Route handlers keep the shared
-/// state alive, so a server may outlive the megaservice object.
+/// holds immutable data and actor handles. Runners and callers keep the
+/// shared state alive, so an edge may outlive the megaservice object.
 class megaservice {
  public:
   /// Validates and compiles the graph (throws graph_error) and every
   /// service's policies (throws std::invalid_argument naming the service and
-  /// key), spawns the supervisor, the service actors and their proxies. HTTP services use `client`, which is
-  /// created on demand when null and the graph has one.
+  /// key, or a service with neither handler, body, adapter nor cluster
+  /// placement), spawns the supervisor, the service actors and their proxies.
   megaservice(caf::actor_system& sys, const service_orchestrator& orchestrator,
-              megaservice_options options, monitoring::metrics_registry& metrics,
-              std::shared_ptr<http::client> client = nullptr);
+              megaservice_options options, monitoring::metrics_registry& metrics);
   ~megaservice();
 
   megaservice(const megaservice&) = delete;
@@ -135,6 +128,11 @@ class megaservice {
   /// defaults to now + options().deadline when unset.
   void async_schedule(json input, request_context ctx,
                       std::function<void(caf::expected<flow_result>)> done) const;
+
+  /// `async_schedule` as a `flow_runner` that keeps the megaservice's shared
+  /// state alive (not the object: once it is stopped, requests fail with
+  /// errc::service_unavailable), for an edge that may outlive the object.
+  flow_runner runner() const;
 
   /// Runs one request and waits for it. Never call it from an actor.
   caf::expected<flow_result> schedule(json input, request_context ctx = {}) const;
@@ -161,23 +159,6 @@ class megaservice {
   /// Whether the megaservice has a service named `name`.
   bool has_service(const std::string& name) const;
 
-  /// OPEA's add_route: serves `path` with `handler`. Default methods: POST.
-  void add_route(std::string path, http::handler handler,
-                 std::vector<std::string> methods = {"POST"});
-
-  /// Serves `path` with the generic JSON contract: the request body (a JSON
-  /// object) is the input of every source; the reply is the output of the only
-  /// leaf reached, or an object keyed by service name when several were.
-  void add_json_route(std::string path, std::vector<std::string> methods = {"POST"});
-
-  /// The generic JSON handler of add_json_route, to compose in custom routes.
-  http::handler json_handler() const;
-
-  const std::vector<megaservice_route>& routes() const;
-
-  /// Registers every route on `server` (before it starts).
-  void mount(http::server& server) const;
-
   /// The services with their type, endpoint, status and restarts, as served
   /// by /v1/list_service.
   json describe_services() const;
@@ -202,7 +183,6 @@ class megaservice {
 
  private:
   std::shared_ptr<shared> shared_;
-  std::vector<megaservice_route> routes_;
 };
 
 }  // namespace opea::runtime

@@ -75,10 +75,24 @@ struct cluster_placement {
   cluster_series series;
 };
 
+/// A service outside this node, reached through an adapter actor that turns
+/// each call into a request to it: opea::http's `http::remote_service` (an
+/// OPEA Python microservice, TEI, TGI, vLLM called with POST and a JSON
+/// body) makes one. The runtime knows no protocol: it supervises the adapter
+/// like any service actor, and its proxy stops a cancelled call upstream
+/// (the adapter aborts its exchange).
+struct service_adapter {
+  /// What /v1/list_service shows as the service's kind, e.g. "http".
+  std::string kind;
+  /// Spawns the adapter (a `service_actor`) under the megaservice's
+  /// supervisor; called again on every restart.
+  std::function<caf::actor(caf::local_actor& supervisor)> start;
+};
+
 /// One microservice of a graph, as OPEA's `MicroService`: a name, where it
-/// lives (host, port, endpoint) and its type. It is either in-process (a
-/// `handler` is set) or an external HTTP service at `endpoint_url()` (any OPEA
-/// Python microservice, TEI, TGI, vLLM) called with POST and a JSON body.
+/// lives (host, port, endpoint) and its type. It runs in-process (a `handler`
+/// or an actor `body`), outside the node through an `adapter`
+/// (`http::remote_service`), or on cluster members (`cluster`).
 struct micro_service {
   std::string name;
   std::string host = "0.0.0.0";
@@ -91,10 +105,14 @@ struct micro_service {
   service_handler handler;
   /// When set (and `handler` is not), the service runs in-process as this actor.
   actor_body body;
+  /// When set (and neither `handler` nor `body` is), the service runs outside
+  /// the node, called through this adapter at `endpoint_url()`.
+  std::optional<service_adapter> adapter;
   /// Set for a service whose replicas run on cluster members: no actor is
   /// spawned for it here; its proxy calls the members' endpoints.
   std::optional<cluster_placement> cluster;
-  /// Timeout of one call to an external service. Default: 30 s.
+  /// Timeout of one call to a service outside the node (through its
+  /// adapter). Default: 30 s.
   std::chrono::milliseconds timeout{30000};
   /// The restart limit of the service's actor (Akka's per-child limit, see
   /// child_spec::limit): past it the service is stopped for good and calls
@@ -117,18 +135,13 @@ struct micro_service {
   static micro_service local(std::string name, service_handler handler,
                              service_type type = service_type::undefined);
 
-  /// An external HTTP service at `url` ("http://host:port/path").
-  /// Throws std::invalid_argument if the URL is not http://host[:port][/path].
-  static micro_service remote(std::string name, const std::string& url,
-                              service_type type = service_type::undefined);
-
   /// An in-process service written as a whole actor.
   static micro_service actor(std::string name, actor_body body,
                              service_type type = service_type::undefined);
 
   bool in_process() const { return static_cast<bool>(handler) || static_cast<bool>(body); }
-  /// Runs as an actor of this node (a handler, a body, or an HTTP adapter),
-  /// not on cluster members.
+  /// Runs as an actor of this node (a handler, a body, or an adapter), not on
+  /// cluster members.
   bool local() const { return !cluster.has_value(); }
 
   /// "http://host:port/endpoint", OPEA's `endpoint_path`.

@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "monitoring/metrics_registry.hpp"
+#include "runtime/http/remote_service.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "tests/integration/cluster_fixture.hpp"
 
@@ -17,8 +18,8 @@ TEST_CASE("align hooks rewrite inputs and outputs of remote services", "[integra
   opea::monitoring::metrics_registry metrics{"itest"};  // outlives the system's actors
   caf::actor_system sys{cfg};
   rt::service_orchestrator o;
-  o.add(rt::micro_service::remote("a", svc.url("/v1/a")))
-      .add(rt::micro_service::remote("b", svc.url("/v1/b")));
+  o.add(rt::http::remote_service("a", svc.url("/v1/a")))
+      .add(rt::http::remote_service("b", svc.url("/v1/b")));
   o.flow_to("a", "b");
   // As OPEA's ChatQnA does: reshape what goes into a service and what comes out.
   o.set_align_inputs([](json in, const std::string& node, const rt::request_context&) {

@@ -44,7 +44,7 @@ struct builtin_fixture {
     runtime::service_orchestrator o;
     o.add(std::move(*svc));
     return std::make_unique<runtime::megaservice>(*sys, o, runtime::megaservice_options{mega_name},
-                                                  metrics, client);
+                                                  metrics);
   }
 
   /// The error of building `builtin` from bad `params` (REQUIREs one, CHECKs bad_request).

@@ -38,7 +38,7 @@ struct fixture {
     REQUIRE(svc);
     service_orchestrator o;
     o.add(std::move(*svc));
-    return std::make_unique<megaservice>(*sys, o, megaservice_options{"chatqna"}, metrics, client);
+    return std::make_unique<megaservice>(*sys, o, megaservice_options{"chatqna"}, metrics);
   }
 };
 

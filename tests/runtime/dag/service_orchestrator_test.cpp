@@ -56,16 +56,3 @@ TEST_CASE("compile keeps add order for predecessors and flow order for successor
   REQUIRE(g->index_of("s4") == 4u);
   REQUIRE_FALSE(g->index_of("nope"));
 }
-
-TEST_CASE("micro_service::remote parses OPEA endpoints", "[dag]") {
-  auto s = micro_service::remote("s1", "http://localhost:8081/v1/add");
-  REQUIRE(s.host == "localhost");
-  REQUIRE(s.port == 8081);
-  REQUIRE(s.endpoint == "/v1/add");
-  REQUIRE(s.endpoint_url() == "http://localhost:8081/v1/add");
-  REQUIRE(micro_service::remote("x", "http://h").endpoint_url() == "http://h:80/");
-  REQUIRE_THROWS_WITH(micro_service::remote("x", "ftp://h/"),
-                      "service 'x': URL \"ftp://h/\" is not an http:// URL");
-  REQUIRE_THROWS_WITH(micro_service::remote("x", "http://h:99999/"),
-                      "service 'x': URL \"http://h:99999/\" has an invalid port");
-}

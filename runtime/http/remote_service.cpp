@@ -1,11 +1,13 @@
-#include "runtime/service/http_service_actor.hpp"
+#include "runtime/http/remote_service.hpp"
+
+#include <stdexcept>
 
 #include <caf/all.hpp>
 
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 
-namespace opea::runtime {
+namespace opea::runtime::http {
 
 namespace {
 
@@ -17,7 +19,7 @@ std::string excerpt(const std::string& body, size_t max = 200) {
 /// Turns the client's result into the service's answer: the parsed JSON, or
 /// an error naming the service and the cause.
 caf::message to_answer(const std::string& name, const std::string& url,
-                       caf::expected<http::client_response>& res) {
+                       caf::expected<client_response>& res) {
   if (!res) {
     // The client names the URL; restate it with the service name.
     const auto& err = res.error();
@@ -42,14 +44,14 @@ caf::message to_answer(const std::string& name, const std::string& url,
 }  // namespace
 
 service_actor::behavior_type http_service_actor(service_actor::pointer self, micro_service svc,
-                                                std::shared_ptr<http::client> client) {
+                                                std::shared_ptr<client> client) {
   auto url = svc.endpoint_url();
   auto name = svc.name;
   auto timeout = svc.timeout;
   return {
       [=](invoke_atom, const json_ptr& input,
           const request_context_ptr& ctx) -> caf::result<json_ptr> {
-        http::client_request req;
+        client_request req;
         req.method = "POST";
         req.url = url;
         req.body = input->dump();
@@ -71,7 +73,7 @@ service_actor::behavior_type http_service_actor(service_actor::pointer self, mic
         auto requester = self->current_sender();
         auto mid = self->take_current_message_id();
         auto exchange = client->async_request(
-            std::move(req), [requester, mid, name, url](caf::expected<http::client_response> res) {
+            std::move(req), [requester, mid, name, url](caf::expected<client_response> res) {
               if (requester)
                 requester->enqueue(nullptr, mid.response_id(), to_answer(name, url, res), nullptr);
             });
@@ -84,4 +86,53 @@ service_actor::behavior_type http_service_actor(service_actor::pointer self, mic
   };
 }
 
-}  // namespace opea::runtime
+micro_service http_service(micro_service svc, std::shared_ptr<client> c) {
+  if (!c) c = std::make_shared<client>();
+  service_adapter a;
+  a.kind = "http";
+  // The adapter's copy of the description: what it calls never changes.
+  a.start = [spec = svc, c](caf::local_actor& sup) {
+    return caf::actor_cast<caf::actor>(sup.spawn(http_service_actor, spec, c));
+  };
+  svc.adapter = std::move(a);
+  return svc;
+}
+
+micro_service remote_service(std::string name, const std::string& url, service_type type,
+                             std::shared_ptr<client> c) {
+  static const std::string scheme = "http://";
+  if (url.compare(0, scheme.size(), scheme) != 0)
+    throw std::invalid_argument("service '" + name + "': URL \"" + url +
+                                "\" is not an http:// URL");
+  auto rest = url.substr(scheme.size());
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  micro_service s;
+  s.name = std::move(name);
+  s.type = type;
+  s.endpoint = slash == std::string::npos ? "/" : rest.substr(slash);
+  auto colon = authority.rfind(':');
+  if (colon == std::string::npos) {
+    s.host = authority;
+    s.port = 80;
+  } else {
+    s.host = authority.substr(0, colon);
+    auto port_text = authority.substr(colon + 1);
+    size_t used = 0;
+    unsigned long port = 0;
+    try {
+      port = std::stoul(port_text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != port_text.size() || port == 0 || port > 65535)
+      throw std::invalid_argument("service '" + s.name + "': URL \"" + url +
+                                  "\" has an invalid port");
+    s.port = static_cast<uint16_t>(port);
+  }
+  if (s.host.empty())
+    throw std::invalid_argument("service '" + s.name + "': URL \"" + url + "\" has no host");
+  return http_service(std::move(s), std::move(c));
+}
+
+}  // namespace opea::runtime::http
