@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   }
   auto shown_host = cfg.node.http.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.node.http.host;
   for (const auto& m : node->megaservices())
-    for (const auto& path : node->edge().routes_of(m->name()))
+    for (const auto& path : node->http_gateway().routes_of(m->name()))
       std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name() << "' at http://"
                 << shown_host << ":" << *port << path << "\n";
   for (const auto& mc : cfg.megaservices)

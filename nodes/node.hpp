@@ -8,6 +8,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "monitoring/metrics_registry.hpp"
+#include "nodes/application.hpp"
 #include "nodes/config/node_config.hpp"
 #include "nodes/gateway/gateway.hpp"
 #include "runtime/megaservice/megaservice.hpp"
@@ -20,7 +21,6 @@ class client;
 
 namespace opea::actors {
 class store_registry;
-class dataprep_service;
 }  // namespace opea::actors
 
 namespace opea::nodes {
@@ -30,11 +30,13 @@ namespace opea::nodes {
 /// graph and the HTTP gateway that serves them. Its supervision tree: a root
 /// supervisor (`node.supervision`) over one supervisor per megaservice
 /// (`megaservices[i].supervision`) over its service actors (each with its
-/// `restart` type and limit). The node's own routes (dataprep,
-/// /v1/embeddings, /rerank) call the same supervised services.
+/// `restart` type and limit). The node names no application: each
+/// megaservice is served by the application of its `api`, and every
+/// application (make_applications: ChatQnA, dataprep, TEI's /rerank) mounts
+/// its own routes, which call the same supervised services.
 ///
 /// Thread-safety: construct, start and stop from one thread (main).
-class node {
+class node final : private node_services {
  public:
   /// Builds every megaservice of `cfg`. Throws config_error naming the file
   /// and key for what only shows when building (unknown built-in, bad
@@ -48,7 +50,7 @@ class node {
   /// Stops serving and shuts the actors down. Idempotent.
   void stop();
 
-  const node_config& config() const { return cfg_; }
+  const node_config& config() const override { return cfg_; }
   monitoring::metrics_registry& metrics() { return *metrics_; }
   caf::actor_system& system() { return *system_; }
   const std::vector<std::unique_ptr<runtime::megaservice>>& megaservices() const {
@@ -58,7 +60,7 @@ class node {
   /// after stop()).
   const runtime::supervisor_handle& root() const { return root_; }
   /// The HTTP gateway (its routes, e.g. gateway::routes_of).
-  const class gateway& edge() const { return *gateway_; }
+  const class gateway& http_gateway() const { return *gateway_; }
 
  private:
   // Declaration order is teardown order reversed: the gateway stops first,
@@ -77,11 +79,12 @@ class node {
   /// One-service megaservices "service.NAME" for the services the node's own
   /// routes call that no megaservice of this node has.
   std::vector<std::unique_ptr<runtime::megaservice>> service_megaservices_;
-  std::unique_ptr<class dataprep_routes> dataprep_;
+  // Before the gateway, which is destroyed first: the routes' handlers it
+  // holds may still use what the applications made.
+  std::vector<std::unique_ptr<application>> apps_;
   std::unique_ptr<gateway> gateway_;
   runtime::supervisor_handle root_;
 
-  void setup_dataprep(runtime::service_call embed);
   void start_root();
   /// The service as a megaservice runs it here: a proxy to the members
   /// that host it (cluster), else the local actor or HTTP adapter.
@@ -90,7 +93,11 @@ class node {
   /// `svc`: through a megaservice of this node that has it (its proxy, its
   /// metrics), else through a one-service megaservice of its own, which
   /// joins the root supervisor.
-  runtime::service_call caller_of(const service_config& svc);
+  runtime::service_call caller_of(const service_config& svc) override;
+  gateway& edge() override { return *gateway_; }
+  std::shared_ptr<runtime::http::client> client() const override { return client_; }
+  actors::store_registry& stores() override { return *stores_; }
+  bool runs_here(const service_config& svc) const override;
 };
 
 }  // namespace opea::nodes

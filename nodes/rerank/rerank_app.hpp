@@ -1,6 +1,9 @@
 #pragma once
 
+#include <memory>
+
 #include "actors/rerank/reranker.hpp"
+#include "nodes/application.hpp"
 #include "nodes/gateway/gateway.hpp"
 
 namespace opea::nodes {
@@ -12,5 +15,11 @@ namespace opea::nodes {
 /// The reranker completes on its own thread; nothing blocks an I/O thread
 /// beyond the built-in reranker's scoring of one request.
 void mount_rerank_route(gateway& gw, actors::reranker_ptr rr);
+
+/// The application that serves TEI's `POST /rerank` with the first built-in
+/// rerank service that runs on this node, through its supervised actor
+/// (`actors::service_reranker` over `node_services::caller_of`). Nothing
+/// when the node has none.
+std::unique_ptr<application> make_rerank_app();
 
 }  // namespace opea::nodes

@@ -1,8 +1,9 @@
-#include "nodes/gateway/rerank_route.hpp"
+#include "nodes/rerank/rerank_app.hpp"
 
 #include <memory>
 #include <utility>
 
+#include "actors/rerank/service_reranker.hpp"
 #include "actors/rerank/tei_rerank_api.hpp"
 #include "runtime/http/json_route.hpp"
 
@@ -28,6 +29,33 @@ void mount_rerank_route(gateway& gw, actors::reranker_ptr rr) {
                        out.reply(actors::tei_rerank_response(*shared, *res));
                    });
       }));
+}
+
+namespace {
+
+class rerank_app final : public application {
+ public:
+  void attach(node_services& node) override {
+    for (const auto& svc : node.config().services) {
+      if (svc.kind != service_kind::builtin || svc.builtin != "rerank") continue;
+      if (!node.runs_here(svc)) continue;
+      reranker_ = std::make_shared<actors::service_reranker>(node.caller_of(svc), svc.name);
+      break;
+    }
+  }
+
+  void start(node_services& node) override {
+    if (reranker_) mount_rerank_route(node.edge(), reranker_);
+  }
+
+ private:
+  actors::reranker_ptr reranker_;
+};
+
+}  // namespace
+
+std::unique_ptr<application> make_rerank_app() {
+  return std::make_unique<rerank_app>();
 }
 
 }  // namespace opea::nodes
