@@ -1,6 +1,8 @@
 #include "nodes/chatqna/chatqna_service.hpp"
 
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "nodes/chatqna/chat_format.hpp"
 #include "runtime/errors.hpp"
@@ -16,81 +18,80 @@ using nlohmann::json;
 
 namespace {
 
-std::string exact_name_regex(const std::string& name) {
-  std::string out = "^";
-  for (char c : name) {
-    if (c == '.' || c == '-' || c == '+' || c == '*' || c == '?' || c == '(' || c == ')' ||
-        c == '[' || c == ']' || c == '{' || c == '}' || c == '|' || c == '^' || c == '$' ||
-        c == '\\')
-      out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "$";
-}
-
-void merge_params(json& into, const rt::request_context& ctx, const char* group) {
+/// Sets the request's parameters of `group` ("retriever", "reranker",
+/// "llm") on the patch of a service's input.
+void merge_params(rt::align_result& r, const rt::request_context& ctx, const char* group) {
   if (!ctx.params || !ctx.params->is_object()) return;
   auto g = ctx.params->find(group);
   if (g == ctx.params->end() || !g->is_object()) return;
-  for (auto it = g->begin(); it != g->end(); ++it) into[it.key()] = it.value();
+  for (auto it = g->begin(); it != g->end(); ++it) r.set(it.key(), it.value());
 }
 
 }  // namespace
 
 void set_chatqna_hooks(rt::service_orchestrator& o) {
-  std::unordered_map<std::string, rt::service_type> types;
-  for (const auto& s : o.services()) types[s.name] = s.type;
-  // For each retriever: which successors to prune with and without documents.
-  std::unordered_map<std::string, std::pair<json, json>> prune;  // name -> (no docs, docs)
-  for (const auto& s : o.services()) {
-    if (s.type != rt::service_type::retriever) continue;
-    json reranks = json::array();
-    json llms = json::array();
-    for (const auto& next : o.successors(s.name)) {
-      if (types[next] == rt::service_type::rerank) reranks.push_back(exact_name_regex(next));
-      if (types[next] == rt::service_type::llm) llms.push_back(exact_name_regex(next));
+  // By graph index (add order), as the hooks are called.
+  std::vector<rt::service_type> types;
+  for (const auto& s : o.services()) types.push_back(s.type);
+  // For each retriever: which successors to prune without documents (the
+  // reranks) and with documents (the LLMs, when a rerank follows).
+  struct retriever_edges {
+    std::vector<size_t> without_docs, with_docs;
+  };
+  std::vector<std::optional<retriever_edges>> prune(types.size());
+  const auto& services = o.services();
+  for (size_t i = 0; i < services.size(); ++i) {
+    if (types[i] != rt::service_type::retriever) continue;
+    std::vector<size_t> reranks, llms;
+    for (const auto& next : o.successors(services[i].name)) {
+      size_t j = 0;
+      while (services[j].name != next) ++j;
+      if (types[j] == rt::service_type::rerank) reranks.push_back(j);
+      if (types[j] == rt::service_type::llm) llms.push_back(j);
     }
-    prune[s.name] = {reranks, reranks.empty() ? json::array() : llms};
+    prune[i] = retriever_edges{reranks, reranks.empty() ? std::vector<size_t>{} : llms};
   }
-  o.set_align_inputs([types](json in, const std::string& node, const rt::request_context& ctx) {
-    auto t = types.find(node);
-    if (t == types.end() || !in.is_object()) return in;
-    // A black list is meant for the edges of the service that wrote it; a
-    // service that passes its input through must not carry it further.
-    in.erase("downstream_black_list");
-    switch (t->second) {
-      case rt::service_type::retriever:
-        merge_params(in, ctx, "retriever");
-        break;
-      case rt::service_type::rerank:
-        merge_params(in, ctx, "reranker");
-        break;
-      case rt::service_type::llm:
-        if (!in.contains("documents") && in.contains("retrieved_docs")) {
-          json docs = json::array();
-          for (const auto& d : in["retrieved_docs"])
-            if (d.is_object() && d.contains("text")) docs.push_back(d["text"]);
-          in["documents"] = std::move(docs);
+  o.set_align_inputs(
+      [types](const json& in, const rt::align_node& node, const rt::request_context& ctx) {
+        rt::align_result r;
+        if (node.index >= types.size() || !in.is_object()) return r;
+        // A black list is meant for the edges of the service that wrote it; a
+        // service that passes its input through must not carry it further.
+        if (in.contains("downstream_black_list")) r.erase("downstream_black_list");
+        switch (types[node.index]) {
+          case rt::service_type::retriever:
+            merge_params(r, ctx, "retriever");
+            break;
+          case rt::service_type::rerank:
+            merge_params(r, ctx, "reranker");
+            break;
+          case rt::service_type::llm: {
+            auto retrieved = in.find("retrieved_docs");
+            if (!in.contains("documents") && retrieved != in.end()) {
+              json docs = json::array();
+              for (const auto& d : *retrieved)
+                if (d.is_object() && d.contains("text")) docs.push_back(d["text"]);
+              r.set("documents", std::move(docs));
+            }
+            auto initial = in.find("initial_query");
+            if (!in.contains("query") && initial != in.end()) r.set("query", *initial);
+            merge_params(r, ctx, "llm");
+            break;
+          }
+          default:
+            break;
         }
-        if (!in.contains("query") && in.contains("initial_query"))
-          in["query"] = in["initial_query"];
-        merge_params(in, ctx, "llm");
-        break;
-      default:
-        break;
-    }
-    return in;
-  });
-  o.set_align_outputs(
-      [prune](json out, const std::string& node, const json&, const rt::request_context&) {
-        auto p = prune.find(node);
-        if (p == prune.end() || !out.is_object()) return out;
-        auto docs = out.find("retrieved_docs");
-        bool empty = docs == out.end() || !docs->is_array() || docs->empty();
-        const auto& list = empty ? p->second.first : p->second.second;
-        if (!list.empty()) out["downstream_black_list"] = list;
-        return out;
+        return r;
       });
+  o.set_align_outputs([prune](const json& out, const rt::align_node& node, const json&,
+                              const rt::request_context&) {
+    rt::align_result r;
+    if (node.index >= prune.size() || !prune[node.index] || !out.is_object()) return r;
+    auto docs = out.find("retrieved_docs");
+    bool empty = docs == out.end() || !docs->is_array() || docs->empty();
+    r.pruned = empty ? prune[node.index]->without_docs : prune[node.index]->with_docs;
+    return r;
+  });
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <unordered_map>
 
 #include "runtime/errors.hpp"
 
@@ -46,10 +47,35 @@ void flow_state::resolve(size_t i, std::vector<size_t>& ready) {
   }
 }
 
-caf::expected<std::vector<size_t>> flow_state::complete(size_t i, json_ptr output) {
+namespace {
+
+/// The compiled form of a black-list pattern: compiled once per thread and
+/// pattern (the cache is dropped whole when it holds too many, so patterns
+/// made up per request cannot grow it without bound).
+caf::expected<const std::regex*> compiled(const std::string& pattern) {
+  thread_local std::unordered_map<std::string, std::regex> cache;
+  auto it = cache.find(pattern);
+  if (it != cache.end()) return &it->second;
+  if (cache.size() >= 256) cache.clear();
+  try {
+    return &cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first->second;
+  } catch (const std::regex_error& e) {
+    return make_error(errc::bad_response, "", e.what());
+  }
+}
+
+}  // namespace
+
+caf::expected<std::vector<size_t>> flow_state::complete(size_t i, json_ptr output,
+                                                        const std::vector<size_t>& pruned) {
   states_[i] = node_state::done;
   --running_;
   outputs_[i] = std::move(output);
+  for (auto j : pruned) {
+    const auto& next = graph_->successors[i];
+    if (std::find(next.begin(), next.end(), j) != next.end() && edge_live(i, j))
+      pruned_[i].push_back(j);
+  }
   const auto& out = *outputs_[i];
   if (out.is_object()) {
     auto bl = out.find("downstream_black_list");
@@ -58,16 +84,13 @@ caf::expected<std::vector<size_t>> flow_state::complete(size_t i, json_ptr outpu
         if (!pattern.is_string())
           return make_error(errc::bad_response, graph_->names[i],
                             "downstream_black_list holds a non-string entry " + pattern.dump());
-        std::regex re;
-        try {
-          re = std::regex(pattern.get<std::string>(), std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
+        auto re = compiled(pattern.get_ref<const std::string&>());
+        if (!re)
           return make_error(errc::bad_response, graph_->names[i],
                             "downstream_black_list pattern " + pattern.dump() +
-                                " is not a valid regex: " + e.what());
-        }
+                                " is not a valid regex: " + detail_of(re.error()));
         for (auto j : graph_->successors[i])
-          if (edge_live(i, j) && std::regex_search(graph_->names[j], re)) pruned_[i].push_back(j);
+          if (edge_live(i, j) && std::regex_search(graph_->names[j], **re)) pruned_[i].push_back(j);
       }
     }
   }

@@ -23,7 +23,7 @@ namespace opea::runtime {
 ///   otherwise it is skipped, which resolves it for its own successors;
 /// - an output carrying `downstream_black_list` (regexes, searched in node
 ///   names as Python's re.findall does) deletes the matching outgoing edges
-///   for this request only.
+///   for this request only; so does an align_outputs hook, by node index.
 ///
 /// Not thread-safe: owned by one flow actor.
 class flow_state {
@@ -35,11 +35,14 @@ class flow_state {
   /// The sources, marked running. Call once.
   std::vector<size_t> start();
 
-  /// Records the output of node `i` (which must be running), applies its black
-  /// list and returns the nodes that became ready, marked running, in index
-  /// order. An invalid regex in the black list is an error (bad_response
-  /// naming the node and pattern).
-  [[nodiscard]] caf::expected<std::vector<size_t>> complete(size_t i, json_ptr output);
+  /// Records the output of node `i` (which must be running), prunes its edges
+  /// to the successors in `pruned` (graph indices; others are ignored) and
+  /// those its black list matches, and returns the nodes that became ready,
+  /// marked running, in index order. An invalid regex in the black list is an
+  /// error (bad_response naming the node and pattern). Each pattern is
+  /// compiled once per thread (a bounded cache), not once per request.
+  [[nodiscard]] caf::expected<std::vector<size_t>> complete(size_t i, json_ptr output,
+                                                            const std::vector<size_t>& pruned = {});
 
   /// The input of a ready node: the request input for sources, else the merged
   /// outputs of its live, done predecessors. Merging non-object outputs of

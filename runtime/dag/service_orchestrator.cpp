@@ -6,6 +6,28 @@
 
 namespace opea::runtime {
 
+align_result& align_result::set(const std::string& key, json value) {
+  if (!patch) patch = json::object();
+  (*patch)[key] = std::move(value);
+  return *this;
+}
+
+align_result& align_result::erase(const std::string& key) {
+  return set(key, nullptr);
+}
+
+json_ptr apply_patch(const json_ptr& doc, const json& patch) {
+  if (!patch.is_object()) return std::make_shared<const json>(patch);
+  auto out = std::make_shared<json>(doc && doc->is_object() ? *doc : json::object());
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    if (it->is_null())
+      out->erase(it.key());
+    else
+      (*out)[it.key()] = *it;
+  }
+  return out;
+}
+
 std::optional<size_t> dag::index_of(const std::string& name) const {
   auto i = index_.find(name);
   if (i == index_.end()) return std::nullopt;

@@ -21,16 +21,53 @@ class graph_error : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// The node a hook runs for: its index in the graph (add order, as
+/// `service_orchestrator::services()` and `dag::names`) and its name.
+struct align_node {
+  size_t index;
+  const std::string& name;
+};
+
+/// What an align_inputs / align_outputs hook makes of a document. An empty
+/// result leaves the document as it is: it goes on without being copied.
+struct align_result {
+  /// Keys to set on the document, as a top-level JSON merge patch (RFC 7386):
+  /// each key replaces the document's, a null value deletes it. A document
+  /// that is not an object is replaced by the patch (its nulls dropped).
+  /// Applied to a copy: the shared document is never changed.
+  std::optional<json> patch;
+  /// align_outputs only: successors of the node, by graph index, whose edges
+  /// this request does not follow (the runtime's own pruning; a service's
+  /// `downstream_black_list` of regexes keeps working). Other indices are
+  /// ignored.
+  std::vector<size_t> pruned;
+
+  /// Sets `key` in the patch (made an object when empty).
+  align_result& set(const std::string& key, json value);
+  /// Deletes `key` from the document (a null in the patch).
+  align_result& erase(const std::string& key);
+};
+
+/// Applies `patch` to `doc` as align_result::patch says; returns a new
+/// document (the input is never changed).
+json_ptr apply_patch(const json_ptr& doc, const json& patch);
+
 /// Per-orchestrator hooks, OPEA's `align_inputs` / `align_outputs` /
 /// `align_generator` (which OPEA keeps as process-global class attributes;
 /// here each orchestrator has its own). They run on the flow actor's thread
-/// and must not block. An unset hook is the identity.
+/// and must not block. An unset hook leaves every document as it is. The
+/// input and output hooks read the document by reference and return what to
+/// change, so a document no hook changes is never copied.
 struct align_hooks {
-  /// Rewrites the input of `node` before it is dispatched.
-  std::function<json(json inputs, const std::string& node, const request_context& ctx)> inputs;
-  /// Rewrites the output of `node` before it is stored and passed downstream.
-  std::function<json(json output, const std::string& node, const json& inputs,
-                     const request_context& ctx)>
+  /// What to change in the input of `node` before it is dispatched.
+  std::function<align_result(const json& inputs, const align_node& node,
+                             const request_context& ctx)>
+      inputs;
+  /// What to change in the output of `node` (called with the input it was
+  /// given) before it is stored and passed downstream, and which of its
+  /// edges to prune for this request.
+  std::function<align_result(const json& output, const align_node& node, const json& inputs,
+                             const request_context& ctx)>
       outputs;
   /// Rewrites each piece a streaming service writes to the request's sink
   /// (`request_context::sink`) before it reaches the client; an empty result

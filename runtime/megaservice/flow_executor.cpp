@@ -90,14 +90,16 @@ void on_output(self_ptr self, uint64_t id, size_t i, const json_ptr& input, json
   if (f == nullptr) return;
   const auto& env = *f->env;
   const auto& name = env.graph->names[i];
+  std::vector<size_t> pruned;
   if (env.hooks.outputs) {
     if (!run_hook(self, id, name, "align_outputs", [&] {
-          output =
-              std::make_shared<const json>(env.hooks.outputs(*output, name, *input, *f->job->ctx));
+          auto r = env.hooks.outputs(*output, align_node{i, name}, *input, *f->job->ctx);
+          if (r.patch) output = apply_patch(output, *r.patch);
+          pruned = std::move(r.pruned);
         }))
       return;
   }
-  auto ready = f->flow.complete(i, std::move(output));
+  auto ready = f->flow.complete(i, std::move(output), pruned);
   if (!ready) {
     finish(self, id, std::move(ready.error()));
     return;
@@ -137,7 +139,8 @@ void dispatch(self_ptr self, uint64_t id, size_t i) {
   json_ptr in = std::move(*input);
   if (env.hooks.inputs) {
     if (!run_hook(self, id, name, "align_inputs", [&] {
-          in = std::make_shared<const json>(env.hooks.inputs(*in, name, *job.ctx));
+          auto r = env.hooks.inputs(*in, align_node{i, name}, *job.ctx);
+          if (r.patch) in = apply_patch(in, *r.patch);
         }))
       return;
   }

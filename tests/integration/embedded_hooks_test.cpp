@@ -22,14 +22,16 @@ TEST_CASE("align hooks rewrite inputs and outputs of remote services", "[integra
       .add(rt::http::remote_service("b", svc.url("/v1/b")));
   o.flow_to("a", "b");
   // As OPEA's ChatQnA does: reshape what goes into a service and what comes out.
-  o.set_align_inputs([](json in, const std::string& node, const rt::request_context&) {
-    if (node == "b") in = json{{"text", in["query"]}};
-    return in;
+  o.set_align_inputs([](const json& in, const rt::align_node& node, const rt::request_context&) {
+    rt::align_result r;
+    if (node.name == "b") r.set("text", in["query"]).erase("query");
+    return r;
   });
   o.set_align_outputs(
-      [](json out, const std::string& node, const json&, const rt::request_context&) {
-        if (node == "a") out["query"] = out["text"].get<std::string>() + "?";
-        return out;
+      [](const json& out, const rt::align_node& node, const json&, const rt::request_context&) {
+        rt::align_result r;
+        if (node.name == "a") r.set("query", out["text"].get<std::string>() + "?");
+        return r;
       });
   rt::megaservice mega{sys, o, {"hooks"}, metrics};
   auto res = mega.schedule({{"text", "why"}});

@@ -136,3 +136,44 @@ TEST_CASE("merging a non-object output at a join is an error", "[flow]") {
   REQUIRE(describe(in.error()) ==
           "service 'a': output is not a JSON object and cannot be merged into the input of 'c'");
 }
+
+TEST_CASE("a hook prunes edges by node index, for one request", "[flow]") {
+  auto g = graph({"s1", "s2", "s3"}, {{"s1", "s2"}, {"s1", "s3"}});
+  flow_state f{g};
+  f.start();
+  // 0 (itself) and 7 (no such node) are not successors of s1: ignored.
+  REQUIRE(ok(f.complete(0, doc({{"text", "x"}}), {2, 0, 7})) == std::vector<size_t>{1});
+  REQUIRE(f.state(2) == flow_state::node_state::skipped);
+  REQUIRE(ok(f.complete(1, doc({{"text", "y"}}))).empty());
+  REQUIRE(f.leaves_reached() == std::vector<size_t>{1});
+  flow_state next{g};
+  next.start();
+  REQUIRE(ok(next.complete(0, doc({{"text", "x"}}))) == std::vector<size_t>{1, 2});
+}
+
+TEST_CASE("a cached black list pattern prunes alike request after request", "[flow]") {
+  auto g = graph({"s1", "s2", "s3"}, {{"s1", "s2"}, {"s1", "s3"}});
+  for (int round = 0; round < 3; ++round) {
+    flow_state f{g};
+    f.start();
+    REQUIRE(ok(f.complete(0, doc({{"downstream_black_list", {"^s3$"}}}))) ==
+            std::vector<size_t>{1});
+  }
+  flow_state bad{g};
+  bad.start();
+  auto res = bad.complete(0, doc({{"downstream_black_list", {"s("}}}));
+  REQUIRE_FALSE(res);
+  REQUIRE(code_of(res.error()) == errc::bad_response);
+}
+
+TEST_CASE("a merge patch sets and deletes keys on a copy", "[flow]") {
+  auto d = doc({{"a", 1}, {"b", 2}});
+  auto patched = apply_patch(d, json{{"b", nullptr}, {"c", 3}});
+  REQUIRE(*patched == json{{"a", 1}, {"c", 3}});
+  REQUIRE(*d == json{{"a", 1}, {"b", 2}});  // the shared document is unchanged
+  REQUIRE(*apply_patch(doc("text"), json{{"x", 1}, {"y", nullptr}}) == json{{"x", 1}});
+  REQUIRE(*apply_patch(d, json::array({1})) == json::array({1}));
+  align_result r;
+  r.set("k", "v").erase("gone");
+  REQUIRE(*r.patch == json{{"k", "v"}, {"gone", nullptr}});
+}

@@ -70,13 +70,11 @@ TEST_CASE_METHOD(fixture, "linear two-node flow, as OPEA's test_service_orchestr
 TEST_CASE_METHOD(fixture, "align hooks are per orchestrator", "[megaservice]") {
   service_orchestrator o1;
   o1.add(append("s1", "!"));
-  o1.set_align_inputs([](json in, const std::string& node, const request_context&) {
-    in["text"] = "[" + node + "] " + in["text"].get<std::string>();
-    return in;
+  o1.set_align_inputs([](const json& in, const align_node& node, const request_context&) {
+    return align_result{}.set("text", "[" + node.name + "] " + in["text"].get<std::string>());
   });
-  o1.set_align_outputs([](json out, const std::string&, const json& in, const request_context&) {
-    out["input_was"] = in["text"];
-    return out;
+  o1.set_align_outputs([](const json&, const align_node&, const json& in, const request_context&) {
+    return align_result{}.set("input_was", in["text"]);
   });
   service_orchestrator o2;
   o2.add(append("s1", "?"));
@@ -85,6 +83,37 @@ TEST_CASE_METHOD(fixture, "align hooks are per orchestrator", "[megaservice]") {
   REQUIRE(*m1.schedule({{"text", "a"}})->output ==
           json{{"text", "[s1] a!"}, {"input_was", "[s1] a"}});
   REQUIRE(*m2.schedule({{"text", "a"}})->output == json{{"text", "a?"}});
+}
+
+TEST_CASE_METHOD(fixture, "hooks that change nothing pass documents on without copies",
+                 "[megaservice]") {
+  // s2 records where its input lives: the very document s1 answered.
+  auto seen = std::make_shared<std::atomic<const json*>>(nullptr);
+  service_orchestrator o;
+  o.add(append("s1", "!"));
+  o.add(micro_service::local("s2", [seen](const json& in, const request_context&) {
+    seen->store(&in);
+    return caf::expected<json>{json{{"text", in.at("text")}}};
+  }));
+  o.flow_to("s1", "s2");
+  std::atomic<int> calls{0};
+  o.set_align_inputs([&calls](const json&, const align_node&, const request_context&) {
+    ++calls;
+    return align_result{};
+  });
+  o.set_align_outputs(
+      [&calls](const json&, const align_node&, const json&, const request_context&) {
+        ++calls;
+        return align_result{};
+      });
+  megaservice m{*sys, o, {"mega"}, metrics};
+  auto res = m.schedule({{"text", "a"}});
+  REQUIRE(res);
+  REQUIRE(*res->output == json{{"text", "a!"}});
+  REQUIRE(calls == 4);
+  REQUIRE(res->results.size() == 2);
+  REQUIRE(res->results[0].first == "s1");
+  REQUIRE(seen->load() == res->results[0].second.get());
 }
 
 TEST_CASE_METHOD(fixture, "an expired request is not dispatched", "[megaservice]") {
@@ -356,9 +385,9 @@ TEST_CASE_METHOD(fixture,
   auto first_held = std::make_shared<std::promise<void>>();
   service_orchestrator o;
   o.add(holder("gate", first_held));
-  o.set_align_inputs([](json in, const std::string&, const request_context&) {
+  o.set_align_inputs([](const json& in, const align_node&, const request_context&) {
     if (in.value("boom", false)) throw 7;
-    return in;
+    return align_result{};
   });
   megaservice_options opts{"mega"};
   opts.flow_executors = 1;  // every request on the same executor
