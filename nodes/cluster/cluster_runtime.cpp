@@ -210,7 +210,7 @@ rt::micro_service cluster_runtime::proxy_for(const service_config& svc, rt::serv
   placement.series.retries = &metrics_.cluster_retries.Add(labels);
   placement.series.node_down = &metrics_.cluster_node_down.Add(labels);
   out.cluster = std::move(placement);
-  apply_supervision(svc, out);
+  svc.set_policies(out);
   return out;
 }
 

@@ -6,7 +6,14 @@
 #include <string_view>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace opea::nodes {
+
+class yaml_reader;
+struct node_config;
 
 /// How a service proxy picks among the live replicas of a service.
 enum class balance_policy {
@@ -79,6 +86,36 @@ struct cluster_settings {
 
   /// The member called `name`, or nullptr.
   [[nodiscard]] const cluster_member* find(std::string_view name) const;
+  /// The members' names, in file order.
+  [[nodiscard]] std::vector<std::string> member_names() const;
 };
+
+/// Reads the `cluster` section into `out` (and sets `out.enabled`). Relative
+/// `tls` paths are made relative to `base_dir` (the config file's directory;
+/// empty for in-memory text: they stay as written). Throws config_error
+/// through `r`.
+void read_cluster(const yaml_reader& r, const YAML::Node& node, const std::string& base_dir,
+                  cluster_settings& out);
+
+/// `run_on` / `serve_on`: a non-empty list of distinct members of `cluster`;
+/// only valid in a file with a `cluster` section.
+[[nodiscard]] std::vector<std::string> read_member_list(const yaml_reader& r,
+                                                        const YAML::Node& node,
+                                                        const std::string& path,
+                                                        const cluster_settings& cluster);
+
+/// Makes `config` describe cluster member `name` (the `--node` flag): sets
+/// `cluster.self` and `node.name` to `name`, `node.http.port` to the member's
+/// `http_port` if it has one, and `node.data_dir` to the member's `data_dir`,
+/// or else to `<node.data_dir>/<name>`. Call it once, before apply_overrides
+/// (the command-line flags win). Throws config_error
+/// "FILE: --node: unknown cluster member 'x' (members: n1, n2)" or
+/// "FILE: --node: the file has no cluster section".
+void select_cluster_member(node_config& config, const std::string& name);
+
+/// Throws config_error "FILE: cluster: choose the member to start with --node
+/// (members: n1, n2)" if `config` has a cluster section but no member was
+/// selected; does nothing for a single-node file or a selected member.
+void require_cluster_member(const node_config& config);
 
 }  // namespace opea::nodes

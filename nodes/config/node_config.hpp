@@ -84,19 +84,6 @@ struct node_settings {
   }
 };
 
-/// `services.<name>.restart`: when the service's actor is restarted (OTP's
-/// restart type) and its own restart limit: past `max_restarts` restarts
-/// within `within_seconds` it stays stopped and calls to it fail with 503.
-struct restart_intensity {
-  /// `type` (or `restart: TYPE` alone): permanent, transient or temporary.
-  /// Default: permanent.
-  runtime::restart_type type = runtime::restart_type::permanent;
-  /// Restarts allowed in the window, >= 0. Default: 5.
-  int max_restarts = 5;
-  /// Length of the window in seconds, >= 1. Default: 10.
-  int within_seconds = 10;
-};
-
 /// `services.<name>`: one microservice this node can run or reach.
 struct service_config {
   /// The key under `services` (or `opea_micro_services`).
@@ -115,8 +102,15 @@ struct service_config {
   std::uint32_t timeout_ms = 30000;
   /// OPEA ServiceType value 0..27 (runtime/service/service_type.hpp). Default: 10 (undefined).
   int service_type = static_cast<int>(runtime::service_type::undefined);
-  /// Default: 5 restarts in 10 s.
-  restart_intensity restart;
+  /// `restart` (a type alone) or `restart.type`: when the service's actor is
+  /// restarted (OTP's restart type). Default: permanent.
+  runtime::restart_type restart_mode = runtime::restart_type::permanent;
+  /// `restart: {max_restarts, within_seconds}`: the service's own restart
+  /// limit; past `max_restarts` (>= 0) restarts within `period` (whole
+  /// seconds, >= 1) it stays stopped and calls to it fail with 503. Its
+  /// restart backoff is not a key: the runtime's default. Default: 5
+  /// restarts in 10 s.
+  runtime::restart_policy restart;
   /// `circuit_breaker`: Resilience4j's model (sliding window, failure and
   /// slow-call rate thresholds, wait in open, half-open probes), or the
   /// shorthand `{failures, open_ms}` (N consecutive failures open it for
@@ -143,12 +137,13 @@ struct service_config {
   /// failed or went down mid-call (only idempotent services are retried).
   /// Default: unset = decided by `is_idempotent`.
   std::optional<bool> idempotent;
-};
 
-/// Copies the service's supervision and call-path settings (restart
-/// intensity, idempotence, circuit breaker, bulkhead, retry) onto the
-/// runtime's description of it.
-void apply_supervision(const service_config& service, runtime::micro_service& out);
+  /// Sets the policies of the runtime's description of this service to this
+  /// file's: `restart`, `restart_mode`, `breaker`, `bulkhead`, `retry` (the
+  /// same runtime types, copied as they are) and `idempotent`
+  /// (`is_idempotent(*this)`).
+  void set_policies(runtime::micro_service& out) const;
+};
 
 /// Whether a failed call to `service` may be retried on another replica:
 /// `service.idempotent` if given; otherwise true for the service types
@@ -248,19 +243,8 @@ struct node_config {
 [[nodiscard]] node_config parse_node_config(const std::string& yaml_text,
                                             const std::string& source_name);
 
-/// Makes `config` describe cluster member `name` (the `--node` flag): sets
-/// `cluster.self` and `node.name` to `name`, `node.http.port` to the member's
-/// `http_port` if it has one, and `node.data_dir` to the member's `data_dir`,
-/// or else to `<node.data_dir>/<name>`. Call it once, before apply_overrides
-/// (the command-line flags win). Throws config_error
-/// "FILE: --node: unknown cluster member 'x' (members: n1, n2)" or
-/// "FILE: --node: the file has no cluster section".
-void select_cluster_member(node_config& config, const std::string& name);
-
-/// Throws config_error "FILE: cluster: choose the member to start with --node
-/// (members: n1, n2)" if `config` has a cluster section but no member was
-/// selected; does nothing for a single-node file or a selected member.
-void require_cluster_member(const node_config& config);
+// The `--node` flag: select_cluster_member and require_cluster_member, in
+// cluster_settings.hpp.
 
 /// Applies the command-line flags `--http-port` and `--data-dir`, which win over
 /// the file. Throws config_error if `data_dir` is given but empty.

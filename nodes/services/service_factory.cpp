@@ -38,7 +38,7 @@ rt::micro_service service_factory::make(const service_config& svc) const {
   if (svc.kind == service_kind::http ||
       svc.service_type != static_cast<int>(rt::service_type::undefined))
     out.type = static_cast<rt::service_type>(svc.service_type);
-  apply_supervision(svc, out);
+  svc.set_policies(out);
   return out;
 }
 

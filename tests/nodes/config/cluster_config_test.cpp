@@ -8,8 +8,8 @@
 #include <string>
 
 using namespace opea::nodes;
+using opea::nodes::test::check_errors;
 using opea::nodes::test::data_file;
-using opea::nodes::test::error_of;
 
 namespace {
 
@@ -154,111 +154,116 @@ TEST_CASE("cluster: balance policy names", "[config][cluster]") {
 // --- errors ---------------------------------------------------------------------------
 
 TEST_CASE("cluster errors: the section", "[config][cluster]") {
-  CHECK(error_of("cluster:\n") == "t.yaml: cluster: expected a map, got null");
-  CHECK(error_of("cluster: {name: opea}\n") ==
-        "t.yaml: cluster: missing required key \"nodes\" (the members: name -> {host, port})");
-  CHECK(error_of("cluster: {nodes: {}}\n") ==
-        "t.yaml: cluster.nodes: expected at least one member");
-  CHECK(error_of("cluster: {nodes: [n1]}\n") ==
-        "t.yaml: cluster.nodes: expected a map, got a list");
-  CHECK(error_of(cluster_with("  balanse: round_robin\n")) ==
-        "t.yaml: cluster.balanse: unknown key (did you mean \"balance\"? valid keys: name, nodes, "
-        "failure_timeout_ms, heartbeat_ms, reconnect_ms, balance, tls)");
-  CHECK(error_of(cluster_with("  name: 'my cluster'\n")) ==
-        "t.yaml: cluster.name: \"my cluster\" is not a valid name (use letters, digits, '_', '-', "
-        "'.')");
-  CHECK(error_of(cluster_with("  name:\n")) ==
-        "t.yaml: cluster.name: expected a non-empty string, got null");
-  CHECK(error_of(cluster_with("  balance: random\n")) ==
-        "t.yaml: cluster.balance: expected one of round_robin, least_outstanding, got \"random\"");
-  CHECK(error_of(cluster_with("  failure_timeout_ms: 99\n")) ==
-        "t.yaml: cluster.failure_timeout_ms: expected an integer 100..4294967295, got \"99\"");
-  CHECK(error_of(cluster_with("  heartbeat_ms: 9\n")) ==
-        "t.yaml: cluster.heartbeat_ms: expected an integer 10..4294967295, got \"9\"");
-  CHECK(error_of(cluster_with("  reconnect_ms: 5\n")) ==
-        "t.yaml: cluster.reconnect_ms: expected an integer 10..4294967295, got \"5\"");
-  CHECK(error_of(cluster_with("  failure_timeout_ms: 1000\n  heartbeat_ms: 1000\n")) ==
-        "t.yaml: cluster.heartbeat_ms: must be smaller than failure_timeout_ms (1000)");
-  CHECK(error_of(cluster_with("  heartbeat_ms: 2500\n")) ==
-        "t.yaml: cluster.heartbeat_ms: must be smaller than failure_timeout_ms (1500)");
-  CHECK(error_of(cluster_with("  failure_timeout_ms: 400\n")) ==
-        "t.yaml: cluster.failure_timeout_ms: must be larger than heartbeat_ms (500, its default; "
-        "set heartbeat_ms lower)");
-  // Only opea-cpp's format has a cluster section.
-  CHECK(error_of("opea_micro_services:\n  s1: {endpoint: 'http://h:1/a'}\nopea_mega_service: {}\n" +
-                 three_members) ==
-        "t.yaml: opea_micro_services: cannot mix OPEA's format (opea_micro_services, "
-        "opea_mega_service) with opea-cpp's (node, services, megaservices; found \"cluster\")");
+  check_errors({
+      {"cluster:\n", "t.yaml: cluster: expected a map, got null"},
+      {"cluster: {name: opea}\n",
+       "t.yaml: cluster: missing required key \"nodes\" (the members: name -> {host, port})"},
+      {"cluster: {nodes: {}}\n", "t.yaml: cluster.nodes: expected at least one member"},
+      {"cluster: {nodes: [n1]}\n", "t.yaml: cluster.nodes: expected a map, got a list"},
+      {cluster_with("  balanse: round_robin\n"),
+       "t.yaml: cluster.balanse: unknown key (did you mean \"balance\"? valid keys: name, nodes, "
+       "failure_timeout_ms, heartbeat_ms, reconnect_ms, balance, tls)"},
+      {cluster_with("  name: 'my cluster'\n"),
+       "t.yaml: cluster.name: \"my cluster\" is not a valid name (use letters, digits, '_', '-', "
+       "'.')"},
+      {cluster_with("  name:\n"), "t.yaml: cluster.name: expected a non-empty string, got null"},
+      {cluster_with("  balance: random\n"),
+       "t.yaml: cluster.balance: expected one of round_robin, least_outstanding, got \"random\""},
+      {cluster_with("  failure_timeout_ms: 99\n"),
+       "t.yaml: cluster.failure_timeout_ms: expected an integer 100..4294967295, got \"99\""},
+      {cluster_with("  heartbeat_ms: 9\n"),
+       "t.yaml: cluster.heartbeat_ms: expected an integer 10..4294967295, got \"9\""},
+      {cluster_with("  reconnect_ms: 5\n"),
+       "t.yaml: cluster.reconnect_ms: expected an integer 10..4294967295, got \"5\""},
+      {cluster_with("  failure_timeout_ms: 1000\n  heartbeat_ms: 1000\n"),
+       "t.yaml: cluster.heartbeat_ms: must be smaller than failure_timeout_ms (1000)"},
+      {cluster_with("  heartbeat_ms: 2500\n"),
+       "t.yaml: cluster.heartbeat_ms: must be smaller than failure_timeout_ms (1500)"},
+      {cluster_with("  failure_timeout_ms: 400\n"),
+       "t.yaml: cluster.failure_timeout_ms: must be larger than heartbeat_ms (500, its default; "
+       "set heartbeat_ms lower)"},
+      // Only opea-cpp's format has a cluster section.
+      {"opea_micro_services:\n  s1: {endpoint: 'http://h:1/a'}\nopea_mega_service: {}\n" +
+           three_members,
+       "t.yaml: opea_micro_services: cannot mix OPEA's format (opea_micro_services, "
+       "opea_mega_service) with opea-cpp's (node, services, megaservices; found \"cluster\")"},
+  });
 }
 
 TEST_CASE("cluster errors: members", "[config][cluster]") {
-  CHECK(error_of("cluster: {nodes: {n1: {port: 7001}}}\n") ==
-        "t.yaml: cluster.nodes.n1: missing required key \"host\"");
-  CHECK(error_of("cluster: {nodes: {n1: {host: h}}}\n") ==
-        "t.yaml: cluster.nodes.n1: missing required key \"port\"");
-  CHECK(error_of("cluster: {nodes: {n1: {host: '', port: 1}}}\n") ==
-        "t.yaml: cluster.nodes.n1.host: expected a non-empty string, got \"\"");
-  CHECK(error_of("cluster: {nodes: {n1: {host: h, port: 0}}}\n") ==
-        "t.yaml: cluster.nodes.n1.port: expected an integer 1..65535, got \"0\"");
-  CHECK(error_of("cluster: {nodes: {n1: {host: h, port: 1, http_port: 65536}}}\n") ==
-        "t.yaml: cluster.nodes.n1.http_port: expected an integer 0..65535, got \"65536\"");
-  CHECK(error_of("cluster: {nodes: {n1: {host: h, port: 1, data_dir: ~}}}\n") ==
-        "t.yaml: cluster.nodes.n1.data_dir: expected a non-empty string, got null");
-  CHECK(error_of("cluster: {nodes: {n1: {host: h, port: 1, http: 8080}}}\n") ==
-        "t.yaml: cluster.nodes.n1.http: unknown key (valid keys: host, port, http_port, "
-        "data_dir)");
-  CHECK(error_of("cluster: {nodes: {n1:}}\n") ==
-        "t.yaml: cluster.nodes.n1: expected a map, got null");
-  CHECK(error_of("cluster: {nodes: {'n 1': {host: h, port: 1}}}\n") ==
-        "t.yaml: cluster.nodes.n 1: invalid member name (use letters, digits, '_', '-', '.')");
-  CHECK(error_of("cluster:\n  nodes:\n    n1: {host: h, port: 1}\n    n1: {host: g, port: 2}\n") ==
-        "t.yaml: cluster.nodes.n1: duplicate key");
-  CHECK(error_of("cluster:\n  nodes:\n    n1: {host: Host-A, port: 7001}\n"
-                 "    n2: {host: host-a, port: 7001}\n") ==
-        "t.yaml: cluster.nodes.n2: duplicate address \"host-a:7001\" (also cluster.nodes.n1)");
-  CHECK(error_of("cluster:\n  nodes:\n    n1: {host: h, port: 7001}\n"
-                 "    n2: {host: h, port: 7002}\n") == "<no error>");
+  check_errors({
+      {"cluster: {nodes: {n1: {port: 7001}}}\n",
+       "t.yaml: cluster.nodes.n1: missing required key \"host\""},
+      {"cluster: {nodes: {n1: {host: h}}}\n",
+       "t.yaml: cluster.nodes.n1: missing required key \"port\""},
+      {"cluster: {nodes: {n1: {host: '', port: 1}}}\n",
+       "t.yaml: cluster.nodes.n1.host: expected a non-empty string, got \"\""},
+      {"cluster: {nodes: {n1: {host: h, port: 0}}}\n",
+       "t.yaml: cluster.nodes.n1.port: expected an integer 1..65535, got \"0\""},
+      {"cluster: {nodes: {n1: {host: h, port: 1, http_port: 65536}}}\n",
+       "t.yaml: cluster.nodes.n1.http_port: expected an integer 0..65535, got \"65536\""},
+      {"cluster: {nodes: {n1: {host: h, port: 1, data_dir: ~}}}\n",
+       "t.yaml: cluster.nodes.n1.data_dir: expected a non-empty string, got null"},
+      {"cluster: {nodes: {n1: {host: h, port: 1, http: 8080}}}\n",
+       "t.yaml: cluster.nodes.n1.http: unknown key (valid keys: host, port, http_port, "
+       "data_dir)"},
+      {"cluster: {nodes: {n1:}}\n", "t.yaml: cluster.nodes.n1: expected a map, got null"},
+      {"cluster: {nodes: {'n 1': {host: h, port: 1}}}\n",
+       "t.yaml: cluster.nodes.n 1: invalid member name (use letters, digits, '_', '-', '.')"},
+      {"cluster:\n  nodes:\n    n1: {host: h, port: 1}\n    n1: {host: g, port: 2}\n",
+       "t.yaml: cluster.nodes.n1: duplicate key"},
+      {"cluster:\n  nodes:\n    n1: {host: Host-A, port: 7001}\n"
+       "    n2: {host: host-a, port: 7001}\n",
+       "t.yaml: cluster.nodes.n2: duplicate address \"host-a:7001\" (also cluster.nodes.n1)"},
+      {"cluster:\n  nodes:\n    n1: {host: h, port: 7001}\n"
+       "    n2: {host: h, port: 7002}\n",
+       "<no error>"},
+  });
 }
 
 TEST_CASE("cluster errors: tls", "[config][cluster]") {
-  CHECK(error_of(cluster_with("  tls: {ca: ca.pem, certificate: c.pem}\n")) ==
-        "t.yaml: cluster.tls: missing required key \"key\"");
-  CHECK(error_of(cluster_with("  tls: {certificate: c.pem, key: k.pem}\n")) ==
-        "t.yaml: cluster.tls: missing required key \"ca\"");
-  CHECK(error_of(cluster_with("  tls: {ca: ca.pem, key: k.pem}\n")) ==
-        "t.yaml: cluster.tls: missing required key \"certificate\"");
-  CHECK(error_of(cluster_with("  tls: {ca: ca.pem, certificate: c.pem, key: ''}\n")) ==
-        "t.yaml: cluster.tls.key: expected a non-empty string, got \"\"");
-  CHECK(error_of(cluster_with("  tls: {ca: ca.pem, certificate: c.pem, keys: k.pem}\n")) ==
-        "t.yaml: cluster.tls.keys: unknown key (did you mean \"key\"? valid keys: ca, certificate, "
-        "key)");
-  CHECK(error_of(cluster_with("  tls:\n")) == "t.yaml: cluster.tls: expected a map, got null");
+  check_errors({
+      {cluster_with("  tls: {ca: ca.pem, certificate: c.pem}\n"),
+       "t.yaml: cluster.tls: missing required key \"key\""},
+      {cluster_with("  tls: {certificate: c.pem, key: k.pem}\n"),
+       "t.yaml: cluster.tls: missing required key \"ca\""},
+      {cluster_with("  tls: {ca: ca.pem, key: k.pem}\n"),
+       "t.yaml: cluster.tls: missing required key \"certificate\""},
+      {cluster_with("  tls: {ca: ca.pem, certificate: c.pem, key: ''}\n"),
+       "t.yaml: cluster.tls.key: expected a non-empty string, got \"\""},
+      {cluster_with("  tls: {ca: ca.pem, certificate: c.pem, keys: k.pem}\n"),
+       "t.yaml: cluster.tls.keys: unknown key (did you mean \"key\"? valid keys: ca, certificate, "
+       "key)"},
+      {cluster_with("  tls:\n"), "t.yaml: cluster.tls: expected a map, got null"},
+  });
 }
 
 TEST_CASE("cluster errors: run_on and serve_on", "[config][cluster]") {
-  CHECK(error_of(service_with("run_on: [n1]")) ==
-        "t.yaml: services.s1.run_on: only valid in a file with a \"cluster\" section");
-  CHECK(error_of(megaservice_with("serve_on: [n1]")) ==
-        "t.yaml: megaservices[0].serve_on: only valid in a file with a \"cluster\" section");
-  CHECK(error_of(three_members + service_with("run_on: [n2, n9]")) ==
-        "t.yaml: services.s1.run_on[1]: unknown cluster member \"n9\" (members: n1, n2, n3)");
-  CHECK(error_of(three_members + service_with("run_on: [n2, n3, n2]")) ==
-        "t.yaml: services.s1.run_on[2]: duplicate member \"n2\"");
-  CHECK(error_of(three_members + service_with("run_on: []")) ==
-        "t.yaml: services.s1.run_on: expected a non-empty list of cluster member names, got a "
-        "list");
-  CHECK(error_of(three_members + service_with("run_on: n1")) ==
-        "t.yaml: services.s1.run_on: expected a non-empty list of cluster member names, got "
-        "\"n1\"");
-  CHECK(error_of(three_members + megaservice_with("serve_on: [n4]")) ==
-        "t.yaml: megaservices[0].serve_on[0]: unknown cluster member \"n4\" (members: n1, n2, "
-        "n3)");
-  CHECK(error_of(three_members + megaservice_with("serve_on: [n1, n1]")) ==
-        "t.yaml: megaservices[0].serve_on[1]: duplicate member \"n1\"");
-  CHECK(error_of(service_with("idempotent: yes")) ==
-        "t.yaml: services.s1.idempotent: expected true or false, got \"yes\"");
-  CHECK(error_of(service_with("idempotent: ~")) ==
-        "t.yaml: services.s1.idempotent: expected true or false, got null");
+  check_errors({
+      {service_with("run_on: [n1]"),
+       "t.yaml: services.s1.run_on: only valid in a file with a \"cluster\" section"},
+      {megaservice_with("serve_on: [n1]"),
+       "t.yaml: megaservices[0].serve_on: only valid in a file with a \"cluster\" section"},
+      {three_members + service_with("run_on: [n2, n9]"),
+       "t.yaml: services.s1.run_on[1]: unknown cluster member \"n9\" (members: n1, n2, n3)"},
+      {three_members + service_with("run_on: [n2, n3, n2]"),
+       "t.yaml: services.s1.run_on[2]: duplicate member \"n2\""},
+      {three_members + service_with("run_on: []"),
+       "t.yaml: services.s1.run_on: expected a non-empty list of cluster member names, got a "
+       "list"},
+      {three_members + service_with("run_on: n1"),
+       "t.yaml: services.s1.run_on: expected a non-empty list of cluster member names, got "
+       "\"n1\""},
+      {three_members + megaservice_with("serve_on: [n4]"),
+       "t.yaml: megaservices[0].serve_on[0]: unknown cluster member \"n4\" (members: n1, n2, "
+       "n3)"},
+      {three_members + megaservice_with("serve_on: [n1, n1]"),
+       "t.yaml: megaservices[0].serve_on[1]: duplicate member \"n1\""},
+      {service_with("idempotent: yes"),
+       "t.yaml: services.s1.idempotent: expected true or false, got \"yes\""},
+      {service_with("idempotent: ~"),
+       "t.yaml: services.s1.idempotent: expected true or false, got null"},
+  });
 }
 
 // --- selecting the member to start ------------------------------------------------------

@@ -3,6 +3,9 @@
 // Helpers shared by the config loader's tests.
 
 #include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "nodes/config/node_config.hpp"
 
@@ -23,6 +26,28 @@ inline std::string error_of(const std::string& yaml) {
     return e.what();
   }
   return "<no error>";
+}
+
+/// One row of a table of errors: an input and the exact message it gives.
+struct error_row {
+  std::string input;
+  std::string message;
+};
+
+/// Checks `message_of(row.input) == row.message` for every row; every row
+/// runs, and a failing one is reported with its input.
+template <class MessageOf>
+void check_rows(const std::vector<error_row>& rows, MessageOf message_of) {
+  for (const auto& row : rows) {
+    INFO("input:\n" << row.input);
+    CHECK(message_of(row.input) == row.message);
+  }
+}
+
+/// Each row's YAML (named "t.yaml") fails to load with exactly the row's
+/// message ("<no error>": it loads).
+inline void check_errors(const std::vector<error_row>& rows) {
+  check_rows(rows, error_of);
 }
 
 }  // namespace opea::nodes::test
