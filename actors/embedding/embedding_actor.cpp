@@ -20,81 +20,13 @@ using runtime::make_error;
 
 namespace {
 
-/// Reads a string or a list of strings from `x`, naming `field` in errors.
-caf::expected<embedding_request> read_texts(const json& x, const std::string& field,
-                                            bool allow_empty_list) {
-  embedding_request out;
-  out.field = field;
-  if (x.is_string()) {
-    out.texts.push_back(x.get<std::string>());
-    return out;
-  }
-  if (!x.is_array())
-    return make_error(errc::bad_request, field,
-                      "must be a string or a list of strings, got " + std::string{x.type_name()});
-  if (x.empty() && !allow_empty_list)
-    return make_error(errc::bad_request, field, "must not be an empty list");
-  out.batch = true;
-  out.texts.reserve(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (!x[i].is_string())
-      return make_error(errc::bad_request, field + "[" + std::to_string(i) + "]",
-                        "must be a string, got " + std::string{x[i].type_name()});
-    out.texts.push_back(x[i].get<std::string>());
-  }
-  return out;
-}
-
-json to_json(const vector& v) {
-  json out = json::array();
-  for (float x : v) out.push_back(x);
-  return out;
-}
-
 }  // namespace
-
-caf::expected<embedding_request> parse_embedding_input(const json& input) {
-  if (!input.is_object())
-    return make_error(errc::bad_request, "text",
-                      "input must be a JSON object, got " + std::string{input.type_name()});
-  if (auto i = input.find("text"); i != input.end()) return read_texts(*i, "text", true);
-  if (auto i = input.find("input"); i != input.end()) return read_texts(*i, "input", true);
-  return make_error(errc::bad_request, "text", "input has neither 'text' nor 'input'");
-}
-
-const std::vector<std::string>& embed_doc_passthrough_fields() {
-  static const std::vector<std::string> fields{
-      "search_type", "k",           "distance_threshold",
-      "fetch_k",     "lambda_mult", "score_threshold",
-      "constraints", "index_name",  "downstream_black_list"};
-  return fields;
-}
-
-caf::expected<json> make_embed_doc(const json& input, const embedding_request& req,
-                                   const std::vector<vector>& vectors) {
-  if (vectors.size() != req.texts.size())
-    return make_error(errc::service_failed, "embedding",
-                      "the embedder returned " + std::to_string(vectors.size()) + " vectors for " +
-                          std::to_string(req.texts.size()) + " texts");
-  json out = json::object();
-  out["text"] = input.at(req.field);
-  if (req.batch) {
-    json all = json::array();
-    for (auto& v : vectors) all.push_back(to_json(v));
-    out["embedding"] = std::move(all);
-  } else {
-    out["embedding"] = to_json(vectors.front());
-  }
-  for (auto& key : embed_doc_passthrough_fields())
-    if (auto i = input.find(key); i != input.end()) out[key] = *i;
-  return out;
-}
 
 caf::behavior embedding_actor(caf::event_based_actor* self, embedder_ptr emb) {
   return {
       [self, emb](runtime::invoke_atom, const runtime::json_ptr& input,
                   const runtime::request_context_ptr&) -> caf::result<runtime::json_ptr> {
-        auto req = parse_embedding_input(*input);
+        auto req = read_text_doc(*input);
         if (!req) return std::move(req.error());
         auto texts = req->texts;
         // The embedder may complete on an HTTP I/O thread: the answer goes
@@ -109,7 +41,7 @@ caf::behavior embedding_actor(caf::event_based_actor* self, embedder_ptr emb) {
           if (!res) {
             answer = caf::make_message(std::move(res.error()));
           } else {
-            auto doc = make_embed_doc(*input, req, *res);
+            auto doc = write_embed_doc(*input, req, *res);
             if (doc)
               answer = caf::make_message(
                   runtime::json_ptr{std::make_shared<const json>(std::move(*doc))});

@@ -9,6 +9,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/docs/opea_docs.hpp"
 #include "actors/embedding/embedder.hpp"
 #include "runtime/service/micro_service.hpp"
 #include "runtime/service/service_catalog.hpp"
@@ -21,40 +22,9 @@ namespace opea::actors {
 
 using json = nlohmann::json;
 
-/// The texts of one embedding request and whether it was a batch.
-struct embedding_request {
-  std::vector<std::string> texts;
-  /// True when the texts came as a list (the answer then holds a list of
-  /// vectors), false for a single string.
-  bool batch = false;
-  /// The field they came from: "text" or "input".
-  std::string field;
-};
-
-/// Reads the texts of an embedding microservice input: OPEA's TextDoc
-/// `{"text": "..."}` or `{"text": ["...", ...]}` (batch), or OpenAI's
-/// `{"input": "..." | ["...", ...]}`; "text" wins when both are present.
-/// Errors (errc::bad_request) name the field: "text", "input", "text[2]".
-[[nodiscard]] caf::expected<embedding_request> parse_embedding_input(const json& input);
-
-/// The retriever parameters of OPEA's EmbedDoc that the embedding service
-/// copies from its input to its output when present: search_type, k,
-/// distance_threshold, fetch_k, lambda_mult, score_threshold, constraints,
-/// index_name, downstream_black_list.
-const std::vector<std::string>& embed_doc_passthrough_fields();
-
-/// OPEA's EmbedDoc for `input`: `{"text": <the input's text or input, as
-/// given>, "embedding": [...]}` (a list of vectors for a batch), plus the
-/// passthrough fields present in `input`. Absent fields are not filled with
-/// OPEA's defaults (see runtime/message/doc_defaults.hpp): the retriever
-/// applies them. errc::service_failed if `vectors` does not hold one vector
-/// per text (a broken embedder).
-[[nodiscard]] caf::expected<json> make_embed_doc(const json& input, const embedding_request& req,
-                                                 const std::vector<vector>& vectors);
-
 /// The embedding microservice as a whole actor: answers (invoke_atom,
 /// json_ptr, request_context_ptr) with the EmbedDoc of the input (see
-/// `parse_embedding_input`, `make_embed_doc`), or errc::bad_request naming the
+/// `read_text_doc`, `write_embed_doc`), or errc::bad_request naming the
 /// bad field, or the embedder's error. The answer is sent from wherever the
 /// embedder completes (the actor's own thread for the built-in embedder, an
 /// HTTP I/O thread for remote ones) straight to the requester, so this actor

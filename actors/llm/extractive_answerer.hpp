@@ -5,16 +5,9 @@
 #include <string_view>
 #include <vector>
 
-namespace opea::actors {
+#include "actors/docs/opea_docs.hpp"
 
-/// One context document handed to the answerer: its text and the name of the
-/// source it came from (a file name, a title), used in citations.
-struct context_document {
-  std::string text;
-  /// Name shown in the "Sources:" line. Documents with the same source (chunks
-  /// of one file) share one citation number.
-  std::string source;
-};
+namespace opea::actors {
 
 /// What the answerer produced.
 struct extractive_answer {

@@ -34,52 +34,6 @@ std::string type_error(const char* what, const json& got) {
   return std::string{"must be "} + what + ", got " + got.type_name();
 }
 
-/// Reads an optional number field; null counts as absent.
-caf::error read_number(const json& in, const char* key, std::optional<double>& out) {
-  auto i = in.find(key);
-  if (i == in.end() || i->is_null()) return {};
-  if (!i->is_number()) return bad(key, type_error("a number", *i));
-  out = i->get<double>();
-  return {};
-}
-
-std::string source_name(const json& doc) {
-  auto str = [](const json& obj, const char* key) -> std::string {
-    auto i = obj.find(key);
-    return i != obj.end() && i->is_string() ? i->get<std::string>() : std::string{};
-  };
-  auto meta = doc.find("metadata");
-  if (meta != doc.end() && meta->is_object())
-    for (auto key : {"source", "file_name", "filename", "title"})
-      if (auto s = str(*meta, key); !s.empty()) return s;
-  for (auto key : {"title", "source"})
-    if (auto s = str(doc, key); !s.empty()) return s;
-  return {};
-}
-
-caf::error read_documents(const json& docs, const std::string& field,
-                          std::vector<context_document>& out) {
-  if (docs.is_null()) return {};
-  if (!docs.is_array()) return bad(field, type_error("a list", docs));
-  for (size_t i = 0; i < docs.size(); ++i) {
-    const auto& d = docs[i];
-    auto where = field + "[" + std::to_string(i) + "]";
-    if (d.is_string()) {
-      out.push_back({d.get<std::string>(), {}});
-    } else if (d.is_object()) {
-      auto text = d.find("text");
-      if (text == d.end() || !text->is_string())
-        return bad(where, "must have a string field 'text'");
-      out.push_back({text->get<std::string>(), source_name(d)});
-    } else {
-      return bad(where, type_error("a string or an object with 'text'", d));
-    }
-  }
-  for (size_t i = 0; i < out.size(); ++i)
-    if (out[i].source.empty()) out[i].source = "document " + std::to_string(i + 1);
-  return {};
-}
-
 json usage_json(int64_t prompt, int64_t completion) {
   return json{{"prompt_tokens", prompt},
               {"completion_tokens", completion},
@@ -92,7 +46,7 @@ json_ptr make_reply(std::string text, const std::string& query, const std::strin
       {"text", std::move(text)}, {"prompt", query}, {"model", model}, {"usage", std::move(usage)}});
 }
 
-int64_t effective_max_tokens(const llm_config& cfg, const llm_input& in) {
+int64_t effective_max_tokens(const llm_config& cfg, const llm_params& in) {
   return in.max_tokens ? std::min(*in.max_tokens, cfg.max_tokens) : cfg.max_tokens;
 }
 
@@ -107,7 +61,7 @@ struct pending_stream {
 
 /// The chat request of a remote call: the conversation as given, else the
 /// prompt OPEA's LLM microservice builds, as one user message.
-chat_request make_chat_request(const llm_config& cfg, const llm_input& in,
+chat_request make_chat_request(const llm_config& cfg, const llm_params& in,
                                const runtime::request_context& ctx, std::string& prompt_text) {
   chat_request req;
   if (in.messages.is_array()) {
@@ -150,7 +104,7 @@ caf::behavior extractive_behavior(caf::event_based_actor* self, llm_config cfg) 
       [self, cfg, streams, next_id](
           runtime::invoke_atom, const json_ptr& input,
           const runtime::request_context_ptr& ctx) -> caf::result<json_ptr> {
-        auto in = parse_llm_input(*input);
+        auto in = read_llm_params(*input);
         if (!in) return std::move(in.error());
         auto max = static_cast<size_t>(effective_max_tokens(cfg, *in));
         auto ans = extractive_answerer{}.answer(in->query, in->documents, max);
@@ -200,7 +154,7 @@ caf::behavior openai_behavior(caf::event_based_actor* self, llm_config cfg) {
   return {
       [self, cfg](runtime::invoke_atom, const json_ptr& input,
                   const runtime::request_context_ptr& ctx) -> caf::result<json_ptr> {
-        auto in = parse_llm_input(*input);
+        auto in = read_llm_params(*input);
         if (!in) return std::move(in.error());
         std::string prompt_text;
         auto req = make_chat_request(cfg, *in, *ctx, prompt_text);
@@ -270,88 +224,6 @@ caf::expected<int64_t> positive_param(const json& params, const char* key, int64
 }
 
 }  // namespace
-
-caf::expected<llm_input> parse_llm_input(const json& in) {
-  if (!in.is_object())
-    return bad("input", std::string{"must be a JSON object, got "} + in.type_name());
-  llm_input out;
-  auto q = in.find("query");
-  auto messages = in.find("messages");
-  if (q != in.end() && !q->is_null()) {
-    if (!q->is_string()) return bad("query", type_error("a string", *q));
-    out.query = q->get<std::string>();
-  }
-  if (messages != in.end() && !messages->is_null()) {
-    if (messages->is_string()) {
-      if (out.query.empty()) out.query = messages->get<std::string>();
-    } else if (messages->is_array()) {
-      for (size_t i = 0; i < messages->size(); ++i) {
-        const auto& m = (*messages)[i];
-        auto where = "messages[" + std::to_string(i) + "]";
-        if (!m.is_object()) return bad(where, type_error("an object", m));
-        auto role = m.find("role");
-        if (role == m.end() || !role->is_string())
-          return bad(where, "must have a string field 'role'");
-        auto content = m.find("content");
-        if (role->get<std::string>() == "user" && content != m.end() && content->is_string() &&
-            q == in.end())
-          out.query = content->get<std::string>();
-      }
-      if (messages->empty()) return bad("messages", "must not be empty");
-      out.messages = *messages;
-    } else {
-      return bad("messages", type_error("a string or a list of messages", *messages));
-    }
-  }
-  if (out.query.empty() && out.messages.is_null()) {
-    auto iq = in.find("initial_query");
-    if (iq != in.end() && iq->is_string()) out.query = iq->get<std::string>();
-  }
-  if (out.query.empty() && out.messages.is_null())
-    return bad("query", "input has no non-empty 'query' (or 'messages')");
-
-  // The rerank service sends both `documents` (texts) and `reranked_docs`
-  // (the same documents with their metadata), and ChatQnA's hook adds
-  // `documents` beside a retriever's `retrieved_docs`: the lists with
-  // metadata come first, since they name the sources.
-  caf::error err;
-  if (auto r = in.find("reranked_docs"); r != in.end() && !r->is_null())
-    err = read_documents(*r, "reranked_docs", out.documents);
-  else if (auto s = in.find("retrieved_docs"); s != in.end() && !s->is_null())
-    err = read_documents(*s, "retrieved_docs", out.documents);
-  else if (auto d = in.find("documents"); d != in.end())
-    err = read_documents(*d, "documents", out.documents);
-  if (err) return err;
-
-  for (auto key : {"max_tokens", "max_new_tokens"}) {
-    auto i = in.find(key);
-    if (i == in.end() || i->is_null()) continue;
-    if (!i->is_number_integer() || i->get<int64_t>() <= 0)
-      return bad(key, "must be a positive integer, got " + i->dump());
-    out.max_tokens = i->get<int64_t>();
-    break;
-  }
-  if (auto e = read_number(in, "temperature", out.temperature)) return e;
-  if (auto e = read_number(in, "top_p", out.top_p)) return e;
-  if (auto e = read_number(in, "frequency_penalty", out.frequency_penalty)) return e;
-  if (auto e = read_number(in, "presence_penalty", out.presence_penalty)) return e;
-
-  auto s = in.find("stream");
-  if (s == in.end() || s->is_null()) s = in.find("streaming");
-  if (s != in.end() && !s->is_null()) {
-    if (!s->is_boolean()) return bad("stream", type_error("a boolean", *s));
-    out.stream = s->get<bool>();
-  }
-  if (auto t = in.find("chat_template"); t != in.end() && !t->is_null()) {
-    if (!t->is_string()) return bad("chat_template", type_error("a string", *t));
-    out.chat_template = t->get<std::string>();
-  }
-  if (auto m = in.find("model"); m != in.end() && !m->is_null()) {
-    if (!m->is_string()) return bad("model", type_error("a string", *m));
-    out.model = m->get<std::string>();
-  }
-  return out;
-}
 
 runtime::actor_body llm_actor(llm_config cfg) {
   return [cfg](caf::event_based_actor* self) -> caf::behavior {

@@ -10,6 +10,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/docs/opea_docs.hpp"
 #include "actors/llm/extractive_answerer.hpp"
 #include "actors/llm/openai_chat_backend.hpp"
 #include "runtime/service/micro_service.hpp"
@@ -20,39 +21,6 @@ class client;
 }
 
 namespace opea::actors {
-
-/// The input of the `llm` service, read from OPEA's LLMParamsDoc (or a
-/// ChatCompletionRequest, or a SearchedDoc when the retriever feeds the LLM
-/// directly).
-struct llm_input {
-  /// LLMParamsDoc.query; else the last "user" message of `messages` (or
-  /// `messages` itself when it is a string); else SearchedDoc.initial_query.
-  std::string query;
-  /// `reranked_docs` (objects with "text" and "metadata", as the rerank
-  /// service sends them next to the bare texts of `documents`); else
-  /// `documents` (strings, or objects with "text"); else `retrieved_docs`.
-  std::vector<context_document> documents;
-  /// `max_tokens`, else `max_new_tokens`; must be positive.
-  std::optional<int64_t> max_tokens;
-  std::optional<double> temperature;
-  std::optional<double> top_p;
-  std::optional<double> frequency_penalty;
-  std::optional<double> presence_penalty;
-  /// `stream`, else the legacy `streaming`. Default: true (OPEA's default).
-  bool stream = true;
-  /// Prompt template with {context} and/or {question}. Default: none.
-  std::string chat_template;
-  /// The model asked for (OpenAI backend). Default: the service's model.
-  std::string model;
-  /// `messages` when it is an array (a chat conversation), else null.
-  nlohmann::json messages;
-};
-
-/// Reads and validates an llm input document; errors are errc::bad_request
-/// naming the field. A document's source (for citations) is the first string
-/// among metadata.source, metadata.file_name, metadata.filename,
-/// metadata.title, title, source; else "document <n>" (1-based position).
-[[nodiscard]] caf::expected<llm_input> parse_llm_input(const nlohmann::json& in);
 
 /// Settings of one `llm` service.
 struct llm_config {

@@ -17,99 +17,17 @@ namespace opea::actors {
 using runtime::errc;
 using runtime::make_error;
 
-caf::expected<rerank_request> parse_rerank_input(const json& input, size_t default_top_n) {
-  if (!input.is_object())
-    return make_error(errc::bad_request, "initial_query",
-                      "input must be a JSON object, got " + std::string{input.type_name()});
-  rerank_request out;
-  auto q = input.find("initial_query");
-  if (q == input.end()) return make_error(errc::bad_request, "initial_query", "is required");
-  if (!q->is_string())
-    return make_error(errc::bad_request, "initial_query",
-                      "must be a string, got " + std::string{q->type_name()});
-  out.query = q->get<std::string>();
-  auto docs = input.find("retrieved_docs");
-  if (docs == input.end()) return make_error(errc::bad_request, "retrieved_docs", "is required");
-  if (!docs->is_array())
-    return make_error(errc::bad_request, "retrieved_docs",
-                      "must be a list of documents, got " + std::string{docs->type_name()});
-  out.docs.reserve(docs->size());
-  out.texts.reserve(docs->size());
-  for (size_t i = 0; i < docs->size(); ++i) {
-    const auto& d = (*docs)[i];
-    auto where = "retrieved_docs[" + std::to_string(i) + "]";
-    if (!d.is_object())
-      return make_error(errc::bad_request, where,
-                        "must be an object with a 'text', got " + std::string{d.type_name()});
-    auto t = d.find("text");
-    if (t == d.end() || !t->is_string())
-      return make_error(errc::bad_request, where + ".text",
-                        t == d.end() ? std::string{"is required"}
-                                     : "must be a string, got " + std::string{t->type_name()});
-    out.texts.push_back(t->get<std::string>());
-    out.docs.push_back(d);
-  }
-  out.top_n = default_top_n;
-  if (auto n = input.find("top_n"); n != input.end()) {
-    if (!n->is_number_integer() || n->get<int64_t>() < 1)
-      return make_error(errc::bad_request, "top_n", "must be a positive integer, got " + n->dump());
-    out.top_n = static_cast<size_t>(n->get<int64_t>());
-  }
-  return out;
-}
-
-const std::vector<std::string>& llm_params_passthrough_fields() {
-  static const std::vector<std::string> fields{"model",
-                                               "max_tokens",
-                                               "max_new_tokens",
-                                               "top_k",
-                                               "top_p",
-                                               "typical_p",
-                                               "temperature",
-                                               "frequency_penalty",
-                                               "presence_penalty",
-                                               "repetition_penalty",
-                                               "stream",
-                                               "streaming",
-                                               "language",
-                                               "chat_template",
-                                               "input_guardrail_params",
-                                               "output_guardrail_params",
-                                               "downstream_black_list"};
-  return fields;
-}
-
-json make_rerank_output(const json& input, const rerank_request& req,
-                        const std::vector<scored_text>& scores) {
-  json documents = json::array();
-  json reranked = json::array();
-  auto n = std::min(req.top_n, scores.size());
-  for (size_t i = 0; i < n; ++i) {
-    const auto& s = scores[i];
-    documents.push_back(req.texts[s.index]);
-    json doc = req.docs[s.index];
-    doc["score"] = s.score;
-    reranked.push_back(std::move(doc));
-  }
-  json out{{"query", req.query},
-           {"documents", std::move(documents)},
-           {"reranked_docs", std::move(reranked)}};
-  for (auto& key : llm_params_passthrough_fields())
-    if (auto i = input.find(key); i != input.end()) out[key] = *i;
-  return out;
-}
-
 caf::behavior rerank_actor(caf::event_based_actor* self, reranker_ptr rr, size_t default_top_n) {
   return {
       [self, rr, default_top_n](
           runtime::invoke_atom, const runtime::json_ptr& input,
           const runtime::request_context_ptr&) -> caf::result<runtime::json_ptr> {
-        auto req = parse_rerank_input(*input, default_top_n);
+        auto req = read_searched_doc(*input, default_top_n);
         if (!req) return std::move(req.error());
         if (req->docs.empty())
           return runtime::json_ptr{
-              std::make_shared<const json>(make_rerank_output(*input, *req, {}))};
-        auto query = req->query;
+              std::make_shared<const json>(write_llm_params_doc(*input, *req, {}))};
+        auto query = req->initial_query;
         auto texts = req->texts;
         // The reranker may complete on an HTTP I/O thread: answer the requester
         // directly (see embedding_actor).
@@ -123,7 +41,7 @@ caf::behavior rerank_actor(caf::event_based_actor* self, reranker_ptr rr, size_t
                        answer = caf::make_message(std::move(res.error()));
                      else
                        answer = caf::make_message(runtime::json_ptr{
-                           std::make_shared<const json>(make_rerank_output(*input, req, *res))});
+                           std::make_shared<const json>(write_llm_params_doc(*input, req, *res))});
                      if (requester)
                        requester->enqueue(nullptr, mid.response_id(), std::move(answer), nullptr);
                    });

@@ -10,6 +10,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/docs/opea_docs.hpp"
 #include "actors/rerank/reranker.hpp"
 #include "runtime/service/micro_service.hpp"
 #include "runtime/service/service_catalog.hpp"
@@ -27,40 +28,8 @@ using json = nlohmann::json;
 /// the service's own default (param `top_n`) applies when the input has none.
 constexpr size_t default_rerank_top_n = 4;
 
-/// A parsed rerank input (OPEA's SearchedDoc).
-struct rerank_request {
-  std::string query;
-  /// The retrieved documents, as given (objects with at least "text").
-  std::vector<json> docs;
-  std::vector<std::string> texts;
-  size_t top_n = default_rerank_top_n;
-};
-
-/// Reads OPEA's SearchedDoc: `initial_query` (string, required),
-/// `retrieved_docs` (list of objects with a string `text`, required, may be
-/// empty), `top_n` (positive integer, `default_top_n` when absent). Errors are
-/// errc::bad_request naming the field ("retrieved_docs[1].text").
-[[nodiscard]] caf::expected<rerank_request> parse_rerank_input(const json& input,
-                                                               size_t default_top_n);
-
-/// LLM parameters of OPEA's LLMParamsDoc copied from the rerank input to its
-/// output when present: model, max_tokens, max_new_tokens, top_k, top_p,
-/// typical_p, temperature, frequency_penalty, presence_penalty,
-/// repetition_penalty, stream, streaming, language, chat_template,
-/// input_guardrail_params, output_guardrail_params, downstream_black_list.
-const std::vector<std::string>& llm_params_passthrough_fields();
-
-/// The rerank output, shaped as OPEA's LLMParamsDoc (what its reranking
-/// microservice returns for a SearchedDoc) plus the scores:
-/// `{"query": initial_query, "documents": [text, ...], "reranked_docs":
-/// [{...the retrieved doc..., "score": s}, ...]}` with the best `top_n`
-/// documents, best first, plus the passthrough fields present in `input`.
-/// `scores` are the reranker's answer (sorted, indices into req.docs).
-json make_rerank_output(const json& input, const rerank_request& req,
-                        const std::vector<scored_text>& scores);
-
 /// The rerank microservice as a whole actor: answers (invoke_atom, json_ptr,
-/// request_context_ptr) with `make_rerank_output`, errc::bad_request naming
+/// request_context_ptr) with `write_llm_params_doc`, errc::bad_request naming
 /// the bad field, or the reranker's error. No retrieved documents: answers
 /// right away with empty `documents` and `reranked_docs` (no backend call).
 /// The answer is sent from wherever the reranker completes straight to the

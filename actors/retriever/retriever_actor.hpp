@@ -7,16 +7,11 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/docs/opea_docs.hpp"
 #include "actors/retriever/vector_store.hpp"
 #include "runtime/service/micro_service.hpp"
 
 namespace opea::actors {
-
-/// Reads OPEA EmbedDoc's search fields from `input`, with OPEA's defaults:
-/// `search_type` "similarity", `k` 4, `distance_threshold` none, `fetch_k`
-/// 20, `lambda_mult` 0.5, `score_threshold` 0.2 (a JSON null means the
-/// default). A field of the wrong type is errc::bad_request naming it.
-[[nodiscard]] caf::expected<search_params> search_params_from(const nlohmann::json& input);
 
 /// The retriever's work on one request: OPEA EmbedDoc in, SearchedDoc out.
 ///

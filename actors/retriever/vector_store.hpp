@@ -14,6 +14,8 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/docs/opea_docs.hpp"
+
 namespace hnswlib {
 template <typename T>
 class HierarchicalNSW;
@@ -39,24 +41,6 @@ struct chunk {
 };
 
 /// Retrieval parameters, with OPEA's EmbedDoc names and defaults.
-struct search_params {
-  /// "similarity", "similarity_distance_threshold",
-  /// "similarity_score_threshold" or "mmr". Default: "similarity".
-  std::string search_type = "similarity";
-  /// Number of results. Default: 4.
-  size_t k = 4;
-  /// Largest cosine distance (1 - cosine similarity, in [0, 2]) kept by
-  /// "similarity_distance_threshold"; required for that search type.
-  std::optional<double> distance_threshold;
-  /// Smallest score (cosine similarity, in [-1, 1]) kept by
-  /// "similarity_score_threshold". Default: 0.2.
-  double score_threshold = 0.2;
-  /// Nearest neighbours MMR chooses from. Default: 20.
-  size_t fetch_k = 20;
-  /// MMR trade-off: 1 = pure relevance, 0 = maximal diversity. Default: 0.5.
-  double lambda_mult = 0.5;
-};
-
 /// One search result.
 struct search_hit {
   std::string id;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "actors/docs/opea_docs.hpp"
 #include "nodes/chatqna/chat_format.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/error_body.hpp"
@@ -66,15 +67,7 @@ void set_chatqna_hooks(rt::service_orchestrator& o) {
             merge_params(r, ctx, "reranker");
             break;
           case rt::service_type::llm: {
-            auto retrieved = in.find("retrieved_docs");
-            if (!in.contains("documents") && retrieved != in.end()) {
-              json docs = json::array();
-              for (const auto& d : *retrieved)
-                if (d.is_object() && d.contains("text")) docs.push_back(d["text"]);
-              r.set("documents", std::move(docs));
-            }
-            auto initial = in.find("initial_query");
-            if (!in.contains("query") && initial != in.end()) r.set("query", *initial);
+            actors::searched_to_llm_params(in, r);
             merge_params(r, ctx, "llm");
             break;
           }

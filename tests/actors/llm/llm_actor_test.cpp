@@ -79,7 +79,7 @@ std::string concat(const std::vector<std::string>& pieces) {
 }  // namespace
 
 TEST_CASE("llm input follows OPEA's LLMParamsDoc", "[llm][actor]") {
-  auto in = parse_llm_input(rag_input);
+  auto in = read_llm_params(rag_input);
   REQUIRE(in);
   CHECK(in->query == "How many crashes make the supervisor mark a service failed?");
   REQUIRE(in->documents.size() == 2);
@@ -88,11 +88,11 @@ TEST_CASE("llm input follows OPEA's LLMParamsDoc", "[llm][actor]") {
   CHECK(in->stream);  // OPEA's default.
   CHECK(*in->max_tokens == 1024);
 
-  auto legacy = parse_llm_input({{"query", "q"}, {"streaming", false}});
+  auto legacy = read_llm_params({{"query", "q"}, {"streaming", false}});
   REQUIRE(legacy);
   CHECK_FALSE(legacy->stream);
 
-  auto chat = parse_llm_input(
+  auto chat = read_llm_params(
       {{"messages",
         {{{"role", "system"}, {"content", "be brief"}}, {{"role", "user"}, {"content", "hi"}}}}});
   REQUIRE(chat);
@@ -100,14 +100,14 @@ TEST_CASE("llm input follows OPEA's LLMParamsDoc", "[llm][actor]") {
   CHECK(chat->messages.size() == 2);
 
   auto searched =
-      parse_llm_input({{"initial_query", "q"},
+      read_llm_params({{"initial_query", "q"},
                        {"retrieved_docs", {{{"text", "t"}, {"metadata", {{"source", "s.md"}}}}}}});
   REQUIRE(searched);
   CHECK(searched->query == "q");
   CHECK(searched->documents[0].source == "s.md");
 
   // The rerank service's output: bare texts plus the documents with metadata.
-  auto reranked = parse_llm_input(
+  auto reranked = read_llm_params(
       {{"query", "q"},
        {"documents", {"t1"}},
        {"reranked_docs", {{{"text", "t1"}, {"metadata", {{"source", "a.md"}}}, {"score", 0.9}}}}});
@@ -117,7 +117,7 @@ TEST_CASE("llm input follows OPEA's LLMParamsDoc", "[llm][actor]") {
   CHECK(reranked->documents[0].source == "a.md");
 
   auto bad = [](const json& j) {
-    auto r = parse_llm_input(j);
+    auto r = read_llm_params(j);
     REQUIRE_FALSE(r);
     CHECK(code_of(r.error()) == errc::bad_request);
     return subject_of(r.error());
