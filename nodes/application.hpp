@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "nodes/config/node_config.hpp"
@@ -49,8 +50,9 @@ class application {
  public:
   virtual ~application() = default;
 
-  /// Whether this application serves the megaservices with api `api`.
-  virtual bool serves(megaservice_api api) const { return false; }
+  /// The `api` of the megaservices it serves (their hooks and routes), as
+  /// written in the config; "" for an application with routes of its own only.
+  virtual std::string_view api() const { return {}; }
 
   /// Sets the hooks of the graph of a megaservice it serves, before the
   /// megaservice is built.

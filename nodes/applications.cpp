@@ -16,7 +16,7 @@ namespace {
 /// or an object keyed by service name (`http::flow_route`).
 class json_app final : public application {
  public:
-  bool serves(megaservice_api api) const override { return api == megaservice_api::json; }
+  std::string_view api() const override { return "json"; }
 
   std::vector<runtime::http::route> routes(const megaservice_config& mc,
                                            const runtime::flow_runner& run) const override {

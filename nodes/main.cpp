@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
       std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name() << "' at http://"
                 << shown_host << ":" << *port << path << "\n";
   for (const auto& mc : cfg.megaservices)
-    if (mc.api == opea::nodes::megaservice_api::chatqna &&
+    if (mc.api == "chatqna" &&
         (mc.serve_on.empty() ||
          std::find(mc.serve_on.begin(), mc.serve_on.end(), cfg.cluster.self) != mc.serve_on.end()))
       std::cout << "try: curl -s http://" << shown_host << ":" << *port << mc.route

@@ -8,7 +8,7 @@ namespace {
 
 class chatqna_app final : public application {
  public:
-  bool serves(megaservice_api api) const override { return api == megaservice_api::chatqna; }
+  std::string_view api() const override { return "chatqna"; }
 
   void prepare(const megaservice_config&, runtime::service_orchestrator& o) const override {
     set_chatqna_hooks(o);

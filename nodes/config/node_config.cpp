@@ -170,11 +170,10 @@ megaservice_config read_megaservice(const yaml_reader& r, const YAML::Node& node
                 "serve_on", "supervision"});
   megaservice_config m;
   if (auto v = node["api"]) {
-    static const key_list apis = {"json", "chatqna"};
-    m.api = static_cast<megaservice_api>(r.read_choice(v, child_path(path, "api"), apis));
+    m.api = lower(r.read_string(v, child_path(path, "api")));
   }
   if (auto v = node["openai_route"]) {
-    if (m.api != megaservice_api::chatqna)
+    if (m.api != "chatqna")
       r.fail(child_path(path, "openai_route"), "only applies to megaservices with api: chatqna");
     // An explicitly empty string ('') turns the OpenAI route off.
     if (v.IsScalar() && v.Scalar().empty() && v.Tag() == "!")
@@ -184,7 +183,7 @@ megaservice_config read_megaservice(const yaml_reader& r, const YAML::Node& node
     if (!m.openai_route.empty() && m.openai_route.front() != '/')
       r.fail(child_path(path, "openai_route"),
              quote(m.openai_route) + " must start with '/' (or be \"\" for none)");
-  } else if (m.api == megaservice_api::chatqna) {
+  } else if (m.api == "chatqna") {
     m.openai_route = "/v1/chat/completions";
   }
   auto name = node["name"];

@@ -153,16 +153,6 @@ struct service_config {
 /// side effects).
 [[nodiscard]] bool is_idempotent(const service_config& service);
 
-/// How a megaservice's route reads requests and writes answers.
-enum class megaservice_api {
-  /// The generic contract: the request JSON object feeds every source; the
-  /// answer is the only leaf's output, or an object keyed by service name.
-  json,
-  /// OPEA's ChatQnA API on `route` (ChatCompletionRequest, streaming by
-  /// default) plus OpenAI's chat completions on `openai_route`.
-  chatqna,
-};
-
 /// `megaservices[i]`: one DAG of services served on one HTTP route.
 struct megaservice_config {
   /// Unique name (letters, digits, '_', '-', '.'). Required.
@@ -178,8 +168,14 @@ struct megaservice_config {
   std::vector<std::string> nodes;
   /// Edges `from >> to` in order of first appearance; empty for a single service.
   std::vector<flow_edge> edges;
-  /// Default: json.
-  megaservice_api api = megaservice_api::json;
+  /// How its route reads requests and writes answers: the api name of the
+  /// node application that serves it (nodes/applications.cpp), lower-cased;
+  /// the node refuses a name no application serves. `json` (default): the
+  /// generic contract, the request JSON object feeds every source and the
+  /// answer is the only leaf's output, or an object keyed by service name.
+  /// `chatqna`: OPEA's ChatQnA API on `route` (ChatCompletionRequest,
+  /// streaming by default) plus OpenAI's chat completions on `openai_route`.
+  std::string api = "json";
   /// chatqna only: the OpenAI-compatible route. Default "/v1/chat/completions";
   /// "" serves none.
   std::string openai_route;

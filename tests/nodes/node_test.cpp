@@ -44,3 +44,17 @@ TEST_CASE("a node's supervision tree: a root over one supervisor per megaservice
   n.stop();
   CHECK_FALSE(n.root());
 }
+
+TEST_CASE("a megaservice api no application serves is a config error naming the ones served",
+          "[node][config]") {
+  // The api names come from the node's applications (nodes/applications.cpp),
+  // not from the config reader: the node checks them when it builds the graph.
+  auto cfg = nodes::parse_node_config(
+      "node: {http: {host: 127.0.0.1, port: 0}, scheduler: {max_threads: 1}, log_level: off}\n"
+      "services:\n  e: {builtin: echo}\nmegaservices:\n"
+      "  - {name: j, route: /j, api: grpc, flows: [e]}\n",
+      "t.yaml");
+  CHECK(cfg.megaservices[0].api == "grpc");
+  CHECK_THROWS_WITH(nodes::node{cfg},
+                    "t.yaml: megaservices[0].api: expected one of json, chatqna, got \"grpc\"");
+}
