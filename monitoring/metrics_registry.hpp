@@ -46,7 +46,9 @@ class metrics_registry {
   static const prometheus::Histogram::BucketBoundaries& latency_buckets();
 
   // -- service instruments (label set: megaservice, service) -----------------
-  /// opea_service_requests_total: calls dispatched to a service.
+  /// opea_service_requests_total: calls dispatched to a service (each retry
+  /// counts; a send that reached an actor already down and went to its
+  /// restarted successor counts once).
   prometheus::Family<prometheus::Counter>& service_requests;
   /// opea_service_errors_total: failed calls, by `reason` (an errc name).
   prometheus::Family<prometheus::Counter>& service_errors;

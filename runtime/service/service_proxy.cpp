@@ -95,12 +95,20 @@ uint64_t open_call(self_ptr self, json_ptr input, request_context_ptr ctx) {
 
 /// Answers call `id` (once) and forgets it. `reason` labels a failure in
 /// opea_service_errors_total (empty: the error's own code).
+/// Counts the send of `call` in `requests` if it is not counted yet.
+void count_send(service_proxy_state& st, proxy_call& call) {
+  if (!call.send_uncounted) return;
+  call.send_uncounted = false;
+  if (st.opt.instruments.requests != nullptr) st.opt.instruments.requests->Increment();
+}
+
 void finish(self_ptr self, uint64_t id, caf::expected<json_ptr> res, const char* reason = nullptr) {
   auto& st = self->state;
   auto it = st.calls.find(id);
   if (it == st.calls.end()) return;
   auto call = std::move(it->second);
   st.calls.erase(it);
+  count_send(st, call);
   if (call.send != 0) st.sends.erase(call.send);
   if (call.state == phase::queued && st.bulk) st.bulk->cancel(id);
   if (call.budget_held != nullptr) call.budget_held->release();
@@ -193,8 +201,13 @@ void send_now(self_ptr self, uint64_t id) {
   call.node = r->node;
   ++call.attempts;
   ++r->outstanding;
-  // Every send counts (a retry is a call dispatched to the service again).
-  if (st.opt.instruments.requests != nullptr) st.opt.instruments.requests->Increment();
+  // Every send counts (a retry is a call dispatched to the service again); a
+  // local one when it is known to have reached the actor (count_send).
+  if (st.opt.distributed) {
+    if (st.opt.instruments.requests != nullptr) st.opt.instruments.requests->Increment();
+  } else {
+    call.send_uncounted = true;
+  }
   arm(self, call.ctx->deadline);
   if (st.opt.distributed) {
     st.sends.emplace(send, id);
@@ -315,8 +328,10 @@ void on_result(self_ptr self, uint64_t id, uint64_t send, caf::expected<json_ptr
   auto err = std::move(res.error());
   if (!st.opt.distributed && is_sec(err, caf::sec::request_receiver_down)) {
     // The actor was already down when the call reached it: the call never
-    // ran. Wait for the restarted actor and send it again (not an attempt).
+    // ran. Wait for the restarted actor and send it again (not an attempt,
+    // not a request).
     --call.attempts;
+    call.send_uncounted = false;
     if (auto* r = find_replica(st, call.replica)) {
       auto dead = r->address();
       st.replicas.erase(std::remove_if(st.replicas.begin(), st.replicas.end(),
@@ -326,6 +341,7 @@ void on_result(self_ptr self, uint64_t id, uint64_t send, caf::expected<json_ptr
     send_now(self, id);
     return;
   }
+  count_send(st, call);
   if (err.category() != error_category) {
     if (is_sec(err, caf::sec::request_receiver_down))
       err = make_error(errc::service_unavailable, st.opt.service, "its actor is down");

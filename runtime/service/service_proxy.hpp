@@ -202,6 +202,10 @@ struct proxy_call {
   uint32_t attempts = 0;
   /// Id of the send in flight (replies of earlier sends are late).
   uint64_t send = 0;
+  /// A send to the local actor not yet counted in `requests`: it counts once
+  /// its reply comes or the call ends, unless the actor was already down
+  /// when it arrived (the send never ran and goes to the restarted actor).
+  bool send_uncounted = false;
   std::optional<bulkhead::permit> permit;
   bool breaker_permit = false;
   /// The budget whose slot this call's current attempt (a retry) holds.
