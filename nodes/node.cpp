@@ -77,8 +77,8 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
       apis += (apis.empty() ? "" : ", ") + std::string{a->api()};
     }
     if (app == nullptr)
-      throw config_error(file + ": " + key + ".api: expected one of " + apis + ", got \"" +
-                         mc.api + "\"");
+      throw config_error(file + ": " + key + ".api: expected one of " + apis + ", got \"" + mc.api +
+                         "\"");
     app->prepare(mc, orch);
     rt::megaservice_options opts;
     opts.name = mc.name;

@@ -70,8 +70,6 @@ caf::error read_documents(const json& docs, const std::string& field,
   return {};
 }
 
-
-
 json to_json(const std::vector<float>& v) {
   json out = json::array();
   for (float x : v) out.push_back(x);

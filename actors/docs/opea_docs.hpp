@@ -97,7 +97,8 @@ const std::vector<std::string>& embed_doc_passthrough_fields();
 /// errc::service_failed if `vectors` does not hold one vector per text (a
 /// broken embedder).
 [[nodiscard]] caf::expected<nlohmann::json> write_embed_doc(
-    const nlohmann::json& input, const text_doc& doc, const std::vector<std::vector<float>>& vectors);
+    const nlohmann::json& input, const text_doc& doc,
+    const std::vector<std::vector<float>>& vectors);
 
 /// Reads EmbedDoc's search fields, with OPEA's defaults (a JSON null means
 /// the default). A field of the wrong type is errc::bad_request naming it.

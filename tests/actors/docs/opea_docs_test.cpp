@@ -11,8 +11,8 @@ using opea::runtime::errc;
 
 TEST_CASE("a request's parameters travel TextDoc -> EmbedDoc -> SearchedDoc -> LLMParamsDoc",
           "[docs]") {
-  json text = {{"text", "What is OPEA?"}, {"k", 2},           {"search_type", "mmr"},
-               {"top_n", 1},              {"temperature", 0.1}, {"stream", false}};
+  json text = {{"text", "What is OPEA?"}, {"k", 2},         {"search_type", "mmr"}, {"top_n", 1},
+               {"temperature", 0.1},      {"stream", false}};
   auto td = read_text_doc(text);
   REQUIRE(td);
   CHECK(td->texts == std::vector<std::string>{"What is OPEA?"});
@@ -57,12 +57,12 @@ TEST_CASE("a request's parameters travel TextDoc -> EmbedDoc -> SearchedDoc -> L
   CHECK(sd->top_n == 1);
 
   auto params = write_llm_params_doc(searched, *sd, {{0, 0.7}, {1, 0.2}});
-  CHECK(params == json{{"query", "What is OPEA?"},
-                       {"documents", {"OPEA is a platform."}},
-                       {"reranked_docs",
-                        {{{"id", "a#0"}, {"text", "OPEA is a platform."}, {"score", 0.7}}}},
-                       {"temperature", 0.1},
-                       {"stream", false}});
+  CHECK(params ==
+        json{{"query", "What is OPEA?"},
+             {"documents", {"OPEA is a platform."}},
+             {"reranked_docs", {{{"id", "a#0"}, {"text", "OPEA is a platform."}, {"score", 0.7}}}},
+             {"temperature", 0.1},
+             {"stream", false}});
 
   auto llm = read_llm_params(params);
   REQUIRE(llm);
@@ -79,17 +79,15 @@ TEST_CASE("each reader names the field it cannot read", "[docs]") {
   CHECK(subject(read_text_doc(json{{"text", {"a", 3}}}).error()) == "text[1]");
   CHECK(subject(read_embed_doc(json{{"text", "q"}}).error()) == "embedding");
   CHECK(subject(read_embed_doc(json{{"text", "q"}, {"embedding", {1}}, {"k", 0}}).error()) == "k");
-  CHECK(subject(read_searched_doc(json{{"initial_query", "q"},
-                                       {"retrieved_docs", {{{"id", 1}}}}},
-                                  4)
-                    .error()) == "retrieved_docs[0].text");
+  CHECK(
+      subject(read_searched_doc(json{{"initial_query", "q"}, {"retrieved_docs", {{{"id", 1}}}}}, 4)
+                  .error()) == "retrieved_docs[0].text");
   CHECK(subject(read_llm_params(json{{"temperature", "hot"}, {"query", "q"}}).error()) ==
         "temperature");
   auto none = read_llm_params(json::object());
   REQUIRE_FALSE(none);
   CHECK(none.error() == errc::bad_request);
-  CHECK(opea::runtime::detail_of(none.error()) ==
-        "input has no non-empty 'query' (or 'messages')");
+  CHECK(opea::runtime::detail_of(none.error()) == "input has no non-empty 'query' (or 'messages')");
 }
 
 TEST_CASE("a SearchedDoc bound for an LLM gets LLMParamsDoc's query and documents", "[docs]") {
