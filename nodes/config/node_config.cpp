@@ -16,6 +16,7 @@
 #include "nodes/config/policy_keys.hpp"
 #include "nodes/config/service_refs.hpp"
 #include "nodes/config/yaml_reader.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::nodes {
 
@@ -204,7 +205,7 @@ megaservice_config read_megaservice(const yaml_reader& r, const YAML::Node& node
     auto raw = r.read_string_list(v, methods_path, "HTTP methods");
     m.methods.clear();
     for (std::size_t i = 0; i < raw.size(); ++i) {
-      std::string method = upper(raw[i]);
+      std::string method = text::upper(raw[i]);
       if (std::find(http_methods.begin(), http_methods.end(), method) == http_methods.end()) {
         r.fail(element_path(methods_path, i),
                "expected one of " + join(http_methods) + ", got " + quote(raw[i]));
