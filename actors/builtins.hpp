@@ -2,11 +2,8 @@
 
 #include <memory>
 
+#include "runtime/http/fwd.hpp"
 #include "runtime/service/service_catalog.hpp"
-
-namespace opea::runtime::http {
-class client;
-}
 
 namespace opea::actors {
 

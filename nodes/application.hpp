@@ -6,12 +6,9 @@
 
 #include "nodes/config/node_config.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
+#include "runtime/http/fwd.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/megaservice/megaservice.hpp"
-
-namespace opea::runtime::http {
-class client;
-}
 
 namespace opea::actors {
 class store_registry;

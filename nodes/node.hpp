@@ -11,13 +11,10 @@
 #include "nodes/application.hpp"
 #include "nodes/config/node_config.hpp"
 #include "nodes/gateway/gateway.hpp"
+#include "runtime/http/fwd.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/service/service_catalog.hpp"
 #include "runtime/supervision/supervisor.hpp"
-
-namespace opea::runtime::http {
-class client;
-}
 
 namespace opea::actors {
 class store_registry;

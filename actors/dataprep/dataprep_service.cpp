@@ -14,6 +14,7 @@
 
 #include "actors/dataprep/document_parser.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::actors {
 
@@ -47,8 +48,7 @@ caf::expected<size_t> parse_size(const std::string& field, const std::string& va
 }
 
 caf::expected<bool> parse_bool(const std::string& field, const std::string& value) {
-  std::string v;
-  for (char c : value) v.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  auto v = text::lower(value);
   if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
   if (v == "false" || v == "0" || v == "no" || v == "off") return false;
   return make_error(errc::bad_request, field, "'" + value + "' is not a boolean");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/errors.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::actors {
 
@@ -16,26 +17,11 @@ using runtime::make_error;
 
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-bool is_alnum(char c) {
-  // Bytes of multi-byte UTF-8 sequences count as word characters.
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || static_cast<unsigned char>(c) >= 0x80;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out{s};
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using text::is_space;
+using text::lower;
+using text::trim;
+// Bytes of multi-byte UTF-8 sequences count as word characters.
+using text::is_word_byte;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -152,10 +138,10 @@ std::string md_inline(std::string_view s) {
       continue;
     }
     if (c == '_') {
-      bool prev_word = i > 0 && is_alnum(s[i - 1]);
+      bool prev_word = i > 0 && is_word_byte(s[i - 1]);
       size_t j = i;
       while (j < s.size() && s[j] == '_') ++j;
-      bool next_word = j < s.size() && is_alnum(s[j]);
+      bool next_word = j < s.size() && is_word_byte(s[j]);
       if (prev_word && next_word) {
         out.append(s.substr(i, j - i));  // snake_case: not emphasis
       }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "runtime/errors.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::actors {
 
@@ -17,16 +18,10 @@ caf::error fail(std::string detail) {
   return make_error(errc::bad_request, "multipart", std::move(detail));
 }
 
-std::string lower(std::string_view s) {
-  std::string out{s};
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
+using text::lower;
+/// Header values and parameters lose their blanks (HTTP's OWS), never CR/LF.
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+  return text::trim_blanks(s);
 }
 
 /// Parses `value; key=val; key="quoted"` into the value and its parameters

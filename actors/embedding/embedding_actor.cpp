@@ -6,12 +6,13 @@
 
 #include <caf/all.hpp>
 
-#include "actors/embedding/builtin_params.hpp"
 #include "actors/embedding/hashed_embedder.hpp"
 #include "actors/embedding/remote_embedders.hpp"
+#include "actors/kit/params.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/service/messages.hpp"
+#include "runtime/service/reply_later.hpp"
 
 namespace opea::actors {
 
@@ -29,13 +30,9 @@ caf::behavior embedding_actor(caf::event_based_actor* self, embedder_ptr emb) {
         auto req = read_text_doc(*input);
         if (!req) return std::move(req.error());
         auto texts = req->texts;
-        // The embedder may complete on an HTTP I/O thread: the answer goes
-        // straight to the requester as the response to its request (enqueue
-        // without an execution unit, as anon_send does), never through this
-        // actor's state.
-        auto requester = self->current_sender();
-        auto mid = self->take_current_message_id();
-        emb->embed(std::move(texts), [requester, mid, input, req = std::move(*req)](
+        // The embedder may complete on an HTTP I/O thread.
+        runtime::reply_later reply{self};
+        emb->embed(std::move(texts), [reply, input, req = std::move(*req)](
                                          caf::expected<std::vector<vector>> res) {
           caf::message answer;
           if (!res) {
@@ -48,7 +45,7 @@ caf::behavior embedding_actor(caf::event_based_actor* self, embedder_ptr emb) {
             else
               answer = caf::make_message(std::move(doc.error()));
           }
-          if (requester) requester->enqueue(nullptr, mid.response_id(), std::move(answer), nullptr);
+          reply.deliver(std::move(answer));
         });
         return caf::delegated<runtime::json_ptr>{};
       },
@@ -184,28 +181,19 @@ caf::expected<json> openai_embeddings_response(const json& request,
 
 caf::expected<embedder_ptr> make_embedder_from_params(
     const json& params, std::shared_ptr<runtime::http::client> client) {
-  using namespace detail;
+  using namespace kit;
   if (auto err =
           check_params(params, {"backend", "dimension", "url", "model", "api_key", "timeout_ms"}))
     return err;
   auto backend = string_param(params, "backend", "builtin", {"builtin", "tei", "openai"});
   if (!backend) return std::move(backend.error());
-  auto only_for = [&](const char* key, std::vector<std::string> backends) -> caf::error {
-    if (!has_param(params, key)) return {};
-    for (auto& b : backends)
-      if (b == *backend) return {};
-    std::string names;
-    for (auto& b : backends) names += (names.empty() ? "" : ", ") + b;
-    return make_error(errc::bad_request, std::string{"params."} + key,
-                      "applies only to backend " + names + ", not '" + *backend + "'");
-  };
   for (auto [key, backends] : std::vector<std::pair<const char*, std::vector<std::string>>>{
            {"dimension", {"builtin"}},
            {"url", {"tei", "openai"}},
            {"model", {"tei", "openai"}},
            {"api_key", {"openai"}},
            {"timeout_ms", {"tei", "openai"}}})
-    if (auto err = only_for(key, backends)) return err;
+    if (auto err = only_for_backends(params, key, backends, *backend)) return err;
   if (*backend == "builtin") {
     auto dim = integer_param(params, "dimension", hashed_embedder::default_dimension, 1,
                              hashed_embedder::max_dimension);

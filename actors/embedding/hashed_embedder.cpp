@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "runtime/errors.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::actors {
 
@@ -31,30 +32,6 @@ constexpr float family_weight[] = {0.0f, hashed_embedder::unigram_weight,
                                    hashed_embedder::bigram_weight,
                                    hashed_embedder::char_ngram_weight};
 
-bool is_word_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/// Lower-cases the word bytes of `text` into `lowered` and records each word
-/// as (offset, length) into it.
-void split_words(std::string_view text, std::string& lowered,
-                 std::vector<std::pair<size_t, size_t>>& words) {
-  lowered.clear();
-  words.clear();
-  lowered.reserve(text.size());
-  size_t start = std::string::npos;
-  for (unsigned char c : text) {
-    if (is_word_byte(c)) {
-      if (start == std::string::npos) start = lowered.size();
-      lowered.push_back(static_cast<char>((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c));
-    } else if (start != std::string::npos) {
-      words.emplace_back(start, lowered.size() - start);
-      start = std::string::npos;
-    }
-  }
-  if (start != std::string::npos) words.emplace_back(start, lowered.size() - start);
-}
-
 struct feature {
   uint64_t hash;
   uint8_t family;
@@ -67,16 +44,6 @@ uint64_t family_seed(uint8_t f) {
 }
 
 }  // namespace
-
-std::vector<std::string> tokenize(std::string_view text) {
-  std::string lowered;
-  std::vector<std::pair<size_t, size_t>> words;
-  split_words(text, lowered, words);
-  std::vector<std::string> out;
-  out.reserve(words.size());
-  for (auto [off, len] : words) out.emplace_back(lowered, off, len);
-  return out;
-}
 
 hashed_embedder::hashed_embedder(size_t dimension) : dimension_(dimension) {
   // Guards direct construction; `make` reports the error as a value.
@@ -108,7 +75,7 @@ vector hashed_embedder::embed_one(std::string_view text) const {
                                    family_seed(char_ngram)};
   std::string lowered;
   std::vector<std::pair<size_t, size_t>> words;
-  split_words(text, lowered, words);
+  text::tokenize_into(text, lowered, words);
   vector out(dimension_, 0.0f);
   if (words.empty()) return out;
 

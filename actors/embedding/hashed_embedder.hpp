@@ -13,16 +13,6 @@
 
 namespace opea::actors {
 
-/// Splits `text` into lower-cased words, the tokeniser shared by the hashed
-/// embedder and the BM25 reranker:
-/// - ASCII letters (lower-cased) and digits belong to words;
-/// - every byte >= 0x80 belongs to words, so a UTF-8 multibyte sequence is
-///   never split (non-ASCII letters are kept as they are, not case-folded;
-///   invalid UTF-8 bytes are kept too, never dropped or replaced);
-/// - every other ASCII byte (space, punctuation, control) separates words.
-/// Example: "Hello, Wörld! x2" -> {"hello", "wörld", "x2"}.
-std::vector<std::string> tokenize(std::string_view text);
-
 /// FNV-1a 64 offset basis, the seed of every feature hash.
 constexpr uint64_t fnv1a64_offset_basis = 0xcbf29ce484222325ULL;
 /// FNV-1a 64 prime.
@@ -52,7 +42,7 @@ constexpr uint64_t fmix64(uint64_t k) {
 /// word unigrams, word bigrams and character n-grams.
 ///
 /// Method, for a text:
-/// 1. `tokenize` it into lower-cased words.
+/// 1. `text::tokenize` it into lower-cased words (runtime/text/text.hpp).
 /// 1b. English function words ("the", "of", "how", ... 69 of them, listed in
 ///    hashed_embedder.cpp) are dropped, unless the text has no other word:
 ///    they carry no topic and otherwise dominate short questions. On the

@@ -4,6 +4,8 @@
 
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
+#include "runtime/http/post_json.hpp"
+#include "runtime/service/url.hpp"
 
 namespace opea::actors {
 
@@ -15,60 +17,19 @@ namespace detail {
 
 caf::expected<std::string> join_endpoint(const std::string& base, const std::string& path) {
   if (base.empty()) return make_error(errc::bad_request, "url", "is required");
-  auto parsed = runtime::http::url::parse(base);
+  auto parsed = runtime::url::parse(base);
   if (!parsed)
     return make_error(errc::bad_request, "url",
-                      "'" + base + "' is not an http URL: " + runtime::describe(parsed.error()));
+                      "\"" + base + "\" " + runtime::detail_of(parsed.error()));
   auto joined = base;
   while (!joined.empty() && joined.back() == '/') joined.pop_back();
   return joined + path;
-}
-
-std::string excerpt(const std::string& body, size_t max) {
-  if (body.size() <= max) return body;
-  return body.substr(0, max) + "...";
 }
 
 caf::error bad_answer_field(const std::string& service, const std::string& field,
                             const std::string& what) {
   return runtime::make_error(runtime::errc::bad_response, service,
                              "answer field '" + field + "' " + what);
-}
-
-void post_json(runtime::http::client& client, const std::string& url, const json& body,
-               std::vector<std::pair<std::string, std::string>> headers,
-               std::chrono::milliseconds timeout, std::function<void(caf::expected<json>)> done) {
-  runtime::http::client_request req;
-  req.method = "POST";
-  req.url = url;
-  req.body = body.dump();
-  req.headers = std::move(headers);
-  req.headers.emplace_back("Content-Type", "application/json");
-  req.headers.emplace_back("Accept", "application/json");
-  req.timeout = timeout;
-  client.async_request(std::move(req), [url, done = std::move(done)](
-                                           caf::expected<runtime::http::client_response> res) {
-    if (!res) {
-      const auto& err = res.error();
-      auto code = runtime::code_of(err);
-      if (code == static_cast<errc>(0)) code = errc::http_connect;
-      auto why = runtime::detail_of(err);
-      if (why.empty()) why = runtime::describe(err);
-      done(make_error(code, url, "POST " + url + ": " + why));
-      return;
-    }
-    if (res->status < 200 || res->status > 299) {
-      done(make_error(errc::http_status, url,
-                      "HTTP " + std::to_string(res->status) + ": " + excerpt(res->body)));
-      return;
-    }
-    auto parsed = json::parse(res->body, nullptr, false);
-    if (parsed.is_discarded()) {
-      done(make_error(errc::bad_response, url, "not valid JSON: " + excerpt(res->body)));
-      return;
-    }
-    done(std::move(parsed));
-  });
 }
 
 }  // namespace detail
@@ -144,8 +105,8 @@ void tei_embedder::embed(std::vector<std::string> texts,
   }
   auto count = texts.size();
   json body{{"inputs", std::move(texts)}, {"truncate", true}};
-  detail::post_json(
-      *client_, endpoint_, body, {}, cfg_.timeout,
+  runtime::http::post_json(
+      *client_, {endpoint_, {}, body.dump(), {}, cfg_.timeout},
       [count, url = endpoint_, dim = dimension_, done = std::move(done)](caf::expected<json> res) {
         if (!res) {
           done(std::move(res.error()));
@@ -154,7 +115,7 @@ void tei_embedder::embed(std::vector<std::string> texts,
         if (!res->is_array()) {
           done(make_error(errc::bad_response, url,
                           std::string{"expected a list of embeddings, got "} + res->type_name() +
-                              ": " + detail::excerpt(res->dump())));
+                              ": " + runtime::http::excerpt(res->dump())));
           return;
         }
         std::vector<vector> out;
@@ -196,8 +157,8 @@ void openai_embedder::embed(std::vector<std::string> texts,
   json body{{"input", std::move(texts)}, {"model", cfg_.model}};
   std::vector<std::pair<std::string, std::string>> headers;
   if (!cfg_.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + cfg_.api_key);
-  detail::post_json(
-      *client_, endpoint_, body, std::move(headers), cfg_.timeout,
+  runtime::http::post_json(
+      *client_, {endpoint_, {}, body.dump(), std::move(headers), cfg_.timeout},
       [count, url = endpoint_, dim = dimension_, done = std::move(done)](caf::expected<json> res) {
         if (!res) {
           done(std::move(res.error()));
@@ -205,9 +166,9 @@ void openai_embedder::embed(std::vector<std::string> texts,
         }
         auto data = res->is_object() ? res->find("data") : res->end();
         if (!res->is_object() || data == res->end() || !data->is_array()) {
-          done(
-              make_error(errc::bad_response, url,
-                         "expected an object with a 'data' list: " + detail::excerpt(res->dump())));
+          done(make_error(
+              errc::bad_response, url,
+              "expected an object with a 'data' list: " + runtime::http::excerpt(res->dump())));
           return;
         }
         if (data->size() != count) {

@@ -10,10 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/embedding/embedder.hpp"
-
-namespace opea::runtime::http {
-class client;
-}  // namespace opea::runtime::http
+#include "runtime/http/fwd.hpp"
 
 namespace opea::actors {
 
@@ -109,24 +106,11 @@ namespace detail {
 /// `path`, after validating it; errc::bad_request naming "url".
 caf::expected<std::string> join_endpoint(const std::string& base, const std::string& path);
 
-/// At most `max` bytes of `body`, with "..." when cut.
-std::string excerpt(const std::string& body, size_t max = 200);
-
 /// For the adapters that read a supervised service's answer
 /// (service_embedder, service_reranker): errc::bad_response naming
 /// `service`, "answer field '<field>' <what>".
 caf::error bad_answer_field(const std::string& service, const std::string& field,
                             const std::string& what);
-
-/// POSTs `body` as JSON to `url` and calls `done` once, on a client I/O
-/// thread, with the parsed 2xx answer or an error whose subject is `url`:
-/// the client's own errors (detail prefixed with "POST <url>: "),
-/// `http_status` ("HTTP <status>: <body excerpt>") and `bad_response`
-/// ("not valid JSON: <excerpt>").
-void post_json(runtime::http::client& client, const std::string& url, const nlohmann::json& body,
-               std::vector<std::pair<std::string, std::string>> headers,
-               std::chrono::milliseconds timeout,
-               std::function<void(caf::expected<nlohmann::json>)> done);
 
 }  // namespace detail
 

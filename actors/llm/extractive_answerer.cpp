@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "runtime/text/text.hpp"
+
 namespace opea::actors {
 
 namespace {
@@ -19,20 +21,8 @@ constexpr double proximity_bonus = 0.3;
 constexpr double keep_ratio = 0.5;
 constexpr size_t min_sentence_words = 3;
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-bool is_word_byte(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return u >= 0x80 || std::isalnum(u) != 0;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using text::is_space;
+using text::trim;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -107,9 +97,7 @@ bool is_abbreviation(const std::string& p, size_t end) {
   size_t start = p.rfind(' ', end);
   start = start == std::string::npos ? 0 : start + 1;
   while (start < end && (p[start] == '(' || p[start] == '"' || p[start] == '\'')) ++start;
-  std::string word;
-  for (size_t i = start; i <= end; ++i)
-    word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(p[i]))));
+  auto word = text::lower(std::string_view{p}.substr(start, end + 1 - start));
   static const std::unordered_set<std::string> known{"e.g.",    "i.e.", "etc.", "vs.", "cf.",
                                                      "approx.", "no.",  "fig.", "mr.", "dr."};
   if (known.count(word) != 0) return true;
@@ -223,20 +211,6 @@ const char* capabilities =
 
 }  // namespace
 
-size_t count_words(std::string_view text) {
-  size_t n = 0;
-  bool in_word = false;
-  for (char c : text) {
-    if (is_space(c)) {
-      in_word = false;
-    } else if (!in_word) {
-      in_word = true;
-      ++n;
-    }
-  }
-  return n;
-}
-
 std::vector<std::string> split_stream_pieces(std::string_view text) {
   std::vector<std::string> out;
   size_t i = 0;
@@ -277,17 +251,7 @@ std::vector<std::string> extractive_answerer::split_sentences(std::string_view t
 std::vector<std::string> extractive_answerer::terms(std::string_view text) {
   std::vector<std::string> out;
   const auto& stop = stop_words();
-  size_t i = 0;
-  while (i < text.size()) {
-    if (!is_word_byte(text[i])) {
-      ++i;
-      continue;
-    }
-    std::string w;
-    while (i < text.size() && is_word_byte(text[i])) {
-      w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))));
-      ++i;
-    }
+  for (auto& w : text::tokenize(text)) {
     if (stop.count(w) != 0) continue;
     out.push_back(fold_suffixes(std::move(w)));
   }
@@ -319,7 +283,7 @@ extractive_answer extractive_answerer::answer(std::string_view query,
   for (size_t d = 0; d < documents.size(); ++d) {
     size_t pos = 0;
     for (auto& s : split_sentences(documents[d].text)) {
-      auto words = count_words(s);
+      auto words = text::count_words(s);
       if (words < min_sentence_words || !seen.insert(s).second) {
         ++pos;
         continue;

@@ -84,9 +84,6 @@ class extractive_answerer {
   static std::vector<std::string> terms(std::string_view text);
 };
 
-/// Number of white-space separated words of `text`.
-size_t count_words(std::string_view text);
-
 /// Splits `text` into streaming pieces: each piece is a word followed by the
 /// white space after it, so the pieces concatenated give `text` back (leading
 /// white space, if any, is its own first piece).

@@ -6,10 +6,13 @@
 
 #include <caf/all.hpp>
 
+#include "actors/kit/params.hpp"
 #include "actors/llm/rag_prompt.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/service/messages.hpp"
+#include "runtime/service/reply_later.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::actors {
 
@@ -28,10 +31,6 @@ using llm_step_atom = caf::atom_constant<caf::atom("llm_step")>;
 
 caf::error bad(const std::string& field, const std::string& why) {
   return make_error(errc::bad_request, field, why);
-}
-
-std::string type_error(const char* what, const json& got) {
-  return std::string{"must be "} + what + ", got " + got.type_name();
 }
 
 json usage_json(int64_t prompt, int64_t completion) {
@@ -108,10 +107,10 @@ caf::behavior extractive_behavior(caf::event_based_actor* self, llm_config cfg) 
         if (!in) return std::move(in.error());
         auto max = static_cast<size_t>(effective_max_tokens(cfg, *in));
         auto ans = extractive_answerer{}.answer(in->query, in->documents, max);
-        auto prompt_words = static_cast<int64_t>(count_words(in->query));
+        auto prompt_words = static_cast<int64_t>(text::count_words(in->query));
         for (const auto& d : in->documents)
-          prompt_words += static_cast<int64_t>(count_words(d.text));
-        auto completion_words = static_cast<int64_t>(count_words(ans.text));
+          prompt_words += static_cast<int64_t>(text::count_words(d.text));
+        auto completion_words = static_cast<int64_t>(text::count_words(ans.text));
         auto pieces =
             in->stream && ctx->sink ? split_stream_pieces(ans.text) : std::vector<std::string>{};
         auto reply = make_reply(std::move(ans.text), in->query, extractive_answerer::model_name,
@@ -158,15 +157,12 @@ caf::behavior openai_behavior(caf::event_based_actor* self, llm_config cfg) {
         if (!in) return std::move(in.error());
         std::string prompt_text;
         auto req = make_chat_request(cfg, *in, *ctx, prompt_text);
-        auto prompt_words = static_cast<int64_t>(count_words(prompt_text));
-        // The answer goes from the HTTP client's thread straight to the caller
-        // (as http_service_actor does): no actor state is touched there.
-        auto requester = self->current_sender();
-        auto mid = self->take_current_message_id();
+        auto prompt_words = static_cast<int64_t>(text::count_words(prompt_text));
+        // The answer goes from the HTTP client's thread straight to the caller:
+        // no actor state is touched there.
+        runtime::reply_later reply{self};
         auto query = in->query;
-        auto finish = [requester, mid, query, prompt_words](caf::expected<chat_result> res,
-                                                            size_t pieces) {
-          if (!requester) return;
+        auto finish = [reply, query, prompt_words](caf::expected<chat_result> res, size_t pieces) {
           caf::message msg;
           if (!res) {
             msg = caf::make_message(std::move(res.error()));
@@ -178,11 +174,11 @@ caf::behavior openai_behavior(caf::event_based_actor* self, llm_config cfg) {
             msg = caf::make_message(
                 make_reply(std::move(res->text), query, res->model, std::move(usage)));
           }
-          requester->enqueue(nullptr, mid.response_id(), std::move(msg), nullptr);
+          reply.deliver(std::move(msg));
         };
         if (!(in->stream && ctx->sink)) {
           cfg.openai->complete(std::move(req), [finish](caf::expected<chat_result> res) {
-            auto words = res ? count_words(res->text) : 0;
+            auto words = res ? text::count_words(res->text) : 0;
             finish(std::move(res), words);
           });
           return caf::delegated<json_ptr>{};
@@ -208,21 +204,6 @@ caf::behavior openai_behavior(caf::event_based_actor* self, llm_config cfg) {
   };
 }
 
-caf::expected<std::string> string_param(const json& params, const char* key, std::string def) {
-  auto i = params.find(key);
-  if (i == params.end()) return def;
-  if (!i->is_string()) return bad(std::string{"params."} + key, type_error("a string", *i));
-  return i->get<std::string>();
-}
-
-caf::expected<int64_t> positive_param(const json& params, const char* key, int64_t def) {
-  auto i = params.find(key);
-  if (i == params.end()) return def;
-  if (!i->is_number_integer() || i->get<int64_t>() <= 0)
-    return bad(std::string{"params."} + key, "must be a positive integer, got " + i->dump());
-  return i->get<int64_t>();
-}
-
 }  // namespace
 
 runtime::actor_body llm_actor(llm_config cfg) {
@@ -234,16 +215,11 @@ runtime::actor_body llm_actor(llm_config cfg) {
 
 caf::expected<runtime::micro_service> make_llm_service(
     const json& params, std::shared_ptr<runtime::http::client> client) {
-  if (!params.is_null() && !params.is_object()) return bad("params", "must be a map");
-  static const std::vector<std::string> known{"backend", "url",        "model",
-                                              "api_key", "max_tokens", "timeout_ms"};
-  if (params.is_object())
-    for (const auto& [key, value] : params.items())
-      if (std::find(known.begin(), known.end(), key) == known.end())
-        return bad("params." + key,
-                   "unknown parameter (known: backend, url, model, api_key, max_tokens, "
-                   "timeout_ms)");
-  const json p = params.is_object() ? params : json::object();
+  using namespace kit;
+  if (auto err =
+          check_params(params, {"backend", "url", "model", "api_key", "max_tokens", "timeout_ms"}))
+    return err;
+  const json& p = params;
   llm_config cfg;
   auto backend = string_param(p, "backend", "extractive");
   if (!backend) return std::move(backend.error());
@@ -272,7 +248,7 @@ caf::expected<runtime::micro_service> make_llm_service(
     cfg.openai = std::move(*backend_ptr);
   } else {
     for (auto key : {"url", "model", "api_key", "timeout_ms"})
-      if (p.contains(key))
+      if (has_param(p, key))
         return bad(std::string{"params."} + key, "only applies to backend \"openai\"");
   }
   auto svc =

@@ -13,12 +13,9 @@
 #include "actors/docs/opea_docs.hpp"
 #include "actors/llm/extractive_answerer.hpp"
 #include "actors/llm/openai_chat_backend.hpp"
+#include "runtime/http/fwd.hpp"
 #include "runtime/service/micro_service.hpp"
 #include "runtime/service/service_catalog.hpp"
-
-namespace opea::runtime::http {
-class client;
-}
 
 namespace opea::actors {
 

@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "runtime/errors.hpp"
+#include "runtime/http/post_json.hpp"
+#include "runtime/service/url.hpp"
 
 namespace opea::actors {
 
@@ -16,10 +18,7 @@ namespace {
 /// Keep at most this much of an error body (for the message).
 constexpr size_t max_error_body = 64 << 10;
 
-std::string excerpt(const std::string& body, size_t max = 200) {
-  if (body.size() <= max) return body;
-  return body.substr(0, max) + "...";
-}
+using runtime::http::excerpt;
 
 bool iequals_prefix(const std::string& value, const std::string& prefix) {
   if (value.size() < prefix.size()) return false;
@@ -80,8 +79,7 @@ caf::error status_error(const std::string& name, const std::string& url, int sta
   auto parsed = json::parse(body, nullptr, false);
   auto why = parsed.is_discarded() ? std::string{} : error_message(parsed);
   if (why.empty()) why = excerpt(body);
-  return make_error(errc::http_status, name,
-                    "HTTP " + std::to_string(status) + " from " + url + ": " + why);
+  return runtime::http::status_failed(status, why, name, url);
 }
 
 std::string endpoint_of(std::string base) {
@@ -252,11 +250,10 @@ caf::expected<std::shared_ptr<const openai_chat_backend>> openai_chat_backend::m
     openai_chat_config cfg, std::shared_ptr<runtime::http::client> client) {
   if (cfg.url.empty()) return make_error(errc::bad_request, "params.url", "is required");
   auto endpoint = endpoint_of(cfg.url);
-  auto parsed = runtime::http::url::parse(endpoint);
+  auto parsed = runtime::url::parse(endpoint);
   if (!parsed)
-    return make_error(
-        errc::bad_request, "params.url",
-        "'" + cfg.url + "' is not an http:// URL: " + runtime::detail_of(parsed.error()));
+    return make_error(errc::bad_request, "params.url",
+                      "\"" + cfg.url + "\" " + runtime::detail_of(parsed.error()));
   if (cfg.timeout.count() <= 0)
     return make_error(errc::bad_request, "params.timeout_ms", "must be positive");
   if (!client) client = std::make_shared<runtime::http::client>();
@@ -336,12 +333,7 @@ void openai_chat_backend::complete(chat_request req,
       http_request(req, false), [name, url, model, done = std::move(done)](
                                     caf::expected<runtime::http::client_response> res) {
         if (!res) {
-          const auto& err = res.error();
-          auto code = runtime::code_of(err) != static_cast<errc>(0) ? runtime::code_of(err)
-                                                                    : errc::http_connect;
-          auto why = runtime::detail_of(err);
-          if (why.empty()) why = runtime::describe(err);
-          done(make_error(code, name, "POST " + url + ": " + why));
+          done(runtime::http::post_failed(res.error(), name, url));
           return;
         }
         if (res->status < 200 || res->status > 299) {

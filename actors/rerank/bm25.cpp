@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "actors/embedding/hashed_embedder.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::actors {
 
@@ -13,7 +13,7 @@ std::vector<double> bm25_scores(std::string_view query, const std::vector<std::s
                                 bm25_params params) {
   std::vector<double> scores(documents.size(), 0.0);
   if (documents.empty()) return scores;
-  auto terms = tokenize(query);
+  auto terms = text::tokenize(query);
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
   if (terms.empty()) return scores;
@@ -25,7 +25,7 @@ std::vector<double> bm25_scores(std::string_view query, const std::vector<std::s
   std::unordered_map<std::string, double> df;
   double total = 0;
   for (size_t i = 0; i < documents.size(); ++i) {
-    auto words = tokenize(documents[i]);
+    auto words = text::tokenize(documents[i]);
     length[i] = static_cast<double>(words.size());
     total += length[i];
     for (auto& w : words)

@@ -21,7 +21,7 @@ struct bm25_params {
 ///              idf(t) * tf(t,d) * (k1 + 1) / (tf(t,d) + k1 * (1 - b + b * |d| / avgdl))
 ///   idf(t)   = ln(1 + (N - n(t) + 0.5) / (n(t) + 0.5))
 ///
-/// where terms come from `tokenize` (actors/embedding/hashed_embedder.hpp),
+/// where terms come from `text::tokenize` (runtime/text/text.hpp),
 /// N is the number of documents, n(t) the number containing t, |d| the
 /// document's term count and avgdl the mean of |d|. The "+1" inside the log
 /// keeps idf positive even for terms found in every candidate. A query term

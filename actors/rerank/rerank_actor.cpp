@@ -5,12 +5,13 @@
 
 #include <caf/all.hpp>
 
-#include "actors/embedding/builtin_params.hpp"
 #include "actors/embedding/hashed_embedder.hpp"
+#include "actors/kit/params.hpp"
 #include "actors/rerank/tei_reranker.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/service/messages.hpp"
+#include "runtime/service/reply_later.hpp"
 
 namespace opea::actors {
 
@@ -29,12 +30,10 @@ caf::behavior rerank_actor(caf::event_based_actor* self, reranker_ptr rr, size_t
               std::make_shared<const json>(write_llm_params_doc(*input, *req, {}))};
         auto query = req->initial_query;
         auto texts = req->texts;
-        // The reranker may complete on an HTTP I/O thread: answer the requester
-        // directly (see embedding_actor).
-        auto requester = self->current_sender();
-        auto mid = self->take_current_message_id();
+        // The reranker may complete on an HTTP I/O thread.
+        runtime::reply_later reply{self};
         rr->rerank(std::move(query), std::move(texts),
-                   [requester, mid, input,
+                   [reply, input,
                     req = std::move(*req)](caf::expected<std::vector<scored_text>> res) {
                      caf::message answer;
                      if (!res)
@@ -42,8 +41,7 @@ caf::behavior rerank_actor(caf::event_based_actor* self, reranker_ptr rr, size_t
                      else
                        answer = caf::make_message(runtime::json_ptr{
                            std::make_shared<const json>(write_llm_params_doc(*input, req, *res))});
-                     if (requester)
-                       requester->enqueue(nullptr, mid.response_id(), std::move(answer), nullptr);
+                     reply.deliver(std::move(answer));
                    });
         return caf::delegated<runtime::json_ptr>{};
       },
@@ -61,7 +59,7 @@ runtime::micro_service make_rerank_service(reranker_ptr rr, size_t default_top_n
 
 caf::expected<configured_reranker> make_reranker_from_params(
     const json& params, std::shared_ptr<runtime::http::client> client) {
-  using namespace detail;
+  using namespace kit;
   if (auto err =
           check_params(params, {"backend", "top_n", "alpha", "dimension", "url", "timeout_ms"}))
     return err;
@@ -69,13 +67,9 @@ caf::expected<configured_reranker> make_reranker_from_params(
   if (!backend) return std::move(backend.error());
   auto builtin = *backend == "builtin";
   for (const char* key : {"alpha", "dimension"})
-    if (!builtin && has_param(params, key))
-      return make_error(errc::bad_request, std::string{"params."} + key,
-                        "applies only to backend builtin, not '" + *backend + "'");
+    if (auto err = only_for_backends(params, key, {"builtin"}, *backend)) return err;
   for (const char* key : {"url", "timeout_ms"})
-    if (builtin && has_param(params, key))
-      return make_error(errc::bad_request, std::string{"params."} + key,
-                        "applies only to backend tei, not 'builtin'");
+    if (auto err = only_for_backends(params, key, {"tei"}, *backend)) return err;
   auto top_n = integer_param(params, "top_n", default_rerank_top_n, 1, 1000000);
   if (!top_n) return std::move(top_n.error());
   reranker_ptr rr;

@@ -12,12 +12,9 @@
 
 #include "actors/docs/opea_docs.hpp"
 #include "actors/rerank/reranker.hpp"
+#include "runtime/http/fwd.hpp"
 #include "runtime/service/micro_service.hpp"
 #include "runtime/service/service_catalog.hpp"
-
-namespace opea::runtime::http {
-class client;
-}  // namespace opea::runtime::http
 
 namespace opea::actors {
 

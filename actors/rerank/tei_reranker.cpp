@@ -5,6 +5,7 @@
 #include "actors/embedding/remote_embedders.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
+#include "runtime/http/post_json.hpp"
 
 namespace opea::actors {
 
@@ -19,7 +20,7 @@ caf::expected<std::vector<scored_text>> read_scores(const json& body, size_t cou
   if (!body.is_array())
     return make_error(errc::bad_response, url,
                       std::string{"expected a list of {index, score}, got "} + body.type_name() +
-                          ": " + detail::excerpt(body.dump()));
+                          ": " + runtime::http::excerpt(body.dump()));
   if (body.size() != count)
     return make_error(
         errc::bad_response, url,
@@ -81,14 +82,15 @@ void tei_reranker::rerank(std::string query, std::vector<std::string> texts,
   }
   auto count = texts.size();
   json body{{"query", std::move(query)}, {"texts", std::move(texts)}, {"raw_scores", false}};
-  detail::post_json(*client_, endpoint_, body, {}, timeout_,
-                    [count, url = endpoint_, done = std::move(done)](caf::expected<json> res) {
-                      if (!res) {
-                        done(std::move(res.error()));
-                        return;
-                      }
-                      done(read_scores(*res, count, url));
-                    });
+  runtime::http::post_json(
+      *client_, {endpoint_, {}, body.dump(), {}, timeout_},
+      [count, url = endpoint_, done = std::move(done)](caf::expected<json> res) {
+        if (!res) {
+          done(std::move(res.error()));
+          return;
+        }
+        done(read_scores(*res, count, url));
+      });
 }
 
 }  // namespace opea::actors

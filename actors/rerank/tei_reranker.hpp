@@ -8,10 +8,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/rerank/reranker.hpp"
-
-namespace opea::runtime::http {
-class client;
-}  // namespace opea::runtime::http
+#include "runtime/http/fwd.hpp"
 
 namespace opea::actors {
 

@@ -1,5 +1,6 @@
 #include "actors/retriever/store_registry.hpp"
 
+#include "actors/kit/params.hpp"
 #include "actors/retriever/retriever_actor.hpp"
 #include "runtime/errors.hpp"
 
@@ -35,27 +36,15 @@ void register_retriever_builtins(runtime::service_catalog& catalog,
               "(similarity, similarity_distance_threshold, similarity_score_threshold, mmr)",
               runtime::service_type::retriever,
               [stores](const json& params) -> caf::expected<runtime::micro_service> {
-                if (!params.is_object())
-                  return make_error(errc::bad_request, "params", "must be a map");
-                std::string index = "default";
-                size_t dimension = 0;
-                for (auto it = params.begin(); it != params.end(); ++it) {
-                  if (it.key() == "index") {
-                    if (!it->is_string() || it->get<std::string>().empty())
-                      return make_error(errc::bad_request, "params.index",
-                                        "must be a non-empty string");
-                    index = it->get<std::string>();
-                  } else if (it.key() == "dimension") {
-                    if (!it->is_number_unsigned())
-                      return make_error(errc::bad_request, "params.dimension",
-                                        "must be a positive integer");
-                    dimension = it->get<size_t>();
-                  } else {
-                    return make_error(errc::bad_request, "params." + it.key(),
-                                      "unknown parameter (valid: index, dimension)");
-                  }
-                }
-                auto store = stores->open(index, dimension);
+                if (auto err = kit::check_params(params, {"index", "dimension"})) return err;
+                auto index = kit::string_param(params, "index", "default");
+                if (!index) return std::move(index.error());
+                if (index->empty())
+                  return make_error(errc::bad_request, "params.index",
+                                    "must be a non-empty string");
+                auto dimension = kit::positive_param(params, "dimension", 0);
+                if (!dimension) return std::move(dimension.error());
+                auto store = stores->open(*index, static_cast<size_t>(*dimension));
                 if (!store) return std::move(store.error());
                 return make_retriever_service("", std::move(*store));
               });

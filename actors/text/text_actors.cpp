@@ -2,7 +2,9 @@
 
 #include <cctype>
 
+#include "actors/kit/params.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::actors {
 
@@ -12,15 +14,13 @@ using runtime::make_error;
 
 namespace {
 
-/// Reads an optional string parameter; errors name the parameter.
+/// Reads an optional string parameter; errors name the parameter. Other keys
+/// are not checked: configs give these demo services free-form params.
 caf::expected<std::string> string_param(const json& params, const char* key, std::string def) {
-  if (!params.is_object()) return make_error(errc::bad_request, "params", "must be a map");
-  auto i = params.find(key);
-  if (i == params.end()) return def;
-  if (!i->is_string())
-    return make_error(errc::bad_request, std::string{"params."} + key,
-                      std::string{"must be a string, got "} + i->type_name());
-  return i->get<std::string>();
+  if (!params.is_object())
+    return make_error(errc::bad_request, "params",
+                      std::string{"must be a map, got "} + params.type_name());
+  return kit::string_param(params, key, std::move(def));
 }
 
 caf::expected<std::string> text_field(const json& input, const std::string& field) {
@@ -77,10 +77,8 @@ void register_text_builtins(runtime::service_catalog& catalog) {
                                          const runtime::request_context&) -> caf::expected<json> {
                           auto text = text_field(in, field);
                           if (!text) return std::move(text.error());
-                          for (auto& c : *text)
-                            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
                           json out = in;
-                          out[field] = std::move(*text);
+                          out[field] = text::upper(*text);
                           return out;
                         }});
               });

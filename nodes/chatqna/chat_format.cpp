@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "runtime/service/request_context.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::nodes {
 
@@ -72,21 +73,10 @@ nlohmann::json openai_chunk(const completion_meta& meta, const std::string* role
           {"choices", nlohmann::json::array({std::move(choice)})}};
 }
 
-size_t count_words(const std::string& text) {
-  size_t n = 0;
-  bool in_word = false;
-  for (unsigned char c : text) {
-    bool space = std::isspace(c) != 0;
-    if (!space && !in_word) ++n;
-    in_word = !space;
-  }
-  return n;
-}
-
 nlohmann::json openai_completion(const completion_meta& meta, const std::string& content,
                                  const std::string& prompt) {
-  auto prompt_tokens = count_words(prompt);
-  auto completion_tokens = count_words(content);
+  auto prompt_tokens = text::count_words(prompt);
+  auto completion_tokens = text::count_words(content);
   return {{"id", meta.id},
           {"object", "chat.completion"},
           {"created", meta.created},

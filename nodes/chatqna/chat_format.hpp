@@ -38,11 +38,9 @@ nlohmann::json openai_chunk(const completion_meta& meta, const std::string* role
                             const std::string* content, const char* finish_reason);
 
 /// OpenAI's `chat.completion` with one assistant choice and token usage
-/// (tokens counted as whitespace-separated words; documented approximation).
+/// (tokens counted as whitespace-separated words, `text::count_words`;
+/// documented approximation).
 nlohmann::json openai_completion(const completion_meta& meta, const std::string& content,
                                  const std::string& prompt);
-
-/// Whitespace-separated words in `text`, the token count used in `usage`.
-size_t count_words(const std::string& text);
 
 }  // namespace opea::nodes

@@ -9,6 +9,7 @@
 
 #include "nodes/config/node_config.hpp"
 #include "nodes/config/yaml_reader.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::nodes {
 
@@ -87,7 +88,7 @@ void read_cluster(const yaml_reader& r, const YAML::Node& node, const std::strin
     m.name = name;
     read_cluster_member(r, nodes[name], member_path, m);
     for (const auto& other : out.members) {
-      if (lower(other.host) == lower(m.host) && other.port == m.port) {
+      if (text::lower(other.host) == text::lower(m.host) && other.port == m.port) {
         r.fail(member_path, "duplicate address " + quote(m.host + ":" + std::to_string(m.port)) +
                                 " (also " + child_path(nodes_path, other.name) + ")");
       }

@@ -16,6 +16,7 @@
 #include "nodes/config/policy_keys.hpp"
 #include "nodes/config/service_refs.hpp"
 #include "nodes/config/yaml_reader.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::nodes {
 
@@ -170,7 +171,7 @@ megaservice_config read_megaservice(const yaml_reader& r, const YAML::Node& node
                 "serve_on", "supervision"});
   megaservice_config m;
   if (auto v = node["api"]) {
-    m.api = lower(r.read_string(v, child_path(path, "api")));
+    m.api = text::lower(r.read_string(v, child_path(path, "api")));
   }
   if (auto v = node["openai_route"]) {
     if (m.api != "chatqna")
@@ -203,7 +204,7 @@ megaservice_config read_megaservice(const yaml_reader& r, const YAML::Node& node
     auto raw = r.read_string_list(v, methods_path, "HTTP methods");
     m.methods.clear();
     for (std::size_t i = 0; i < raw.size(); ++i) {
-      std::string method = upper(raw[i]);
+      std::string method = text::upper(raw[i]);
       if (std::find(http_methods.begin(), http_methods.end(), method) == http_methods.end()) {
         r.fail(element_path(methods_path, i),
                "expected one of " + join(http_methods) + ", got " + quote(raw[i]));

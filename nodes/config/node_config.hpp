@@ -11,12 +11,12 @@
 
 #include "nodes/config/cluster_settings.hpp"
 #include "nodes/config/config_error.hpp"
-#include "nodes/config/http_url.hpp"
 #include "nodes/config/mega_flow.hpp"
 #include "runtime/megaservice/megaservice.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/service/micro_service.hpp"
 #include "runtime/service/service_type.hpp"
+#include "runtime/service/url.hpp"
 
 namespace opea::nodes {
 
@@ -97,7 +97,7 @@ struct service_config {
   /// http only: the URL as written, e.g. "http://127.0.0.1:8082/v1/add" (required for http).
   std::string url;
   /// http only: `url` parsed.
-  http_url endpoint;
+  runtime::url endpoint;
   /// http only: timeout of one call, ms, >= 1. Default: 30000.
   std::uint32_t timeout_ms = 30000;
   /// OPEA ServiceType value 0..27 (runtime/service/service_type.hpp). Default: 10 (undefined).

@@ -34,9 +34,9 @@ void read_micro_service(const yaml_reader& r, const std::string& name, const YAM
         static_cast<std::uint16_t>(r.read_int(node["port"], child_path(path, "port"), 1, 65535));
     s.endpoint.host =
         node["host"] ? r.read_string(node["host"], child_path(path, "host")) : "localhost";
-    s.endpoint.path = text;
+    s.endpoint.target = text;
     s.url = s.endpoint.to_string();
-    if (!parse_http_url(s.url)) {
+    if (!runtime::url::parse(s.url)) {
       r.fail(path, quote(s.url) + " is not an http URL (expected http://host:port/path)");
     }
   }

@@ -4,6 +4,7 @@
 
 #include "nodes/config/node_config.hpp"
 #include "nodes/config/yaml_reader.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::nodes {
 
@@ -14,12 +15,14 @@ std::string service_list_hint(const node_config& config) {
                           : " (declared services: " + join(declared) + ")";
 }
 
-http_url read_service_url(const yaml_reader& r, const YAML::Node& node, const std::string& path) {
+runtime::url read_service_url(const yaml_reader& r, const YAML::Node& node,
+                              const std::string& path) {
   std::string text = r.read_string(node, path);
-  auto url = parse_http_url(text);
+  auto url = runtime::url::parse(text);
   if (!url) {
     std::string problem = quote(text) + " is not an http URL";
-    if (lower(text).rfind("https://", 0) == 0) problem += "; https is not supported for services";
+    if (text::lower(text).rfind("https://", 0) == 0)
+      problem += "; https is not supported for services";
     r.fail(path, problem + " (expected http://host:port/path)");
   }
   return *url;

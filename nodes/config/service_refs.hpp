@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "nodes/config/http_url.hpp"
 #include "nodes/config/mega_flow.hpp"
+#include "runtime/service/url.hpp"
 
 namespace YAML {
 class Node;
@@ -24,8 +24,8 @@ struct node_config;
 
 /// An `http://host[:port][/path]` URL ("... is not an http URL (expected
 /// http://host:port/path)", saying so when it is https).
-[[nodiscard]] http_url read_service_url(const yaml_reader& r, const YAML::Node& node,
-                                        const std::string& path);
+[[nodiscard]] runtime::url read_service_url(const yaml_reader& r, const YAML::Node& node,
+                                            const std::string& path);
 
 /// A non-empty list of mega_flow rules (see parse_mega_flow) whose services
 /// are all declared in `config`, added to `graph` in order.

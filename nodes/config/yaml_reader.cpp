@@ -14,6 +14,7 @@
 
 #include "nodes/config/config_error.hpp"
 #include "nodes/config/mega_flow.hpp"
+#include "runtime/text/text.hpp"
 
 namespace opea::nodes {
 
@@ -120,18 +121,6 @@ std::string join(const key_list& items) {
 
 std::string join(const std::vector<std::string>& items) {
   return join(key_list(items.begin(), items.end()));
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string child_path(const std::string& path, std::string_view key) {
@@ -259,7 +248,7 @@ double yaml_reader::read_number(const YAML::Node& node, const std::string& path,
 
 bool yaml_reader::read_bool(const YAML::Node& node, const std::string& path) const {
   if (node.IsScalar()) {
-    std::string value = lower(node.Scalar());
+    std::string value = text::lower(node.Scalar());
     if (value == "true") return true;
     if (value == "false") return false;
   }
@@ -269,7 +258,7 @@ bool yaml_reader::read_bool(const YAML::Node& node, const std::string& path) con
 std::size_t yaml_reader::read_choice(const YAML::Node& node, const std::string& path,
                                      const key_list& choices) const {
   if (node.IsScalar()) {
-    std::string value = lower(node.Scalar());
+    std::string value = text::lower(node.Scalar());
     for (std::size_t i = 0; i < choices.size(); ++i) {
       if (value == choices[i]) return i;
     }

@@ -27,10 +27,6 @@ using key_list = std::vector<std::string_view>;
 [[nodiscard]] std::string join(const key_list& items);
 [[nodiscard]] std::string join(const std::vector<std::string>& items);
 
-/// ASCII lower / upper case of `text`.
-[[nodiscard]] std::string lower(std::string_view text);
-[[nodiscard]] std::string upper(std::string_view text);
-
 /// The key path of `key` under `path`: "path.key", or "key" when `path` is
 /// empty (the top level).
 [[nodiscard]] std::string child_path(const std::string& path, std::string_view key);

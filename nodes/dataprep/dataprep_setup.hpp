@@ -6,10 +6,7 @@
 #include "actors/embedding/embedder.hpp"
 #include "actors/retriever/store_registry.hpp"
 #include "nodes/config/node_config.hpp"
-
-namespace opea::runtime::http {
-class client;
-}
+#include "runtime/http/fwd.hpp"
 
 namespace opea::nodes {
 

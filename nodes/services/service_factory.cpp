@@ -29,7 +29,7 @@ rt::micro_service service_factory::make(const service_config& svc) const {
     out.name = svc.name;
     out.host = svc.endpoint.host;
     out.port = svc.endpoint.port;
-    out.endpoint = svc.endpoint.path;
+    out.endpoint = svc.endpoint.target;
     out.timeout = std::chrono::milliseconds{svc.timeout_ms};
     out = rt::http::http_service(std::move(out), client_);
   }

@@ -4,12 +4,9 @@
 #include <string>
 
 #include "nodes/config/node_config.hpp"
+#include "runtime/http/fwd.hpp"
 #include "runtime/service/micro_service.hpp"
 #include "runtime/service/service_catalog.hpp"
-
-namespace opea::runtime::http {
-class client;
-}
 
 namespace opea::nodes {
 

@@ -16,27 +16,12 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "runtime/service/url.hpp"
+
 namespace opea::runtime::http {
 
-/// An absolute `http://` URL split into the parts a request needs.
-struct url {
-  /// Lower-case scheme; always "http" for a parsed URL.
-  std::string scheme;
-  /// Host name or address (IPv6 without brackets).
-  std::string host;
-  /// Port; 80 if the URL names none.
-  uint16_t port = 80;
-  /// Path plus query, at least "/".
-  std::string target = "/";
-
-  /// Parses `text`, e.g. "http://tei:8080/embed?x=1". Fails with
-  /// `errc::bad_request` on malformed URLs and on schemes other than http
-  /// (https is not supported yet).
-  [[nodiscard]] static caf::expected<url> parse(std::string_view text);
-
-  /// "host:port", the key of the connection pool.
-  std::string authority() const;
-};
+/// The one URL type (`runtime/service/url.hpp`), as the client's callers name it.
+using runtime::url;
 
 /// One outbound request.
 struct client_request {

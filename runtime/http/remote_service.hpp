@@ -5,18 +5,18 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include "runtime/http/fwd.hpp"
 #include "runtime/service/messages.hpp"
 #include "runtime/service/micro_service.hpp"
 
 namespace opea::runtime::http {
 
-class client;
-
 /// An external HTTP service at `url` ("http://host:port/path"), OPEA's
 /// `MicroService(host, port, endpoint)`: each call is `POST url` through an
 /// `http_service_actor` on `client` (one of its own when null), supervised by
 /// the megaservice like any service (kind "http" in /v1/list_service).
-/// Throws std::invalid_argument if the URL is not http://host[:port][/path].
+/// Throws std::invalid_argument "service 'NAME': URL \"URL\" <problem>" when the URL
+/// does not parse (`runtime::url::parse` names the problem).
 micro_service remote_service(std::string name, const std::string& url,
                              service_type type = service_type::undefined,
                              std::shared_ptr<client> client = nullptr);

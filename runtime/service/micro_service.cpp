@@ -1,5 +1,7 @@
 #include "runtime/service/micro_service.hpp"
 
+#include "runtime/service/url.hpp"
+
 namespace opea::runtime {
 
 namespace {
@@ -29,8 +31,11 @@ micro_service micro_service::actor(std::string name, actor_body body, service_ty
 }
 
 std::string micro_service::endpoint_url() const {
-  auto path = endpoint.empty() || endpoint[0] != '/' ? "/" + endpoint : endpoint;
-  return "http://" + host + ":" + std::to_string(port) + path;
+  url u;
+  u.host = host;
+  u.port = port;
+  u.target = endpoint.empty() || endpoint[0] != '/' ? "/" + endpoint : endpoint;
+  return u.to_string();
 }
 
 }  // namespace opea::runtime

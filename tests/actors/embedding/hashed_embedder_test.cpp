@@ -39,25 +39,6 @@ vector normalized(const std::vector<double>& v) {
 
 }  // namespace
 
-TEST_CASE("tokenize: lower-cased ASCII words, punctuation separates", "[embedding][tokenize]") {
-  CHECK(tokenize("Hello, World! x2") == std::vector<std::string>{"hello", "world", "x2"});
-  CHECK(tokenize("") == std::vector<std::string>{});
-  CHECK(tokenize("  ...!?  ") == std::vector<std::string>{});
-  CHECK(tokenize("don't stop-me_now") == std::vector<std::string>{"don", "t", "stop", "me", "now"});
-  CHECK(tokenize("tab\there\nnew\r\nline") ==
-        std::vector<std::string>{"tab", "here", "new", "line"});
-  CHECK(tokenize("ABC123def") == std::vector<std::string>{"abc123def"});
-}
-
-TEST_CASE("tokenize: UTF-8 multibyte sequences stay inside words", "[embedding][tokenize]") {
-  // "Wörld" keeps its two-byte ö; non-ASCII letters are not case-folded.
-  CHECK(tokenize("Hello, W\xC3\xB6rld!") == std::vector<std::string>{"hello", "w\xC3\xB6rld"});
-  CHECK(tokenize("\xC3\x96l caf\xC3\xA9") == std::vector<std::string>{"\xC3\x96l", "caf\xC3\xA9"});
-  // CJK (three bytes each) and an emoji (four bytes) are word bytes.
-  CHECK(tokenize("\xE4\xBD\xA0\xE5\xA5\xBD, \xF0\x9F\x98\x80") ==
-        std::vector<std::string>{"\xE4\xBD\xA0\xE5\xA5\xBD", "\xF0\x9F\x98\x80"});
-}
-
 TEST_CASE("FNV-1a 64 matches the reference test vectors", "[embedding][hash]") {
   CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
   CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);

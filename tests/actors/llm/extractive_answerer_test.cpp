@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/llm/extractive_answerer.hpp"
+#include "runtime/text/text.hpp"
 
 using namespace opea::actors;
 
@@ -115,5 +116,5 @@ TEST_CASE("stream pieces are words with their trailing space", "[llm][answerer]"
           std::vector<std::string>{"One ", "two  ", "three ", "[1]\n\n", "Sources: ", "x"});
   REQUIRE(split_stream_pieces("  lead") == std::vector<std::string>{"  ", "lead"});
   REQUIRE(split_stream_pieces("").empty());
-  REQUIRE(count_words(" a  b\nc ") == 3);
+  REQUIRE(opea::text::count_words(" a  b\nc ") == 3);
 }

@@ -9,6 +9,7 @@
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/megaservice/megaservice.hpp"
+#include "runtime/text/text.hpp"
 #include "tests/actors/llm/llm_support.hpp"
 
 using namespace opea::actors;
@@ -157,7 +158,7 @@ TEST_CASE_METHOD(fixture, "the extractive llm streams word by word before it rep
   CHECK(text == rag_answer);
   auto pieces = sink->pieces();
   CHECK(concat(pieces) == text);
-  CHECK(pieces.size() == count_words(text));
+  CHECK(pieces.size() == opea::text::count_words(text));
   CHECK(pieces[0] == "The ");
   auto record = sink->record();
   REQUIRE(record.size() == pieces.size() + 1);

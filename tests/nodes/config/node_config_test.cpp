@@ -148,42 +148,6 @@ TEST_CASE("service names", "[config]") {
   CHECK_FALSE(is_valid_service_name("a>b"));
 }
 
-// --- http URLs and service types -----------------------------------------------
-
-TEST_CASE("http URLs", "[config]") {
-  auto u = parse_http_url("http://127.0.0.1:8082/v1/add");
-  REQUIRE(u);
-  CHECK(u->host == "127.0.0.1");
-  CHECK(u->port == 8082);
-  CHECK(u->path == "/v1/add");
-  CHECK(u->to_string() == "http://127.0.0.1:8082/v1/add");
-
-  u = parse_http_url("HTTP://fakehost");
-  REQUIRE(u);
-  CHECK(u->host == "fakehost");
-  CHECK(u->port == 80);
-  CHECK(u->path == "/");
-
-  u = parse_http_url("http://[::1]:9000/x?y=1");
-  REQUIRE(u);
-  CHECK(u->host == "::1");
-  CHECK(u->port == 9000);
-  CHECK(u->path == "/x?y=1");
-  CHECK(u->to_string() == "http://[::1]:9000/x?y=1");
-
-  CHECK_FALSE(parse_http_url("htp://x"));
-  CHECK_FALSE(parse_http_url("https://x:1/a"));
-  CHECK_FALSE(parse_http_url("http://"));
-  CHECK_FALSE(parse_http_url("http://:80/a"));
-  CHECK_FALSE(parse_http_url("http://h:/a"));
-  CHECK_FALSE(parse_http_url("http://h:0/a"));
-  CHECK_FALSE(parse_http_url("http://h:65536/a"));
-  CHECK_FALSE(parse_http_url("http://h:8x/a"));
-  CHECK_FALSE(parse_http_url("http://u@h:80/a"));
-  CHECK_FALSE(parse_http_url("http://h:80/a b"));
-  CHECK_FALSE(parse_http_url("http://[::1/a"));
-}
-
 // --- opea-cpp format ----------------------------------------------------------------
 
 TEST_CASE("opea-cpp format: every default", "[config]") {
@@ -263,7 +227,7 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(s2.url == "http://127.0.0.1:8082/v1/add");
   CHECK(s2.endpoint.host == "127.0.0.1");
   CHECK(s2.endpoint.port == 8082);
-  CHECK(s2.endpoint.path == "/v1/add");
+  CHECK(s2.endpoint.target == "/v1/add");
   CHECK(s2.timeout_ms == 1500);
   CHECK(s2.service_type == 2);
   // circuit_breaker: {failures: 4, open_ms: 2500}, the consecutive shorthand.
@@ -362,7 +326,7 @@ TEST_CASE("OPEA format: GenAIComps tests/cores/mega/megaservice.yaml unchanged",
   CHECK(c.services[0].url == "http://localhost:8081/v1/add");
   CHECK(c.services[0].endpoint.host == "localhost");
   CHECK(c.services[0].endpoint.port == 8081);
-  CHECK(c.services[0].endpoint.path == "/v1/add");
+  CHECK(c.services[0].endpoint.target == "/v1/add");
   CHECK(c.services[0].timeout_ms == 30000);
   CHECK(c.services[0].service_type == 10);
   CHECK(c.services[1].url == "http://localhost:8082/v1/add");

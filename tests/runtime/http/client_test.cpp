@@ -113,31 +113,6 @@ void write_response(tcp::socket& s, const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("url::parse splits http URLs", "[http]") {
-  auto u = url::parse("http://tei:8080/embed?x=1");
-  REQUIRE(u);
-  CHECK(u->scheme == "http");
-  CHECK(u->host == "tei");
-  CHECK(u->port == 8080);
-  CHECK(u->target == "/embed?x=1");
-  CHECK(u->authority() == "tei:8080");
-  auto d = url::parse("HTTP://example.com");
-  REQUIRE(d);
-  CHECK(d->port == 80);
-  CHECK(d->target == "/");
-  auto v6 = url::parse("http://[::1]:9000/v1");
-  REQUIRE(v6);
-  CHECK(v6->host == "::1");
-  CHECK(v6->port == 9000);
-  auto https = url::parse("https://api.openai.com/v1");
-  REQUIRE_FALSE(https);
-  CHECK(code_of(https.error()) == errc::bad_request);
-  CHECK(subject_of(https.error()) == "https://api.openai.com/v1");
-  for (auto bad :
-       {"", "tei:8080/x", "http://", "http://h:0/", "http://h:99999/", "http://h:/", "ftp://h/"})
-    CHECK_FALSE(url::parse(bad));
-}
-
 TEST_CASE("client returns responses of any status", "[http]") {
   service s;
   client c;

@@ -1,10 +1,10 @@
-#include "actors/embedding/builtin_params.hpp"
+#include "actors/kit/params.hpp"
 
 #include <algorithm>
 
 #include "runtime/errors.hpp"
 
-namespace opea::actors::detail {
+namespace opea::actors::kit {
 
 using runtime::errc;
 using runtime::make_error;
@@ -91,4 +91,22 @@ caf::expected<double> number_param(const json& params, const std::string& key, d
   return v;
 }
 
-}  // namespace opea::actors::detail
+caf::expected<int64_t> positive_param(const json& params, const std::string& key, int64_t def) {
+  auto x = find(params, key);
+  if (x == nullptr) return def;
+  if (!x->is_number_integer() || x->get<int64_t>() <= 0)
+    return make_error(errc::bad_request, "params." + key,
+                      "must be a positive integer, got " + x->dump());
+  return x->get<int64_t>();
+}
+
+caf::error only_for_backends(const json& params, const std::string& key,
+                             const std::vector<std::string>& backends, const std::string& backend) {
+  if (!has_param(params, key) ||
+      std::find(backends.begin(), backends.end(), backend) != backends.end())
+    return {};
+  return make_error(errc::bad_request, "params." + key,
+                    "applies only to backend " + join(backends) + ", not '" + backend + "'");
+}
+
+}  // namespace opea::actors::kit
