@@ -54,17 +54,9 @@ int main(int argc, char** argv) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "opea-overhead-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) return 1;
   std::string src = OPEA_SOURCE_DIR;
-  auto yaml = "node: {name: bench, data_dir: \"" + tmpl + "\"}\n" +
-              "services:\n"
-              "  embedding: {builtin: embedding, params: {dimension: 384}}\n"
-              "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
-              "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
-              "  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}}\n"
-              "megaservices:\n"
-              "  - {name: chatqna, route: /v1/chatqna, api: chatqna,\n"
-              "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
-              "dataprep: {embedding: embedding, retriever: retriever}\n";
-  auto cfg = nodes::parse_node_config(yaml, "bench.yaml");
+  // The example ChatQnA configuration as users start it; the stores live in
+  // this run's own directory, and the corpus is ingested below.
+  auto cfg = nodes::load_node_config(src + "/examples/chatqna/chatqna.yaml");
   auto stores = std::make_shared<actors::store_registry>(tmpl);
   runtime::service_catalog catalog;
   actors::register_builtins(catalog, nullptr, stores);

@@ -174,10 +174,8 @@ bool i_dial(const directory_state& st, const std::string& other) {
 }
 
 void mark_down(caf::event_based_actor* self, directory_state& st, peer& p, std::string why) {
-  if (p.state == member_state::up) {
-    spdlog::warn("cluster {}: member {} left: {}", st.cfg.self, p.address.name, why);
-    notify_down(st, p.address.name, p.endpoints);
-  }
+  bool was_up = p.state == member_state::up;
+  if (was_up) notify_down(st, p.address.name, p.endpoints);
   if (p.directory) self->demonitor(p.directory);
   p.directory = nullptr;
   p.endpoints.clear();
@@ -185,6 +183,9 @@ void mark_down(caf::event_based_actor* self, directory_state& st, peer& p, std::
   p.since_unix_ms = rt::unix_now_ms();
   p.last_error = std::move(why);
   publish_view(st);
+  // Logged once the view shows it (a stable line, see nodes/README.md).
+  if (was_up)
+    spdlog::warn("cluster {}: member {} left: {}", st.cfg.self, p.address.name, p.last_error);
   if (i_dial(st, p.address.name))
     self->delayed_send(self, st.cfg.reconnect, dial_atom::value, p.address.name);
 }
@@ -205,10 +206,11 @@ void join(caf::event_based_actor* self, directory_state& st, peer& p, caf::actor
   p.last_error.clear();
   ++p.joins;
   self->monitor(p.directory);
-  spdlog::info("cluster {}: member {} joined (services: {})", st.cfg.self, p.address.name,
-               names_of(p.endpoints));
   notify_up(st, p.address.name, p.endpoints);
   publish_view(st);
+  // Logged once the view shows it (a stable line, see nodes/README.md).
+  spdlog::info("cluster {}: member {} joined (services: {})", st.cfg.self, p.address.name,
+               names_of(p.endpoints));
 }
 
 /// Registers `proxy` for `service` and tells it the replicas known now.
@@ -344,9 +346,16 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
                 },
                 [self, st, name](caf::error& err) {
                   auto& p = st->peers.at(name);
+                  auto why = "cannot connect: " + rt::describe(err);
+                  bool changed = why != p.last_error;
                   p.state = member_state::down;
-                  p.last_error = "cannot connect: " + rt::describe(err);
+                  p.last_error = std::move(why);
                   publish_view(*st);
+                  // Once per new reason, not per redial; after the view
+                  // shows it (a stable line, see nodes/README.md).
+                  if (changed)
+                    spdlog::info("cluster {}: member {} unreachable: {}", st->cfg.self, name,
+                                 p.last_error);
                   self->delayed_send(self, st->cfg.reconnect, dial_atom::value, name);
                 });
       },

@@ -16,37 +16,15 @@
 
 #include "runtime/http/server.hpp"
 #include "tests/integration/cluster_fixture.hpp"
+#include "tests/support/chatqna_config.hpp"
 
 using namespace opea::itest;
 
 namespace {
 
-/// Members of one cluster file, each a real process.
-struct members {
-  temp_dir dir;
-  std::string config;
-  std::map<std::string, std::unique_ptr<opea::test::child_process>> procs;
-  std::map<std::string, uint16_t> http;
-
-  explicit members(const std::string& yaml) : config(dir.write("cluster.yaml", yaml)) {}
-
-  void start(const std::string& name) {
-    auto p = std::make_unique<opea::test::child_process>(
-        OPEA_NODE_BINARY,
-        std::vector<std::string>{"--config", config, "--node", name, "--http-port", "0",
-                                 "--data-dir", (dir.path / name).string()});
-    http[name] = wait_for_port(*p);
-    procs[name] = std::move(p);
-  }
-
-  std::string url(const std::string& name, const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(http.at(name)) + path;
-  }
-};
-
 std::string cluster_head(const std::vector<std::string>& names) {
   std::string yaml =
-      "node: {log_level: warn}\n"
+      "node: {log_level: info}\n"
       "cluster:\n"
       "  name: itest\n"
       "  failure_timeout_ms: 1000\n"
@@ -144,18 +122,6 @@ std::vector<net::ip::tcp::socket> raw_posts(net::io_context& ioc, uint16_t port,
   return socks;
 }
 
-/// The node's /metrics once the gauge `pending` reads 0 (a bounded poll); the
-/// last read if it never does.
-std::string metrics_once_idle(const node_process& node, const std::string& pending) {
-  std::string metrics;
-  for (int i = 0; i < 500; ++i) {
-    metrics = call("GET", node.url("/metrics")).body;
-    if (metric_value(metrics, pending) == 0) break;
-    std::this_thread::yield();
-  }
-  return metrics;
-}
-
 }  // namespace
 
 TEST_CASE("retry across nodes: a call is sent exactly retry.attempts times in all",
@@ -169,10 +135,10 @@ TEST_CASE("retry across nodes: a call is sent exactly retry.attempts times in al
               "          retry: {attempts: 3, backoff_ms: 1}}\n"
               "megaservices:\n"
               "  - {name: m, route: /v1/m, serve_on: [a], flows: [flaky]}\n";
-  members c{yaml};
+  cluster_members c{yaml};
   c.start("a");
   c.start("b");
-  wait_members_up(c.url("a", ""), 1);  // the other member
+  c.wait_members_up("a", 1);  // the other member
   auto r = post(c.url("a", "/v1/m"), {{"text", "x"}});
   INFO(r.body);
   REQUIRE(r.status == 502);
@@ -195,12 +161,12 @@ TEST_CASE("the host's bulkhead holds for remote callers", "[integration][cluster
               "         bulkhead: {max_in_flight: 2, max_queue: 16}}\n"
               "megaservices:\n"
               "  - {name: m, route: /v1/m, serve_on: [a, c], flows: [slow]}\n";
-  members cl{yaml};
+  cluster_members cl{yaml};
   cl.start("a");
   cl.start("b");
   cl.start("c");
-  wait_members_up(cl.url("a", ""), 2);  // the other members
-  wait_members_up(cl.url("c", ""), 2);
+  cl.wait_members_up("a", 2);  // the other members
+  cl.wait_members_up("c", 2);
   std::atomic<int> ok{0};
   std::vector<std::string> other;
   std::mutex mtx;
@@ -297,19 +263,14 @@ TEST_CASE("200 clients leaving mid-stream close every upstream stream", "[integr
                            out.write_chunk("data: " + c.dump() + "\n\n");
                          }};
   REQUIRE(model.port != 0);
-  node_process node{
-      "node: {name: cq, log_level: warn}\n"
-      "services:\n"
-      "  embedding: {builtin: embedding, params: {dimension: 384}}\n"
-      "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
-      "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
-      "  llm: {builtin: llm, params: {backend: openai, model: slow, url: \"http://127.0.0.1:" +
-      std::to_string(model.port) +
-      "\"}}\n"
-      "megaservices:\n"
-      "  - {name: chat, route: /v1/chatqna, api: chatqna,\n"
-      "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
-      "dataprep: {embedding: embedding, retriever: retriever}\n"};
+  node_process node{opea::test::chatqna_config{}
+                        .merge("node: {name: cq, log_level: debug}\ndataprep: {corpus: null}")
+                        .set("megaservices.0.name", "chat")
+                        .set("services.llm",
+                             "{builtin: llm, params: {backend: openai, model: slow, url: "
+                             "\"http://127.0.0.1:" +
+                                 std::to_string(model.port) + "\"}}")
+                        .yaml()};
   const int clients = 200;
   net::io_context ioc;
   auto socks = raw_posts(
@@ -328,9 +289,10 @@ TEST_CASE("200 clients leaving mid-stream close every upstream stream", "[integr
   REQUIRE(model.opened(clients, 10s));
   for (auto& s : socks) s.close();
   REQUIRE(model.closed(clients, 1s));
-  // The flows ended: pending is back to 0.
+  // The flows ended as cancelled: pending is back to 0.
+  wait_requests_done(*node.proc, "chat", clients, 499);
   const std::string pending = R"(opea_megaservice_request_pending{node="cq",megaservice="chat"})";
-  REQUIRE(metric_value(metrics_once_idle(node, pending), pending) == 0);
+  REQUIRE(metric_value(call("GET", node.url("/metrics")).body, pending) == 0);
   REQUIRE(call("GET", node.url("/health")).status == 200);
 }
 
@@ -341,7 +303,7 @@ TEST_CASE("clients leaving JSON requests close every upstream request",
   holding_upstream upstream{"/v1/hold"};
   REQUIRE(upstream.port != 0);
   node_process node{
-      "node: {name: jn, log_level: warn}\n"
+      "node: {name: jn, log_level: debug}\n"
       "services:\n"
       "  hold: {kind: http, url: \"http://127.0.0.1:" +
       std::to_string(upstream.port) +
@@ -357,8 +319,9 @@ TEST_CASE("clients leaving JSON requests close every upstream request",
   // The flows ended: pending is back to 0, every call was answered as
   // cancelled, and the aborted upstream exchanges that confirmed it are not
   // counted as late replies.
+  wait_requests_done(*node.proc, "held", clients, 499);
   const std::string pending = R"(opea_megaservice_request_pending{node="jn",megaservice="held"})";
-  auto metrics = metrics_once_idle(node, pending);
+  auto metrics = call("GET", node.url("/metrics")).body;
   REQUIRE(metric_value(metrics, pending) == 0);
   REQUIRE(
       metric_value(

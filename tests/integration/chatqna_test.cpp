@@ -12,30 +12,19 @@
 #include <boost/asio/write.hpp>
 
 #include "tests/integration/cluster_fixture.hpp"
+#include "tests/support/chatqna_config.hpp"
 
 using namespace opea::itest;
 
 namespace {
 
-std::string chatqna_yaml(bool with_corpus, bool with_rerank = true) {
-  std::string yaml =
-      "node: {name: cq, log_level: warn}\n"
-      "services:\n"
-      "  embedding: {builtin: embedding, params: {dimension: 384}}\n"
-      "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
-      "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
-      "  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}}\n"
-      "megaservices:\n"
-      "  - name: chatqna\n"
-      "    route: /v1/chatqna\n"
-      "    api: chatqna\n";
-  yaml += with_rerank ? "    flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]\n"
-                      : "    flows: [embedding >> retriever >> llm]\n";
-  yaml += "dataprep: {embedding: embedding, retriever: retriever";
-  if (with_corpus)
-    yaml += std::string{", corpus: \""} + OPEA_SOURCE_DIR + "/examples/chatqna/corpus\"";
-  yaml += "}\n";
-  return yaml;
+/// examples/chatqna/chatqna.yaml as node "cq", without its corpus when
+/// `with_corpus` is false.
+opea::test::chatqna_config chatqna(bool with_corpus) {
+  opea::test::chatqna_config config;
+  config.merge("node: {name: cq, log_level: warn}");
+  if (!with_corpus) config.merge("dataprep: {corpus: null}");
+  return config;
 }
 
 json ask(const node_process& node, const std::string& question) {
@@ -84,10 +73,31 @@ std::vector<std::string> opea_pieces(const std::string& body, bool& done) {
   return pieces;
 }
 
+/// One turn of OPEA's ChatQnA UI (GenAIExamples ChatQnA/ui/react,
+/// doConversation): the whole conversation after the UI's system prompt, the
+/// new question last, a `model` and no `stream` (so /v1/chatqna streams).
+/// Appends the question and the streamed answer to `conversation` and
+/// returns the answer.
+std::string ui_turn(const node_process& node, json& conversation, const std::string& question) {
+  conversation.push_back({{"role", "user"}, {"content", question}});
+  json messages = json::array({{{"role", "system"}, {"content", "You are helpful assistant"}}});
+  for (const auto& m : conversation) messages.push_back(m);
+  auto r = post(node.url("/v1/chatqna"), {{"messages", messages}, {"model", "Qwen/Qwen2-7B"}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  REQUIRE(r.header("Content-Type") == "text/event-stream");
+  bool done = false;
+  std::string answer;
+  for (auto& piece : opea_pieces(r.body, done)) answer += piece;
+  REQUIRE(done);
+  conversation.push_back({{"role", "assistant"}, {"content", answer}});
+  return answer;
+}
+
 }  // namespace
 
 TEST_CASE("ChatQnA answers from the bundled corpus, streamed or not", "[integration][chatqna]") {
-  node_process node{chatqna_yaml(true)};
+  node_process node{chatqna(true).yaml()};
   auto answer = ask(node, "How many restarts does the supervisor allow before a service fails?");
   REQUIRE(answer["object"] == "chat.completion");
   REQUIRE(answer["model"] == "chatqna");
@@ -168,51 +178,38 @@ TEST_CASE("ChatQnA answers from the bundled corpus, streamed or not", "[integrat
 
 TEST_CASE("a follow-up question is answered from its own documents, as OPEA's UI sends it",
           "[integration][chatqna]") {
-  // OPEA's ChatQnA UI sends the whole conversation on every turn, with a
-  // `model` and no `stream` (which means streaming on /v1/chatqna).
-  node_process node{chatqna_yaml(true)};
-  auto turn = [&](const json& messages) {
-    auto r = post(node.url("/v1/chatqna"),
-                  {{"model", "Intel/neural-chat-7b-v3-3"}, {"messages", messages}});
-    REQUIRE(r.status == 200);
-    bool done = false;
-    std::string text;
-    for (auto& p : opea_pieces(r.body, done)) text += p;
-    REQUIRE(done);
-    return text;
-  };
-  const std::string q1 = "How does the supervisor restart a crashed service?";
-  auto a1 = turn(json::array({{{"role", "user"}, {"content", q1}}}));
+  node_process node{chatqna(true).yaml()};
+  json conversation = json::array();
+  auto a1 = ui_turn(node, conversation, "How does the supervisor restart a crashed service?");
   REQUIRE_THAT(a1, Catch::Contains("supervision-and-restarts.md"));
-  auto a2 = turn(json::array({{{"role", "user"}, {"content", q1}},
-                              {{"role", "assistant"}, {"content", a1}},
-                              {{"role", "user"}, {"content", "What does the reranker do?"}}}));
+  auto a2 = ui_turn(node, conversation, "What does the reranker do?");
   // Retrieval searched with the last question, not the first one's topic.
   REQUIRE_THAT(a2, Catch::Contains("rerank.md"));
   REQUIRE_THAT(a2, Catch::Contains("the reranker scores every candidate"));
   REQUIRE_THAT(a2, !Catch::Contains("supervision-and-restarts.md"));
 }
 
-TEST_CASE("every subset of the ChatQnA pipeline answers", "[integration][chatqna]") {
+TEST_CASE("every subset of the ChatQnA pipeline answers OPEA's UI, follow-ups included",
+          "[integration][chatqna]") {
   auto flow = GENERATE(std::string{"[llm]"}, std::string{"[embedding >> retriever >> llm]"},
                        std::string{"[embedding >> retriever >> rerank >> llm, retriever >> llm]"});
   INFO(flow);
-  auto yaml = chatqna_yaml(true);
-  auto at = yaml.find("    flows: ");
-  yaml.replace(at, yaml.find('\n', at) - at, "    flows: " + flow);
-  node_process node{yaml};
-  auto answer = ask(node, "How does the supervisor restart a crashed service?");
-  auto text = answer["choices"][0]["message"]["content"].get<std::string>();
+  node_process node{chatqna(true).set("megaservices.0.flows", flow).yaml()};
+  json conversation = json::array();
+  auto a1 = ui_turn(node, conversation, "How does the supervisor restart a crashed service?");
+  auto a2 = ui_turn(node, conversation, "What does the reranker do?");
   if (flow == "[llm]") {
     // No retrieval: the extractive LLM has no documents to quote, and says so.
-    REQUIRE_THAT(text, Catch::StartsWith("I found nothing in the indexed documents"));
+    REQUIRE_THAT(a1, Catch::StartsWith("I found nothing in the indexed documents"));
+    REQUIRE_THAT(a2, Catch::StartsWith("I found nothing in the indexed documents"));
   } else {
-    REQUIRE_THAT(text, Catch::Contains("supervision-and-restarts.md"));
+    REQUIRE_THAT(a1, Catch::Contains("supervision-and-restarts.md"));
+    REQUIRE_THAT(a2, Catch::Contains("rerank.md"));
   }
 }
 
 TEST_CASE("ChatQnA skips rerank when retrieval finds nothing", "[integration][chatqna]") {
-  node_process node{chatqna_yaml(false)};
+  node_process node{chatqna(false).yaml()};
   auto answer = ask(node, "What is opea-cpp?");
   auto text = answer["choices"][0]["message"]["content"].get<std::string>();
   REQUIRE_FALSE(text.empty());
@@ -232,7 +229,7 @@ TEST_CASE("ChatQnA skips rerank when retrieval finds nothing", "[integration][ch
 }
 
 TEST_CASE("a client leaving mid-stream leaves nothing pending", "[integration][chatqna]") {
-  node_process node{chatqna_yaml(true)};
+  node_process node{chatqna(true).merge("node: {log_level: debug}").yaml()};
   {
     namespace net = boost::asio;
     net::io_context ioc;
@@ -251,15 +248,12 @@ TEST_CASE("a client leaving mid-stream leaves nothing pending", "[integration][c
       got.append(buf, n);
     }
   }  // closed after the first event
-  // Bounded poll: the cancelled flow ends and the gauge returns to 0.
-  double pending = -1;
-  for (int i = 0; i < 500 && pending != 0; ++i) {
-    auto m = call("GET", node.url("/metrics")).body;
-    pending =
-        metric_value(m, R"(opea_megaservice_request_pending{node="cq",megaservice="chatqna"})");
-    if (pending != 0) std::this_thread::yield();
-  }
-  REQUIRE(pending == 0);
+  // The flow ends (cancelled, or done if the answer was already written)
+  // and the gauge is back to 0.
+  wait_requests_done(*node.proc, "chatqna", 1);
+  auto m = call("GET", node.url("/metrics")).body;
+  REQUIRE(metric_value(m, R"(opea_megaservice_request_pending{node="cq",megaservice="chatqna"})") ==
+          0);
 }
 
 TEST_CASE("tokens reach the client while the model is still generating", "[integration][chatqna]") {
@@ -290,12 +284,12 @@ TEST_CASE("tokens reach the client while the model is still generating", "[integ
                   });
   auto model_port = model.start();
   REQUIRE(model_port);
-  auto yaml = chatqna_yaml(false);
-  auto at = yaml.find("  llm: ");
-  yaml.replace(at, yaml.find('\n', at) - at,
-               "  llm: {builtin: llm, params: {backend: openai, model: held-back, url: "
-               "\"http://127.0.0.1:" +
-                   std::to_string(*model_port) + "\"}}");
+  auto yaml = chatqna(false)
+                  .set("services.llm",
+                       "{builtin: llm, params: {backend: openai, model: held-back, url: "
+                       "\"http://127.0.0.1:" +
+                           std::to_string(*model_port) + "\"}}")
+                  .yaml();
   node_process node{yaml};
 
   namespace net = boost::asio;
@@ -333,7 +327,7 @@ TEST_CASE("tokens reach the client while the model is still generating", "[integ
 
 TEST_CASE("ingested documents survive kill -9", "[integration][chatqna]") {
   temp_dir data;
-  auto yaml = chatqna_yaml(false);
+  auto yaml = chatqna(false).yaml();
   auto start = [&] {
     auto cfg = data.write("cq.yaml", yaml);
     auto p = std::make_unique<opea::test::child_process>(
@@ -366,27 +360,19 @@ TEST_CASE("ingested documents survive kill -9", "[integration][chatqna]") {
 TEST_CASE("remote backends: embedding, rerank and LLM served by another opea-node",
           "[integration][chatqna]") {
   // Node A: the built-in ChatQnA with the corpus, serving OpenAI's APIs.
-  node_process a{chatqna_yaml(true)};
+  node_process a{chatqna(true).yaml()};
   auto base = "http://127.0.0.1:" + std::to_string(a.port);
   // Node B: the same graph, but its embedding, rerank and LLM are A's endpoints.
-  std::string yaml =
-      "node: {name: cqb, log_level: warn}\n"
-      "services:\n"
-      "  embedding: {builtin: embedding, params: {backend: openai, url: \"" +
-      base +
-      "\", model: m}}\n"
-      "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
-      "  rerank: {builtin: rerank, params: {top_n: 4, backend: tei, url: \"" +
-      base +
-      "\"}}\n"
-      "  llm: {builtin: llm, params: {backend: openai, url: \"" +
-      base +
-      "\", model: chatqna}}\n"
-      "megaservices:\n"
-      "  - {name: chatqna, route: /v1/chatqna, api: chatqna,\n"
-      "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
-      "dataprep: {embedding: embedding, retriever: retriever, corpus: \"" OPEA_SOURCE_DIR
-      "/examples/chatqna/corpus\"}\n";
+  auto yaml =
+      chatqna(true)
+          .merge("node: {name: cqb}")
+          .set("services.embedding",
+               "{builtin: embedding, params: {backend: openai, url: \"" + base + "\", model: m}}")
+          .set("services.rerank",
+               "{builtin: rerank, params: {top_n: 4, backend: tei, url: \"" + base + "\"}}")
+          .set("services.llm",
+               "{builtin: llm, params: {backend: openai, url: \"" + base + "\", model: chatqna}}")
+          .yaml();
   node_process b{yaml};
   auto q = json{{"messages", "How are restarts of a crashed service limited?"}, {"stream", false}};
   auto r = post(b.url("/v1/chatqna"), q);
@@ -436,7 +422,7 @@ TEST_CASE("dataprep: the ingest command and the HTTP API, with bad uploads refus
   std::filesystem::create_directories(docs);
   std::ofstream{docs / "otters.md"} << "# Otters\n\nSea otters hold hands while they sleep so "
                                        "that they do not drift apart.\n";
-  auto cfg = dir.write("cq.yaml", chatqna_yaml(false));
+  auto cfg = dir.write("cq.yaml", chatqna(false).yaml());
   auto data = (dir.path / "data").string();
   opea::test::child_process ingest{
       "/bin/sh",

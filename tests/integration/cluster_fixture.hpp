@@ -4,17 +4,20 @@
 // microservices and opea-node, each on an ephemeral port read from its
 // "listening on HOST:PORT" line, plus a synchronous HTTP helper.
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -156,22 +159,93 @@ inline uint16_t free_port() {
   return acc.local_endpoint().port();
 }
 
-/// Bounded poll (20 s) of GET `base`/v1/cluster until exactly `want`
-/// members are up; returns the last view (FAILs with it otherwise).
-inline json wait_members_up(const std::string& base, size_t want) {
-  json view;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    view = body_of(call("GET", base + "/v1/cluster"));
-    size_t up = 0;
-    for (const auto& m : view["members"]) up += m["state"] == "up" ? 1 : 0;
-    if (up == want) return view;
-    std::this_thread::yield();
-  }
-  INFO(view.dump());
-  FAIL("members did not come up");
+/// How many other members are up by the log of a cluster member: each
+/// member's last "cluster SELF: member NAME joined" or "... left" line
+/// decides (nodes/README.md, "Lines tests wait for"; logged at info and
+/// warn).
+inline size_t members_up_in(const std::vector<std::string>& log) {
+  static const std::regex event{"cluster [^ ]+: member ([^ ]+) (joined|left)"};
+  std::map<std::string, bool> up;
+  std::smatch m;
+  for (const auto& line : log)
+    if (std::regex_search(line, m, event)) up[m[1]] = m[2] == "joined";
+  size_t n = 0;
+  for (const auto& kv : up) n += kv.second ? 1 : 0;
+  return n;
+}
+
+/// Waits until the log of the cluster member `member` (a process at
+/// log_level info or finer) says exactly `want` other members are up, then
+/// returns its GET `base`/v1/cluster (the directory logs a change after it
+/// published it there). REQUIREs it within 20 s.
+inline json wait_members_up(test::child_process& member, const std::string& base, size_t want) {
+  bool reached = member.wait_until(
+      [&](const std::vector<std::string>& log) { return members_up_in(log) == want; }, 20s);
+  auto view = body_of(call("GET", base + "/v1/cluster"));
+  INFO("want " << want << " members up; /v1/cluster: " << view.dump());
+  REQUIRE(reached);
   return view;
 }
+
+/// Waits until the log of the node `node` (a process at log_level debug)
+/// has `n` lines "megaservice 'MEGASERVICE': request ID done: STATUS" (any
+/// status when `status` is empty), each logged once its request was counted
+/// and is no longer pending. REQUIREs them within 20 s.
+inline void wait_requests_done(test::child_process& node, const std::string& megaservice, size_t n,
+                               std::optional<int> status = std::nullopt) {
+  const std::regex done{"megaservice '" + megaservice + "': request [^ ]+ done: " +
+                        (status ? std::to_string(*status) : std::string{"[0-9]+"}) + " "};
+  bool reached = node.wait_until(
+      [&](const std::vector<std::string>& log) {
+        return static_cast<size_t>(std::count_if(log.begin(), log.end(), [&](const std::string& l) {
+                 return std::regex_search(l, done);
+               })) == n;
+      },
+      20s);
+  std::string seen;
+  if (!reached)
+    for (const auto& line : node.lines())
+      if (line.find("megaservice '") != std::string::npos) seen += "\n" + line;
+  INFO(n << " requests of '" << megaservice << "' done with "
+         << (status ? std::to_string(*status) : std::string{"any status"}) << "; seen:" << seen);
+  REQUIRE(reached);
+}
+
+/// Members of one cluster file, each a real opea-node process started with
+/// --node NAME, --http-port 0 and a data directory of its own.
+struct cluster_members {
+  temp_dir dir;
+  std::string config;
+  std::map<std::string, std::unique_ptr<test::child_process>> procs;
+  std::map<std::string, uint16_t> http;
+
+  explicit cluster_members(const std::string& yaml) : config(dir.write("cluster.yaml", yaml)) {}
+
+  void start(const std::string& name) {
+    auto p = std::make_unique<test::child_process>(
+        OPEA_NODE_BINARY,
+        std::vector<std::string>{"--config", config, "--node", name, "--http-port", "0",
+                                 "--data-dir", (dir.path / name).string()});
+    http[name] = wait_for_port(*p);
+    procs[name] = std::move(p);
+  }
+
+  void kill(const std::string& name) {
+    procs.at(name)->kill(SIGKILL);
+    procs.at(name)->wait();
+    procs.erase(name);
+  }
+
+  std::string url(const std::string& name, const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(http.at(name)) + path;
+  }
+
+  /// `name`'s view once its log says exactly `want` other members are up
+  /// (the file must set log_level info or finer).
+  json wait_members_up(const std::string& name, size_t want) {
+    return itest::wait_members_up(*procs.at(name), url(name, ""), want);
+  }
+};
 
 /// Sends `total` requests on one asynchronous client, keeping `in_flight`
 /// open: `make(i)` builds request i, `on_result` sees each outcome (called

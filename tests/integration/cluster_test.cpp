@@ -13,91 +13,39 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "tests/integration/cluster_fixture.hpp"
+#include "tests/support/chatqna_config.hpp"
 
 using namespace opea::itest;
 
 namespace {
 
-/// The ChatQnA services of examples/cluster, with `extra` appended to the llm.
+/// examples/chatqna/chatqna.yaml spread over the members `ports` (cluster
+/// ports): embedding, rerank and llm on n2 and n3, the retriever on n1,
+/// ChatQnA served by n1; `llm_patch` is merged into the llm's definition.
 std::string cluster_yaml(const std::map<std::string, uint16_t>& ports,
-                         const std::string& llm_extra = "") {
-  std::string yaml =
-      "node: {log_level: warn}\n"
-      "cluster:\n"
-      "  name: itest\n"
-      "  failure_timeout_ms: 1000\n"
-      "  heartbeat_ms: 200\n"
-      "  reconnect_ms: 50\n"
-      "  nodes:\n";
+                         const std::string& llm_patch = "{}") {
+  std::string nodes;
   for (const auto& [name, port] : ports)
-    yaml += "    " + name + ": {host: 127.0.0.1, port: " + std::to_string(port) + "}\n";
-  yaml +=
-      "services:\n"
-      "  embedding: {builtin: embedding, params: {dimension: 384}, run_on: [n2, n3]}\n"
-      "  retriever: {builtin: retriever, params: {index: chatqna}, run_on: [n1]}\n"
-      "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}, run_on: [n2, n3]}\n"
-      "  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}, run_on: [n2, n3]" +
-      llm_extra +
-      "}\n"
-      "megaservices:\n"
-      "  - name: chatqna\n"
-      "    route: /v1/chatqna\n"
-      "    api: chatqna\n"
-      "    serve_on: [n1]\n"
-      "    flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]\n"
-      "dataprep: {embedding: embedding, retriever: retriever, corpus: \"" OPEA_SOURCE_DIR
-      "/examples/chatqna/corpus\"}\n";
-  return yaml;
+    nodes += (nodes.empty() ? "" : ", ") + name +
+             ": {host: 127.0.0.1, port: " + std::to_string(port) + "}";
+  return opea::test::chatqna_config{}
+      .merge(
+          "node: {log_level: info}\n"
+          "cluster: {name: itest, failure_timeout_ms: 1000, heartbeat_ms: 200,\n"
+          "          reconnect_ms: 50, nodes: {" +
+          nodes +
+          "}}\n"
+          "services: {embedding: {run_on: [n2, n3]}, retriever: {run_on: [n1]},\n"
+          "           rerank: {run_on: [n2, n3]}, llm: {run_on: [n2, n3]}}")
+      .merge("services: {llm: " + llm_patch + "}")
+      .set("megaservices.0.serve_on", "[n1]")
+      .yaml();
 }
 
 /// The same graph on one node.
 std::string single_yaml() {
-  return "node: {name: solo, log_level: warn}\n"
-         "services:\n"
-         "  embedding: {builtin: embedding, params: {dimension: 384}}\n"
-         "  retriever: {builtin: retriever, params: {index: chatqna}}\n"
-         "  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}\n"
-         "  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}}\n"
-         "megaservices:\n"
-         "  - {name: chatqna, route: /v1/chatqna, api: chatqna,\n"
-         "     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}\n"
-         "dataprep: {embedding: embedding, retriever: retriever, corpus: \"" OPEA_SOURCE_DIR
-         "/examples/chatqna/corpus\"}\n";
+  return opea::test::chatqna_config{}.merge("node: {name: solo, log_level: warn}").yaml();
 }
-
-/// Members of one cluster file, each a real process.
-struct cluster {
-  temp_dir dir;
-  std::string config;
-  std::map<std::string, std::unique_ptr<opea::test::child_process>> procs;
-  std::map<std::string, uint16_t> http;
-
-  explicit cluster(const std::string& yaml) : config(dir.write("cluster.yaml", yaml)) {}
-
-  void start(const std::string& name) {
-    auto p = std::make_unique<opea::test::child_process>(
-        OPEA_NODE_BINARY,
-        std::vector<std::string>{"--config", config, "--node", name, "--http-port", "0",
-                                 "--data-dir", (dir.path / name).string()});
-    http[name] = wait_for_port(*p);
-    procs[name] = std::move(p);
-  }
-
-  void kill(const std::string& name) {
-    procs.at(name)->kill(SIGKILL);
-    procs.at(name)->wait();
-    procs.erase(name);
-  }
-
-  std::string url(const std::string& name, const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(http.at(name)) + path;
-  }
-
-  /// Bounded poll of GET /v1/cluster on `name` until `want` members are up.
-  json wait_members_up(const std::string& name, size_t want) const {
-    return opea::itest::wait_members_up(url(name, ""), want);
-  }
-};
 
 std::string answer_of(const std::string& base, const std::string& question) {
   auto r = post(base + "/v1/chatqna", {{"messages", question}, {"stream", false}});
@@ -152,7 +100,7 @@ load_counts run_load(const std::string& url, size_t total, size_t in_flight,
 TEST_CASE("a DAG over three nodes answers exactly as on one node", "[integration][cluster]") {
   std::map<std::string, uint16_t> ports{
       {"n1", free_port()}, {"n2", free_port()}, {"n3", free_port()}};
-  cluster c{cluster_yaml(ports)};
+  cluster_members c{cluster_yaml(ports)};
   // n1 starts first and waits for its peers.
   c.start("n1");
   c.start("n3");
@@ -193,7 +141,7 @@ TEST_CASE("a DAG over three nodes answers exactly as on one node", "[integration
 TEST_CASE("killing a member under load loses no idempotent request", "[integration][cluster]") {
   std::map<std::string, uint16_t> ports{
       {"n1", free_port()}, {"n2", free_port()}, {"n3", free_port()}};
-  cluster c{cluster_yaml(ports)};
+  cluster_members c{cluster_yaml(ports)};
   c.start("n1");
   c.start("n2");
   c.start("n3");
@@ -231,7 +179,7 @@ TEST_CASE("a non-idempotent service fails with the node-down error, never hangs"
           "[integration][cluster]") {
   std::map<std::string, uint16_t> ports{
       {"n1", free_port()}, {"n2", free_port()}, {"n3", free_port()}};
-  cluster c{cluster_yaml(ports, ", idempotent: false")};
+  cluster_members c{cluster_yaml(ports, "{idempotent: false}")};
   c.start("n1");
   c.start("n2");
   c.start("n3");
@@ -248,7 +196,7 @@ TEST_CASE("a silent member is declared down by the heartbeat timeout and rejoins
           "[integration][cluster]") {
   std::map<std::string, uint16_t> ports{
       {"n1", free_port()}, {"n2", free_port()}, {"n3", free_port()}};
-  cluster c{cluster_yaml(ports)};  // failure_timeout_ms 1000, heartbeat_ms 200
+  cluster_members c{cluster_yaml(ports)};  // failure_timeout_ms 1000, heartbeat_ms 200
   c.start("n1");
   c.start("n2");
   c.start("n3");

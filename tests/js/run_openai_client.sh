@@ -11,26 +11,20 @@ js="$src/tests/js"
 work=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-cat > "$work/node.yaml" <<YAML
-node: {name: js, log_level: warn}
-services:
-  embedding: {builtin: embedding, params: {dimension: 384}}
-  retriever: {builtin: retriever, params: {index: chatqna}}
-  rerank: {builtin: rerank, params: {top_n: 4, dimension: 384}}
-  llm: {builtin: llm, params: {backend: extractive, max_tokens: 96}}
-megaservices:
-  - {name: chatqna, route: /v1/chatqna, api: chatqna,
-     flows: [embedding >> retriever >> rerank >> llm, retriever >> llm]}
-dataprep: {embedding: embedding, retriever: retriever, corpus: "$src/examples/chatqna/corpus"}
-YAML
-"$node_bin" --config "$work/node.yaml" --http-port 0 --data-dir "$work/data" > "$work/out" 2>&1 &
+# The example ChatQnA node as users start it (its corpus path is relative to
+# the repository); port and data directory are the test's. Its output comes
+# through a FIFO: the script waits for the "listening on" line (30 s at most
+# per line), then keeps draining it into $work/out.
+mkfifo "$work/fifo"
+(cd "$src" && exec "$node_bin" --config examples/chatqna/chatqna.yaml --http-port 0 \
+   --data-dir "$work/data") > "$work/fifo" 2>&1 &
 pid=$!
+exec 3< "$work/fifo"
 port=""
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/out")
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/out"; exit 1; }
-  read -r -t 0.05 <> <(:) || true   # bounded wait for the node to print its port
+while IFS= read -r -t 30 -u 3 line; do
+  printf '%s\n' "$line" >> "$work/out"
+  case $line in "listening on "*) port=${line##*:}; break ;; esac
 done
 [ -n "$port" ] || { echo "opea-node did not start"; cat "$work/out"; exit 1; }
+cat <&3 >> "$work/out" &
 node "$js/openai_client.mjs" "http://127.0.0.1:$port/v1"

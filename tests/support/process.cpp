@@ -171,6 +171,21 @@ std::optional<std::string> child_process::wait_for_line(std::string_view prefix,
       timeout);
 }
 
+bool child_process::wait_until(const std::function<bool(const std::vector<std::string>&)>& holds,
+                               std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> guard{mtx_};
+  size_t seen = lines_.size();
+  if (holds(lines_)) return true;
+  for (;;) {
+    if (!cv_.wait_until(guard, deadline, [&] { return lines_.size() > seen || eof_; }))
+      return false;
+    if (lines_.size() == seen) return false;  // stdout closed
+    seen = lines_.size();
+    if (holds(lines_)) return true;
+  }
+}
+
 std::vector<std::string> child_process::lines() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return lines_;

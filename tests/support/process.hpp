@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <regex>
@@ -47,6 +48,14 @@ class child_process {
   /// As above, matching lines that start with `prefix`.
   std::optional<std::string> wait_for_line(std::string_view prefix,
                                            std::chrono::milliseconds timeout);
+
+  /// Waits until `holds` is true of the captured stdout lines: it is called
+  /// with every line captured so far, from the first (whatever
+  /// `wait_for_line` consumed), and again each time more arrive. Returns
+  /// false when `timeout` passes or stdout closes first. `holds` runs under
+  /// the lock that the reader thread takes: it must not call this object.
+  bool wait_until(const std::function<bool(const std::vector<std::string>&)>& holds,
+                  std::chrono::milliseconds timeout);
 
   /// All stdout lines captured so far.
   std::vector<std::string> lines() const;
