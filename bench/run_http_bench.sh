@@ -251,15 +251,15 @@ verdict() { awk -v x="$1" -v op="$2" -v t="$3" 'BEGIN {
   echo "Targets:"
   if want a && want b; then
     ba=$(ratio "${RPS[b32]}" "${RPS[a32]}")
-    echo "  b/a at 32 connections        = $ba %   (target >= 50 %)   $(verdict "$ba" ">=" 50)"
+    echo "  b/a at 32 connections        = $ba %   (target >= 70 %)   $(verdict "$ba" ">=" 70)"
   fi
   if want b; then
-    echo "  (b) p99 at 32 connections    = ${P99[b32]} ms (target < 2 ms)   $(verdict "${P99[b32]}" "<" 2)"
+    echo "  (b) p99 at 32 connections    = ${P99[b32]} ms (target < 1.5 ms) $(verdict "${P99[b32]}" "<" 1.5)"
     echo "  (b) p50 at 1 connection      = ${P50[b1]} ms"
   fi
   if want c; then
     cc=$(ratio "${RPS[c32]}" "${RPS[c0_32]}")
-    echo "  c/c0 at 32 connections       = $cc %   (target >= 80 %)   $(verdict "$cc" ">=" 80)"
+    echo "  c/c0 at 32 connections       = $cc %   (target >= 70 %)   $(verdict "$cc" ">=" 70)"
     echo "  (c) p50 at 1 connection      = ${P50[c1]} ms (direct calls: ${P50[c0_1]} ms)"
   fi
   echo "  OPEA Python reference (from the issue, not run here): ~500 req/s @32, ~3 ms p50 @1"
