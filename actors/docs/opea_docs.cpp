@@ -392,10 +392,11 @@ caf::expected<llm_params> read_llm_params(const json& in) {
     out.max_tokens = i->get<int64_t>();
     break;
   }
-  if (auto e = read_number(in, "temperature", out.temperature)) return e;
-  if (auto e = read_number(in, "top_p", out.top_p)) return e;
-  if (auto e = read_number(in, "frequency_penalty", out.frequency_penalty)) return e;
-  if (auto e = read_number(in, "presence_penalty", out.presence_penalty)) return e;
+  auto& sp = out.sampling;
+  if (auto e = read_number(in, "temperature", sp.temperature)) return e;
+  if (auto e = read_number(in, "top_p", sp.top_p)) return e;
+  if (auto e = read_number(in, "frequency_penalty", sp.frequency_penalty)) return e;
+  if (auto e = read_number(in, "presence_penalty", sp.presence_penalty)) return e;
 
   auto s = in.find("stream");
   if (s == in.end() || s->is_null()) s = in.find("streaming");
@@ -412,6 +413,13 @@ caf::expected<llm_params> read_llm_params(const json& in) {
     out.model = m->get<std::string>();
   }
   return out;
+}
+
+void write_sampling_params(const sampling_params& p, json& body) {
+  if (p.temperature) body["temperature"] = *p.temperature;
+  if (p.top_p) body["top_p"] = *p.top_p;
+  if (p.frequency_penalty) body["frequency_penalty"] = *p.frequency_penalty;
+  if (p.presence_penalty) body["presence_penalty"] = *p.presence_penalty;
 }
 
 void searched_to_llm_params(const json& in, runtime::align_result& patch) {

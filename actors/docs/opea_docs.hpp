@@ -156,6 +156,18 @@ const std::vector<std::string>& llm_params_passthrough_fields();
                                                   const searched_doc& doc,
                                                   const std::vector<scored_text>& scores);
 
+/// The sampling parameters of LLMParamsDoc that OpenAI's chat completions
+/// take too; absent ones are not sent (the server's defaults apply).
+struct sampling_params {
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<double> frequency_penalty;
+  std::optional<double> presence_penalty;
+};
+
+/// Sets the present fields of `p` on the JSON object `body` (OpenAI's names).
+void write_sampling_params(const sampling_params& p, nlohmann::json& body);
+
 /// A document the LLM answers from, with the source it cites.
 struct context_document {
   std::string text;
@@ -177,10 +189,8 @@ struct llm_params {
   std::vector<context_document> documents;
   /// `max_tokens`, else `max_new_tokens`; must be positive.
   std::optional<int64_t> max_tokens;
-  std::optional<double> temperature;
-  std::optional<double> top_p;
-  std::optional<double> frequency_penalty;
-  std::optional<double> presence_penalty;
+  /// temperature, top_p, frequency_penalty, presence_penalty: numbers.
+  sampling_params sampling;
   /// `stream`, else the legacy `streaming`. Default: true (OPEA's default).
   bool stream = true;
   /// Prompt template with {context} and/or {question}. Default: none.

@@ -80,10 +80,7 @@ chat_request make_chat_request(const llm_config& cfg, const llm_params& in,
   }
   req.model = in.model;
   req.max_tokens = effective_max_tokens(cfg, in);
-  req.temperature = in.temperature;
-  req.top_p = in.top_p;
-  req.frequency_penalty = in.frequency_penalty;
-  req.presence_penalty = in.presence_penalty;
+  req.sampling = in.sampling;
   auto timeout = cfg.openai->config().timeout;
   if (ctx.deadline != runtime::clock_type::time_point::max()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.remaining());

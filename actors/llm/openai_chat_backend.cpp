@@ -267,10 +267,7 @@ json openai_chat_backend::request_body(const chat_request& req, bool stream) con
   if (!model.empty()) body["model"] = model;
   body["messages"] = req.messages;
   if (req.max_tokens) body["max_tokens"] = *req.max_tokens;
-  if (req.temperature) body["temperature"] = *req.temperature;
-  if (req.top_p) body["top_p"] = *req.top_p;
-  if (req.frequency_penalty) body["frequency_penalty"] = *req.frequency_penalty;
-  if (req.presence_penalty) body["presence_penalty"] = *req.presence_penalty;
+  write_sampling_params(req.sampling, body);
   body["stream"] = stream;
   return body;
 }

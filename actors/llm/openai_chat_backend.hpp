@@ -15,6 +15,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/docs/opea_docs.hpp"
 #include "actors/llm/sse_parser.hpp"
 #include "runtime/http/client.hpp"
 
@@ -35,12 +36,9 @@ struct chat_request {
   nlohmann::json messages = nlohmann::json::array();
   /// Overrides the backend's model when not empty.
   std::string model;
-  /// Optional sampling parameters; absent ones are not sent (server defaults).
+  /// Optional; absent ones are not sent (server defaults).
   std::optional<int64_t> max_tokens;
-  std::optional<double> temperature;
-  std::optional<double> top_p;
-  std::optional<double> frequency_penalty;
-  std::optional<double> presence_penalty;
+  sampling_params sampling;
   /// Time allowed; zero means the backend's `timeout`. For streams: until the
   /// response headers, then the longest silence between two pieces.
   std::chrono::milliseconds timeout{0};

@@ -70,7 +70,7 @@ TEST_CASE("a request's parameters travel TextDoc -> EmbedDoc -> SearchedDoc -> L
   REQUIRE(llm->documents.size() == 1);
   CHECK(llm->documents[0].text == "OPEA is a platform.");
   CHECK(llm->documents[0].source == "document 1");
-  CHECK(llm->temperature == 0.1);
+  CHECK(llm->sampling.temperature == 0.1);
   CHECK_FALSE(llm->stream);
 }
 

@@ -31,7 +31,7 @@ chat_request hello_request() {
   chat_request req;
   req.messages = json::array({json{{"role", "user"}, {"content", "Say hello"}}});
   req.max_tokens = 16;
-  req.temperature = 0.5;
+  req.sampling.temperature = 0.5;
   return req;
 }
 
