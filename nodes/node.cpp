@@ -70,15 +70,18 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
       }
     }
     const application* app = nullptr;
-    std::string apis;
-    for (const auto& a : apps_) {
-      if (a->api().empty()) continue;
-      if (a->api() == mc.api && app == nullptr) app = a.get();
-      apis += (apis.empty() ? "" : ", ") + std::string{a->api()};
-    }
-    if (app == nullptr)
+    for (const auto& a : apps_)
+      if (!a->api().empty() && a->api() == mc.api) {
+        app = a.get();
+        break;
+      }
+    if (app == nullptr) {
+      std::string apis;
+      for (const auto& a : apps_)
+        if (!a->api().empty()) apis += (apis.empty() ? "" : ", ") + std::string{a->api()};
       throw config_error(file + ": " + key + ".api: expected one of " + apis + ", got \"" + mc.api +
                          "\"");
+    }
     app->prepare(mc, orch);
     rt::megaservice_options opts;
     opts.name = mc.name;

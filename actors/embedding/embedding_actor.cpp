@@ -19,10 +19,6 @@ namespace opea::actors {
 using runtime::errc;
 using runtime::make_error;
 
-namespace {
-
-}  // namespace
-
 caf::behavior embedding_actor(caf::event_based_actor* self, embedder_ptr emb) {
   return {
       [self, emb](runtime::invoke_atom, const runtime::json_ptr& input,
@@ -34,18 +30,11 @@ caf::behavior embedding_actor(caf::event_based_actor* self, embedder_ptr emb) {
         runtime::reply_later reply{self};
         emb->embed(std::move(texts), [reply, input, req = std::move(*req)](
                                          caf::expected<std::vector<vector>> res) {
-          caf::message answer;
-          if (!res) {
-            answer = caf::make_message(std::move(res.error()));
-          } else {
-            auto doc = write_embed_doc(*input, req, *res);
-            if (doc)
-              answer = caf::make_message(
-                  runtime::json_ptr{std::make_shared<const json>(std::move(*doc))});
-            else
-              answer = caf::make_message(std::move(doc.error()));
-          }
-          reply.deliver(std::move(answer));
+          if (!res) return reply.deliver(caf::make_message(std::move(res.error())));
+          auto doc = write_embed_doc(*input, req, *res);
+          if (!doc) return reply.deliver(caf::make_message(std::move(doc.error())));
+          reply.deliver(caf::make_message(
+              runtime::json_ptr{std::make_shared<const json>(std::move(*doc))}));
         });
         return caf::delegated<runtime::json_ptr>{};
       },

@@ -35,13 +35,9 @@ caf::behavior rerank_actor(caf::event_based_actor* self, reranker_ptr rr, size_t
         rr->rerank(
             std::move(query), std::move(texts),
             [reply, input, req = std::move(*req)](caf::expected<std::vector<scored_text>> res) {
-              caf::message answer;
-              if (!res)
-                answer = caf::make_message(std::move(res.error()));
-              else
-                answer = caf::make_message(runtime::json_ptr{
-                    std::make_shared<const json>(write_llm_params_doc(*input, req, *res))});
-              reply.deliver(std::move(answer));
+              if (!res) return reply.deliver(caf::make_message(std::move(res.error())));
+              reply.deliver(caf::make_message(runtime::json_ptr{
+                  std::make_shared<const json>(write_llm_params_doc(*input, req, *res))}));
             });
         return caf::delegated<runtime::json_ptr>{};
       },
