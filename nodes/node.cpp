@@ -5,12 +5,15 @@
 
 #include <algorithm>
 
+#include <boost/asio/io_context.hpp>
+
 #include "actors/builtins.hpp"
 #include "actors/retriever/store_registry.hpp"
 #include "nodes/cluster/cluster_runtime.hpp"
 #include "nodes/services/service_factory.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
+#include "runtime/scheduler.hpp"
 
 namespace opea::nodes {
 
@@ -18,14 +21,25 @@ namespace rt = runtime;
 
 node::node(node_config cfg) : cfg_(std::move(cfg)) {
   const auto& sched = cfg_.node.scheduler;
-  runtime::configure_scheduler(system_cfg_, sched.policy, sched.max_threads);
+  // With io_threads 0 the scheduler's workers run the HTTP I/O between jobs:
+  // a request is parsed, routed through its services and answered on one
+  // thread when that thread has nothing else to do.
+  auto io_threads = cfg_.node.http.io_threads;
+  if (io_threads == 0 && rt::drives_io(sched.policy))
+    io_ = std::make_unique<boost::asio::io_context>();
+  if (io_threads == 0) io_threads = 1;
+  runtime::configure_scheduler(system_cfg_, sched.policy, sched.max_threads, io_.get());
   metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
-  // One HTTP client (one I/O thread) for every external service and remote backend.
+  // One HTTP client for every external service and remote backend.
   bool needs_client = false;
   for (const auto& svc : cfg_.services)
     needs_client = needs_client || svc.kind == service_kind::http ||
                    (svc.params.is_object() && svc.params.contains("url"));
-  if (needs_client) client_ = std::make_shared<rt::http::client>();
+  if (needs_client) {
+    rt::http::client_config ccfg;
+    ccfg.io = io_.get();
+    client_ = std::make_shared<rt::http::client>(ccfg);
+  }
   if (cfg_.cluster.enabled) cluster_runtime::configure(cfg_, system_cfg_);
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
   stores_ = std::make_shared<actors::store_registry>(cfg_.node.data_dir);
@@ -37,7 +51,8 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   rt::http::server_config http;
   http.host = cfg_.node.http.host;
   http.port = cfg_.node.http.port;
-  http.io_threads = cfg_.node.http.io_threads;
+  http.io_threads = io_threads;
+  http.io = io_.get();
   http.max_body_bytes = cfg_.node.http.max_body_bytes;
   gateway_ = std::make_unique<gateway>(http, *metrics_, cfg_.node.name);
   apps_ = make_applications();

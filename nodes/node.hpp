@@ -7,6 +7,10 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 #include "monitoring/metrics_registry.hpp"
 #include "nodes/application.hpp"
 #include "nodes/config/node_config.hpp"
@@ -64,6 +68,9 @@ class node final : private node_services {
   // then the megaservices, then the actor system waits for every actor, and
   // only then go the client and the metrics that actors still touched.
   node_config cfg_;
+  /// The event loop of the gateway and the HTTP client when the scheduler's
+  /// workers run it (`node.http.io_threads: 0`); outlives the actor system.
+  std::unique_ptr<boost::asio::io_context> io_;
   caf::actor_system_config system_cfg_;
   std::unique_ptr<monitoring::metrics_registry> metrics_;
   std::shared_ptr<runtime::http::client> client_;

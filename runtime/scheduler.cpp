@@ -6,7 +6,12 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <caf/atom.hpp>
 #include <caf/policy/work_sharing.hpp>
 #include <caf/scheduled_actor.hpp>
@@ -41,10 +46,21 @@ namespace {
 ///   thread that found the mutex taken sleep on its futex), and an enqueue
 ///   notifies the condition variable only when a worker sleeps on it,
 ///   after unlocking (no list node allocated per job either: a deque).
+/// - With an event loop (`io`), the workers run it where they would
+///   otherwise wait: a spinning worker polls it, a sleeping worker blocks in
+///   it, and an enqueue wakes a sleeper by posting to it. An I/O handler's
+///   sends go to its worker's slot, so an HTTP request's parse, its hops
+///   and its reply run on one thread when that thread has nothing else to do.
 class spinning_sharing : public caf::policy::work_sharing {
  public:
   struct coordinator_data {
     explicit coordinator_data(caf::scheduler::abstract_coordinator*) {}
+    /// The event loop the workers run between jobs, or null. Set before the
+    /// scheduler starts; outlives it.
+    boost::asio::io_context* io = nullptr;
+    /// Keeps `io` from running out of work (run_one_for would then return
+    /// at once) while the workers drive it.
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> io_work;
     std::mutex lock;
     std::condition_variable cv;
     /// Guarded by `lock`.
@@ -65,7 +81,11 @@ class spinning_sharing : public caf::policy::work_sharing {
       data.size.store(data.queue.size(), std::memory_order_release);
       wake = data.sleepers > 0;
     }
-    if (wake) data.cv.notify_one();
+    if (!wake) return;
+    if (data.io != nullptr)
+      boost::asio::post(*data.io, [] {});
+    else
+      data.cv.notify_one();
   }
 
   template <class Worker>
@@ -132,6 +152,14 @@ class spinning_sharing : public caf::policy::work_sharing {
   caf::resumable* dequeue(Worker* self) {
     auto* parent = self->parent();
     auto& data = d(parent);
+    current_coordinator = parent;
+    current_worker = self;
+    if (data.io != nullptr && ++jobs_since_io_ >= max_jobs_between_io) {
+      // A busy worker still serves I/O now and then, so that a node whose
+      // queue never empties keeps accepting and answering.
+      jobs_since_io_ = 0;
+      run_io(data, [&] { return data.io->poll(); });
+    }
     if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) {
       if (++slot_streak_ <= max_slot_streak) return job;
       // Actors that keep sending to each other must not starve the shared
@@ -150,6 +178,11 @@ class spinning_sharing : public caf::policy::work_sharing {
         if (guard.owns_lock())
           if (auto* job = pop_shared(data)) return job;
       }
+      if (data.io != nullptr && i % 8 == 1) {
+        // Ready I/O handlers run here; what they send lands in the slot.
+        if (run_io(data, [&] { return data.io->poll(); }) > 0)
+          if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
+      }
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
@@ -161,11 +194,31 @@ class spinning_sharing : public caf::policy::work_sharing {
     // stealing policy does).
     for (auto wait = slot_rescue_min;; wait = std::min(wait * 2, slot_rescue_max)) {
       if (auto* job = take_other_slot(self)) return job;
-      std::unique_lock<std::mutex> guard{data.lock};
-      ++data.sleepers;
-      bool got = data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); });
-      --data.sleepers;
-      if (got) return pop_shared(data);
+      if (data.io == nullptr) {
+        std::unique_lock<std::mutex> guard{data.lock};
+        ++data.sleepers;
+        bool got = data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); });
+        --data.sleepers;
+        if (got) return pop_shared(data);
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> guard{data.lock};
+        if (auto* job = pop_shared(data)) return job;
+        ++data.sleepers;
+      }
+      // Blocks until an I/O event, an enqueue's wake-up post or the timeout.
+      auto ran = run_io(data, [&] { return data.io->run_one_for(wait); });
+      {
+        std::lock_guard<std::mutex> guard{data.lock};
+        --data.sleepers;
+      }
+      if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
+      {
+        std::lock_guard<std::mutex> guard{data.lock};
+        if (auto* job = pop_shared(data)) return job;
+      }
+      if (ran > 0) wait = slot_rescue_min / 2;
     }
   }
 
@@ -180,6 +233,10 @@ class spinning_sharing : public caf::policy::work_sharing {
   /// of 16 cost it about 1 us per hop at one request in flight).
   static constexpr uint32_t max_slot_streak = 64;
 
+  /// Jobs a worker runs at most before it polls the event loop, even with
+  /// more jobs waiting.
+  static constexpr uint32_t max_jobs_between_io = 32;
+
   /// How often a sleeping worker looks for a job stuck in a busy worker's
   /// slot: at first, and at most.
   static constexpr std::chrono::milliseconds slot_rescue_min{2};
@@ -190,7 +247,7 @@ class spinning_sharing : public caf::policy::work_sharing {
   /// actor (a BASP worker that deserialized one incoming message and hands
   /// it to its receiver).
   bool sender_idle_after_this() const {
-    return resuming_ && (running_ == nullptr || running_->mailbox().empty());
+    return in_io_ || (resuming_ && (running_ == nullptr || running_->mailbox().empty()));
   }
 
   /// The shared queue's first job (the caller holds its lock), or null.
@@ -200,6 +257,26 @@ class spinning_sharing : public caf::policy::work_sharing {
     data.queue.pop_front();
     data.size.store(data.queue.size(), std::memory_order_release);
     return job;
+  }
+
+  /// Runs `f` (a poll of the event loop) as an I/O handler context; an
+  /// exception that escapes a handler is logged, not thrown into CAF.
+  template <class F>
+  size_t run_io(coordinator_data&, F f) {
+    in_io_ = true;
+    jobs_since_io_ = 0;
+    size_t n = 0;
+    try {
+      n = f();
+    } catch (const std::exception& e) {
+      spdlog::error("scheduler: exception escaped an I/O handler: {}", e.what());
+      n = 1;
+    } catch (...) {
+      spdlog::error("scheduler: exception escaped an I/O handler");
+      n = 1;
+    }
+    in_io_ = false;
+    return n;
   }
 
   template <class Worker>
@@ -218,6 +295,11 @@ class spinning_sharing : public caf::policy::work_sharing {
   /// (null between resumes, or when the job is not an actor).
   bool resuming_ = false;
   caf::scheduled_actor* running_ = nullptr;
+  /// Whether this worker runs an I/O handler (whose sends are the handler's
+  /// only work, as an idle sender's are).
+  bool in_io_ = false;
+  /// Jobs this worker dequeued since it last ran the event loop.
+  uint32_t jobs_since_io_ = 0;
   uint32_t slot_streak_ = 0;
 
   /// The worker running on this thread, if it is one of a `spinning`
@@ -239,7 +321,7 @@ std::optional<scheduler_policy> parse_scheduler_policy(std::string_view name) {
 }
 
 void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
-                         std::size_t max_threads) {
+                         std::size_t max_threads, boost::asio::io_context* io) {
   if (max_threads > 0) cfg.set("scheduler.max-threads", max_threads);
   switch (policy) {
     case scheduler_policy::sharing:
@@ -250,9 +332,21 @@ void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
       break;
     case scheduler_policy::spinning:
       // A scheduler module loaded by the user replaces CAF's choice.
-      cfg.load<caf::scheduler::coordinator<spinning_sharing>>();
+      using coordinator = caf::scheduler::coordinator<spinning_sharing>;
+      cfg.module_factories.push_back([io](caf::actor_system& sys) -> caf::actor_system::module* {
+        auto* result = new coordinator(sys);
+        if (io != nullptr) {
+          result->data().io = io;
+          result->data().io_work.emplace(io->get_executor());
+        }
+        return result;
+      });
       break;
   }
+}
+
+bool drives_io(scheduler_policy policy) {
+  return policy == scheduler_policy::spinning;
 }
 
 }  // namespace opea::runtime

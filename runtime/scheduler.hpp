@@ -8,6 +8,10 @@
 
 #include <caf/actor_system_config.hpp>
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace opea::runtime {
 
 /// How CAF's scheduler hands jobs to its worker threads.
@@ -59,7 +63,18 @@ inline constexpr std::array<std::string_view, 3> scheduler_policy_names = {"shar
 /// Sets `cfg`'s scheduler: `policy` with `max_threads` workers (0: CAF's
 /// default, the number of hardware threads). Call before the actor system
 /// is built from `cfg`.
+///
+/// With `io` and a policy that `drives_io`, the workers also run `io`
+/// between jobs (instead of sleeping): I/O handlers then run on CAF's
+/// threads, and what they send goes to the worker that ran them, so an
+/// HTTP request can be parsed, routed through its actors and answered
+/// without leaving its thread. `io` must outlive the actor system, and
+/// nothing may run it on other threads. Its handlers must not block.
 void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
-                         std::size_t max_threads);
+                         std::size_t max_threads, boost::asio::io_context* io = nullptr);
+
+/// Whether `policy`'s workers run an event loop given to
+/// `configure_scheduler` (only `spinning`'s do).
+[[nodiscard]] bool drives_io(scheduler_policy policy);
 
 }  // namespace opea::runtime

@@ -46,7 +46,7 @@ void read_node_settings(const yaml_reader& r, const YAML::Node& node, node_setti
     }
     if (auto v = http["io_threads"]) {
       out.http.io_threads =
-          static_cast<std::size_t>(r.read_int(v, "node.http.io_threads", 1, 1024));
+          static_cast<std::size_t>(r.read_int(v, "node.http.io_threads", 0, 1024));
     }
     if (auto v = http["max_body_bytes"]) {
       out.http.max_body_bytes = static_cast<std::uint64_t>(

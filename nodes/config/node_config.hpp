@@ -45,8 +45,10 @@ struct http_settings {
   std::string host = "0.0.0.0";
   /// Port to bind; 0 asks the OS for a free port (the node prints the real one). Default: 8888.
   std::uint16_t port = 8888;
-  /// Threads serving HTTP I/O, >= 1. Default: 1.
-  std::size_t io_threads = 1;
+  /// Threads serving HTTP I/O (the gateway's and the HTTP client's); 0: the
+  /// scheduler's workers serve it between jobs (with the `spinning` policy;
+  /// one thread of its own with another). Default: 0.
+  std::size_t io_threads = 0;
   /// Largest request body accepted, in bytes, >= 1. Default: 1 MiB (1048576).
   std::uint64_t max_body_bytes = 1048576;
 };

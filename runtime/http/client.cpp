@@ -69,8 +69,14 @@ struct pooled_conn {
 /// State shared by the client and its operations. `mtx` protects `idle`,
 /// `ops` and `shutting_down`; the rest is immutable or atomic.
 struct client_state {
-  explicit client_state(client_config c) : cfg(std::move(c)), guard(net::make_work_guard(ioc)) {}
-  net::io_context ioc;
+  explicit client_state(client_config c)
+      : own_ioc(c.io == nullptr ? std::make_unique<net::io_context>() : nullptr),
+        ioc(c.io == nullptr ? *own_ioc : *c.io),
+        cfg(std::move(c)),
+        guard(net::make_work_guard(ioc)) {}
+  /// Null when others run the loop (`client_config::io`).
+  std::unique_ptr<net::io_context> own_ioc;
+  net::io_context& ioc;
   client_config cfg;
   net::executor_work_guard<net::io_context::executor_type> guard;
   std::atomic<uint64_t> opened{0};
@@ -121,13 +127,16 @@ class client_op : public std::enable_shared_from_this<client_op> {
   using chunk_fn = std::function<void(std::string_view)>;
   using stream_done_fn = std::function<void(caf::error)>;
 
-  client_op(client_state& st, url u, client_request req)
-      : st_(st),
+  client_op(std::shared_ptr<client_state> st, url u, client_request req)
+      : st_(*st),
+        // With an external loop the state must outlive every handler of
+        // this operation, which may run after the client is gone.
+        keep_(st->own_ioc == nullptr ? std::move(st) : nullptr),
         url_(std::move(u)),
         url_text_(std::move(req.url)),
         key_(url_.authority()),
         timeout_(req.timeout),
-        strand_(net::make_strand(st.ioc)),
+        strand_(net::make_strand(st_.ioc)),
         timer_(strand_),
         resolver_(strand_) {
     is_head_ = req.method == "HEAD";
@@ -538,6 +547,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   client_state& st_;
+  std::shared_ptr<client_state> keep_;
   url url_;
   std::string url_text_;
   std::string key_;
@@ -588,6 +598,7 @@ void stream_handle::abort() {
 // -- client -------------------------------------------------------------------
 
 client::client(client_config cfg) : state_(std::make_shared<detail::client_state>(std::move(cfg))) {
+  if (state_->own_ioc == nullptr) return;  // Others run the loop.
   auto n = std::max<size_t>(1, state_->cfg.io_threads);
   for (size_t i = 0; i < n; ++i)
     threads_.emplace_back([st = state_.get()] {
@@ -615,6 +626,8 @@ client::~client() {
   for (auto& op : ops) net::post(op->strand(), [op] { op->cancel(); });
   ops.clear();
   state_->guard.reset();
+  // With an external loop the operations end on its threads, later; each
+  // holds the state until then.
   for (auto& t : threads_) t.join();
   std::lock_guard<std::mutex> lock{state_->mtx};
   state_->idle.clear();
@@ -623,11 +636,11 @@ client::~client() {
 namespace {
 
 template <class OnError>
-std::shared_ptr<detail::client_op> make_op(detail::client_state& st, client_request& req,
-                                           OnError on_error) {
+std::shared_ptr<detail::client_op> make_op(const std::shared_ptr<detail::client_state>& state,
+                                           client_request& req, OnError on_error) {
   auto u = url::parse(req.url);
   if (!u) {
-    net::post(st.ioc, [on_error = std::move(on_error), err = std::move(u.error())]() mutable {
+    net::post(state->ioc, [on_error = std::move(on_error), err = std::move(u.error())]() mutable {
       on_error(std::move(err));
     });
     return nullptr;
@@ -635,14 +648,14 @@ std::shared_ptr<detail::client_op> make_op(detail::client_state& st, client_requ
   // Not make_shared: a stream_handle's weak_ptr would keep the whole
   // operation's memory (its 16 KiB read buffer included) after it ended.
   return std::shared_ptr<detail::client_op>{
-      new detail::client_op(st, std::move(*u), std::move(req))};
+      new detail::client_op(state, std::move(*u), std::move(req))};
 }
 
 }  // namespace
 
 std::shared_ptr<stream_handle> client::async_request(
     client_request req, std::function<void(caf::expected<client_response>)> done) {
-  auto op = make_op(*state_, req, [done](caf::error err) {
+  auto op = make_op(state_, req, [done](caf::error err) {
     if (done) done(std::move(err));
   });
   std::shared_ptr<stream_handle> handle{new stream_handle(state_, op)};
@@ -656,7 +669,7 @@ std::shared_ptr<stream_handle> client::async_stream(
     client_request req,
     std::function<void(int, const std::vector<std::pair<std::string, std::string>>&)> on_headers,
     std::function<void(std::string_view)> on_chunk, std::function<void(caf::error)> done) {
-  auto op = make_op(*state_, req, [done](caf::error err) {
+  auto op = make_op(state_, req, [done](caf::error err) {
     if (done) done(std::move(err));
   });
   // A request that fails before it starts (bad URL) has nothing to abort.

@@ -18,6 +18,10 @@
 
 #include "runtime/service/url.hpp"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace opea::runtime::http {
 
 /// The one URL type (`runtime/service/url.hpp`), as the client's callers name it.
@@ -55,7 +59,15 @@ struct client_response {
 /// Configuration of a client.
 struct client_config {
   /// Threads running the client's io_context (and the callbacks). Default: 1.
+  /// Ignored with `io`.
   size_t io_threads = 1;
+  /// An event loop that others run (for example the CAF scheduler's
+  /// workers, see `runtime::configure_scheduler`), or null: the client then
+  /// starts no thread, its callbacks run on whichever thread runs `io`, and
+  /// its destructor does not wait for the requests it fails. `io` must
+  /// outlive every request. Default: null (the client's own io_context on
+  /// `io_threads` threads).
+  boost::asio::io_context* io = nullptr;
   /// Idle keep-alive connections kept per host:port. Default: 64.
   size_t max_idle_per_host = 64;
   /// Largest response body `async_request` accepts (streams are unlimited);

@@ -6,6 +6,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -17,6 +18,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <array>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -115,6 +117,7 @@ namespace detail {
 
 using strand_type = net::strand<net::io_context::executor_type>;
 using socket_type = net::basic_stream_socket<tcp, strand_type>;
+using acceptor_type = net::basic_socket_acceptor<tcp, strand_type>;
 
 struct route {
   std::vector<std::string> methods;
@@ -126,26 +129,40 @@ struct route {
 /// except for the atomics and the mutex-protected connection registry.
 struct shared_config {
   server_config cfg;
+  /// Set by `stop`: requests parsed from now on are not dispatched.
+  std::atomic<bool> stopping{false};
   std::unordered_map<std::string, route> routes;
   handler fallback;
   observer obs;
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> requests{0};
   std::mutex conns_mtx;
+  /// Notified when the last connection goes (`stop` with an external loop).
+  std::condition_variable conns_cv;
   std::unordered_map<connection*, std::weak_ptr<connection>> conns;
 };
 
 /// Everything a server owns. The io_context is destroyed last so that
 /// handlers still queued when it goes release their connections first.
 struct server_state {
-  explicit server_state(server_config cfg) : acceptor(ioc) {
+  explicit server_state(server_config cfg)
+      : own_ioc(cfg.io == nullptr ? std::make_unique<net::io_context>() : nullptr),
+        ioc(cfg.io == nullptr ? *own_ioc : *cfg.io),
+        acceptor(net::make_strand(ioc)) {
     shared = std::make_shared<shared_config>();
     shared->cfg = std::move(cfg);
   }
-  net::io_context ioc;
+  bool external() const { return own_ioc == nullptr; }
+  std::unique_ptr<net::io_context> own_ioc;
+  net::io_context& ioc;
   std::shared_ptr<shared_config> shared;
-  tcp::acceptor acceptor;
+  acceptor_type acceptor;
   std::atomic<uint16_t> port{0};
+  /// With an external loop: whether an accept is pending (guarded by
+  /// `accept_mtx`); `stop` waits for its handler.
+  std::mutex accept_mtx;
+  std::condition_variable accept_cv;
+  bool accepting = false;
 };
 
 /// One accepted TCP connection. Not thread-safe: every member function runs
@@ -159,6 +176,7 @@ class connection : public std::enable_shared_from_this<connection> {
   ~connection() {
     std::lock_guard<std::mutex> guard{shared_->conns_mtx};
     shared_->conns.erase(this);
+    if (shared_->conns.empty()) shared_->conns_cv.notify_all();
   }
 
   strand_type executor() { return socket_.get_executor(); }
@@ -177,7 +195,8 @@ class connection : public std::enable_shared_from_this<connection> {
     do_read();
   }
 
-  /// Closes the connection from `server::stop` (no I/O thread is running).
+  /// Closes the connection from `server::stop` (no I/O thread is running,
+  /// or on the strand).
   void shutdown_now() {
     if (active_) abort_response(499);
     close_socket();
@@ -491,6 +510,11 @@ class connection : public std::enable_shared_from_this<connection> {
       obs_req_.path = req.path;
       obs_req_.query = req.query;
       obs_req_.remote_address = remote_;
+    }
+    if (shared_->stopping.load(std::memory_order_acquire)) {
+      internal_error(503, "server shutting down", "server_error");
+      close_socket();
+      return;
     }
     const handler* fn = nullptr;
     auto i = shared_->routes.find(req.path);
@@ -808,7 +832,12 @@ namespace {
 void accept_loop(detail::server_state* st) {
   st->acceptor.async_accept(
       net::make_strand(st->ioc), [st](boost::system::error_code ec, detail::socket_type socket) {
-        if (ec == net::error::operation_aborted || !st->acceptor.is_open()) return;
+        if (ec == net::error::operation_aborted || !st->acceptor.is_open()) {
+          std::lock_guard<std::mutex> guard{st->accept_mtx};
+          st->accepting = false;
+          st->accept_cv.notify_all();
+          return;
+        }
         if (ec) {
           spdlog::warn("http server: accept failed: {}", ec.message());
         } else {
@@ -863,7 +892,9 @@ caf::expected<uint16_t> server::start() {
   auto port = st.acceptor.local_endpoint(ec).port();
   st.port = port;
   started_ = true;
+  st.accepting = true;
   accept_loop(&st);
+  if (st.external()) return port;
   auto n = std::max<size_t>(1, cfg.io_threads);
   for (size_t i = 0; i < n; ++i) threads_.emplace_back([&st] { run_io(st.ioc, "http server"); });
   return port;
@@ -876,6 +907,11 @@ void server::stop() {
   }
   stopped_ = true;
   auto& st = *state_;
+  st.shared->stopping.store(true, std::memory_order_release);
+  if (st.external()) {
+    stop_external();
+    return;
+  }
   st.ioc.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -894,6 +930,31 @@ void server::stop() {
   conns.clear();
   st.ioc.restart();
   run_io(st.ioc, "http server");
+}
+
+void server::stop_external() {
+  // Others run the loop: close the listener and every connection on their
+  // strands, then wait until the accept handler ran and every connection
+  // is gone (none of them runs a handler of ours afterwards).
+  auto& st = *state_;
+  net::post(st.acceptor.get_executor(), [&st] {
+    boost::system::error_code ec;
+    st.acceptor.close(ec);
+  });
+  std::vector<std::shared_ptr<detail::connection>> conns;
+  {
+    std::lock_guard<std::mutex> guard{st.shared->conns_mtx};
+    for (auto& [ptr, weak] : st.shared->conns)
+      if (auto c = weak.lock()) conns.emplace_back(std::move(c));
+  }
+  for (auto& c : conns) net::post(c->executor(), [c] { c->shutdown_now(); });
+  conns.clear();
+  {
+    std::unique_lock<std::mutex> guard{st.accept_mtx};
+    st.accept_cv.wait(guard, [&st] { return !st.accepting; });
+  }
+  std::unique_lock<std::mutex> guard{st.shared->conns_mtx};
+  st.shared->conns_cv.wait(guard, [&st] { return st.shared->conns.empty(); });
 }
 
 uint16_t server::port() const {

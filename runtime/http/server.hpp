@@ -15,6 +15,10 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace opea::runtime::http {
 
 /// Header list in wire order; names keep the case the peer sent.
@@ -27,7 +31,16 @@ struct server_config {
   /// Port to bind; 0 picks an ephemeral port (read it from `start()`). Default: 0.
   uint16_t port = 0;
   /// Number of threads running the I/O loop and the handlers. Default: 1.
+  /// Ignored with `io`.
   size_t io_threads = 1;
+  /// An event loop that others run (for example the CAF scheduler's
+  /// workers, see `runtime::configure_scheduler`), or null: the server then
+  /// starts no thread of its own, its handlers run on whichever thread runs
+  /// `io`, and `stop` waits until its connections are gone (so it must not
+  /// be called from a thread that runs `io`, nor after they stopped).
+  /// `io` must outlive the server. Default: null (the server's own
+  /// io_context on `io_threads` threads).
+  boost::asio::io_context* io = nullptr;
   /// Largest accepted request body; larger bodies get 413. Default: 1 MiB.
   size_t max_body_bytes = 1 << 20;
   /// Largest accepted request line plus headers; larger get 431. Default: 16 KiB.
@@ -201,6 +214,8 @@ class server {
   uint64_t requests_received() const;
 
  private:
+  void stop_external();
+
   std::unique_ptr<detail::server_state> state_;
   std::vector<std::thread> threads_;
   bool started_ = false;

@@ -158,7 +158,7 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(c.node.data_dir == "./opea-data");
   CHECK(c.node.http.host == "0.0.0.0");
   CHECK(c.node.http.port == 8888);
-  CHECK(c.node.http.io_threads == 1);
+  CHECK(c.node.http.io_threads == 0);
   CHECK(c.node.http.max_body_bytes == 1048576);
   CHECK(c.node.scheduler.max_threads ==
         std::max<std::size_t>(1, std::thread::hardware_concurrency()));
@@ -494,8 +494,8 @@ TEST_CASE("errors: wrong types and out-of-range values", "[config]") {
        "t.yaml: node.http.port: expected an integer 0..65535, got \"80.5\""},
       {"node: {http: {port: [1]}}\n",
        "t.yaml: node.http.port: expected an integer 0..65535, got a list"},
-      {"node: {http: {io_threads: 0}}\n",
-       "t.yaml: node.http.io_threads: expected an integer 1..1024, got \"0\""},
+      {"node: {http: {io_threads: -1}}\n",
+       "t.yaml: node.http.io_threads: expected an integer 0..1024, got \"-1\""},
       {"node: {http: {max_body_bytes: 0}}\n",
        "t.yaml: node.http.max_body_bytes: expected an integer >= 1, got \"0\""},
       {"node: {http: {max_body_bytes: 99999999999999999999}}\n",

@@ -1,0 +1,140 @@
+// The HTTP server and client on the CAF scheduler's workers
+// (`configure_scheduler` with an event loop, `server_config::io`,
+// `client_config::io`): handlers run on CAF's threads and may send to actors
+// that answer through the writer, `stop` waits for the connections, and a
+// client destroyed with a request in flight fails it there.
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <cctype>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <catch2/catch.hpp>
+
+#include "runtime/errors.hpp"
+#include "runtime/http/client.hpp"
+#include "runtime/http/server.hpp"
+#include "runtime/scheduler.hpp"
+
+using namespace opea::runtime;
+using namespace opea::runtime::http;
+
+namespace {
+
+using shout_atom = caf::atom_constant<caf::atom("oshout")>;
+using writer_ptr = std::shared_ptr<response_writer>;
+
+/// Answers the request it is handed through its writer, upper-cased.
+caf::behavior shouter(caf::event_based_actor*) {
+  return {[](shout_atom, std::string body, writer_ptr w) {
+    for (auto& c : body) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    w->reply(200, "text/plain", std::move(body));
+  }};
+}
+
+/// An actor system whose two workers run `io`, and the loop itself (which
+/// outlives the system).
+struct io_node {
+  boost::asio::io_context io;
+  caf::actor_system_config cfg;
+  std::optional<caf::actor_system> sys;
+  io_node() {
+    configure_scheduler(cfg, scheduler_policy::spinning, 2, &io);
+    sys.emplace(cfg);
+  }
+};
+
+caf::expected<client_response> fetch(client& c, client_request req) {
+  std::promise<caf::expected<client_response>> result;
+  c.async_request(std::move(req),
+                  [&](caf::expected<client_response> res) { result.set_value(std::move(res)); });
+  return result.get_future().get();
+}
+
+client_request post(const std::string& url, std::string body) {
+  client_request req;
+  req.method = "POST";
+  req.url = url;
+  req.body = std::move(body);
+  return req;
+}
+
+}  // namespace
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(writer_ptr)
+
+TEST_CASE("a server and a client on the scheduler's workers answer through actors", "[http]") {
+  io_node node;
+  auto main_thread = std::this_thread::get_id();
+  auto actor = node.sys->spawn(shouter);
+  server_config scfg;
+  scfg.host = "127.0.0.1";
+  scfg.io = &node.io;
+  server srv{scfg};
+  std::atomic<bool> handler_on_main{false};
+  srv.add_route("/shout", {"POST"}, [&](request&& req, writer_ptr w) {
+    if (std::this_thread::get_id() == main_thread) handler_on_main = true;
+    caf::anon_send(actor, shout_atom::value, std::move(req.body), std::move(w));
+  });
+  auto port = srv.start();
+  REQUIRE(port);
+  auto base = "http://127.0.0.1:" + std::to_string(*port);
+  client_config ccfg;
+  ccfg.io = &node.io;
+  {
+    client c{ccfg};
+    for (int i = 0; i < 50; ++i) {
+      auto res = fetch(c, post(base + "/shout", "hello " + std::to_string(i)));
+      REQUIRE(res);
+      CHECK(res->status == 200);
+      CHECK(res->body == "HELLO " + std::to_string(i));
+    }
+    // One keep-alive connection for all 50 requests, and it stays open in
+    // the pool while the server stops: stop closes it and returns.
+    CHECK(c.connections_opened() == 1);
+    CHECK(srv.connections_accepted() == 1);
+    srv.stop();
+    auto after = fetch(c, post(base + "/shout", "late"));
+    REQUIRE_FALSE(after);
+    CHECK(code_of(after.error()) == errc::http_connect);
+  }
+  CHECK_FALSE(handler_on_main);
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a client on the scheduler's workers fails a request in flight when destroyed",
+          "[http]") {
+  io_node node;
+  server_config scfg;
+  scfg.host = "127.0.0.1";
+  scfg.io = &node.io;
+  server srv{scfg};
+  std::promise<void> arrived;
+  srv.add_route("/never", {"POST"}, [&](request&&, writer_ptr w) {
+    w->on_close([w] {});  // Held until the client leaves.
+    arrived.set_value();
+  });
+  auto port = srv.start();
+  REQUIRE(port);
+  std::promise<caf::expected<client_response>> result;
+  {
+    client_config ccfg;
+    ccfg.io = &node.io;
+    client c{ccfg};
+    c.async_request(post("http://127.0.0.1:" + std::to_string(*port) + "/never", "x"),
+                    [&](caf::expected<client_response> res) { result.set_value(std::move(res)); });
+    arrived.get_future().get();
+  }
+  // The destructor does not wait: the request fails on a worker afterwards.
+  auto res = result.get_future().get();
+  REQUIRE_FALSE(res);
+  CHECK(code_of(res.error()) == errc::http_connect);
+  CHECK(describe(res.error()).find("client shut down") != std::string::npos);
+  srv.stop();
+}
