@@ -14,7 +14,7 @@
 # store not being empty). CHUNKS=0: the bundled corpus only, ingested by the
 # node on start, as the first numbers in BENCHMARKS.md were measured.
 #
-# Usage: bench/run_chatqna_bench.sh [BUILD_DIR]   (env: DURATION=10 CHUNKS=10000)
+# Usage: bench/run_chatqna_bench.sh [BUILD_DIR]   (env: DURATION=10 CHUNKS=10000 IO_THREADS=)
 set -euo pipefail
 BUILD_DIR=${1:-/work/build-bench}
 DURATION=${DURATION:-10}
@@ -36,8 +36,10 @@ cleanup() {
   rm -rf "$work/corpus" "$work/data"
 }
 trap cleanup EXIT
+# IO_THREADS=N sets node.http.io_threads (A/B runs; default: the node's).
 sed "s/log_level: info/log_level: warn/" "$SRC/examples/chatqna/chatqna.yaml" |
-  sed "s#corpus: examples/chatqna/corpus#corpus: $SRC/examples/chatqna/corpus#" > "$work/chatqna.yaml"
+  sed "s#corpus: examples/chatqna/corpus#corpus: $SRC/examples/chatqna/corpus#" |
+  sed "s#^    port: 8888 .*#&${IO_THREADS:+\n    io_threads: $IO_THREADS}#" > "$work/chatqna.yaml"
 if [ "$CHUNKS" -gt 0 ]; then
   "$INGEST" --config "$work/chatqna.yaml" --write-corpus "$work/corpus" --chunks "$CHUNKS"
   start=$(date +%s.%N)

@@ -23,6 +23,7 @@
 #   IO_THREADS=     node.http.io_threads of the generated configs (default:
 #                   unset = the node's default 0, the scheduler's workers run
 #                   the HTTP I/O; 1 = one I/O thread of its own, as before)
+#   IO_WORKERS=     node.http.io_workers (default: unset = the node's, 1)
 #   NODE_BIN=...    an opea-node binary to use instead of BUILD_DIR's (A/B runs)
 # Needs: wrk, and the targets opea-bench-beast-hello, opea-bench-sequential,
 # opea-node and opea-test-service built (Release) in BUILD_DIR.
@@ -51,6 +52,7 @@ ONLY=${ONLY:-a b c}
 SCHED_POLICY=${SCHED_POLICY:-}
 SCHED_THREADS=${SCHED_THREADS:-}
 IO_THREADS=${IO_THREADS:-}
+IO_WORKERS=${IO_WORKERS:-}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 SVC=$(find_bin opea-test-service)
 command -v wrk >/dev/null || { echo "run_http_bench: wrk not installed" >&2; exit 2; }
@@ -172,7 +174,7 @@ node_config() {
   cat >"$1" <<EOF
 node:
   name: bench
-  http: {host: 127.0.0.1, port: 0$([[ -n $IO_THREADS ]] && echo ", io_threads: $IO_THREADS")}
+  http: {host: 127.0.0.1, port: 0$([[ -n $IO_THREADS ]] && echo ", io_threads: $IO_THREADS")$([[ -n $IO_WORKERS ]] && echo ", io_workers: $IO_WORKERS")}
   log_level: warn
 $(sched_yaml)
 services:
@@ -190,7 +192,7 @@ EOF
 echo "results and logs: $OUT_DIR" >&2
 echo "machine: $(nproc) CPUs, $(uname -sr); pinning: $([[ $PIN == 1 ]] && echo 'servers CPU0, load CPU1' || echo none)" >&2
 
-echo "node: $NODE; scheduler: policy=${SCHED_POLICY:-default} threads=${SCHED_THREADS:-default}; io_threads=${IO_THREADS:-default}" >&2
+echo "node: $NODE; scheduler: policy=${SCHED_POLICY:-default} threads=${SCHED_THREADS:-default}; io_threads=${IO_THREADS:-default} io_workers=${IO_WORKERS:-default}" >&2
 
 # (a) raw Beast hello world
 if want a; then
@@ -246,7 +248,7 @@ verdict() { awk -v x="$1" -v op="$2" -v t="$3" 'BEGIN {
 {
   echo
   echo "Summary (wrk -t$WRK_THREADS, ${DURATION}s per run; latency in ms; pinning: $([[ $PIN == 1 ]] && echo on || echo none);"
-  echo "  node scheduler: policy=${SCHED_POLICY:-default(spinning)} threads=${SCHED_THREADS:-default($(nproc))}, io_threads=${IO_THREADS:-default(0)})"
+  echo "  node scheduler: policy=${SCHED_POLICY:-default(spinning)} threads=${SCHED_THREADS:-default($(nproc))}, io_threads=${IO_THREADS:-default(0)}, io_workers=${IO_WORKERS:-default(1)})"
   printf '%-52s %5s %12s %9s %9s\n' "scenario" "conns" "req/s" "p50 ms" "p99 ms"
   for r in "${ROWS[@]}"; do echo "$r"; done
   echo

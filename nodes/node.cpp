@@ -28,7 +28,8 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   if (io_threads == 0 && rt::drives_io(sched.policy))
     io_ = std::make_unique<boost::asio::io_context>();
   if (io_threads == 0) io_threads = 1;
-  runtime::configure_scheduler(system_cfg_, sched.policy, sched.max_threads, io_.get());
+  runtime::configure_scheduler(system_cfg_, sched.policy, sched.max_threads, io_.get(),
+                               cfg_.node.http.io_workers);
   metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
   // One HTTP client for every external service and remote backend.
   bool needs_client = false;

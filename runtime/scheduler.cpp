@@ -58,6 +58,8 @@ class spinning_sharing : public caf::policy::work_sharing {
     /// The event loop the workers run between jobs, or null. Set before the
     /// scheduler starts; outlives it.
     boost::asio::io_context* io = nullptr;
+    /// How many workers (the first ones) run `io`; the others never touch it.
+    size_t io_workers = 0;
     /// Keeps `io` from running out of work (run_one_for would then return
     /// at once) while the workers drive it.
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> io_work;
@@ -67,6 +69,8 @@ class spinning_sharing : public caf::policy::work_sharing {
     std::deque<caf::resumable*> queue;
     /// Workers waiting on `cv`; guarded by `lock`.
     size_t sleepers = 0;
+    /// Workers blocked in `io` (woken by a post to it); guarded by `lock`.
+    size_t io_sleepers = 0;
     /// queue.size(), written under `lock`, read without it.
     std::atomic<size_t> size{0};
   };
@@ -74,18 +78,21 @@ class spinning_sharing : public caf::policy::work_sharing {
   template <class Coordinator>
   void enqueue(Coordinator* self, caf::resumable* job) {
     auto& data = d(self);
-    bool wake;
+    bool wake_cv;
+    bool wake_io;
     {
       std::lock_guard<std::mutex> guard{data.lock};
       data.queue.push_back(job);
       data.size.store(data.queue.size(), std::memory_order_release);
-      wake = data.sleepers > 0;
+      // A worker that does not run the event loop first: it has nothing
+      // else to do.
+      wake_cv = data.sleepers > 0;
+      wake_io = !wake_cv && data.io_sleepers > 0;
     }
-    if (!wake) return;
-    if (data.io != nullptr)
-      boost::asio::post(*data.io, [] {});
-    else
+    if (wake_cv)
       data.cv.notify_one();
+    else if (wake_io)
+      boost::asio::post(*data.io, [] {});
   }
 
   template <class Worker>
@@ -154,7 +161,8 @@ class spinning_sharing : public caf::policy::work_sharing {
     auto& data = d(parent);
     current_coordinator = parent;
     current_worker = self;
-    if (data.io != nullptr && ++jobs_since_io_ >= max_jobs_between_io) {
+    const bool drives_io = data.io != nullptr && self->id() < data.io_workers;
+    if (drives_io && ++jobs_since_io_ >= max_jobs_between_io) {
       // A busy worker still serves I/O now and then, so that a node whose
       // queue never empties keeps accepting and answering.
       jobs_since_io_ = 0;
@@ -178,7 +186,7 @@ class spinning_sharing : public caf::policy::work_sharing {
         if (guard.owns_lock())
           if (auto* job = pop_shared(data)) return job;
       }
-      if (data.io != nullptr && i % 8 == 1) {
+      if (drives_io && i % 8 == 1) {
         // Ready I/O handlers run here; what they send lands in the slot.
         if (run_io(data, [&] { return data.io->poll(); }) > 0)
           if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
@@ -194,7 +202,7 @@ class spinning_sharing : public caf::policy::work_sharing {
     // stealing policy does).
     for (auto wait = slot_rescue_min;; wait = std::min(wait * 2, slot_rescue_max)) {
       if (auto* job = take_other_slot(self)) return job;
-      if (data.io == nullptr) {
+      if (!drives_io) {
         std::unique_lock<std::mutex> guard{data.lock};
         ++data.sleepers;
         bool got = data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); });
@@ -205,13 +213,13 @@ class spinning_sharing : public caf::policy::work_sharing {
       {
         std::lock_guard<std::mutex> guard{data.lock};
         if (auto* job = pop_shared(data)) return job;
-        ++data.sleepers;
+        ++data.io_sleepers;
       }
       // Blocks until an I/O event, an enqueue's wake-up post or the timeout.
       auto ran = run_io(data, [&] { return data.io->run_one_for(wait); });
       {
         std::lock_guard<std::mutex> guard{data.lock};
-        --data.sleepers;
+        --data.io_sleepers;
       }
       if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
       {
@@ -321,7 +329,8 @@ std::optional<scheduler_policy> parse_scheduler_policy(std::string_view name) {
 }
 
 void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
-                         std::size_t max_threads, boost::asio::io_context* io) {
+                         std::size_t max_threads, boost::asio::io_context* io,
+                         std::size_t io_workers) {
   if (max_threads > 0) cfg.set("scheduler.max-threads", max_threads);
   switch (policy) {
     case scheduler_policy::sharing:
@@ -333,14 +342,16 @@ void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
     case scheduler_policy::spinning:
       // A scheduler module loaded by the user replaces CAF's choice.
       using coordinator = caf::scheduler::coordinator<spinning_sharing>;
-      cfg.module_factories.push_back([io](caf::actor_system& sys) -> caf::actor_system::module* {
-        auto* result = new coordinator(sys);
-        if (io != nullptr) {
-          result->data().io = io;
-          result->data().io_work.emplace(io->get_executor());
-        }
-        return result;
-      });
+      cfg.module_factories.push_back(
+          [io, io_workers](caf::actor_system& sys) -> caf::actor_system::module* {
+            auto* result = new coordinator(sys);
+            if (io != nullptr) {
+              result->data().io = io;
+              result->data().io_workers = std::max<std::size_t>(1, io_workers);
+              result->data().io_work.emplace(io->get_executor());
+            }
+            return result;
+          });
       break;
   }
 }

@@ -16,6 +16,7 @@ PACKAGES=(
   libcli11-dev
   libhnswlib-dev
   libssl-dev
+  libtcmalloc-minimal4  # opea-node's allocator (OPEA_TCMALLOC)
   libbenchmark-dev
   curl wrk
   prometheus            # promtool, used by the tests to check /metrics

@@ -39,7 +39,7 @@ void read_node_settings(const yaml_reader& r, const YAML::Node& node, node_setti
   if (auto v = node["name"]) out.name = r.read_name(v, "node.name");
   if (auto v = node["data_dir"]) out.data_dir = r.read_string(v, "node.data_dir");
   if (auto http = node["http"]) {
-    r.check_keys(http, "node.http", {"host", "port", "io_threads", "max_body_bytes"});
+    r.check_keys(http, "node.http", {"host", "port", "io_threads", "io_workers", "max_body_bytes"});
     if (auto v = http["host"]) out.http.host = r.read_string(v, "node.http.host");
     if (auto v = http["port"]) {
       out.http.port = static_cast<std::uint16_t>(r.read_int(v, "node.http.port", 0, 65535));
@@ -47,6 +47,10 @@ void read_node_settings(const yaml_reader& r, const YAML::Node& node, node_setti
     if (auto v = http["io_threads"]) {
       out.http.io_threads =
           static_cast<std::size_t>(r.read_int(v, "node.http.io_threads", 0, 1024));
+    }
+    if (auto v = http["io_workers"]) {
+      out.http.io_workers =
+          static_cast<std::size_t>(r.read_int(v, "node.http.io_workers", 1, 1024));
     }
     if (auto v = http["max_body_bytes"]) {
       out.http.max_body_bytes = static_cast<std::uint64_t>(

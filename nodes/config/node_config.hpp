@@ -49,6 +49,9 @@ struct http_settings {
   /// scheduler's workers serve it between jobs (with the `spinning` policy;
   /// one thread of its own with another). Default: 0.
   std::size_t io_threads = 0;
+  /// With `io_threads` 0: how many of the scheduler's workers (the first
+  /// ones) run the HTTP I/O; the others only run actors. Default: 1.
+  std::size_t io_workers = 1;
   /// Largest request body accepted, in bytes, >= 1. Default: 1 MiB (1048576).
   std::uint64_t max_body_bytes = 1048576;
 };

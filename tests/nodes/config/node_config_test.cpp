@@ -159,6 +159,7 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(c.node.http.host == "0.0.0.0");
   CHECK(c.node.http.port == 8888);
   CHECK(c.node.http.io_threads == 0);
+  CHECK(c.node.http.io_workers == 1);
   CHECK(c.node.http.max_body_bytes == 1048576);
   CHECK(c.node.scheduler.max_threads ==
         std::max<std::size_t>(1, std::thread::hardware_concurrency()));
@@ -199,6 +200,7 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(c.node.http.host == "127.0.0.1");
   CHECK(c.node.http.port == 9000);
   CHECK(c.node.http.io_threads == 2);
+  CHECK(c.node.http.io_workers == 2);
   CHECK(c.node.http.max_body_bytes == 65536);
   CHECK(c.node.scheduler.max_threads == 3);
   CHECK(c.node.scheduler.policy == scheduler_policy::stealing);
@@ -458,7 +460,7 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
        "megaservices, dataprep, cluster)"},
       {"node:\n  http: {prot: 1}\n",
        "t.yaml: node.http.prot: unknown key (did you mean \"port\"? valid keys: host, port, "
-       "io_threads, max_body_bytes)"},
+       "io_threads, io_workers, max_body_bytes)"},
       {"node: {colour: red}\n",
        "t.yaml: node.colour: unknown key (valid keys: name, data_dir, http, scheduler, "
        "log_level, supervision)"},
@@ -496,6 +498,8 @@ TEST_CASE("errors: wrong types and out-of-range values", "[config]") {
        "t.yaml: node.http.port: expected an integer 0..65535, got a list"},
       {"node: {http: {io_threads: -1}}\n",
        "t.yaml: node.http.io_threads: expected an integer 0..1024, got \"-1\""},
+      {"node: {http: {io_workers: 0}}\n",
+       "t.yaml: node.http.io_workers: expected an integer 1..1024, got \"0\""},
       {"node: {http: {max_body_bytes: 0}}\n",
        "t.yaml: node.http.max_body_bytes: expected an integer >= 1, got \"0\""},
       {"node: {http: {max_body_bytes: 99999999999999999999}}\n",

@@ -38,14 +38,14 @@ caf::behavior shouter(caf::event_based_actor*) {
   }};
 }
 
-/// An actor system whose two workers run `io`, and the loop itself (which
-/// outlives the system).
+/// An actor system with two workers, `io_workers` of which run `io`, and
+/// the loop itself (which outlives the system).
 struct io_node {
   boost::asio::io_context io;
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;
-  io_node() {
-    configure_scheduler(cfg, scheduler_policy::spinning, 2, &io);
+  explicit io_node(size_t io_workers = 1) {
+    configure_scheduler(cfg, scheduler_policy::spinning, 2, &io, io_workers);
     sys.emplace(cfg);
   }
 };
@@ -70,7 +70,9 @@ client_request post(const std::string& url, std::string body) {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(writer_ptr)
 
 TEST_CASE("a server and a client on the scheduler's workers answer through actors", "[http]") {
-  io_node node;
+  auto io_workers = GENERATE(size_t{1}, size_t{2});
+  INFO("io_workers " << io_workers);
+  io_node node{io_workers};
   auto main_thread = std::this_thread::get_id();
   auto actor = node.sys->spawn(shouter);
   server_config scfg;
