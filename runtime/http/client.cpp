@@ -64,7 +64,15 @@ struct pooled_conn {
   explicit pooled_conn(net::io_context& ioc) : socket(ioc) {}
   tcp::socket socket;
   boost::beast::flat_buffer buffer;
+  /// When the connection last went back to the pool.
+  std::chrono::steady_clock::time_point idle_since;
 };
+
+/// A connection back in the pool for less than this is taken without
+/// checking that the server still has it open (one system call less per
+/// exchange under load); if the server did close it, the exchange is
+/// retried once on a fresh connection as for any stale connection.
+constexpr std::chrono::milliseconds fresh_idle{500};
 
 /// State shared by the client and its operations. `mtx` protects `idle`,
 /// `ops` and `shutting_down`; the rest is immutable or atomic.
@@ -95,7 +103,9 @@ struct client_state {
     while (!vec.empty()) {
       auto conn = std::move(vec.back());
       vec.pop_back();
-      if (conn->buffer.size() == 0 && looks_open(*conn)) return conn;
+      if (conn->buffer.size() != 0) continue;
+      if (std::chrono::steady_clock::now() - conn->idle_since < fresh_idle || looks_open(*conn))
+        return conn;
     }
     return nullptr;
   }
@@ -105,6 +115,7 @@ struct client_state {
     if (shutting_down) return;
     auto& vec = idle[key];
     if (vec.size() >= cfg.max_idle_per_host) return;  // Closed by the destructor.
+    conn->idle_since = std::chrono::steady_clock::now();
     vec.emplace_back(std::move(conn));
   }
 
@@ -333,6 +344,19 @@ class client_op : public std::enable_shared_from_this<client_op> {
         return;
       }
       fail(errc::http_connect, "send failed: " + ec.message());
+      return;
+    }
+    // The answer takes a while: wait until it is there instead of trying a
+    // read that fails (one system call less per exchange).
+    conn_->socket.async_wait(tcp::socket::wait_read,
+                             bind([self = shared_from_this(), conn = conn_](
+                                      boost::system::error_code ec) { self->on_readable(ec); }));
+  }
+
+  void on_readable(boost::system::error_code ec) {
+    if (finished_ || stopped_by_abort()) return;
+    if (ec) {
+      on_header(ec);
       return;
     }
     read_header();
