@@ -148,8 +148,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
         key_(url_.authority()),
         timeout_(req.timeout),
         strand_(net::make_strand(st_.ioc)),
-        timer_(strand_),
-        resolver_(strand_) {
+        timer_(strand_) {
     is_head_ = req.method == "HEAD";
     serialize(req);
   }
@@ -187,7 +186,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   void cancel() {
     if (finished_) return;
     cancelled_ = true;
-    resolver_.cancel();
+    if (resolver_) resolver_->cancel();
     if (conn_) {
       boost::system::error_code ec;
       conn_->socket.close(ec);
@@ -268,7 +267,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   void on_timeout() {
     if (finished_) return;
     timed_out_ = true;
-    resolver_.cancel();
+    if (resolver_) resolver_->cancel();
     if (conn_) {
       boost::system::error_code ec;
       conn_->socket.close(ec);
@@ -299,11 +298,12 @@ class client_op : public std::enable_shared_from_this<client_op> {
           }));
       return;
     }
-    resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                            bind([self = shared_from_this()](boost::system::error_code ec,
-                                                             tcp::resolver::results_type results) {
-                              self->on_resolve(ec, std::move(results));
-                            }));
+    resolver_.emplace(strand_);
+    resolver_->async_resolve(url_.host, std::to_string(url_.port),
+                             bind([self = shared_from_this()](boost::system::error_code ec,
+                                                              tcp::resolver::results_type results) {
+                               self->on_resolve(ec, std::move(results));
+                             }));
   }
 
   void on_resolve(boost::system::error_code ec, tcp::resolver::results_type results) {
@@ -541,7 +541,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   void finish() {
     finished_ = true;
     timer_.cancel();
-    resolver_.cancel();
+    if (resolver_) resolver_->cancel();
     if (registered_) {
       std::lock_guard<std::mutex> lock{st_.mtx};
       st_.ops.erase(this);
@@ -578,7 +578,8 @@ class client_op : public std::enable_shared_from_this<client_op> {
   std::chrono::milliseconds timeout_;
   net::strand<net::io_context::executor_type> strand_;
   net::steady_timer timer_;
-  tcp::resolver resolver_;
+  /// Only for a host name (not for an address), made when it is needed.
+  std::optional<tcp::resolver> resolver_;
   std::string wire_;
   bool is_head_ = false;
   bool streaming_ = false;
