@@ -346,19 +346,6 @@ class client_op : public std::enable_shared_from_this<client_op> {
       fail(errc::http_connect, "send failed: " + ec.message());
       return;
     }
-    // The answer takes a while: wait until it is there instead of trying a
-    // read that fails (one system call less per exchange).
-    conn_->socket.async_wait(tcp::socket::wait_read,
-                             bind([self = shared_from_this(), conn = conn_](
-                                      boost::system::error_code ec) { self->on_readable(ec); }));
-  }
-
-  void on_readable(boost::system::error_code ec) {
-    if (finished_ || stopped_by_abort()) return;
-    if (ec) {
-      on_header(ec);
-      return;
-    }
     read_header();
   }
 

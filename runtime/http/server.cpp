@@ -190,7 +190,6 @@ class connection : public std::enable_shared_from_this<connection> {
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
     socket_.set_option(tcp::no_delay{true}, ec);
-    socket_.non_blocking(true, ec);  // For the reads in on_readable.
     last_activity_ = clock_type::now();
     arm_timer(shared_->cfg.idle_timeout);
     do_read();
@@ -372,26 +371,10 @@ class connection : public std::enable_shared_from_this<connection> {
     if (reading_ || dead_ || read_eof_) return;
     if (active_ && buffer_.size() >= pipeline_limit) return;  // Resumed by complete_response.
     reading_ = true;
-    // Wait for input, then read it without blocking: after a response the
-    // client usually has sent nothing yet, and a speculative read would be
-    // one failed system call per request.
-    socket_.async_wait(
-        tcp::socket::wait_read,
-        [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
-  }
-
-  void on_readable(boost::system::error_code ec) {
-    if (ec || dead_) {
-      on_read(ec, 0);
-      return;
-    }
-    size_t n = socket_.read_some(net::buffer(read_chunk_), ec);
-    if (ec == net::error::would_block || ec == net::error::try_again) {
-      reading_ = false;  // A spurious wake-up: wait again.
-      do_read();
-      return;
-    }
-    on_read(ec, n);
+    socket_.async_read_some(net::buffer(read_chunk_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              self->on_read(ec, n);
+                            });
   }
 
   void on_read(boost::system::error_code ec, size_t n) {
