@@ -58,8 +58,13 @@ class spinning_sharing : public caf::policy::work_sharing {
     /// The event loop the workers run between jobs, or null. Set before the
     /// scheduler starts; outlives it.
     boost::asio::io_context* io = nullptr;
-    /// How many workers (the first ones) run `io`; the others never touch it.
+    /// How many workers (the first ones) run `io`; the others take it over
+    /// only while it is unattended (see `io_unattended`).
     size_t io_workers = 0;
+    /// Threads inside `io` right now, and when one last left it (steady
+    /// clock, ns).
+    std::atomic<int> io_inside{0};
+    std::atomic<int64_t> io_left_at{0};
     /// Keeps `io` from running out of work (run_one_for would then return
     /// at once) while the workers drive it.
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> io_work;
@@ -202,10 +207,36 @@ class spinning_sharing : public caf::policy::work_sharing {
     // stealing policy does).
     for (auto wait = slot_rescue_min;; wait = std::min(wait * 2, slot_rescue_max)) {
       if (auto* job = take_other_slot(self)) return job;
+      if (!drives_io && data.io != nullptr && io_unattended(data)) {
+        // The I/O workers are all busy with a long job: serve the loop
+        // meanwhile, so that a slow service never stalls the gateway.
+        {
+          std::lock_guard<std::mutex> guard{data.lock};
+          if (auto* job = pop_shared(data)) return job;
+          ++data.io_sleepers;
+        }
+        auto ran = run_io(data, [&] { return data.io->run_one_for(io_takeover_after); });
+        {
+          std::lock_guard<std::mutex> guard{data.lock};
+          --data.io_sleepers;
+        }
+        if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
+        {
+          std::lock_guard<std::mutex> guard{data.lock};
+          if (auto* job = pop_shared(data)) return job;
+        }
+        if (ran > 0) wait = slot_rescue_min / 2;
+        continue;
+      }
       if (!drives_io) {
         std::unique_lock<std::mutex> guard{data.lock};
         ++data.sleepers;
-        bool got = data.cv.wait_for(guard, wait, [&] { return !data.queue.empty(); });
+        // While no thread is inside the event loop, look at it again soon
+        // enough to take it over (an idle node's loop has its worker inside).
+        auto nap = data.io != nullptr && data.io_inside.load(std::memory_order_acquire) == 0
+                       ? std::min(wait, std::chrono::milliseconds{io_takeover_after * 2})
+                       : wait;
+        bool got = data.cv.wait_for(guard, nap, [&] { return !data.queue.empty(); });
         --data.sleepers;
         if (got) return pop_shared(data);
         continue;
@@ -245,6 +276,11 @@ class spinning_sharing : public caf::policy::work_sharing {
   /// more jobs waiting.
   static constexpr uint32_t max_jobs_between_io = 32;
 
+  /// How long the event loop may go unattended (its workers busy with jobs)
+  /// before a worker that does not run it takes it over; such a worker, when
+  /// asleep, looks every 2 * this at most.
+  static constexpr std::chrono::milliseconds io_takeover_after{1};
+
   /// How often a sleeping worker looks for a job stuck in a busy worker's
   /// slot: at first, and at most.
   static constexpr std::chrono::milliseconds slot_rescue_min{2};
@@ -270,9 +306,10 @@ class spinning_sharing : public caf::policy::work_sharing {
   /// Runs `f` (a poll of the event loop) as an I/O handler context; an
   /// exception that escapes a handler is logged, not thrown into CAF.
   template <class F>
-  size_t run_io(coordinator_data&, F f) {
+  size_t run_io(coordinator_data& data, F f) {
     in_io_ = true;
     jobs_since_io_ = 0;
+    data.io_inside.fetch_add(1, std::memory_order_relaxed);
     size_t n = 0;
     try {
       n = f();
@@ -283,8 +320,24 @@ class spinning_sharing : public caf::policy::work_sharing {
       spdlog::error("scheduler: exception escaped an I/O handler");
       n = 1;
     }
+    data.io_left_at.store(now_ns(), std::memory_order_relaxed);
+    data.io_inside.fetch_sub(1, std::memory_order_release);
     in_io_ = false;
     return n;
+  }
+
+  static int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  /// Whether no thread has been inside the event loop for `io_takeover_after`
+  /// (its workers all run jobs).
+  static bool io_unattended(coordinator_data& data) {
+    if (data.io_inside.load(std::memory_order_acquire) > 0) return false;
+    auto idle = now_ns() - data.io_left_at.load(std::memory_order_relaxed);
+    return idle > std::chrono::nanoseconds{io_takeover_after}.count();
   }
 
   template <class Worker>

@@ -110,6 +110,53 @@ TEST_CASE("a server and a client on the scheduler's workers answer through actor
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE("the gateway keeps serving while its I/O worker runs a long job", "[http]") {
+  // /block's handler (on the I/O worker) sends to an actor that waits until
+  // /release was served; the actor runs next on the same worker (its slot),
+  // so /release is only read if another worker takes the loop over.
+  io_node node;
+  auto released = std::make_shared<std::promise<void>>();
+  auto entered = std::make_shared<std::promise<void>>();
+  auto blocker = node.sys->spawn([released, entered](caf::event_based_actor*) -> caf::behavior {
+    return {[released, entered](shout_atom, std::string body, writer_ptr w) {
+      entered->set_value();
+      released->get_future().wait();
+      w->reply(200, "text/plain", "released after " + body);
+    }};
+  });
+  server_config scfg;
+  scfg.host = "127.0.0.1";
+  scfg.io = &node.io;
+  server srv{scfg};
+  srv.add_route("/block", {"POST"}, [&](request&& req, writer_ptr w) {
+    caf::anon_send(blocker, shout_atom::value, std::move(req.body), std::move(w));
+  });
+  srv.add_route("/release", {"POST"}, [&](request&&, writer_ptr w) {
+    released->set_value();
+    w->reply(200, "text/plain", "ok");
+  });
+  auto port = srv.start();
+  REQUIRE(port);
+  auto base = "http://127.0.0.1:" + std::to_string(*port);
+  client c;  // Its own thread: this test is about the server's loop.
+  std::promise<caf::expected<client_response>> blocked;
+  auto req = post(base + "/block", "a long job");
+  req.timeout = std::chrono::seconds{20};
+  c.async_request(std::move(req),
+                  [&](caf::expected<client_response> res) { blocked.set_value(std::move(res)); });
+  entered->get_future().wait();  // The job runs: only then ask for /release.
+  auto release = post(base + "/release", "");
+  release.timeout = std::chrono::seconds{20};
+  auto res = fetch(c, std::move(release));
+  REQUIRE(res);
+  CHECK(res->body == "ok");
+  auto first = blocked.get_future().get();
+  REQUIRE(first);
+  CHECK(first->body == "released after a long job");
+  srv.stop();
+  caf::anon_send_exit(blocker, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE("a client on the scheduler's workers fails a request in flight when destroyed",
           "[http]") {
   io_node node;
