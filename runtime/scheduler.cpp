@@ -210,21 +210,8 @@ class spinning_sharing : public caf::policy::work_sharing {
       if (!drives_io && data.io != nullptr && io_unattended(data)) {
         // The I/O workers are all busy with a long job: serve the loop
         // meanwhile, so that a slow service never stalls the gateway.
-        {
-          std::lock_guard<std::mutex> guard{data.lock};
-          if (auto* job = pop_shared(data)) return job;
-          ++data.io_sleepers;
-        }
-        auto ran = run_io(data, [&] { return data.io->run_one_for(io_takeover_after); });
-        {
-          std::lock_guard<std::mutex> guard{data.lock};
-          --data.io_sleepers;
-        }
-        if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
-        {
-          std::lock_guard<std::mutex> guard{data.lock};
-          if (auto* job = pop_shared(data)) return job;
-        }
+        size_t ran = 0;
+        if (auto* job = sleep_in_io(self, data, io_takeover_after, ran)) return job;
         if (ran > 0) wait = slot_rescue_min / 2;
         continue;
       }
@@ -241,22 +228,8 @@ class spinning_sharing : public caf::policy::work_sharing {
         if (got) return pop_shared(data);
         continue;
       }
-      {
-        std::lock_guard<std::mutex> guard{data.lock};
-        if (auto* job = pop_shared(data)) return job;
-        ++data.io_sleepers;
-      }
-      // Blocks until an I/O event, an enqueue's wake-up post or the timeout.
-      auto ran = run_io(data, [&] { return data.io->run_one_for(wait); });
-      {
-        std::lock_guard<std::mutex> guard{data.lock};
-        --data.io_sleepers;
-      }
-      if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
-      {
-        std::lock_guard<std::mutex> guard{data.lock};
-        if (auto* job = pop_shared(data)) return job;
-      }
+      size_t ran = 0;
+      if (auto* job = sleep_in_io(self, data, wait, ran)) return job;
       if (ran > 0) wait = slot_rescue_min / 2;
     }
   }
@@ -301,6 +274,28 @@ class spinning_sharing : public caf::policy::work_sharing {
     data.queue.pop_front();
     data.size.store(data.queue.size(), std::memory_order_release);
     return job;
+  }
+
+  /// Blocks in the event loop until an I/O event, an enqueue's wake-up
+  /// post or `wait` passed, as a sleeper that an enqueue wakes; then returns
+  /// the job a handler left in the slot or the shared queue's first, or null.
+  /// `ran`: how many handlers ran.
+  template <class Worker>
+  caf::resumable* sleep_in_io(Worker* self, coordinator_data& data, std::chrono::milliseconds wait,
+                              size_t& ran) {
+    {
+      std::lock_guard<std::mutex> guard{data.lock};
+      if (auto* job = pop_shared(data)) return job;
+      ++data.io_sleepers;
+    }
+    ran = run_io(data, [&] { return data.io->run_one_for(wait); });
+    {
+      std::lock_guard<std::mutex> guard{data.lock};
+      --data.io_sleepers;
+    }
+    if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
+    std::lock_guard<std::mutex> guard{data.lock};
+    return pop_shared(data);
   }
 
   /// Runs `f` (a poll of the event loop) as an I/O handler context; an

@@ -848,6 +848,15 @@ void accept_loop(detail::server_state* st) {
       });
 }
 
+/// The connections still open.
+std::vector<std::shared_ptr<detail::connection>> live_connections(detail::shared_config& shared) {
+  std::vector<std::shared_ptr<detail::connection>> conns;
+  std::lock_guard<std::mutex> guard{shared.conns_mtx};
+  for (auto& [ptr, weak] : shared.conns)
+    if (auto c = weak.lock()) conns.emplace_back(std::move(c));
+  return conns;
+}
+
 void run_io(net::io_context& ioc, const char* who) {
   for (;;) {
     try {
@@ -920,12 +929,7 @@ void server::stop() {
   // connections.
   boost::system::error_code ec;
   st.acceptor.close(ec);
-  std::vector<std::shared_ptr<detail::connection>> conns;
-  {
-    std::lock_guard<std::mutex> guard{st.shared->conns_mtx};
-    for (auto& [ptr, weak] : st.shared->conns)
-      if (auto c = weak.lock()) conns.emplace_back(std::move(c));
-  }
+  auto conns = live_connections(*st.shared);
   for (auto& c : conns) c->shutdown_now();
   conns.clear();
   st.ioc.restart();
@@ -941,12 +945,7 @@ void server::stop_external() {
     boost::system::error_code ec;
     st.acceptor.close(ec);
   });
-  std::vector<std::shared_ptr<detail::connection>> conns;
-  {
-    std::lock_guard<std::mutex> guard{st.shared->conns_mtx};
-    for (auto& [ptr, weak] : st.shared->conns)
-      if (auto c = weak.lock()) conns.emplace_back(std::move(c));
-  }
+  auto conns = live_connections(*st.shared);
   for (auto& c : conns) net::post(c->executor(), [c] { c->shutdown_now(); });
   conns.clear();
   {
