@@ -2,8 +2,12 @@
 
 #include <caf/all.hpp>
 
+#include <future>
+#include <string>
+
 #include "nodes/node.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/http/client.hpp"
 #include "tests/nodes/supervision_tree.hpp"
 
 using namespace opea;
@@ -57,4 +61,49 @@ TEST_CASE("a megaservice api no application serves is a config error naming the 
   CHECK(cfg.megaservices[0].api == "grpc");
   CHECK_THROWS_WITH(nodes::node{cfg},
                     "t.yaml: megaservices[0].api: expected one of json, chatqna, got \"grpc\"");
+}
+
+TEST_CASE("a node serves HTTP on every scheduler and I/O setting", "[node][http]") {
+  // io_threads 0 puts the gateway and the client on the scheduler's workers
+  // (spinning), or on one thread of their own with a policy that does not
+  // drive an event loop; io_threads 2: threads of their own.
+  auto [policy, io_threads, io_workers] = GENERATE(table<std::string, int, int>({
+      {"spinning", 0, 1},
+      {"spinning", 0, 2},
+      {"spinning", 2, 1},
+      {"sharing", 0, 1},
+      {"stealing", 0, 1},
+  }));
+  INFO(policy << " io_threads " << io_threads << " io_workers " << io_workers);
+  auto cfg = nodes::parse_node_config(
+      "node: {http: {host: 127.0.0.1, port: 0, io_threads: " + std::to_string(io_threads) +
+          ", io_workers: " + std::to_string(io_workers) +
+          "}, scheduler: {max_threads: 2, policy: " + policy +
+          "}, log_level: off}\n"
+          "services:\n"
+          "  a: {builtin: append, params: {suffix: ' a'}}\n"
+          "  b: {builtin: append, params: {suffix: ' b'}}\n"
+          "megaservices:\n"
+          "  - {name: m, route: /m, flows: ['a >> b']}\n",
+      "t.yaml");
+  nodes::node n{cfg};
+  auto port = n.start();
+  REQUIRE(port);
+  runtime::http::client c;
+  for (int i = 0; i < 20; ++i) {
+    runtime::http::client_request req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(*port) + "/m";
+    req.body = R"({"text":"x)" + std::to_string(i) + R"("})";
+    std::promise<caf::expected<runtime::http::client_response>> done;
+    c.async_request(std::move(req), [&](caf::expected<runtime::http::client_response> r) {
+      done.set_value(std::move(r));
+    });
+    auto res = done.get_future().get();
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(runtime::json::parse(res->body) ==
+          runtime::json{{"text", "x" + std::to_string(i) + " a b"}});
+  }
+  n.stop();
 }
