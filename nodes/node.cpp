@@ -21,15 +21,22 @@ namespace rt = runtime;
 
 node::node(node_config cfg) : cfg_(std::move(cfg)) {
   const auto& sched = cfg_.node.scheduler;
-  // With io_threads 0 the scheduler's workers run the HTTP I/O between jobs:
-  // a request is parsed, routed through its services and answered on one
-  // thread when that thread has nothing else to do.
+  // With io_threads 0 the scheduler's workers run the HTTP I/O between jobs
+  // (each of the first io_workers its own loop): a request is parsed, routed
+  // through its services and answered on one thread when that thread has
+  // nothing else to do.
   auto io_threads = cfg_.node.http.io_threads;
-  if (io_threads == 0 && rt::drives_io(sched.policy))
-    io_ = std::make_unique<boost::asio::io_context>();
+  std::vector<boost::asio::io_context*> loops;
+  if (io_threads == 0 && rt::drives_io(sched.policy)) {
+    auto workers = sched.max_threads > 0 ? sched.max_threads : default_scheduler_threads();
+    auto n = std::max<std::size_t>(1, std::min(cfg_.node.http.io_workers, workers));
+    for (std::size_t i = 0; i < n; ++i) {
+      loops_.push_back(std::make_unique<boost::asio::io_context>());
+      loops.push_back(loops_.back().get());
+    }
+  }
   if (io_threads == 0) io_threads = 1;
-  runtime::configure_scheduler(system_cfg_, sched.policy, sched.max_threads, io_.get(),
-                               cfg_.node.http.io_workers);
+  runtime::configure_scheduler(system_cfg_, sched.policy, sched.max_threads, loops);
   metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
   // One HTTP client for every external service and remote backend.
   bool needs_client = false;
@@ -38,7 +45,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
                    (svc.params.is_object() && svc.params.contains("url"));
   if (needs_client) {
     rt::http::client_config ccfg;
-    ccfg.io = io_.get();
+    ccfg.loops = loops;
     client_ = std::make_shared<rt::http::client>(ccfg);
   }
   if (cfg_.cluster.enabled) cluster_runtime::configure(cfg_, system_cfg_);
@@ -53,7 +60,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   http.host = cfg_.node.http.host;
   http.port = cfg_.node.http.port;
   http.io_threads = io_threads;
-  http.io = io_.get();
+  http.loops = loops;
   http.max_body_bytes = cfg_.node.http.max_body_bytes;
   gateway_ = std::make_unique<gateway>(http, *metrics_, cfg_.node.name);
   apps_ = make_applications();

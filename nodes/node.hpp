@@ -68,9 +68,10 @@ class node final : private node_services {
   // then the megaservices, then the actor system waits for every actor, and
   // only then go the client and the metrics that actors still touched.
   node_config cfg_;
-  /// The event loop of the gateway and the HTTP client when the scheduler's
-  /// workers run it (`node.http.io_threads: 0`); outlives the actor system.
-  std::unique_ptr<boost::asio::io_context> io_;
+  /// The event loops of the gateway and the HTTP client when the scheduler's
+  /// workers run them (`node.http.io_threads: 0`), one per I/O worker;
+  /// they outlive the actor system.
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
   caf::actor_system_config system_cfg_;
   std::unique_ptr<monitoring::metrics_registry> metrics_;
   std::shared_ptr<runtime::http::client> client_;

@@ -5,8 +5,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -20,6 +22,9 @@
 namespace opea::runtime {
 
 namespace {
+
+/// The event loop of the worker running on this thread (null elsewhere).
+thread_local boost::asio::io_context* this_thread_io = nullptr;
 
 /// CAF's work-sharing policy with two changes, both aimed at the chains of
 /// messages one request makes (executor -> proxy -> service -> proxy ->
@@ -53,28 +58,35 @@ namespace {
 ///   and its reply run on one thread when that thread has nothing else to do.
 class spinning_sharing : public caf::policy::work_sharing {
  public:
-  struct coordinator_data {
-    explicit coordinator_data(caf::scheduler::abstract_coordinator*) {}
-    /// The event loop the workers run between jobs, or null. Set before the
-    /// scheduler starts; outlives it.
-    boost::asio::io_context* io = nullptr;
-    /// How many workers (the first ones) run `io`; the others take it over
-    /// only while it is unattended (see `io_unattended`).
-    size_t io_workers = 0;
-    /// Threads inside `io` right now, and when one last left it (steady
-    /// clock, ns).
-    std::atomic<int> io_inside{0};
-    std::atomic<int64_t> io_left_at{0};
+  /// One event loop and who attends it.
+  struct io_loop {
+    explicit io_loop(boost::asio::io_context* loop) : io(loop), work(loop->get_executor()) {}
+    boost::asio::io_context* io;
     /// Keeps `io` from running out of work (run_one_for would then return
     /// at once) while the workers drive it.
-    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> io_work;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
+    /// Threads inside `io` right now, and when one last left it (steady
+    /// clock, ns).
+    std::atomic<int> inside{0};
+    std::atomic<int64_t> left_at{0};
+    /// Threads blocked in `io`; guarded by the coordinator's `lock`.
+    size_t sleepers = 0;
+  };
+
+  struct coordinator_data {
+    explicit coordinator_data(caf::scheduler::abstract_coordinator*) {}
+    /// The event loops the workers run between jobs: worker i runs loops[i];
+    /// workers past the last loop run none (they take one over only while it
+    /// is unattended, see `unattended_loop`). Set before the scheduler
+    /// starts; the loops outlive it.
+    std::vector<std::unique_ptr<io_loop>> loops;
     std::mutex lock;
     std::condition_variable cv;
     /// Guarded by `lock`.
     std::deque<caf::resumable*> queue;
     /// Workers waiting on `cv`; guarded by `lock`.
     size_t sleepers = 0;
-    /// Workers blocked in `io` (woken by a post to it); guarded by `lock`.
+    /// Workers blocked in a loop (woken by a post to it); guarded by `lock`.
     size_t io_sleepers = 0;
     /// queue.size(), written under `lock`, read without it.
     std::atomic<size_t> size{0};
@@ -84,20 +96,25 @@ class spinning_sharing : public caf::policy::work_sharing {
   void enqueue(Coordinator* self, caf::resumable* job) {
     auto& data = d(self);
     bool wake_cv;
-    bool wake_io;
+    boost::asio::io_context* wake_io = nullptr;
     {
       std::lock_guard<std::mutex> guard{data.lock};
       data.queue.push_back(job);
       data.size.store(data.queue.size(), std::memory_order_release);
-      // A worker that does not run the event loop first: it has nothing
+      // A worker that does not run an event loop first: it has nothing
       // else to do.
       wake_cv = data.sleepers > 0;
-      wake_io = !wake_cv && data.io_sleepers > 0;
+      if (!wake_cv && data.io_sleepers > 0)
+        for (auto& loop : data.loops)
+          if (loop->sleepers > 0) {
+            wake_io = loop->io;
+            break;
+          }
     }
     if (wake_cv)
       data.cv.notify_one();
-    else if (wake_io)
-      boost::asio::post(*data.io, [] {});
+    else if (wake_io != nullptr)
+      boost::asio::post(*wake_io, [] {});
   }
 
   template <class Worker>
@@ -166,12 +183,13 @@ class spinning_sharing : public caf::policy::work_sharing {
     auto& data = d(parent);
     current_coordinator = parent;
     current_worker = self;
-    const bool drives_io = data.io != nullptr && self->id() < data.io_workers;
-    if (drives_io && ++jobs_since_io_ >= max_jobs_between_io) {
+    io_loop* own = self->id() < data.loops.size() ? data.loops[self->id()].get() : nullptr;
+    this_thread_io = own != nullptr ? own->io : nullptr;
+    if (own != nullptr && ++jobs_since_io_ >= max_jobs_between_io) {
       // A busy worker still serves I/O now and then, so that a node whose
       // queue never empties keeps accepting and answering.
       jobs_since_io_ = 0;
-      run_io(data, [&] { return data.io->poll(); });
+      run_io(*own, [&] { return own->io->poll(); });
     }
     if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) {
       if (++slot_streak_ <= max_slot_streak) return job;
@@ -191,9 +209,9 @@ class spinning_sharing : public caf::policy::work_sharing {
         if (guard.owns_lock())
           if (auto* job = pop_shared(data)) return job;
       }
-      if (drives_io && i % 8 == 1) {
+      if (own != nullptr && i % 8 == 1) {
         // Ready I/O handlers run here; what they send lands in the slot.
-        if (run_io(data, [&] { return data.io->poll(); }) > 0)
+        if (run_io(*own, [&] { return own->io->poll(); }) > 0)
           if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
       }
 #if defined(__x86_64__) || defined(__i386__)
@@ -207,20 +225,20 @@ class spinning_sharing : public caf::policy::work_sharing {
     // stealing policy does).
     for (auto wait = slot_rescue_min;; wait = std::min(wait * 2, slot_rescue_max)) {
       if (auto* job = take_other_slot(self)) return job;
-      if (!drives_io && data.io != nullptr && io_unattended(data)) {
-        // The I/O workers are all busy with a long job: serve the loop
+      if (auto* loop = unattended_loop(data, own)) {
+        // A loop's worker is busy with a long job: serve its loop
         // meanwhile, so that a slow service never stalls the gateway.
         size_t ran = 0;
-        if (auto* job = sleep_in_io(self, data, io_takeover_after, ran)) return job;
+        if (auto* job = sleep_in_io(self, data, *loop, io_takeover_after, ran)) return job;
         if (ran > 0) wait = slot_rescue_min / 2;
         continue;
       }
-      if (!drives_io) {
+      if (own == nullptr) {
         std::unique_lock<std::mutex> guard{data.lock};
         ++data.sleepers;
         // While no thread is inside the event loop, look at it again soon
         // enough to take it over (an idle node's loop has its worker inside).
-        auto nap = data.io != nullptr && data.io_inside.load(std::memory_order_acquire) == 0
+        auto nap = any_loop_left(data)
                        ? std::min(wait, std::chrono::milliseconds{io_takeover_after * 2})
                        : wait;
         bool got = data.cv.wait_for(guard, nap, [&] { return !data.queue.empty(); });
@@ -229,7 +247,7 @@ class spinning_sharing : public caf::policy::work_sharing {
         continue;
       }
       size_t ran = 0;
-      if (auto* job = sleep_in_io(self, data, wait, ran)) return job;
+      if (auto* job = sleep_in_io(self, data, *own, wait, ran)) return job;
       if (ran > 0) wait = slot_rescue_min / 2;
     }
   }
@@ -281,17 +299,19 @@ class spinning_sharing : public caf::policy::work_sharing {
   /// the job a handler left in the slot or the shared queue's first, or null.
   /// `ran`: how many handlers ran.
   template <class Worker>
-  caf::resumable* sleep_in_io(Worker* self, coordinator_data& data, std::chrono::milliseconds wait,
-                              size_t& ran) {
+  caf::resumable* sleep_in_io(Worker* self, coordinator_data& data, io_loop& loop,
+                              std::chrono::milliseconds wait, size_t& ran) {
     {
       std::lock_guard<std::mutex> guard{data.lock};
       if (auto* job = pop_shared(data)) return job;
       ++data.io_sleepers;
+      ++loop.sleepers;
     }
-    ran = run_io(data, [&] { return data.io->run_one_for(wait); });
+    ran = run_io(loop, [&] { return loop.io->run_one_for(wait); });
     {
       std::lock_guard<std::mutex> guard{data.lock};
       --data.io_sleepers;
+      --loop.sleepers;
     }
     if (auto* job = d(self).next.exchange(nullptr, std::memory_order_acq_rel)) return job;
     std::lock_guard<std::mutex> guard{data.lock};
@@ -301,10 +321,10 @@ class spinning_sharing : public caf::policy::work_sharing {
   /// Runs `f` (a poll of the event loop) as an I/O handler context; an
   /// exception that escapes a handler is logged, not thrown into CAF.
   template <class F>
-  size_t run_io(coordinator_data& data, F f) {
+  size_t run_io(io_loop& loop, F f) {
     in_io_ = true;
     jobs_since_io_ = 0;
-    data.io_inside.fetch_add(1, std::memory_order_relaxed);
+    loop.inside.fetch_add(1, std::memory_order_relaxed);
     size_t n = 0;
     try {
       n = f();
@@ -315,8 +335,8 @@ class spinning_sharing : public caf::policy::work_sharing {
       spdlog::error("scheduler: exception escaped an I/O handler");
       n = 1;
     }
-    data.io_left_at.store(now_ns(), std::memory_order_relaxed);
-    data.io_inside.fetch_sub(1, std::memory_order_release);
+    loop.left_at.store(now_ns(), std::memory_order_relaxed);
+    loop.inside.fetch_sub(1, std::memory_order_release);
     in_io_ = false;
     return n;
   }
@@ -327,12 +347,22 @@ class spinning_sharing : public caf::policy::work_sharing {
         .count();
   }
 
-  /// Whether no thread has been inside the event loop for `io_takeover_after`
-  /// (its workers all run jobs).
-  static bool io_unattended(coordinator_data& data) {
-    if (data.io_inside.load(std::memory_order_acquire) > 0) return false;
-    auto idle = now_ns() - data.io_left_at.load(std::memory_order_relaxed);
-    return idle > std::chrono::nanoseconds{io_takeover_after}.count();
+  /// A loop other than `own` that no thread has been inside for
+  /// `io_takeover_after` (its worker runs a job), or null.
+  static io_loop* unattended_loop(coordinator_data& data, io_loop* own) {
+    for (auto& loop : data.loops) {
+      if (loop.get() == own || loop->inside.load(std::memory_order_acquire) > 0) continue;
+      auto idle = now_ns() - loop->left_at.load(std::memory_order_relaxed);
+      if (idle > std::chrono::nanoseconds{io_takeover_after}.count()) return loop.get();
+    }
+    return nullptr;
+  }
+
+  /// Whether some loop has no thread inside it right now.
+  static bool any_loop_left(coordinator_data& data) {
+    for (auto& loop : data.loops)
+      if (loop->inside.load(std::memory_order_acquire) == 0) return true;
+    return false;
   }
 
   template <class Worker>
@@ -376,9 +406,12 @@ std::optional<scheduler_policy> parse_scheduler_policy(std::string_view name) {
   return std::nullopt;
 }
 
+boost::asio::io_context* current_io() {
+  return this_thread_io;
+}
+
 void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
-                         std::size_t max_threads, boost::asio::io_context* io,
-                         std::size_t io_workers) {
+                         std::size_t max_threads, std::vector<boost::asio::io_context*> loops) {
   if (max_threads > 0) cfg.set("scheduler.max-threads", max_threads);
   switch (policy) {
     case scheduler_policy::sharing:
@@ -390,16 +423,12 @@ void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
     case scheduler_policy::spinning:
       // A scheduler module loaded by the user replaces CAF's choice.
       using coordinator = caf::scheduler::coordinator<spinning_sharing>;
-      cfg.module_factories.push_back(
-          [io, io_workers](caf::actor_system& sys) -> caf::actor_system::module* {
-            auto* result = new coordinator(sys);
-            if (io != nullptr) {
-              result->data().io = io;
-              result->data().io_workers = std::max<std::size_t>(1, io_workers);
-              result->data().io_work.emplace(io->get_executor());
-            }
-            return result;
-          });
+      cfg.module_factories.push_back([loops](caf::actor_system& sys) -> caf::actor_system::module* {
+        auto* result = new coordinator(sys);
+        for (auto* io : loops)
+          result->data().loops.push_back(std::make_unique<spinning_sharing::io_loop>(io));
+        return result;
+      });
       break;
   }
 }

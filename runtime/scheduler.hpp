@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 
@@ -64,19 +65,21 @@ inline constexpr std::array<std::string_view, 3> scheduler_policy_names = {"shar
 /// default, the number of hardware threads). Call before the actor system
 /// is built from `cfg`.
 ///
-/// With `io` and a policy that `drives_io`, the workers also run `io`
-/// between jobs (instead of sleeping): I/O handlers then run on CAF's
-/// threads, and what they send goes to the worker that ran them, so an
-/// HTTP request can be parsed, routed through its actors and answered
-/// without leaving its thread. `io` must outlive the actor system, and
-/// nothing may run it on other threads. Its handlers must not block.
-/// Only the first `io_workers` workers run `io` (at least one); the others
-/// only run actors. On two cores one I/O worker served 3 in-process services
-/// over HTTP 22 % faster than two, whose every post to the loop woke the
-/// other (BENCHMARKS.md, "The HTTP path on the scheduler's workers").
+/// With `loops` and a policy that `drives_io`, worker i also runs loops[i]
+/// between jobs (polled while it spins for work, blocked in while it
+/// sleeps, woken by a post): I/O handlers then run on CAF's threads, and
+/// what they send goes to the worker that ran them, so an HTTP request can
+/// be parsed, routed through its actors and answered without leaving its
+/// thread. Workers past the last loop run none, except that any idle worker
+/// takes over a loop that no thread has been inside for 1 ms (its worker
+/// busy with a long job). The loops must outlive the actor system, and
+/// nothing else may run them. Their handlers must not block.
 void configure_scheduler(caf::actor_system_config& cfg, scheduler_policy policy,
-                         std::size_t max_threads, boost::asio::io_context* io = nullptr,
-                         std::size_t io_workers = 1);
+                         std::size_t max_threads, std::vector<boost::asio::io_context*> loops = {});
+
+/// The event loop that the scheduler worker running on this thread drives
+/// (see `configure_scheduler`), or null on any other thread.
+[[nodiscard]] boost::asio::io_context* current_io();
 
 /// Whether `policy`'s workers run an event loop given to
 /// `configure_scheduler` (only `spinning`'s do).

@@ -33,6 +33,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/errors.hpp"
+#include "runtime/scheduler.hpp"
 
 namespace opea::runtime::http {
 
@@ -78,13 +79,29 @@ constexpr std::chrono::milliseconds fresh_idle{500};
 /// `ops` and `shutting_down`; the rest is immutable or atomic.
 struct client_state {
   explicit client_state(client_config c)
-      : own_ioc(c.io == nullptr ? std::make_unique<net::io_context>() : nullptr),
-        ioc(c.io == nullptr ? *own_ioc : *c.io),
+      : own_ioc(c.loops.empty() ? std::make_unique<net::io_context>() : nullptr),
+        ioc(c.loops.empty() ? *own_ioc : *c.loops.front()),
         cfg(std::move(c)),
         guard(net::make_work_guard(ioc)) {}
-  /// Null when others run the loop (`client_config::io`).
+  /// Null when others run the loops (`client_config::loops`).
   std::unique_ptr<net::io_context> own_ioc;
+  /// The own loop, or the first of `cfg.loops`.
   net::io_context& ioc;
+  /// Turn for exchanges started on a thread that runs none of the loops.
+  std::atomic<size_t> next{0};
+
+  /// The loop of an exchange started on this thread: the thread's own if it
+  /// is one of `cfg.loops` (so the exchange stays on the thread), else the
+  /// next in turn; and its index (the pool is kept per loop).
+  std::pair<net::io_context*, size_t> pick_loop() {
+    auto& loops = cfg.loops;
+    if (loops.empty()) return {&ioc, 0};
+    if (auto* mine = runtime::current_io())
+      for (size_t i = 0; i < loops.size(); ++i)
+        if (loops[i] == mine) return {mine, i};
+    auto i = next.fetch_add(1, std::memory_order_relaxed) % loops.size();
+    return {loops[i], i};
+  }
   client_config cfg;
   net::executor_work_guard<net::io_context::executor_type> guard;
   std::atomic<uint64_t> opened{0};
@@ -138,16 +155,19 @@ class client_op : public std::enable_shared_from_this<client_op> {
   using chunk_fn = std::function<void(std::string_view)>;
   using stream_done_fn = std::function<void(caf::error)>;
 
-  client_op(std::shared_ptr<client_state> st, url u, client_request req)
+  client_op(std::shared_ptr<client_state> st, std::pair<net::io_context*, size_t> loop, url u,
+            client_request req)
       : st_(*st),
         // With an external loop the state must outlive every handler of
         // this operation, which may run after the client is gone.
         keep_(st->own_ioc == nullptr ? std::move(st) : nullptr),
+        loop_(*loop.first),
         url_(std::move(u)),
         url_text_(std::move(req.url)),
         key_(url_.authority()),
+        pool_key_(key_ + '#' + std::to_string(loop.second)),
         timeout_(req.timeout),
-        strand_(net::make_strand(st_.ioc)),
+        strand_(net::make_strand(loop_)),
         timer_(strand_) {
     is_head_ = req.method == "HEAD";
     serialize(req);
@@ -275,7 +295,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void acquire() {
-    conn_ = st_.checkout(key_);
+    conn_ = st_.checkout(pool_key_);
     if (conn_) {
       reused_ = true;
       write();
@@ -286,7 +306,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
 
   void connect() {
     reused_ = false;
-    conn_ = std::make_shared<pooled_conn>(st_.ioc);
+    conn_ = std::make_shared<pooled_conn>(loop_);
     st_.opened.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ec;
     auto addr = net::ip::make_address(url_.host, ec);
@@ -484,7 +504,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
     bool keep = parser_->keep_alive() && conn_->buffer.size() == 0;
     parser_.reset();
     if (keep)
-      st_.checkin(key_, std::move(conn_));
+      st_.checkin(pool_key_, std::move(conn_));
     else
       drop_connection();
     finish();
@@ -559,9 +579,13 @@ class client_op : public std::enable_shared_from_this<client_op> {
 
   client_state& st_;
   std::shared_ptr<client_state> keep_;
+  /// The loop this exchange runs on, and its connection comes from.
+  net::io_context& loop_;
   url url_;
   std::string url_text_;
+  /// host:port, and the pool's key (host:port on this loop).
   std::string key_;
+  std::string pool_key_;
   std::chrono::milliseconds timeout_;
   net::strand<net::io_context::executor_type> strand_;
   net::steady_timer timer_;
@@ -660,7 +684,7 @@ std::shared_ptr<detail::client_op> make_op(const std::shared_ptr<detail::client_
   // Not make_shared: a stream_handle's weak_ptr would keep the whole
   // operation's memory (its 16 KiB read buffer included) after it ended.
   return std::shared_ptr<detail::client_op>{
-      new detail::client_op(state, std::move(*u), std::move(req))};
+      new detail::client_op(state, state->pick_loop(), std::move(*u), std::move(req))};
 }
 
 }  // namespace

@@ -59,15 +59,18 @@ struct client_response {
 /// Configuration of a client.
 struct client_config {
   /// Threads running the client's io_context (and the callbacks). Default: 1.
-  /// Ignored with `io`.
+  /// Ignored with `loops`.
   size_t io_threads = 1;
-  /// An event loop that others run (for example the CAF scheduler's
-  /// workers, see `runtime::configure_scheduler`), or null: the client then
-  /// starts no thread, its callbacks run on whichever thread runs `io`, and
-  /// its destructor does not wait for the requests it fails. `io` must
-  /// outlive every request. Default: null (the client's own io_context on
-  /// `io_threads` threads).
-  boost::asio::io_context* io = nullptr;
+  /// Event loops that others run (for example the CAF scheduler's
+  /// workers, see `runtime::configure_scheduler`), or none: the client then
+  /// starts no thread; an exchange runs on the loop of the thread that
+  /// starts it when that thread runs one of them (`runtime::current_io`),
+  /// else on the next in turn, with idle connections pooled per loop; its
+  /// callbacks run on whichever thread runs that loop, and the destructor
+  /// does not wait for the requests it fails. The loops must outlive every
+  /// request. Default: none (the client's own io_context on `io_threads`
+  /// threads).
+  std::vector<boost::asio::io_context*> loops{};
   /// Idle keep-alive connections kept per host:port. Default: 64.
   size_t max_idle_per_host = 64;
   /// Largest response body `async_request` accepts (streams are unlimited);

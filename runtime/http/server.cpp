@@ -146,18 +146,27 @@ struct shared_config {
 /// handlers still queued when it goes release their connections first.
 struct server_state {
   explicit server_state(server_config cfg)
-      : own_ioc(cfg.io == nullptr ? std::make_unique<net::io_context>() : nullptr),
-        ioc(cfg.io == nullptr ? *own_ioc : *cfg.io),
+      : own_ioc(cfg.loops.empty() ? std::make_unique<net::io_context>() : nullptr),
+        ioc(cfg.loops.empty() ? *own_ioc : *cfg.loops.front()),
         acceptor(net::make_strand(ioc)) {
     shared = std::make_shared<shared_config>();
     shared->cfg = std::move(cfg);
   }
   bool external() const { return own_ioc == nullptr; }
+  /// The loop of the next accepted connection: the next of `cfg.loops` in
+  /// turn, or the own one.
+  net::io_context& next_loop() {
+    auto& loops = shared->cfg.loops;
+    if (loops.empty()) return ioc;
+    return *loops[next++ % loops.size()];
+  }
   std::unique_ptr<net::io_context> own_ioc;
   net::io_context& ioc;
   std::shared_ptr<shared_config> shared;
   acceptor_type acceptor;
   std::atomic<uint16_t> port{0};
+  /// Connections accepted so far (the accept loop's turn; on its strand).
+  size_t next = 0;
   /// With an external loop: whether an accept is pending (guarded by
   /// `accept_mtx`); `stop` waits for its handler.
   std::mutex accept_mtx;
@@ -830,22 +839,22 @@ void server::set_observer(observer f) {
 namespace {
 
 void accept_loop(detail::server_state* st) {
-  st->acceptor.async_accept(
-      net::make_strand(st->ioc), [st](boost::system::error_code ec, detail::socket_type socket) {
-        if (ec == net::error::operation_aborted || !st->acceptor.is_open()) {
-          std::lock_guard<std::mutex> guard{st->accept_mtx};
-          st->accepting = false;
-          st->accept_cv.notify_all();
-          return;
-        }
-        if (ec) {
-          spdlog::warn("http server: accept failed: {}", ec.message());
-        } else {
-          st->shared->connections.fetch_add(1, std::memory_order_relaxed);
-          std::make_shared<detail::connection>(std::move(socket), st->shared)->start();
-        }
-        accept_loop(st);
-      });
+  st->acceptor.async_accept(net::make_strand(st->next_loop()), [st](boost::system::error_code ec,
+                                                                    detail::socket_type socket) {
+    if (ec == net::error::operation_aborted || !st->acceptor.is_open()) {
+      std::lock_guard<std::mutex> guard{st->accept_mtx};
+      st->accepting = false;
+      st->accept_cv.notify_all();
+      return;
+    }
+    if (ec) {
+      spdlog::warn("http server: accept failed: {}", ec.message());
+    } else {
+      st->shared->connections.fetch_add(1, std::memory_order_relaxed);
+      std::make_shared<detail::connection>(std::move(socket), st->shared)->start();
+    }
+    accept_loop(st);
+  });
 }
 
 /// The connections still open.

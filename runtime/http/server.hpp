@@ -31,16 +31,17 @@ struct server_config {
   /// Port to bind; 0 picks an ephemeral port (read it from `start()`). Default: 0.
   uint16_t port = 0;
   /// Number of threads running the I/O loop and the handlers. Default: 1.
-  /// Ignored with `io`.
+  /// Ignored with `loops`.
   size_t io_threads = 1;
-  /// An event loop that others run (for example the CAF scheduler's
-  /// workers, see `runtime::configure_scheduler`), or null: the server then
-  /// starts no thread of its own, its handlers run on whichever thread runs
-  /// `io`, and `stop` waits until its connections are gone (so it must not
-  /// be called from a thread that runs `io`, nor after they stopped).
-  /// `io` must outlive the server. Default: null (the server's own
-  /// io_context on `io_threads` threads).
-  boost::asio::io_context* io = nullptr;
+  /// Event loops that others run (for example the CAF scheduler's
+  /// workers, see `runtime::configure_scheduler`), or none: the server then
+  /// starts no thread of its own, listens on the first loop and gives each
+  /// accepted connection to the next loop in turn; its handlers run on
+  /// whichever thread runs the connection's loop, and `stop` waits until its
+  /// connections are gone (so it must not be called from a thread that runs
+  /// a loop, nor after they stopped). The loops must outlive the server.
+  /// Default: none (the server's own io_context on `io_threads` threads).
+  std::vector<boost::asio::io_context*> loops{};
   /// Largest accepted request body; larger bodies get 413. Default: 1 MiB.
   size_t max_body_bytes = 1 << 20;
   /// Largest accepted request line plus headers; larger get 431. Default: 16 KiB.

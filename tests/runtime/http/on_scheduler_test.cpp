@@ -1,6 +1,6 @@
 // The HTTP server and client on the CAF scheduler's workers
-// (`configure_scheduler` with an event loop, `server_config::io`,
-// `client_config::io`): handlers run on CAF's threads and may send to actors
+// (`configure_scheduler` with event loops, `server_config::loops`,
+// `client_config::loops`): handlers run on CAF's threads and may send to actors
 // that answer through the writer, `stop` waits for the connections, and a
 // client destroyed with a request in flight fails it there.
 
@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
@@ -38,14 +39,19 @@ caf::behavior shouter(caf::event_based_actor*) {
   }};
 }
 
-/// An actor system with two workers, `io_workers` of which run `io`, and
-/// the loop itself (which outlives the system).
+/// An actor system with two workers, the first `io_workers` of which run
+/// a loop each, and the loops (which outlive the system).
 struct io_node {
-  boost::asio::io_context io;
+  std::vector<std::unique_ptr<boost::asio::io_context>> owned;
+  std::vector<boost::asio::io_context*> loops;
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;
   explicit io_node(size_t io_workers = 1) {
-    configure_scheduler(cfg, scheduler_policy::spinning, 2, &io, io_workers);
+    for (size_t i = 0; i < io_workers; ++i) {
+      owned.push_back(std::make_unique<boost::asio::io_context>());
+      loops.push_back(owned.back().get());
+    }
+    configure_scheduler(cfg, scheduler_policy::spinning, 2, loops);
     sys.emplace(cfg);
   }
 };
@@ -77,7 +83,7 @@ TEST_CASE("a server and a client on the scheduler's workers answer through actor
   auto actor = node.sys->spawn(shouter);
   server_config scfg;
   scfg.host = "127.0.0.1";
-  scfg.io = &node.io;
+  scfg.loops = node.loops;
   server srv{scfg};
   std::atomic<bool> handler_on_main{false};
   srv.add_route("/shout", {"POST"}, [&](request&& req, writer_ptr w) {
@@ -88,7 +94,7 @@ TEST_CASE("a server and a client on the scheduler's workers answer through actor
   REQUIRE(port);
   auto base = "http://127.0.0.1:" + std::to_string(*port);
   client_config ccfg;
-  ccfg.io = &node.io;
+  ccfg.loops = node.loops;
   {
     client c{ccfg};
     for (int i = 0; i < 50; ++i) {
@@ -97,10 +103,12 @@ TEST_CASE("a server and a client on the scheduler's workers answer through actor
       CHECK(res->status == 200);
       CHECK(res->body == "HELLO " + std::to_string(i));
     }
-    // One keep-alive connection for all 50 requests, and it stays open in
-    // the pool while the server stops: stop closes it and returns.
-    CHECK(c.connections_opened() == 1);
-    CHECK(srv.connections_accepted() == 1);
+    // Started on a thread that runs no loop, the requests take the loops in
+    // turn, each with its own pool: one keep-alive connection per loop for
+    // all 50 requests; they stay open in the pools while the server stops:
+    // stop closes them and returns.
+    CHECK(c.connections_opened() == io_workers);
+    CHECK(srv.connections_accepted() == io_workers);
     srv.stop();
     auto after = fetch(c, post(base + "/shout", "late"));
     REQUIRE_FALSE(after);
@@ -126,7 +134,7 @@ TEST_CASE("the gateway keeps serving while its I/O worker runs a long job", "[ht
   });
   server_config scfg;
   scfg.host = "127.0.0.1";
-  scfg.io = &node.io;
+  scfg.loops = node.loops;
   server srv{scfg};
   srv.add_route("/block", {"POST"}, [&](request&& req, writer_ptr w) {
     caf::anon_send(blocker, shout_atom::value, std::move(req.body), std::move(w));
@@ -162,7 +170,7 @@ TEST_CASE("a client on the scheduler's workers fails a request in flight when de
   io_node node;
   server_config scfg;
   scfg.host = "127.0.0.1";
-  scfg.io = &node.io;
+  scfg.loops = node.loops;
   server srv{scfg};
   std::promise<void> arrived;
   srv.add_route("/never", {"POST"}, [&](request&&, writer_ptr w) {
@@ -174,7 +182,7 @@ TEST_CASE("a client on the scheduler's workers fails a request in flight when de
   std::promise<caf::expected<client_response>> result;
   {
     client_config ccfg;
-    ccfg.io = &node.io;
+    ccfg.loops = node.loops;
     client c{ccfg};
     c.async_request(post("http://127.0.0.1:" + std::to_string(*port) + "/never", "x"),
                     [&](caf::expected<client_response> res) { result.set_value(std::move(res)); });
