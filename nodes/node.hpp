@@ -7,10 +7,6 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-namespace boost::asio {
-class io_context;
-}  // namespace boost::asio
-
 #include "monitoring/metrics_registry.hpp"
 #include "nodes/application.hpp"
 #include "nodes/config/node_config.hpp"
@@ -23,6 +19,10 @@ class io_context;
 namespace opea::actors {
 class store_registry;
 }  // namespace opea::actors
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
 
 namespace opea::nodes {
 

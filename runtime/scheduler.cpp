@@ -51,11 +51,12 @@ thread_local boost::asio::io_context* this_thread_io = nullptr;
 ///   thread that found the mutex taken sleep on its futex), and an enqueue
 ///   notifies the condition variable only when a worker sleeps on it,
 ///   after unlocking (no list node allocated per job either: a deque).
-/// - With an event loop (`io`), the workers run it where they would
-///   otherwise wait: a spinning worker polls it, a sleeping worker blocks in
-///   it, and an enqueue wakes a sleeper by posting to it. An I/O handler's
-///   sends go to its worker's slot, so an HTTP request's parse, its hops
-///   and its reply run on one thread when that thread has nothing else to do.
+/// - With event loops (`loops`), worker i runs loops[i] where it would
+///   otherwise wait: spinning, it polls it; asleep, it blocks in it, and an
+///   enqueue wakes it by posting to it. An I/O handler's sends go to its
+///   worker's slot, so an HTTP request's parse, its hops and its reply run
+///   on one thread when that thread has nothing else to do. Any idle worker
+///   serves a loop no thread has been inside for `io_takeover_after`.
 class spinning_sharing : public caf::policy::work_sharing {
  public:
   /// One event loop and who attends it.

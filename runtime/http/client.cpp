@@ -82,7 +82,8 @@ struct client_state {
       : own_ioc(c.loops.empty() ? std::make_unique<net::io_context>() : nullptr),
         ioc(c.loops.empty() ? *own_ioc : *c.loops.front()),
         cfg(std::move(c)),
-        guard(net::make_work_guard(ioc)) {}
+        guard(net::make_work_guard(ioc)),
+        idle(std::max<size_t>(1, cfg.loops.size())) {}
   /// Null when others run the loops (`client_config::loops`).
   std::unique_ptr<net::io_context> own_ioc;
   /// The own loop, or the first of `cfg.loops`.
@@ -107,15 +108,18 @@ struct client_state {
   std::atomic<uint64_t> opened{0};
   std::mutex mtx;
   bool shutting_down = false;
-  std::unordered_map<std::string, std::vector<std::shared_ptr<pooled_conn>>> idle;
+  /// Idle connections per loop (index as in `cfg.loops`; one for the own
+  /// loop), then per host:port.
+  std::vector<std::unordered_map<std::string, std::vector<std::shared_ptr<pooled_conn>>>> idle;
   std::unordered_map<client_op*, std::weak_ptr<client_op>> ops;
 
-  /// Takes the most recently used idle connection to `key` that still
+  /// Takes the most recently used idle connection of loop `loop` to `key` that still
   /// looks open, or returns null.
-  std::shared_ptr<pooled_conn> checkout(const std::string& key) {
+  std::shared_ptr<pooled_conn> checkout(size_t loop, const std::string& key) {
     std::lock_guard<std::mutex> lock{mtx};
-    auto i = idle.find(key);
-    if (i == idle.end()) return nullptr;
+    auto& pool = idle[loop];
+    auto i = pool.find(key);
+    if (i == pool.end()) return nullptr;
     auto& vec = i->second;
     while (!vec.empty()) {
       auto conn = std::move(vec.back());
@@ -127,10 +131,10 @@ struct client_state {
     return nullptr;
   }
 
-  void checkin(const std::string& key, std::shared_ptr<pooled_conn> conn) {
+  void checkin(size_t loop, const std::string& key, std::shared_ptr<pooled_conn> conn) {
     std::lock_guard<std::mutex> lock{mtx};
     if (shutting_down) return;
-    auto& vec = idle[key];
+    auto& vec = idle[loop][key];
     if (vec.size() >= cfg.max_idle_per_host) return;  // Closed by the destructor.
     conn->idle_since = std::chrono::steady_clock::now();
     vec.emplace_back(std::move(conn));
@@ -165,7 +169,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
         url_(std::move(u)),
         url_text_(std::move(req.url)),
         key_(url_.authority()),
-        pool_key_(key_ + '#' + std::to_string(loop.second)),
+        loop_index_(loop.second),
         timeout_(req.timeout),
         strand_(net::make_strand(loop_)),
         timer_(strand_) {
@@ -295,7 +299,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void acquire() {
-    conn_ = st_.checkout(pool_key_);
+    conn_ = st_.checkout(loop_index_, key_);
     if (conn_) {
       reused_ = true;
       write();
@@ -504,7 +508,7 @@ class client_op : public std::enable_shared_from_this<client_op> {
     bool keep = parser_->keep_alive() && conn_->buffer.size() == 0;
     parser_.reset();
     if (keep)
-      st_.checkin(pool_key_, std::move(conn_));
+      st_.checkin(loop_index_, key_, std::move(conn_));
     else
       drop_connection();
     finish();
@@ -583,9 +587,9 @@ class client_op : public std::enable_shared_from_this<client_op> {
   net::io_context& loop_;
   url url_;
   std::string url_text_;
-  /// host:port, and the pool's key (host:port on this loop).
+  /// host:port, the pool's key on this loop.
   std::string key_;
-  std::string pool_key_;
+  size_t loop_index_;
   std::chrono::milliseconds timeout_;
   net::strand<net::io_context::executor_type> strand_;
   net::steady_timer timer_;

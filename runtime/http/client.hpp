@@ -71,7 +71,8 @@ struct client_config {
   /// request. Default: none (the client's own io_context on `io_threads`
   /// threads).
   std::vector<boost::asio::io_context*> loops{};
-  /// Idle keep-alive connections kept per host:port. Default: 64.
+  /// Idle keep-alive connections kept per host:port (per loop with `loops`).
+  /// Default: 64.
   size_t max_idle_per_host = 64;
   /// Largest response body `async_request` accepts (streams are unlimited);
   /// larger bodies fail with `errc::bad_response`. Default: 64 MiB.

@@ -946,21 +946,23 @@ void server::stop() {
 }
 
 void server::stop_external() {
-  // Others run the loop: close the listener and every connection on their
-  // strands, then wait until the accept handler ran and every connection
-  // is gone (none of them runs a handler of ours afterwards).
+  // Others run the loops: close the listener on its strand and wait until
+  // the accept loop ended (an accept that completed before the close has
+  // registered its connection by then), then close every connection on its
+  // strand and wait until they are gone (none of them runs a handler of
+  // ours afterwards).
   auto& st = *state_;
   net::post(st.acceptor.get_executor(), [&st] {
     boost::system::error_code ec;
     st.acceptor.close(ec);
   });
-  auto conns = live_connections(*st.shared);
-  for (auto& c : conns) net::post(c->executor(), [c] { c->shutdown_now(); });
-  conns.clear();
   {
     std::unique_lock<std::mutex> guard{st.accept_mtx};
     st.accept_cv.wait(guard, [&st] { return !st.accepting; });
   }
+  auto conns = live_connections(*st.shared);
+  for (auto& c : conns) net::post(c->executor(), [c] { c->shutdown_now(); });
+  conns.clear();
   std::unique_lock<std::mutex> guard{st.shared->conns_mtx};
   st.shared->conns_cv.wait(guard, [&st] { return st.shared->conns.empty(); });
 }
