@@ -12,11 +12,13 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "nodes/config/node_config.hpp"
+#include "nodes/console.hpp"
 #include "nodes/ingest_command.hpp"
 #include "nodes/node.hpp"
 #include "runtime/errors.hpp"
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
   ingest->add_option("paths", ingest_paths, "files (.txt .md .html .json) or directories")
       ->required();
   CLI11_PARSE(app, argc, argv);
+  opea::nodes::install_console_logger();
 
   if (ingest->parsed()) {
     try {
@@ -105,19 +108,22 @@ int main(int argc, char** argv) {
               << cfg.node.http.port << ": " << opea::runtime::describe(port.error()) << std::endl;
     return 1;
   }
+  // One piece, so that no log line from a thread that runs already splits it.
   auto shown_host = cfg.node.http.host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.node.http.host;
+  std::ostringstream out;
   for (const auto& m : node->megaservices())
     for (const auto& path : node->http_gateway().routes_of(m->name()))
-      std::cout << "opea-node " << cfg.node.name << ": megaservice '" << m->name() << "' at http://"
-                << shown_host << ":" << *port << path << "\n";
+      out << "opea-node " << cfg.node.name << ": megaservice '" << m->name() << "' at http://"
+          << shown_host << ":" << *port << path << "\n";
   for (const auto& mc : cfg.megaservices)
     if (mc.api == "chatqna" &&
         (mc.serve_on.empty() ||
          std::find(mc.serve_on.begin(), mc.serve_on.end(), cfg.cluster.self) != mc.serve_on.end()))
-      std::cout << "try: curl -s http://" << shown_host << ":" << *port << mc.route
-                << " -H 'Content-Type: application/json' -d '{\"messages\": \"What is "
-                   "opea-cpp?\", \"stream\": false}'\n";
-  std::cout << "listening on " << cfg.node.http.host << ":" << *port << std::endl;
+      out << "try: curl -s http://" << shown_host << ":" << *port << mc.route
+          << " -H 'Content-Type: application/json' -d '{\"messages\": \"What is "
+             "opea-cpp?\", \"stream\": false}'\n";
+  out << "listening on " << cfg.node.http.host << ":" << *port << "\n";
+  opea::nodes::console_print(out.str());
 
   int sig = 0;
   sigwait(&signals, &sig);

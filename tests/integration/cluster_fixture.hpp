@@ -35,11 +35,13 @@ namespace opea::itest {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-/// Port from the child's "listening on HOST:PORT" line (REQUIREs it within 10 s).
+/// Port from the child's "listening on HOST:PORT" line (REQUIREs it within
+/// 20 s; a node starts in well under a second, but a CI box running two
+/// suites may be slow; on failure, shows what became of the child).
 inline uint16_t wait_for_port(test::child_process& p) {
   static const std::regex listening{"^listening on .*:([0-9]+)$"};
-  auto line = p.wait_for_line(listening, 10s);
-  REQUIRE(line);
+  auto line = p.wait_for_line(listening, 20s);
+  if (!line) FAIL("no \"listening on\" line within 20 s; " << p.describe());
   std::smatch m;
   std::regex_search(*line, m, listening);
   return static_cast<uint16_t>(std::stoi(m[1]));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -184,6 +185,26 @@ bool child_process::wait_until(const std::function<bool(const std::vector<std::s
     seen = lines_.size();
     if (holds(lines_)) return true;
   }
+}
+
+std::string child_process::describe() {
+  std::string out;
+  auto code = exit_code_ ? exit_code_ : try_reap();
+  out += "pid " + std::to_string(pid_) +
+         (code ? " exited with " + std::to_string(*code) : std::string{" still runs"}) + "\n";
+  out += "it printed:\n";
+  for (const auto& l : lines()) out += "  " + l + "\n";
+  if (!code && ::access("/usr/bin/gdb", X_OK) == 0) {
+    auto cmd = "/usr/bin/gdb -batch -nx -p " + std::to_string(pid_) +
+               " -ex 'thread apply all bt' 2>/dev/null | grep -E '^(Thread|#)'";
+    if (auto* pipe = ::popen(cmd.c_str(), "r")) {
+      out += "its threads:\n";
+      char buf[512];
+      while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+      ::pclose(pipe);
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> child_process::lines() const {

@@ -60,6 +60,11 @@ class child_process {
   /// All stdout lines captured so far.
   std::vector<std::string> lines() const;
 
+  /// What a test that gave up waiting on the child shows: whether it still
+  /// runs, what it printed and, if it runs and gdb is installed, the stack
+  /// of each of its threads.
+  std::string describe();
+
   /// The child's pid.
   pid_t pid() const { return pid_; }
 

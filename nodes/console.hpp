@@ -1,0 +1,23 @@
+#pragma once
+
+// The node's standard output: its log lines (spdlog) and its announcements
+// ("listening on HOST:PORT") come out whole, never one inside another.
+// spdlog's stdout sinks lock a mutex of their own and write a line in several
+// pieces, so a line printed beside them from another thread could land in
+// the middle of a log line, and a program reading "listening on" at the start
+// of a line would miss it.
+
+#include <string_view>
+
+namespace opea::nodes {
+
+/// Makes spdlog's default logger write to standard output through the
+/// console's lock (same pattern and level as before). Call once, early in
+/// main, before other threads log.
+void install_console_logger();
+
+/// Writes `text` to standard output in one piece under the console's lock
+/// and flushes it (`text` should end with a newline).
+void console_print(std::string_view text);
+
+}  // namespace opea::nodes
