@@ -415,6 +415,24 @@ class client_op : public std::enable_shared_from_this<client_op> {
   }
 
   void read_body() {
+    // Body bytes that came with the header (a small answer's all of them)
+    // are parsed here: a read would find them buffered and only post its
+    // completion through the loop.
+    while (!parser_->is_done() && conn_->buffer.size() > 0) {
+      auto& body = parser_->get().body();
+      body.data = chunk_.data();
+      body.size = chunk_.size();
+      boost::system::error_code ec;
+      auto used = parser_->put(conn_->buffer.data(), ec);
+      conn_->buffer.consume(used);
+      if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more) ec = {};
+      if (ec) {
+        fail_read(ec);
+        return;
+      }
+      if (!take_body_piece()) return;
+      if (used == 0) break;  // the rest has to be read
+    }
     if (parser_->is_done()) {
       succeed();
       return;
@@ -434,17 +452,21 @@ class client_op : public std::enable_shared_from_this<client_op> {
       if (!interrupted()) fail_read(ec);
       return;
     }
+    if (take_body_piece()) read_body();
+  }
+
+  /// Hands on what the parser put in `chunk_` (a streamed piece, or part of
+  /// the buffered body); false if the operation ended meanwhile.
+  bool take_body_piece() {
     auto got = chunk_.size() - parser_->get().body().size;
-    if (got > 0) {
-      if (streaming_) {
-        arm_timer();
-        if (on_chunk_) guarded([&] { on_chunk_(std::string_view{chunk_.data(), got}); });
-        if (finished_ || stopped_by_abort()) return;
-      } else {
-        response_.body.append(chunk_.data(), got);
-      }
+    if (got == 0) return true;
+    if (!streaming_) {
+      response_.body.append(chunk_.data(), got);
+      return true;
     }
-    read_body();
+    arm_timer();
+    if (on_chunk_) guarded([&] { on_chunk_(std::string_view{chunk_.data(), got}); });
+    return !finished_ && !stopped_by_abort();
   }
 
   /// Whether an error is the result of our own timeout or cancellation;

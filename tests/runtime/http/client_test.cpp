@@ -314,3 +314,58 @@ TEST_CASE("client fails requests in flight when destroyed", "[http]") {
   REQUIRE_FALSE(res);
   CHECK(code_of(res.error()) == errc::http_connect);
 }
+
+TEST_CASE("client parses a body that came with the header, chunked or not, and one in pieces",
+          "[http]") {
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  raw_server raw{[&](tcp::acceptor& acceptor) {
+    boost::beast::flat_buffer buf;
+    auto s = acceptor.accept();
+    // 1: header and chunked body in one write.
+    read_request(s, buf);
+    net::write(s, net::buffer(chunked));
+    // 2: header and half the body, then the rest (one read or two,
+    // whichever the kernel makes of it: the answer is the same).
+    read_request(s, buf);
+    net::write(s, net::buffer(std::string{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234"}));
+    net::write(s, net::buffer(std::string{"56789"}));
+    // 3: a body that ends with the connection (no length, not chunked).
+    read_request(s, buf);
+    net::write(s, net::buffer(std::string{"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil eof"}));
+    s.shutdown(tcp::socket::shutdown_both);
+  }};
+  client c;
+  auto url = "http://127.0.0.1:" + std::to_string(raw.port) + "/";
+  auto one = fetch(c, make("GET", url));
+  REQUIRE(one);
+  CHECK(one->status == 200);
+  CHECK(one->body == "hello world");
+  auto two = fetch(c, make("GET", url));
+  REQUIRE(two);
+  CHECK(two->body == "0123456789");
+  auto three = fetch(c, make("GET", url));
+  REQUIRE(three);
+  CHECK(three->body == "until eof");
+  CHECK(c.connections_opened() == 1);
+}
+
+TEST_CASE("client refuses a body over max_response_bytes that came with the header", "[http]") {
+  raw_server raw{[](tcp::acceptor& acceptor) {
+    boost::beast::flat_buffer buf;
+    auto s = acceptor.accept();
+    read_request(s, buf);
+    write_response(s, std::string(64, 'x'));
+    boost::system::error_code ec;
+    bhttp::request<bhttp::string_body> ignored;
+    bhttp::read(s, buf, ignored, ec);  // until the client closes
+  }};
+  client_config cfg;
+  cfg.max_response_bytes = 16;
+  client c{cfg};
+  auto res = fetch(c, make("GET", "http://127.0.0.1:" + std::to_string(raw.port) + "/"));
+  REQUIRE_FALSE(res);
+  CHECK(code_of(res.error()) == errc::bad_response);
+  CHECK(detail_of(res.error()) == "response body exceeds 16 bytes");
+}
