@@ -15,6 +15,7 @@ PACKAGES=(
   libyaml-cpp-dev
   libcli11-dev
   libhnswlib-dev
+  libxapian-dev         # the retriever's lexical (BM25) index, with Snowball stemmers
   libssl-dev
   libtcmalloc-minimal4  # opea-node's allocator (OPEA_TCMALLOC)
   libbenchmark-dev
