@@ -65,7 +65,8 @@ json post(http::client& client, const std::string& url, const json& body) {
   });
   auto res = done.get_future().get();
   if (!res) {
-    std::fprintf(stderr, "POST %s: %s\n", url.c_str(), opea::runtime::describe(res.error()).c_str());
+    std::fprintf(stderr, "POST %s: %s\n", url.c_str(),
+                 opea::runtime::describe(res.error()).c_str());
     std::exit(1);
   }
   if (res->status != 200) {
@@ -160,8 +161,8 @@ int main(int argc, char** argv) {
     for (const auto& a : q.value("also", json::array())) good.insert(a.get<std::string>());
     auto& t = halves[q.at("split").get<std::string>()];
     ++t.in;
-    auto cited = cited_sources(answer_text(post(client, chatqna, {{"messages", question},
-                                                                   {"stream", false}})));
+    auto cited = cited_sources(
+        answer_text(post(client, chatqna, {{"messages", question}, {"stream", false}})));
     if (cited.empty()) {
       ++t.false_abstain;
       t.false_abstentions.push_back(question);
@@ -197,8 +198,8 @@ int main(int argc, char** argv) {
       t.answered_off.push_back(question);
   }
 
-  std::printf("%-5s %4s %9s %9s %9s %4s %9s %7s %7s\n", "half", "in", "cited", "cited[1]",
-              "false", "off", "abstain", "hit@1", "hit@4");
+  std::printf("%-5s %4s %9s %9s %9s %4s %9s %7s %7s\n", "half", "in", "cited", "cited[1]", "false",
+              "off", "abstain", "hit@1", "hit@4");
   for (const auto& [name, t] : halves) {
     std::printf("%-5s %4zu %8.1f%% %8.1f%% %8.1f%% %4zu %8.1f%%", name.c_str(), t.in,
                 pct(t.cited, t.in), pct(t.first, t.in), pct(t.false_abstain, t.in), t.off,

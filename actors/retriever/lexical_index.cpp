@@ -9,15 +9,15 @@ namespace {
 /// English stop words left out of queries (documents keep them, so that a
 /// phrase's positions stay right; a stopped query term simply never counts).
 const char* const stop_words[] = {
-    "a",     "about", "after", "again", "all",   "also",  "am",    "an",    "and",   "any",
-    "are",   "as",    "at",    "be",    "been",  "before", "but",  "by",    "can",   "could",
-    "did",   "do",    "does",  "doing", "for",   "from",  "had",   "has",   "have",  "how",
-    "i",     "if",    "in",    "into",  "is",    "it",    "its",   "just",  "me",    "my",
-    "no",    "not",   "of",    "off",   "on",    "once",  "only",  "or",    "other", "our",
-    "out",   "over",  "own",   "same",  "should", "so",   "some",  "such",  "than",  "that",
-    "the",   "their", "them",  "then",  "there", "these", "they",  "this",  "those", "to",
-    "too",   "under", "up",    "very",  "was",   "we",    "were",  "what",  "when",  "where",
-    "which", "while", "who",   "whom",  "why",   "will",  "with",  "would", "you",   "your",
+    "a",     "about", "after", "again", "all",    "also",   "am",   "an",    "and",   "any",
+    "are",   "as",    "at",    "be",    "been",   "before", "but",  "by",    "can",   "could",
+    "did",   "do",    "does",  "doing", "for",    "from",   "had",  "has",   "have",  "how",
+    "i",     "if",    "in",    "into",  "is",     "it",     "its",  "just",  "me",    "my",
+    "no",    "not",   "of",    "off",   "on",     "once",   "only", "or",    "other", "our",
+    "out",   "over",  "own",   "same",  "should", "so",     "some", "such",  "than",  "that",
+    "the",   "their", "them",  "then",  "there",  "these",  "they", "this",  "those", "to",
+    "too",   "under", "up",    "very",  "was",    "we",     "were", "what",  "when",  "where",
+    "which", "while", "who",   "whom",  "why",    "will",   "with", "would", "you",   "your",
 };
 
 /// A chunk's id is stored as a unique boolean term.

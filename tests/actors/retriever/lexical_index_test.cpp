@@ -17,9 +17,13 @@ std::vector<std::string> ids_of(const std::vector<lexical_hit>& hits) {
 }
 
 void add_corpus(lexical_index& index) {
-  index.add("deadlines#0", "Deadlines", "Every request has a deadline; a service that is too slow fails the request with 504.");
-  index.add("restarts#0", "Supervision and restarts", "A service actor that crashes is restarted by its supervisor, up to max_restarts times.");
-  index.add("metrics#0", "Metrics", "Every node exports Prometheus metrics on /metrics, per service and per route.");
+  index.add("deadlines#0", "Deadlines",
+            "Every request has a deadline; a service that is too slow fails the request with 504.");
+  index.add(
+      "restarts#0", "Supervision and restarts",
+      "A service actor that crashes is restarted by its supervisor, up to max_restarts times.");
+  index.add("metrics#0", "Metrics",
+            "Every node exports Prometheus metrics on /metrics, per service and per route.");
 }
 
 }  // namespace
@@ -40,8 +44,10 @@ TEST_CASE("lexical index: the chunk sharing the query's rare, stemmed terms rank
 
 TEST_CASE("lexical index: a title term outweighs the same term in a body", "[retriever][lexical]") {
   lexical_index index;
-  index.add("body", "Other things", "This page mentions deadlines once among many other words here.");
-  index.add("title", "Deadlines", "This page says what happens to slow requests among other words.");
+  index.add("body", "Other things",
+            "This page mentions deadlines once among many other words here.");
+  index.add("title", "Deadlines",
+            "This page says what happens to slow requests among other words.");
   CHECK(ids_of(index.search("deadlines", 2)) == std::vector<std::string>{"title", "body"});
 }
 
