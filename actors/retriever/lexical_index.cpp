@@ -2,23 +2,11 @@
 
 #include <xapian.h>
 
+#include "runtime/text/text.hpp"
+
 namespace opea::actors {
 
 namespace {
-
-/// English stop words left out of queries (documents keep them, so that a
-/// phrase's positions stay right; a stopped query term simply never counts).
-const char* const stop_words[] = {
-    "a",     "about", "after", "again", "all",    "also",   "am",   "an",    "and",   "any",
-    "are",   "as",    "at",    "be",    "been",   "before", "but",  "by",    "can",   "could",
-    "did",   "do",    "does",  "doing", "for",    "from",   "had",  "has",   "have",  "how",
-    "i",     "if",    "in",    "into",  "is",     "it",     "its",  "just",  "me",    "my",
-    "no",    "not",   "of",    "off",   "on",     "once",   "only", "or",    "other", "our",
-    "out",   "over",  "own",   "same",  "should", "so",     "some", "such",  "than",  "that",
-    "the",   "their", "them",  "then",  "there",  "these",  "they", "this",  "those", "to",
-    "too",   "under", "up",    "very",  "was",    "we",     "were", "what",  "when",  "where",
-    "which", "while", "who",   "whom",  "why",    "will",   "with", "would", "you",   "your",
-};
 
 /// A chunk's id is stored as a unique boolean term.
 std::string id_term(const std::string& id) {
@@ -29,7 +17,9 @@ std::string id_term(const std::string& id) {
 
 struct lexical_index::impl {
   impl() : db(std::string{}, Xapian::DB_BACKEND_INMEMORY), stemmer("english") {
-    for (const auto* w : stop_words) stopper.add(w);
+    // Left out of queries (documents keep them, so that positions stay
+    // right; a stopped query term simply never counts).
+    for (auto w : text::english_stop_words()) stopper.add(std::string{w});
     indexer.set_stemmer(stemmer);
     indexer.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
     query_words.set_stopper(&stopper);

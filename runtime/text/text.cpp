@@ -1,5 +1,7 @@
 #include "runtime/text/text.hpp"
 
+#include <algorithm>
+
 namespace opea::text {
 
 bool is_space(char c) {
@@ -74,6 +76,26 @@ std::vector<std::string> tokenize(std::string_view s) {
   out.reserve(words.size());
   for (auto [off, len] : words) out.emplace_back(lowered, off, len);
   return out;
+}
+
+const std::vector<std::string_view>& english_stop_words() {
+  static const std::vector<std::string_view> words{
+      "a",     "about", "after", "again", "all",   "also",   "am",    "an",   "and",  "any",
+      "are",   "as",    "at",    "be",    "been",  "before", "being", "but",  "by",   "can",
+      "could", "did",   "do",    "does",  "doing", "for",    "from",  "had",  "has",  "have",
+      "how",   "i",     "if",    "in",    "into",  "is",     "it",    "its",  "just", "me",
+      "my",    "no",    "not",   "of",    "off",   "on",     "once",  "only", "or",   "other",
+      "our",   "out",   "over",  "own",   "same",  "should", "so",    "some", "such", "than",
+      "that",  "the",   "their", "them",  "then",  "there",  "these", "they", "this", "those",
+      "to",    "too",   "under", "up",    "us",    "very",   "was",   "we",   "were", "what",
+      "when",  "where", "which", "while", "who",   "whom",   "why",   "will", "with", "would",
+      "you",   "your"};
+  return words;
+}
+
+bool is_english_stop_word(std::string_view word) {
+  const auto& words = english_stop_words();
+  return std::binary_search(words.begin(), words.end(), word);
 }
 
 }  // namespace opea::text

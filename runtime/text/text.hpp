@@ -50,4 +50,15 @@ namespace opea::text {
 void tokenize_into(std::string_view s, std::string& lowered,
                    std::vector<std::pair<size_t, size_t>>& words);
 
+/// English function words (articles, pronouns, auxiliaries, prepositions,
+/// conjunctions, question words), lower case, sorted: the stop list of the
+/// retriever's lexical index. (The hashed embedder and the extractive
+/// answerer still keep lists of their own, a few words apart; moving them
+/// here changes their scores, so it waits for the retrieval work that
+/// measures it.)
+[[nodiscard]] const std::vector<std::string_view>& english_stop_words();
+
+/// Whether `word` (lower case) is one of `english_stop_words`.
+[[nodiscard]] bool is_english_stop_word(std::string_view word);
+
 }  // namespace opea::text

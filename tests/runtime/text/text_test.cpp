@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -59,4 +60,17 @@ TEST_CASE("text::tokenize_into: the same words as offsets into one string", "[te
   text::tokenize_into("Ab, cD", lowered, words);
   CHECK(lowered == "abcd");
   CHECK(words == std::vector<std::pair<size_t, size_t>>{{0, 2}, {2, 2}});
+}
+
+TEST_CASE("english_stop_words is sorted, lower case and unique; is_english_stop_word looks it up",
+          "[text]") {
+  const auto& words = opea::text::english_stop_words();
+  REQUIRE(std::is_sorted(words.begin(), words.end()));
+  REQUIRE(std::adjacent_find(words.begin(), words.end()) == words.end());
+  for (auto w : words) REQUIRE(opea::text::lower(w) == w);
+  CHECK(opea::text::is_english_stop_word("the"));
+  CHECK(opea::text::is_english_stop_word("whom"));
+  CHECK_FALSE(opea::text::is_english_stop_word("The"));
+  CHECK_FALSE(opea::text::is_english_stop_word("deadline"));
+  CHECK_FALSE(opea::text::is_english_stop_word(""));
 }
