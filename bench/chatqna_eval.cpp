@@ -81,6 +81,12 @@ json post(http::client& client, const std::string& url, const json& body) {
   return parsed;
 }
 
+/// `path`'s file name (what the eval set names sources by).
+std::string file_name(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 /// The answer text of a ChatQnA (OpenAI-shaped) response.
 std::string answer_text(const json& response) {
   const auto& choices = response.value("choices", json::array());
@@ -98,8 +104,7 @@ std::vector<std::string> cited_sources(const std::string& answer) {
   for (std::sregex_iterator it{line.begin(), line.end(), item}, end; it != end; ++it) {
     auto name = (*it)[1].str();
     while (!name.empty() && (name.back() == ' ' || name.back() == '.')) name.pop_back();
-    auto slash = name.find_last_of('/');
-    out.push_back(slash == std::string::npos ? name : name.substr(slash + 1));
+    out.push_back(file_name(name));
   }
   return out;
 }
@@ -110,8 +115,7 @@ std::vector<std::string> retrieved_sources(const json& searched) {
   for (const auto& d : searched.value("retrieved_docs", json::array())) {
     std::string s = d.value("metadata", json::object()).value("source", std::string{});
     if (s.empty()) s = d.value("source", std::string{});
-    auto slash = s.find_last_of('/');
-    out.push_back(slash == std::string::npos ? s : s.substr(slash + 1));
+    out.push_back(file_name(s));
   }
   return out;
 }

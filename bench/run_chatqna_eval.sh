@@ -21,18 +21,11 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-{
-  sed -e "s#corpus: examples/chatqna/corpus#corpus: $SRC/examples/chatqna/corpus#" \
-    "$SRC/examples/chatqna/chatqna.yaml" | sed '/^dataprep:/,$d'
-  cat <<YAML
-  - name: retrieval
-    route: /v1/retrieval
-    flows:
-      - embedding >> retriever
-YAML
-  sed -n '/^dataprep:/,$p' "$SRC/examples/chatqna/chatqna.yaml" |
-    sed -e "s#corpus: examples/chatqna/corpus#corpus: $SRC/examples/chatqna/corpus#"
-} >"$work/node.yaml"
+# The bundled config, its corpus path made absolute, with a retrieval
+# megaservice added at the end of its megaservices list (before dataprep:).
+sed -e "s#corpus: examples/chatqna/corpus#corpus: $SRC/examples/chatqna/corpus#" \
+  -e '/^dataprep:/i\  - {name: retrieval, route: /v1/retrieval, flows: [embedding >> retriever]}' \
+  "$SRC/examples/chatqna/chatqna.yaml" >"$work/node.yaml"
 mkfifo "$work/out"
 "$NODE" --config "$work/node.yaml" --http-port 0 --data-dir "$work/data" >"$work/out" 2>&1 &
 pid=$!
