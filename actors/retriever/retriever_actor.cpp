@@ -11,10 +11,13 @@ using runtime::errc;
 using runtime::json;
 using runtime::make_error;
 
-caf::expected<json> retrieve(const vector_store& store, const json& input) {
+caf::expected<json> retrieve(const vector_store& store, const json& input,
+                             const retriever_options& options) {
   auto doc = read_embed_doc(input);
   if (!doc) return std::move(doc.error());
-  auto hits = store.search(doc->embedding, doc->search);
+  auto hits = options.hybrid
+                  ? store.hybrid_search(doc->embedding, doc->text, doc->search, options.fusion)
+                  : store.search(doc->embedding, doc->search);
   if (!hits) return std::move(hits.error());
   json docs = json::array();
   for (auto& h : *hits)
@@ -22,22 +25,26 @@ caf::expected<json> retrieve(const vector_store& store, const json& input) {
   return write_searched_doc(input, *doc, std::move(docs));
 }
 
-caf::behavior retriever_actor(caf::event_based_actor* self, vector_store_ptr store) {
+caf::behavior retriever_actor(caf::event_based_actor* self, vector_store_ptr store,
+                              retriever_options options) {
   return {
-      [store](runtime::invoke_atom, const runtime::json_ptr& input,
+      [store, options](runtime::invoke_atom, const runtime::json_ptr& input,
               const runtime::request_context_ptr&) -> caf::result<runtime::json_ptr> {
         if (!input) return make_error(errc::bad_request, "input", "missing");
-        auto out = retrieve(*store, *input);
+        auto out = retrieve(*store, *input, options);
         if (!out) return std::move(out.error());
         return std::make_shared<const json>(std::move(*out));
       },
   };
 }
 
-runtime::micro_service make_retriever_service(std::string name, vector_store_ptr store) {
+runtime::micro_service make_retriever_service(std::string name, vector_store_ptr store,
+                                              retriever_options options) {
   auto svc = runtime::micro_service::actor(
       std::move(name),
-      [store](caf::event_based_actor* self) { return retriever_actor(self, store); },
+      [store, options](caf::event_based_actor* self) {
+        return retriever_actor(self, store, options);
+      },
       runtime::service_type::retriever);
   return svc;
 }

@@ -13,6 +13,16 @@
 
 namespace opea::actors {
 
+/// How a retriever searches.
+struct retriever_options {
+  /// Fuse "similarity" searches with the store's lexical index
+  /// (`vector_store::hybrid_search`, params `fusion: rrf`); false (`fusion:
+  /// none`) searches by vectors only. Default: true.
+  bool hybrid = true;
+  /// The fusion's constants (params `rrf_k`, `fusion_depth`).
+  hybrid_params fusion;
+};
+
 /// The retriever's work on one request: OPEA EmbedDoc in, SearchedDoc out.
 ///
 /// Input: {"text": query, "embedding": [floats], "search_type", "k",
@@ -23,10 +33,13 @@ namespace opea::actors {
 /// "metadata", "score"}...]} plus every other input field unchanged (the
 /// rerank and LLM parameters: top_n, max_tokens, temperature, stream, ...);
 /// the EmbedDoc search fields and `constraints`/`index_name` are not copied.
-/// Scores are cosine similarities in [-1, 1]. An empty store answers no docs.
+/// "similarity" searches are hybrid (vector and lexical rankings fused) unless
+/// `options.hybrid` is false; the order is then the fused one. Scores are
+/// cosine similarities in [-1, 1] either way. An empty store answers no docs.
 /// Errors: errc::bad_request naming the field.
 [[nodiscard]] caf::expected<nlohmann::json> retrieve(const vector_store& store,
-                                                     const nlohmann::json& input);
+                                                     const nlohmann::json& input,
+                                                     const retriever_options& options = {});
 
 /// The retriever microservice as an actor: answers (invoke_atom, json_ptr,
 /// request_context_ptr) with `retrieve`'s output. The search runs on the
@@ -34,9 +47,11 @@ namespace opea::actors {
 /// millisecond and never touches the disk; it can wait briefly while a
 /// concurrent ingest applies one batch in memory (the store's exclusive lock),
 /// never for the log's fsync or a snapshot.
-caf::behavior retriever_actor(caf::event_based_actor* self, vector_store_ptr store);
+caf::behavior retriever_actor(caf::event_based_actor* self, vector_store_ptr store,
+                              retriever_options options = {});
 
 /// An in-process retriever service (type retriever) around `retriever_actor`.
-runtime::micro_service make_retriever_service(std::string name, vector_store_ptr store);
+runtime::micro_service make_retriever_service(std::string name, vector_store_ptr store,
+                                              retriever_options options = {});
 
 }  // namespace opea::actors

@@ -33,10 +33,13 @@ void register_retriever_builtins(runtime::service_catalog& catalog,
                                  std::shared_ptr<store_registry> stores) {
   catalog.add("retriever",
               "OPEA retriever: EmbedDoc -> SearchedDoc over a persistent hnswlib cosine index "
+              "and a Xapian BM25 index, fused by reciprocal rank for similarity searches "
               "(similarity, similarity_distance_threshold, similarity_score_threshold, mmr)",
               runtime::service_type::retriever,
               [stores](const json& params) -> caf::expected<runtime::micro_service> {
-                if (auto err = kit::check_params(params, {"index", "dimension"})) return err;
+                if (auto err = kit::check_params(
+                        params, {"index", "dimension", "fusion", "rrf_k", "fusion_depth"}))
+                  return err;
                 auto index = kit::string_param(params, "index", "default");
                 if (!index) return std::move(index.error());
                 if (index->empty())
@@ -46,7 +49,19 @@ void register_retriever_builtins(runtime::service_catalog& catalog,
                 if (!dimension) return std::move(dimension.error());
                 auto store = stores->open(*index, static_cast<size_t>(*dimension));
                 if (!store) return std::move(store.error());
-                return make_retriever_service("", std::move(*store));
+                retriever_options options;
+                auto fusion = kit::string_param(params, "fusion", "rrf", {"rrf", "none"});
+                if (!fusion) return std::move(fusion.error());
+                options.hybrid = *fusion == "rrf";
+                auto rrf_k = kit::number_param(params, "rrf_k", options.fusion.rrf_k, 0, 1000);
+                if (!rrf_k) return std::move(rrf_k.error());
+                options.fusion.rrf_k = *rrf_k;
+                auto depth = kit::integer_param(params, "fusion_depth",
+                                                static_cast<int64_t>(options.fusion.depth), 1,
+                                                10000);
+                if (!depth) return std::move(depth.error());
+                options.fusion.depth = static_cast<size_t>(*depth);
+                return make_retriever_service("", std::move(*store), options);
               });
 }
 

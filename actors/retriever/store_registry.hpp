@@ -32,7 +32,9 @@ class store_registry {
 };
 
 /// Registers the built-in "retriever" (type retriever) on `stores`: params
-/// `index` (default "default") and `dimension` (default 0: the store's).
+/// `index` (default "default"), `dimension` (default 0: the store's),
+/// `fusion` ("rrf", the default: hybrid search; "none": vectors only),
+/// `rrf_k` (default 10) and `fusion_depth` (default 20): see retriever_options.
 void register_retriever_builtins(runtime::service_catalog& catalog,
                                  std::shared_ptr<store_registry> stores);
 

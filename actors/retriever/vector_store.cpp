@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <unordered_set>
 #include <utility>
@@ -157,6 +158,16 @@ vector_store::~vector_store() {
   if (log_fd_ >= 0) ::close(log_fd_);
 }
 
+struct vector_store::record {
+  record_type type = record_type::clear;
+  /// add: the source replaced (may be empty); remove_source: the source.
+  std::string source;
+  /// add: the chunks and their unit vectors.
+  std::vector<std::pair<entry, std::vector<float>>> items;
+  /// remove_ids: the ids.
+  std::vector<std::string> ids;
+};
+
 std::string vector_store::path(const std::string& file) const {
   return dir_ + "/" + file;
 }
@@ -204,7 +215,18 @@ caf::expected<void> vector_store::load() {
   generation_ = doc["generation"].get<size_t>();
   space_ = std::make_unique<hnswlib::InnerProductSpace>(dimension_);
   if (auto res = load_snapshot(); !res) return res;
+  if (opts_.lexical)
+    if (auto res = open_lexical(false); !res) return res;
   if (auto res = replay_log(); !res) return res;
+  if (lexical_) {
+    // Caught up (or rebuilt): make that durable, so the next open starts here.
+    if (auto res = lexical_rebuild_ ? rebuild_lexical() : caf::expected<void>{caf::unit}; !res)
+      drop_lexical(res.error());
+    else if (lexical_->applied() != log_position()) {
+      lexical_->set_applied(log_position());
+      if (auto done = lexical_->commit(); !done) drop_lexical(done.error());
+    }
+  }
   // Remove what an interrupted snapshot may have left behind.
   if (auto* d = ::opendir(dir_.c_str())) {
     std::vector<std::string> stale;
@@ -240,7 +262,14 @@ caf::expected<void> vector_store::initialize(size_t dimension) {
   if (log_fd_ < 0) return io_error("cannot create", log);
   log_bytes_ = 0;
   if (::fsync(log_fd_) != 0) return io_error("cannot fsync", log);
-  return write_current(generation_);
+  if (auto res = write_current(generation_); !res) return res;
+  if (opts_.lexical) {
+    // A new store: whatever a lexical/ directory holds belongs to no log.
+    if (auto res = open_lexical(true); !res) return res;
+    lexical_->set_applied(log_position());
+    if (auto res = lexical_->commit(); !res) return res;
+  }
+  return caf::unit;
 }
 
 caf::expected<void> vector_store::write_current(size_t generation) {
@@ -334,10 +363,15 @@ caf::expected<void> vector_store::replay_log() {
     if (len > max_record_bytes || data.size() - pos - 8 < len) break;
     auto payload = std::string_view{data}.substr(pos + 8, len);
     if (crc32(payload) != crc) break;
-    if (auto res = apply(std::string{payload}); !res)
+    auto rec = decode(std::string{payload});
+    if (!rec)
       return corrupt(log,
-                     "record " + std::to_string(records) + ": " + runtime::describe(res.error()));
+                     "record " + std::to_string(records) + ": " + runtime::describe(rec.error()));
     pos += 8 + len;
+    if (lexical_ && !lexical_rebuild_ && pos > lexical_from_) {
+      if (auto res = apply_lexical(*rec); !res) drop_lexical(res.error());
+    }
+    apply(std::move(*rec));
     ++records;
   }
   log_fd_ = ::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -402,21 +436,22 @@ void vector_store::insert(uint64_t label, entry e, const float* unit_vector) {
   entries_.emplace(label, std::move(e));
 }
 
-caf::expected<void> vector_store::apply(const std::string& payload) {
+
+caf::expected<vector_store::record> vector_store::decode(const std::string& payload) const {
   wal_reader in{payload};
   uint8_t type = 0;
   if (!in.u8(type)) return make_error(errc::service_failed, dir_, "empty record");
-  switch (static_cast<record_type>(type)) {
+  record rec;
+  rec.type = static_cast<record_type>(type);
+  switch (rec.type) {
     case record_type::add: {
       uint32_t dim = 0, n = 0;
-      std::string replace;
-      if (!in.u32(dim) || !in.str(replace) || !in.u32(n))
+      if (!in.u32(dim) || !in.str(rec.source) || !in.u32(n))
         return make_error(errc::service_failed, dir_, "truncated add record");
       if (dim != dimension_)
         return make_error(errc::service_failed, dir_,
                           "add record of dimension " + std::to_string(dim));
-      std::vector<std::pair<entry, std::vector<float>>> items;
-      items.reserve(n);
+      rec.items.reserve(n);
       for (uint32_t i = 0; i < n; ++i) {
         entry e;
         std::string meta;
@@ -427,17 +462,9 @@ caf::expected<void> vector_store::apply(const std::string& payload) {
         if (!e.metadata.is_object())
           return make_error(errc::service_failed, dir_, "bad metadata in add record");
         e.source = source_of(e.metadata);
-        items.emplace_back(std::move(e), std::move(v));
+        rec.items.emplace_back(std::move(e), std::move(v));
       }
-      if (!replace.empty()) {
-        if (auto s = by_source_.find(replace); s != by_source_.end()) {
-          auto labels = s->second;
-          for (auto label : labels) erase_label(label);
-        }
-      }
-      ensure_capacity(items.size());
-      for (auto& [e, v] : items) insert(next_label_++, std::move(e), v.data());
-      return caf::unit;
+      return rec;
     }
     case record_type::remove_ids: {
       uint32_t n = 0;
@@ -445,28 +472,175 @@ caf::expected<void> vector_store::apply(const std::string& payload) {
       for (uint32_t i = 0; i < n; ++i) {
         std::string id;
         if (!in.str(id)) return make_error(errc::service_failed, dir_, "truncated remove record");
+        rec.ids.push_back(std::move(id));
+      }
+      return rec;
+    }
+    case record_type::remove_source:
+      if (!in.str(rec.source))
+        return make_error(errc::service_failed, dir_, "truncated remove record");
+      return rec;
+    case record_type::clear:
+      return rec;
+  }
+  return make_error(errc::service_failed, dir_, "unknown record type " + std::to_string(type));
+}
+
+void vector_store::apply(record rec) {
+  auto drop_source = [this](const std::string& source) {
+    if (auto s = by_source_.find(source); s != by_source_.end()) {
+      auto labels = s->second;
+      for (auto label : labels) erase_label(label);
+    }
+  };
+  switch (rec.type) {
+    case record_type::add:
+      if (!rec.source.empty()) drop_source(rec.source);
+      ensure_capacity(rec.items.size());
+      for (auto& [e, v] : rec.items) insert(next_label_++, std::move(e), v.data());
+      return;
+    case record_type::remove_ids:
+      for (auto& id : rec.ids)
         if (auto it = by_id_.find(id); it != by_id_.end()) erase_label(it->second);
-      }
-      return caf::unit;
-    }
-    case record_type::remove_source: {
-      std::string source;
-      if (!in.str(source)) return make_error(errc::service_failed, dir_, "truncated remove record");
-      if (auto s = by_source_.find(source); s != by_source_.end()) {
-        auto labels = s->second;
-        for (auto label : labels) erase_label(label);
-      }
-      return caf::unit;
-    }
+      return;
+    case record_type::remove_source:
+      drop_source(rec.source);
+      return;
     case record_type::clear: {
       std::vector<uint64_t> labels;
       labels.reserve(entries_.size());
       for (auto& kv : entries_) labels.push_back(kv.first);
       for (auto label : labels) erase_label(label);
-      return caf::unit;
+      return;
     }
   }
-  return make_error(errc::service_failed, dir_, "unknown record type " + std::to_string(type));
+}
+
+// -- the lexical index ----------------------------------------------------------
+
+namespace {
+
+std::string title_of(const json& metadata) {
+  auto t = metadata.find("title");
+  return t != metadata.end() && t->is_string() ? t->get<std::string>() : std::string{};
+}
+
+}  // namespace
+
+std::string vector_store::log_position() const {
+  return std::to_string(generation_) + ":" + std::to_string(log_bytes_);
+}
+
+caf::expected<void> vector_store::apply_lexical(const record& rec) {
+  switch (rec.type) {
+    case record_type::add:
+      if (!rec.source.empty())
+        if (auto res = lexical_->remove_source(rec.source); !res) return res;
+      for (auto& [e, v] : rec.items)
+        if (auto res = lexical_->add(e.id, e.source, title_of(e.metadata), e.text); !res)
+          return res;
+      return caf::unit;
+    case record_type::remove_ids:
+      for (auto& id : rec.ids)
+        if (auto res = lexical_->remove(id); !res) return res;
+      return caf::unit;
+    case record_type::remove_source:
+      return lexical_->remove_source(rec.source);
+    case record_type::clear:
+      return lexical_->clear();
+  }
+  return caf::unit;
+}
+
+void vector_store::drop_lexical(const caf::error& why) {
+  spdlog::error(
+      "vector store {}: the lexical index failed ({}); searching without it until the store "
+      "is opened again, which rebuilds it",
+      dir_, runtime::describe(why));
+  std::unique_lock<std::shared_mutex> lock{state_mutex_};
+  lexical_.reset();
+}
+
+void vector_store::follow_lexical(const record& rec) {
+  // Called with writer_mutex_ held, after the record is logged (log_bytes_
+  // is its end).
+  if (!lexical_) return;
+  if (auto res = apply_lexical(rec); !res) return drop_lexical(res.error());
+  lexical_->set_applied(log_position());
+  if (lexical_->pending() >= opts_.lexical_commit_changes)
+    if (auto res = lexical_->commit(); !res) return drop_lexical(res.error());
+}
+
+caf::expected<void> vector_store::open_lexical(bool overwrite) {
+  lexical_rebuild_ = false;
+  lexical_from_ = 0;
+  auto where = path("lexical");
+  auto index = lexical_index::open(where, overwrite);
+  if (!index) {
+    spdlog::warn("vector store {}: {}; rebuilding the lexical index", dir_,
+                 runtime::describe(index.error()));
+    std::error_code ec;
+    std::filesystem::remove_all(where, ec);
+    index = lexical_index::open(where, true);
+    if (!index) return std::move(index.error());
+    lexical_rebuild_ = true;
+  }
+  lexical_ = std::move(*index);
+  if (overwrite) return caf::unit;
+  // "<generation>:<offset>": replay this generation's log from offset.
+  auto at = lexical_->applied();
+  auto colon = at.find(':');
+  size_t gen = 0, off = 0;
+  bool ok = colon != std::string::npos && colon > 0;
+  try {
+    if (ok) {
+      gen = std::stoull(at.substr(0, colon));
+      off = std::stoull(at.substr(colon + 1));
+    }
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  if (!ok || gen != generation_) {
+    if (!lexical_rebuild_)
+      spdlog::info("vector store {}: the lexical index {} (store at generation {}); rebuilding it",
+                   dir_, at.empty() ? "is new" : "is at " + at, generation_);
+    lexical_rebuild_ = true;
+  } else {
+    lexical_from_ = off;
+  }
+  return caf::unit;
+}
+
+caf::expected<void> vector_store::rebuild_lexical() {
+  if (auto res = open_lexical(true); !res) return res;
+  std::vector<uint64_t> labels;
+  labels.reserve(entries_.size());
+  for (auto& kv : entries_) labels.push_back(kv.first);
+  std::sort(labels.begin(), labels.end());
+  for (auto label : labels) {
+    auto& e = entries_.at(label);
+    if (auto res = lexical_->add(e.id, e.source, title_of(e.metadata), e.text); !res) return res;
+  }
+  lexical_->set_applied(log_position());
+  return lexical_->commit();
+}
+
+bool vector_store::has_lexical() const {
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  return lexical_ != nullptr;
+}
+
+caf::expected<void> vector_store::log_and_apply(const std::string& payload) {
+  // Decoded first: a record this store could not read back is never logged.
+  auto rec = decode(payload);
+  if (!rec) return std::move(rec.error());
+  if (auto res = append_record(payload); !res) return res;
+  follow_lexical(*rec);
+  {
+    std::unique_lock<std::shared_mutex> lock{state_mutex_};
+    apply(std::move(*rec));
+  }
+  return maybe_snapshot();
 }
 
 caf::expected<void> vector_store::add(std::vector<chunk> batch, const std::string& replace_source) {
@@ -524,12 +698,7 @@ caf::expected<void> vector_store::add(std::vector<chunk> batch, const std::strin
       return make_error(errc::overloaded, "vector store " + dir_, ex.what());
     }
   }
-  if (auto res = append_record(payload); !res) return res;
-  {
-    std::unique_lock<std::shared_mutex> lock{state_mutex_};
-    if (auto res = apply(payload); !res) return res;
-  }
-  return maybe_snapshot();
+  return log_and_apply(payload);
 }
 
 caf::expected<size_t> vector_store::remove(const std::vector<std::string>& ids) {
@@ -548,12 +717,7 @@ caf::expected<size_t> vector_store::remove(const std::vector<std::string>& ids) 
   w.u8(static_cast<uint8_t>(record_type::remove_ids));
   w.u32(static_cast<uint32_t>(present.size()));
   for (auto& id : present) w.str(id);
-  if (auto res = append_record(payload); !res) return std::move(res.error());
-  {
-    std::unique_lock<std::shared_mutex> lock{state_mutex_};
-    if (auto res = apply(payload); !res) return std::move(res.error());
-  }
-  if (auto res = maybe_snapshot(); !res) return std::move(res.error());
+  if (auto res = log_and_apply(payload); !res) return std::move(res.error());
   return present.size();
 }
 
@@ -570,12 +734,7 @@ caf::expected<size_t> vector_store::remove_source(const std::string& source) {
   wal_writer w{payload};
   w.u8(static_cast<uint8_t>(record_type::remove_source));
   w.str(source);
-  if (auto res = append_record(payload); !res) return std::move(res.error());
-  {
-    std::unique_lock<std::shared_mutex> lock{state_mutex_};
-    if (auto res = apply(payload); !res) return std::move(res.error());
-  }
-  if (auto res = maybe_snapshot(); !res) return std::move(res.error());
+  if (auto res = log_and_apply(payload); !res) return std::move(res.error());
   return n;
 }
 
@@ -589,12 +748,7 @@ caf::expected<size_t> vector_store::clear() {
   }
   if (n == 0) return size_t{0};
   std::string payload(1, static_cast<char>(record_type::clear));
-  if (auto res = append_record(payload); !res) return std::move(res.error());
-  {
-    std::unique_lock<std::shared_mutex> lock{state_mutex_};
-    if (auto res = apply(payload); !res) return std::move(res.error());
-  }
-  if (auto res = maybe_snapshot(); !res) return std::move(res.error());
+  if (auto res = log_and_apply(payload); !res) return std::move(res.error());
   return n;
 }
 
@@ -617,6 +771,11 @@ caf::expected<void> vector_store::close() {
   caf::expected<void> res = caf::unit;
   if (log_bytes_ > 0) res = snapshot_locked();
   closed_ = true;
+  std::unique_lock<std::shared_mutex> lock{state_mutex_};
+  if (lexical_) {
+    if (auto done = lexical_->commit(); !done && res) res = std::move(done.error());
+    lexical_.reset();  // releases the database's lock
+  }
   return res;
 }
 
@@ -701,6 +860,12 @@ caf::expected<void> vector_store::snapshot_locked() {
   ::unlink(path(numbered("index-", old, ".hnsw")).c_str());
   ::unlink(path(numbered("chunks-", old, ".bin")).c_str());
   ::unlink(path(numbered("wal-", old, ".log")).c_str());
+  if (lexical_) {
+    // Until this commit the lexical index names the old generation: a crash
+    // here has the next open rebuild it.
+    lexical_->set_applied(log_position());
+    if (auto res = lexical_->commit(); !res) drop_lexical(res.error());
+  }
   return caf::unit;
 }
 
@@ -821,6 +986,88 @@ caf::expected<std::vector<search_hit>> vector_store::search(const std::vector<fl
                      static_cast<double>(dot(vecs[i].data(), vecs[best].data(), dimension_)));
   }
   for (auto i : picked) hits.push_back(hit_of(found[i].second, sim_q[i]));
+  return hits;
+}
+
+caf::expected<std::vector<search_hit>> vector_store::lexical_search(const std::string& text,
+                                                                    size_t k) const {
+  if (k == 0 || k > max_results)
+    return make_error(errc::bad_request, "k",
+                      "must be in [1, " + std::to_string(max_results) + "]");
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  std::vector<search_hit> hits;
+  if (!lexical_) return hits;
+  auto found = lexical_->search(text, k);
+  if (!found) return std::move(found.error());
+  for (auto& h : *found) {
+    // A chunk the lexical index has and the table not yet (a change being
+    // applied) is left out.
+    auto it = by_id_.find(h.id);
+    if (it == by_id_.end()) continue;
+    auto& e = entries_.at(it->second);
+    hits.push_back(search_hit{e.id, e.text, e.metadata, h.score});
+  }
+  return hits;
+}
+
+caf::expected<std::vector<search_hit>> vector_store::hybrid_search(
+    const std::vector<float>& query, const std::string& text, const search_params& params,
+    const hybrid_params& fusion) const {
+  if (params.search_type != "similarity" || !has_lexical()) return search(query, params);
+  if (!(fusion.rrf_k >= 0) || fusion.depth == 0)
+    return make_error(errc::bad_request, "hybrid search",
+                      "rrf_k must be >= 0 and depth > 0");
+  auto wide = params;
+  wide.k = std::min(std::max(params.k, fusion.depth), max_results);
+  auto by_vector = search(query, wide);
+  if (!by_vector) return by_vector;
+  auto by_words = lexical_search(text, wide.k);
+  if (!by_words) {
+    spdlog::warn("vector store {}: lexical search failed ({}); answering by vectors only", dir_,
+                 runtime::describe(by_words.error()));
+    by_vector->resize(std::min(by_vector->size(), params.k));
+    return by_vector;
+  }
+  struct fused {
+    search_hit hit;
+    double score = 0;
+    bool has_cosine = false;
+  };
+  std::vector<fused> all;
+  std::unordered_map<std::string, size_t> at;
+  for (size_t r = 0; r < by_vector->size(); ++r) {
+    auto& h = (*by_vector)[r];
+    at.emplace(h.id, all.size());
+    all.push_back({std::move(h), 1.0 / (fusion.rrf_k + static_cast<double>(r + 1)), true});
+  }
+  for (size_t r = 0; r < by_words->size(); ++r) {
+    auto& h = (*by_words)[r];
+    double s = 1.0 / (fusion.rrf_k + static_cast<double>(r + 1));
+    if (auto i = at.find(h.id); i != at.end()) {
+      all[i->second].score += s;
+    } else {
+      at.emplace(h.id, all.size());
+      all.push_back({std::move(h), s, false});
+    }
+  }
+  // Stable: equal fused scores keep the vector ranking's order.
+  std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.score > b.score; });
+  if (all.size() > params.k) all.resize(params.k);
+  std::vector<search_hit> hits;
+  hits.reserve(all.size());
+  auto q = query;
+  normalise(q);  // search() checked it
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  for (auto& f : all) {
+    if (!f.has_cosine) {
+      // Found by its words only: its score is still its cosine similarity.
+      auto it = by_id_.find(f.hit.id);
+      if (it == by_id_.end()) continue;  // removed meanwhile
+      auto v = index_->getDataByLabel<float>(it->second);
+      f.hit.score = dot(q.data(), v.data(), dimension_);
+    }
+    hits.push_back(std::move(f.hit));
+  }
   return hits;
 }
 

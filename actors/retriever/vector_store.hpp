@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/docs/opea_docs.hpp"
+#include "actors/retriever/lexical_index.hpp"
 
 namespace hnswlib {
 template <typename T>
@@ -82,6 +83,23 @@ struct vector_store_options {
   size_t initial_capacity = 1024;
   /// A snapshot is written once the log exceeds this size. Default: 64 MiB.
   size_t snapshot_log_bytes = size_t{64} << 20;
+  /// Keep a lexical (BM25) index of the chunks' titles and texts beside the
+  /// vectors, for `lexical_search` and `hybrid_search`. Default: true.
+  bool lexical = true;
+  /// The lexical index commits (fsync) once this many of its documents
+  /// changed since its last commit, besides at every snapshot and on close:
+  /// it bounds what an open replays into it. Default: 2000.
+  size_t lexical_commit_changes = 2000;
+};
+
+/// How `hybrid_search` fuses the vector and lexical rankings.
+struct hybrid_params {
+  /// Reciprocal rank fusion's constant: a chunk scores the sum over the two
+  /// rankings of 1 / (rrf_k + rank), rank 1 the best. Default: 10 (tuned on
+  /// the development half of tests/data/chatqna_eval.json: retriever README).
+  double rrf_k = 10;
+  /// How deep each ranking is read (at least k). Default: 20.
+  size_t depth = 20;
 };
 
 /// A persistent vector store of chunks: an hnswlib HNSW index over unit
@@ -108,6 +126,17 @@ struct vector_store_options {
 ///   when the log exceeds `snapshot_log_bytes`, by `snapshot()` and by
 ///   `close()`; one that finds more deleted than live vectors in the index
 ///   rebuilds it from the live ones first.
+/// - `lexical/`: the lexical index (a Xapian glass database, when
+///   `vector_store_options::lexical`). Every logged change is applied to it
+///   too, and it stores with each commit the log position it reached
+///   ("<generation>:<offset>"). On open the records after that position are
+///   replayed into it (applying a record twice is harmless: each is "set
+///   these ids", "drop these ids" or "drop this source"); an index that is
+///   missing, unreadable or of another generation is rebuilt from the chunk
+///   table. So it has the vector store's guarantees: every acknowledged
+///   change, never half of one. Should it fail while running (disk full), the
+///   store logs the error and goes on without it until the next open
+///   rebuilds it.
 class vector_store {
  public:
   /// Opens (or creates) the store in `<data_dir>/<index_name>/`: loads the
@@ -147,6 +176,25 @@ class vector_store {
   [[nodiscard]] caf::expected<std::vector<search_hit>> search(const std::vector<float>& query,
                                                               const search_params& params) const;
 
+  /// The best `k` chunks for the words of `text` by BM25 over titles and
+  /// texts (stemmed, stop words ignored, a title term weighs 3 body terms),
+  /// best first; a hit's score is its BM25 weight. No hits without a lexical
+  /// index. errc::bad_request for k of 0 or above 10000.
+  [[nodiscard]] caf::expected<std::vector<search_hit>> lexical_search(const std::string& text,
+                                                                      size_t k) const;
+
+  /// "similarity" search fused with `lexical_search(text)` by reciprocal
+  /// rank fusion: the `params.k` chunks with the best fused score, in that
+  /// order; a hit's score stays its cosine similarity to `query`. Other
+  /// search types (and a store without lexical index) are `search`.
+  [[nodiscard]] caf::expected<std::vector<search_hit>> hybrid_search(
+      const std::vector<float>& query, const std::string& text, const search_params& params,
+      const hybrid_params& fusion = {}) const;
+
+  /// Whether the lexical index is in use (false when disabled, or after it
+  /// failed; see the log).
+  bool has_lexical() const;
+
   /// Sources and their chunk counts, sorted by name. Chunks without a
   /// "source" are counted under "".
   std::vector<source_info> list_sources() const;
@@ -176,6 +224,8 @@ class vector_store {
   };
 
   using index_type = hnswlib::HierarchicalNSW<float>;
+  /// One decoded log record.
+  struct record;
 
   vector_store(std::string dir, vector_store_options opts);
 
@@ -187,7 +237,15 @@ class vector_store {
   caf::expected<void> append_record(const std::string& payload);
   caf::expected<void> maybe_snapshot();
   caf::expected<void> snapshot_locked();
-  caf::expected<void> apply(const std::string& payload);
+  caf::expected<void> log_and_apply(const std::string& payload);
+  caf::expected<record> decode(const std::string& payload) const;
+  void apply(record rec);
+  caf::expected<void> apply_lexical(const record& rec);
+  void follow_lexical(const record& rec);
+  caf::expected<void> open_lexical(bool overwrite);
+  caf::expected<void> rebuild_lexical();
+  void drop_lexical(const caf::error& why);
+  std::string log_position() const;
   void create_index(size_t capacity);
   void ensure_capacity(size_t extra);
   void erase_label(uint64_t label);
@@ -214,6 +272,13 @@ class vector_store {
   size_t log_bytes_ = 0;
   size_t dropped_tail_bytes_ = 0;
   bool closed_ = false;
+  /// Written under writer_mutex_ (and state_mutex_ exclusively when the
+  /// pointer changes); read under state_mutex_.
+  std::unique_ptr<lexical_index> lexical_;
+  /// The log offset (in this generation) the lexical index reached on disk,
+  /// while opening.
+  size_t lexical_from_ = 0;
+  bool lexical_rebuild_ = false;
 };
 
 using vector_store_ptr = std::shared_ptr<vector_store>;
