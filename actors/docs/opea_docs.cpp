@@ -370,6 +370,11 @@ caf::expected<llm_params> read_llm_params(const json& in) {
   }
   if (out.query.empty() && out.messages.is_null())
     return bad("query", "input has no non-empty 'query' (or 'messages')");
+  if (auto qn = in.find("question"); qn != in.end() && !qn->is_null()) {
+    if (!qn->is_string()) return bad("question", type_error("a string", *qn));
+    out.question = qn->get<std::string>();
+  }
+  if (out.question.empty()) out.question = out.query;
 
   // The rerank service sends both `documents` (texts) and `reranked_docs`
   // (the same documents with their metadata), and ChatQnA's hook adds

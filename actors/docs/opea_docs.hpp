@@ -183,6 +183,11 @@ struct llm_params {
   /// LLMParamsDoc.query; else the last "user" message of `messages` (or
   /// `messages` itself when it is a string); else SearchedDoc.initial_query.
   std::string query;
+  /// The question alone when `query` is a whole conversation (ChatQnA sets
+  /// "question" to the last user message next to OPEA's prompt in "query");
+  /// else `query`. The extractive answerer answers and weighs evidence
+  /// against it.
+  std::string question;
   /// `reranked_docs` (objects with "text" and "metadata", as the rerank
   /// service sends them next to the bare texts of `documents`); else
   /// `retrieved_docs`; else `documents` (strings, or objects with "text").

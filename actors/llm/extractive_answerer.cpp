@@ -209,6 +209,34 @@ const char* capabilities =
     "the indexed documents that match a question, with their sources. Ingest documents on this "
     "topic through dataprep, or ask about a topic they cover.";
 
+/// The words of `query` written as names (an upper-case letter or a digit,
+/// not at the start of a sentence: "Kubernetes", "AWS", "PyTorch", "11"),
+/// each cut at an apostrophe ("OPEA's" -> "OPEA").
+std::vector<std::string> name_words(std::string_view query) {
+  std::vector<std::string> out;
+  bool sentence_start = true;
+  size_t i = 0;
+  const size_t n = query.size();
+  while (i < n) {
+    while (i < n && is_space(query[i])) ++i;
+    size_t start = i;
+    while (i < n && !is_space(query[i])) ++i;
+    std::string_view tok = query.substr(start, i - start);
+    if (tok.empty()) break;
+    bool was_start = sentence_start;
+    char last = tok.back();
+    sentence_start = last == '.' || last == '?' || last == '!' || last == ':';
+    if (was_start) continue;
+    for (std::string_view apostrophe : {"'", "\u2019"})
+      if (auto at = tok.find(apostrophe); at != std::string_view::npos) tok = tok.substr(0, at);
+    bool namelike = false;
+    for (char c : tok)
+      if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) namelike = true;
+    if (namelike) out.emplace_back(tok);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> split_stream_pieces(std::string_view text) {
@@ -233,6 +261,30 @@ std::string extractive_answerer::no_documents_answer() {
              "I found nothing in the indexed documents for this question, so I cannot "
              "answer it. "} +
          capabilities;
+}
+
+std::string extractive_answerer::abstention_answer() {
+  return "I could not find this in the documents.";
+}
+
+evidence extractive_answerer::weigh_evidence(std::string_view query,
+                                             const std::vector<context_document>& documents) {
+  evidence ev;
+  std::unordered_set<std::string> known;
+  for (const auto& d : documents)
+    for (auto& t : terms(d.text)) known.insert(std::move(t));
+  std::unordered_set<std::string> asked;
+  for (auto& t : terms(query)) asked.insert(std::move(t));
+  size_t found = 0;
+  for (const auto& t : asked) found += known.count(t);
+  ev.coverage = asked.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(asked.size());
+  for (auto& name : name_words(query)) {
+    auto parts = terms(name);
+    bool all = !parts.empty();
+    for (const auto& t : parts) all = all && known.count(t) > 0;
+    if (!parts.empty() && !all) ev.unknown_names.push_back(std::move(name));
+  }
+  return ev;
 }
 
 std::string extractive_answerer::no_match_answer() {
@@ -260,11 +312,19 @@ std::vector<std::string> extractive_answerer::terms(std::string_view text) {
 
 extractive_answer extractive_answerer::answer(std::string_view query,
                                               const std::vector<context_document>& documents,
-                                              size_t max_tokens) const {
+                                              size_t max_tokens, double min_coverage) const {
   extractive_answer result;
   if (documents.empty()) {
     result.text = no_documents_answer();
     return result;
+  }
+  if (min_coverage > 0) {
+    auto ev = weigh_evidence(query, documents);
+    if (ev.coverage < min_coverage || !ev.unknown_names.empty()) {
+      result.text = abstention_answer();
+      result.abstained = true;
+      return result;
+    }
   }
   max_tokens = std::max<size_t>(max_tokens, 1);
 

@@ -17,6 +17,19 @@ struct extractive_answer {
   std::vector<std::string> sources;
   /// Number of document sentences quoted (0 for the "nothing found" answers).
   size_t sentences = 0;
+  /// Whether the answer is `abstention_answer()`.
+  bool abstained = false;
+};
+
+/// How well a question is supported by the documents given to answer it.
+struct evidence {
+  /// Share of the question's terms (`extractive_answerer::terms`) that occur
+  /// in the documents, in [0, 1]; 0 for a question without terms.
+  double coverage = 0;
+  /// Words of the question written as names (an upper-case letter or a digit
+  /// in a word that does not start a sentence: "Kubernetes", "AWS", "11")
+  /// whose terms do not all occur in the documents.
+  std::vector<std::string> unknown_names;
 };
 
 /// The built-in offline answerer of the `llm` service. It is NOT a language
@@ -51,6 +64,16 @@ struct extractive_answer {
 ///    followed by its citation marker " [n]", then a blank line and
 ///    "Sources: [1] a.md, [2] b.md".
 ///
+/// 0. Abstention: when the documents do not support the question (see
+///    `weigh_evidence`): coverage below `min_coverage`, or a name the
+///    question asks about that none of them contains, the answer is
+///    `abstention_answer()`, with no citation. `min_coverage` 0 turns this
+///    off. The default, 0.42, is calibrated on the development half of
+///    tests/data/chatqna_eval.json (the bundled corpus through the default
+///    ChatQnA pipeline): just below the lowest coverage of its in-corpus
+///    questions (0.43), so that none of them abstains; the test half then
+///    gives the reported figures (BENCHMARKS.md, bench/run_chatqna_eval.sh).
+///
 /// Without documents, or when no sentence shares a term with the query, it
 /// says it found nothing in the indexed documents and what it can do; it never
 /// invents text. Deterministic: the same input gives the same answer.
@@ -64,11 +87,23 @@ class extractive_answerer {
   /// Default answer length, in words.
   static constexpr size_t default_max_tokens = 128;
 
+  /// Default abstention threshold on `evidence::coverage` (see step 0).
+  static constexpr double default_min_coverage = 0.42;
+
   /// Answers `query` from `documents` (ranked, most relevant first) in at most
   /// `max_tokens` words of quoted text (citations and the sources line are
   /// not counted). `max_tokens` 0 is treated as 1.
   extractive_answer answer(std::string_view query, const std::vector<context_document>& documents,
-                           size_t max_tokens = default_max_tokens) const;
+                           size_t max_tokens = default_max_tokens,
+                           double min_coverage = default_min_coverage) const;
+
+  /// How well `documents` support `query` (step 0).
+  static evidence weigh_evidence(std::string_view query,
+                                 const std::vector<context_document>& documents);
+
+  /// The answer when the documents do not support the question:
+  /// "I could not find this in the documents."
+  static std::string abstention_answer();
 
   /// The answer given when there are no documents.
   static std::string no_documents_answer();

@@ -103,7 +103,7 @@ caf::behavior extractive_behavior(caf::event_based_actor* self, llm_config cfg) 
         auto in = read_llm_params(*input);
         if (!in) return std::move(in.error());
         auto max = static_cast<size_t>(effective_max_tokens(cfg, *in));
-        auto ans = extractive_answerer{}.answer(in->query, in->documents, max);
+        auto ans = extractive_answerer{}.answer(in->question, in->documents, max, cfg.abstain_below);
         auto prompt_words = static_cast<int64_t>(text::count_words(in->query));
         for (const auto& d : in->documents)
           prompt_words += static_cast<int64_t>(text::count_words(d.text));
@@ -214,7 +214,8 @@ caf::expected<runtime::micro_service> make_llm_service(
     const json& params, std::shared_ptr<runtime::http::client> client) {
   using namespace kit;
   if (auto err =
-          check_params(params, {"backend", "url", "model", "api_key", "max_tokens", "timeout_ms"}))
+          check_params(params, {"backend", "url", "model", "api_key", "max_tokens", "timeout_ms",
+                                "abstain_below"}))
     return err;
   const json& p = params;
   llm_config cfg;
@@ -226,6 +227,10 @@ caf::expected<runtime::micro_service> make_llm_service(
   auto max = positive_param(p, "max_tokens", cfg.backend == "openai" ? 1024 : 128);
   if (!max) return std::move(max.error());
   cfg.max_tokens = *max;
+  if (auto err = only_for_backends(p, "abstain_below", {"extractive"}, cfg.backend)) return err;
+  auto abstain = number_param(p, "abstain_below", cfg.abstain_below, 0, 1);
+  if (!abstain) return std::move(abstain.error());
+  cfg.abstain_below = *abstain;
   if (cfg.backend == "openai") {
     openai_chat_config oc;
     auto url = string_param(p, "url", "");

@@ -27,6 +27,9 @@ struct llm_config {
   /// model. A request's max_tokens can lower it, never raise it.
   /// Default: 128 (extractive), 1024 (openai, OPEA's default).
   int64_t max_tokens = 128;
+  /// The extractive answerer's abstention threshold (params `abstain_below`):
+  /// see extractive_answerer. Default: 0.42; 0 never abstains.
+  double abstain_below = extractive_answerer::default_min_coverage;
   /// The remote backend when `backend` is "openai".
   std::shared_ptr<const openai_chat_backend> openai;
 };
@@ -57,6 +60,10 @@ runtime::actor_body llm_actor(llm_config cfg);
 /// - model: model name sent to the server. Default: "" (not sent)
 /// - api_key: sent as Authorization: Bearer. Default: "" (none)
 /// - max_tokens: positive integer. Default: 128 extractive, 1024 openai
+/// - abstain_below: number in [0, 1], extractive only: the answer is "I could
+///   not find this in the documents." when less than this share of the
+///   question's terms occurs in its documents, or a name it asks about occurs
+///   in none (0: never). Default: 0.42
 /// - timeout_ms: positive integer, per call (streams: per silence).
 ///   Default: 120000
 /// Unknown parameters are rejected (errc::bad_request naming them).

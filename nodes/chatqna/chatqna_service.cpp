@@ -199,6 +199,9 @@ http::handler chatqna_handler(rt::flow_runner run, chat_api api) {
     // it search with the last user message (the flow's input). This also
     // makes a flow of the LLM alone answer.
     llm["query"] = chat->prompt;
+    // The question alone, for an answerer that quotes documents (the
+    // extractive one answers it, not the conversation).
+    llm["question"] = chat->query;
     ctx.params = std::make_shared<const json>(json{
         {"llm", std::move(llm)}, {"retriever", chat->retriever}, {"reranker", chat->reranker}});
     auto model =

@@ -73,6 +73,25 @@ std::vector<std::string> opea_pieces(const std::string& body, bool& done) {
   return pieces;
 }
 
+/// The chunks of an OpenAI chat completion stream, each `data:` event parsed.
+std::vector<json> openai_chunks(const std::string& body, bool& done) {
+  std::vector<json> chunks;
+  size_t pos = 0;
+  done = false;
+  while ((pos = body.find("data: ", pos)) != std::string::npos) {
+    auto end = body.find("\n\n", pos);
+    REQUIRE(end != std::string::npos);
+    auto data = body.substr(pos + 6, end - pos - 6);
+    pos = end + 2;
+    if (data == "[DONE]") {
+      done = true;
+      continue;
+    }
+    chunks.push_back(json::parse(data));
+  }
+  return chunks;
+}
+
 /// One turn of OPEA's ChatQnA UI (GenAIExamples ChatQnA/ui/react,
 /// doConversation): the whole conversation after the UI's system prompt, the
 /// new question last, a `model` and no `stream` (so /v1/chatqna streams).
@@ -130,19 +149,8 @@ TEST_CASE("ChatQnA answers from the bundled corpus, streamed or not", "[integrat
                                                "How many restarts does the supervisor "
                                                "allow before a service fails?"}}})}});
     REQUIRE(r.status == 200);
-    std::vector<json> chunks;
-    size_t pos = 0;
     bool done = false;
-    while ((pos = r.body.find("data: ", pos)) != std::string::npos) {
-      auto end = r.body.find("\n\n", pos);
-      auto data = r.body.substr(pos + 6, end - pos - 6);
-      pos = end + 2;
-      if (data == "[DONE]") {
-        done = true;
-        continue;
-      }
-      chunks.push_back(json::parse(data));
-    }
+    auto chunks = openai_chunks(r.body, done);
     REQUIRE(done);
     REQUIRE(chunks.size() > 3);
     for (auto& c : chunks) {
@@ -176,6 +184,57 @@ TEST_CASE("ChatQnA answers from the bundled corpus, streamed or not", "[integrat
   }
 }
 
+TEST_CASE("a question the documents do not answer gets the abstention, streamed or not",
+          "[integration][chatqna]") {
+  node_process node{chatqna(true).yaml()};
+  const std::string abstention = "I could not find this in the documents.";
+  for (const char* question : {"Who wrote Hamlet?", "Is there a Helm chart for deploying opea-cpp on Kubernetes?"}) {
+    INFO(question);
+    // OPEA's shape, not streamed.
+    auto answer = ask(node, question);
+    REQUIRE(answer["object"] == "chat.completion");
+    REQUIRE(answer["choices"][0]["finish_reason"] == "stop");
+    REQUIRE(answer["choices"][0]["message"] == json{{"role", "assistant"}, {"content", abstention}});
+    REQUIRE(answer["usage"]["completion_tokens"].get<int>() > 0);
+    // OPEA's stream.
+    auto r = post(node.url("/v1/chatqna"), {{"messages", question}});
+    REQUIRE(r.status == 200);
+    bool done = false;
+    auto pieces = opea_pieces(r.body, done);
+    REQUIRE(done);
+    std::string joined;
+    for (auto& p : pieces) joined += p;
+    REQUIRE(joined == abstention);
+    // OpenAI's, not streamed and streamed.
+    json messages = json::array({{{"role", "user"}, {"content", question}}});
+    auto plain = post(node.url("/v1/chat/completions"), {{"messages", messages}});
+    REQUIRE(plain.status == 200);
+    auto body = body_of(plain);
+    REQUIRE(body["object"] == "chat.completion");
+    REQUIRE(body["choices"][0]["finish_reason"] == "stop");
+    REQUIRE(body["choices"][0]["message"]["content"] == abstention);
+    auto streamed =
+        post(node.url("/v1/chat/completions"), {{"messages", messages}, {"stream", true}});
+    REQUIRE(streamed.status == 200);
+    auto chunks = openai_chunks(streamed.body, done);
+    REQUIRE(done);
+    REQUIRE(chunks.size() >= 3);
+    REQUIRE(chunks.front()["choices"][0]["delta"] == json{{"role", "assistant"}});
+    REQUIRE(chunks.back()["choices"][0]["finish_reason"] == "stop");
+    joined.clear();
+    for (size_t i = 1; i + 1 < chunks.size(); ++i)
+      joined += chunks[i]["choices"][0]["delta"]["content"].get<std::string>();
+    REQUIRE(joined == abstention);
+  }
+  // The threshold is the llm's params key abstain_below; 0 never abstains.
+  auto config = chatqna(true);
+  config.set("services.llm.params.abstain_below", "0");
+  node_process never{config.yaml()};
+  auto quoted = ask(never, "Is there a Helm chart for deploying opea-cpp on Kubernetes?");
+  REQUIRE_THAT(quoted["choices"][0]["message"]["content"].get<std::string>(),
+               Catch::Contains("Sources: [1] "));
+}
+
 TEST_CASE("a follow-up question is answered from its own documents, as OPEA's UI sends it",
           "[integration][chatqna]") {
   node_process node{chatqna(true).yaml()};
@@ -185,7 +244,7 @@ TEST_CASE("a follow-up question is answered from its own documents, as OPEA's UI
   auto a2 = ui_turn(node, conversation, "What does the reranker do?");
   // Retrieval searched with the last question, not the first one's topic.
   REQUIRE_THAT(a2, Catch::Contains("rerank.md"));
-  REQUIRE_THAT(a2, Catch::Contains("the reranker scores every candidate"));
+  REQUIRE_THAT(a2, Catch::Contains("The reranker is ChatQnA's third stage."));
   REQUIRE_THAT(a2, !Catch::Contains("supervision-and-restarts.md"));
 }
 
@@ -359,8 +418,10 @@ TEST_CASE("ingested documents survive kill -9", "[integration][chatqna]") {
 
 TEST_CASE("remote backends: embedding, rerank and LLM served by another opea-node",
           "[integration][chatqna]") {
-  // Node A: the built-in ChatQnA with the corpus, serving OpenAI's APIs.
-  node_process a{chatqna(true).yaml()};
+  // Node A: the built-in ChatQnA with the corpus, serving OpenAI's APIs. It
+  // stands in for a model server: B's LLM stage sends it a whole RAG prompt,
+  // not a user's question, so its answerer must not abstain.
+  node_process a{chatqna(true).set("services.llm.params.abstain_below", "0").yaml()};
   auto base = "http://127.0.0.1:" + std::to_string(a.port);
   // Node B: the same graph, but its embedding, rerank and LLM are A's endpoints.
   auto yaml =

@@ -54,9 +54,13 @@ chatqna_config& chatqna_config::set(const std::string& path, const std::string& 
     bool last = dot == std::string::npos;
     if (is_index(key) && at.IsSequence()) {
       auto i = std::stoul(key);
-      if (i >= at.size()) throw std::out_of_range("chatqna_config::set: " + path);
+      if (i > at.size() || (i == at.size() && !last))
+        throw std::out_of_range("chatqna_config::set: " + path);
       if (last) {
-        at[i] = YAML::Load(value);
+        if (i == at.size())
+          at.push_back(YAML::Load(value));
+        else
+          at[i] = YAML::Load(value);
         return *this;
       }
       at.reset(at[i]);

@@ -28,6 +28,7 @@ class chatqna_config {
   /// sequence; all but the last must exist) with the YAML `value`. E.g.
   /// `set("megaservices.0.flows", "[llm]")`,
   /// `set("services.llm", "{builtin: llm, params: {backend: openai, url: ...}}")`.
+  /// A last index equal to the sequence's size appends.
   chatqna_config& set(const std::string& path, const std::string& value);
 
   /// The document as YAML text, to write to a file for opea-node.
