@@ -193,7 +193,10 @@ caf::expected<void> vector_store::load() {
   auto current = path("CURRENT");
   if (!exists(current)) {
     if (opts_.dimension > 0) return initialize(opts_.dimension);
-    return caf::unit;  // dimension fixed by the first batch
+    // Dimension fixed by the first batch; until then an empty lexical index
+    // (whatever lexical/ holds belongs to no log).
+    if (opts_.lexical) return open_lexical(true);
+    return caf::unit;
   }
   auto text = read_file(current);
   if (!text) return std::move(text.error());
@@ -574,6 +577,7 @@ void vector_store::follow_lexical(const record& rec) {
 caf::expected<void> vector_store::open_lexical(bool overwrite) {
   lexical_rebuild_ = false;
   lexical_from_ = 0;
+  lexical_.reset();  // a database is opened once per process (Xapian's lock)
   auto where = path("lexical");
   auto index = lexical_index::open(where, overwrite);
   if (!index) {

@@ -97,11 +97,59 @@ TEST_CASE("without documents or matches the answerer says so", "[llm][answerer]"
           "passages of the indexed documents that match a question, with their sources. Ingest "
           "documents on this topic through dataprep, or ask about a topic they cover.");
   REQUIRE(none.sources.empty());
+  // Nothing matching: the abstention; with abstention off, the no-match answer.
   auto miss = answerer.answer("bananas", docs());
-  REQUIRE(miss.text == extractive_answerer::no_match_answer());
+  REQUIRE(miss.text == "I could not find this in the documents.");
+  REQUIRE(miss.abstained);
   REQUIRE(miss.sentences == 0);
-  auto stop_words_only = answerer.answer("what is it?", docs());
+  REQUIRE(miss.sources.empty());
+  auto unchecked = answerer.answer("bananas", docs(), 128, 0);
+  REQUIRE(unchecked.text == extractive_answerer::no_match_answer());
+  REQUIRE_FALSE(unchecked.abstained);
+  auto stop_words_only = answerer.answer("what is it?", docs(), 128, 0);
   REQUIRE(stop_words_only.text == extractive_answerer::no_match_answer());
+}
+
+TEST_CASE("the evidence of a question: coverage of its terms and the names it asks about",
+          "[llm][answerer]") {
+  auto ev = extractive_answerer::weigh_evidence(
+      "How often may the supervisor restart a crashed service?", docs());
+  // Terms: often, may, supervisor, restart, crash, service: all but "often"
+  // and "may" occur.
+  REQUIRE(ev.coverage == Approx(4.0 / 6.0));
+  REQUIRE(ev.unknown_names.empty());
+  // Names: capitalised or with digits, not starting a sentence; cut at an
+  // apostrophe; matched by their terms, case aside.
+  ev = extractive_answerer::weigh_evidence(
+      "Does the Supervisor's backoff work on Kubernetes? Crashes in 10 seconds, or 11?", docs());
+  REQUIRE(ev.unknown_names == std::vector<std::string>{"Kubernetes?", "11?"});
+  ev = extractive_answerer::weigh_evidence("what is it?", docs());
+  REQUIRE(ev.coverage == 0.0);
+}
+
+TEST_CASE("the answerer abstains below the coverage threshold or on an unknown name",
+          "[llm][answerer]") {
+  extractive_answerer answerer;
+  const std::string abstention = extractive_answerer::abstention_answer();
+  REQUIRE(abstention == "I could not find this in the documents.");
+  // Covered: answered with citations.
+  auto covered = answerer.answer("How does the supervisor restart a crashed service?", docs());
+  REQUIRE_FALSE(covered.abstained);
+  REQUIRE_THAT(covered.text, Catch::Contains("[1]"));
+  // A third of the terms (supervisor; not weather, forecast, tomorrow... ):
+  // below the default 0.42, above 0.3.
+  const std::string thin = "Will the supervisor forecast tomorrow's weather?";
+  REQUIRE(extractive_answerer::weigh_evidence(thin, docs()).coverage < 0.42);
+  REQUIRE(answerer.answer(thin, docs()).text == abstention);
+  REQUIRE_FALSE(answerer.answer(thin, docs(), 128, 0.1).abstained);
+  // Fully covered but asking about a name the documents lack.
+  auto named = answerer.answer("Does the supervisor restart a crashed service on Kubernetes?",
+                               docs());
+  REQUIRE(named.text == abstention);
+  REQUIRE(named.sources.empty());
+  REQUIRE_FALSE(answerer.answer("Does the supervisor restart a crashed service on Kubernetes?",
+                                docs(), 128, 0)
+                    .abstained);
 }
 
 TEST_CASE("the answerer is deterministic", "[llm][answerer]") {

@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <csignal>
 #include <filesystem>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "actors/retriever/vector_store.hpp"
 #include "runtime/errors.hpp"
@@ -285,4 +290,181 @@ TEST_CASE("the index grows when full and is rebuilt when mostly deleted", "[retr
   REQUIRE(store->size() == 3);
   REQUIRE(ids(store->search({1, 0, 0}, params("similarity", 10))) ==
           std::vector<std::string>{"c18", "c19", "c17"});
+}
+
+namespace {
+
+chunk worded(const std::string& id, const std::string& text, std::vector<float> v,
+             const std::string& source = "doc.txt", const std::string& title = "") {
+  json meta{{"source", source}};
+  if (!title.empty()) meta["title"] = title;
+  return chunk{id, text, std::move(meta), std::move(v)};
+}
+
+std::vector<std::string> lexical_ids(const vector_store& store, const std::string& text,
+                                     size_t k = 10) {
+  return ids(store.lexical_search(text, k));
+}
+
+const std::vector<std::string> no_ids;
+
+}  // namespace
+
+TEST_CASE("the lexical index follows every add, replacement and removal", "[retriever][lexical]") {
+  temp_dir dir;
+  auto store = open_store(dir);
+  REQUIRE(store->has_lexical());
+  REQUIRE(store->add({worded("a", "The supervisor restarts crashed actors.", {1, 0, 0}, "a.md"),
+                      worded("b", "Deadlines bound every request.", {0, 1, 0}, "b.md"),
+                      worded("c", "Other words entirely.", {0, 0, 1}, "c.md", "Deadlines")}));
+  // Stemmed ("restarting" meets "restarts"); the title weighs more than the body.
+  REQUIRE(lexical_ids(*store, "restarting") == std::vector<std::string>{"a"});
+  REQUIRE(lexical_ids(*store, "deadlines") == std::vector<std::string>{"c", "b"});
+  auto hits = store->lexical_search("restarting", 1);
+  REQUIRE(hits);
+  REQUIRE((*hits)[0].text == "The supervisor restarts crashed actors.");
+  REQUIRE((*hits)[0].metadata == json{{"source", "a.md"}});
+  REQUIRE((*hits)[0].score > 0);
+  // Replacing an id and re-ingesting a source.
+  REQUIRE(store->add({worded("a", "Backoff doubles.", {1, 0, 0}, "a.md")}));
+  REQUIRE(lexical_ids(*store, "restarting") == no_ids);
+  REQUIRE(lexical_ids(*store, "backoff") == std::vector<std::string>{"a"});
+  REQUIRE(store->add({worded("a2", "Budgets in milliseconds.", {1, 1, 0}, "a.md")}, "a.md"));
+  REQUIRE(lexical_ids(*store, "backoff") == no_ids);
+  REQUIRE(lexical_ids(*store, "budgets") == std::vector<std::string>{"a2"});
+  // Removals by id, by source, and clear.
+  REQUIRE(*store->remove({"b"}) == 1);
+  REQUIRE(lexical_ids(*store, "deadlines") == std::vector<std::string>{"c"});
+  REQUIRE(*store->remove_source("c.md") == 1);
+  REQUIRE(lexical_ids(*store, "deadlines") == no_ids);
+  REQUIRE(*store->clear() == 1);
+  REQUIRE(lexical_ids(*store, "budgets") == no_ids);
+  REQUIRE_FALSE(store->lexical_search("x", 0));
+}
+
+TEST_CASE("hybrid search fuses the two rankings and keeps cosine scores", "[retriever][lexical]") {
+  temp_dir dir;
+  auto store = open_store(dir);
+  // "w" matches the query's words only; by vectors it is the farthest.
+  REQUIRE(store->add({worded("v1", "alpha", {1, 0, 0}), worded("v2", "beta", {0.8f, 0.6f, 0}),
+                      worded("v3", "gamma", {0.6f, 0, 0.8f}),
+                      worded("w", "zebra lighthouse", {-1, 0, 0})}));
+  search_params p = params("similarity", 2);
+  // Vector ranks: v1 1, v2 2, v3 3, w 4; lexical: w 1. With rrf_k 0:
+  // v1 1/1, w 1/4 + 1/1, v2 1/2.
+  hybrid_params fusion;
+  fusion.rrf_k = 0;
+  auto hits = store->hybrid_search({1, 0, 0}, "zebra", p, fusion);
+  REQUIRE(ids(hits) == std::vector<std::string>{"w", "v1"});
+  REQUIRE((*hits)[0].score == Approx(-1.0));  // its cosine, not a fused score
+  REQUIRE((*hits)[1].score == Approx(1.0));
+  // No matching word: the vector ranking.
+  REQUIRE(ids(store->hybrid_search({1, 0, 0}, "nothing here", p)) ==
+          std::vector<std::string>{"v1", "v2"});
+  // Other search types are not fused.
+  REQUIRE(ids(store->hybrid_search({1, 0, 0}, "zebra", params("mmr", 2))) ==
+          ids(store->search({1, 0, 0}, params("mmr", 2))));
+  // A store without a lexical index searches by vectors.
+  temp_dir other;
+  vector_store_options opts;
+  opts.lexical = false;
+  auto plain = open_store(other, opts);
+  REQUIRE_FALSE(plain->has_lexical());
+  REQUIRE(plain->add({worded("w", "zebra", {-1, 0, 0}), worded("v1", "alpha", {1, 0, 0})}));
+  REQUIRE(ids(plain->hybrid_search({1, 0, 0}, "zebra", params("similarity", 1))) ==
+          std::vector<std::string>{"v1"});
+  REQUIRE(lexical_ids(*plain, "zebra") == no_ids);
+}
+
+TEST_CASE("a missing or damaged lexical index is rebuilt on open", "[retriever][lexical]") {
+  temp_dir dir;
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->add({worded("a", "zebra packets", {1, 0, 0}), worded("b", "foghorn", {0, 1, 0})}));
+    REQUIRE(store->close());
+  }
+  SECTION("removed") { std::filesystem::remove_all(dir.path() + "/idx/lexical"); }
+  SECTION("replaced by garbage") {
+    std::filesystem::remove_all(dir.path() + "/idx/lexical");
+    dir.write("idx/lexical", "not a database");
+  }
+  auto store = open_store(dir);
+  REQUIRE(store->has_lexical());
+  REQUIRE(lexical_ids(*store, "zebra") == std::vector<std::string>{"a"});
+  REQUIRE(lexical_ids(*store, "foghorn") == std::vector<std::string>{"b"});
+}
+
+TEST_CASE("kill -9 during ingest: every acknowledged change is in both indexes, once",
+          "[retriever][lexical]") {
+  temp_dir dir;
+  vector_store_options opts;
+  opts.dimension = 3;
+  SECTION("the lexical index never committed after creation: replayed from the log") {
+    opts.lexical_commit_changes = 1u << 30;
+  }
+  SECTION("snapshots and lexical commits while ingesting") {
+    opts.snapshot_log_bytes = 2048;
+    opts.lexical_commit_changes = 7;
+  }
+  // The child ingests batches of 4 chunks (batch i: words "batch<i>" and
+  // "marker"), and after every 5th removes the first chunk of the batch
+  // before; it writes a batch's number to the pipe once the store answered.
+  int acks[2];
+  REQUIRE(::pipe(acks) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(acks[0]);
+    auto store = vector_store::open(dir.path(), "idx", opts);
+    if (!store) ::_exit(3);
+    for (int i = 0;; ++i) {
+      std::vector<chunk> batch;
+      for (int j = 0; j < 4; ++j)
+        batch.push_back(worded("b" + std::to_string(i) + "-" + std::to_string(j),
+                               "marker batch" + std::to_string(i) + " chunk",
+                               {1, static_cast<float>(i), static_cast<float>(j)},
+                               "s" + std::to_string(i % 7) + ".md"));
+      if (!(*store)->add(std::move(batch))) ::_exit(4);
+      if (i % 5 == 4 && !(*store)->remove({"b" + std::to_string(i - 1) + "-0"})) ::_exit(5);
+      if (::write(acks[1], &i, sizeof i) != sizeof i) ::_exit(6);
+    }
+  }
+  ::close(acks[1]);
+  int last = -1;
+  while (last < 60) REQUIRE(::read(acks[0], &last, sizeof last) == sizeof last);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  // Drain the acknowledgements written before the kill.
+  int more = 0;
+  while (::read(acks[0], &more, sizeof more) == sizeof more) last = more;
+  ::close(acks[0]);
+
+  auto store = open_store(dir, opts);
+  REQUIRE(store->has_lexical());
+  // Everything acknowledged is there, in both indexes; the batch in flight
+  // at the kill is there whole or not at all, in both.
+  auto all_words = lexical_ids(*store, "marker", 10000);
+  REQUIRE(all_words.size() == store->size());
+  for (int i = 0; i <= last + 1; ++i) {
+    auto found = lexical_ids(*store, "batch" + std::to_string(i));
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> expected;
+    bool removed = i % 5 == 3 && i + 1 <= last;
+    for (int j = removed ? 1 : 0; j < 4; ++j)
+      expected.push_back("b" + std::to_string(i) + "-" + std::to_string(j));
+    INFO("batch " << i << " of " << last);
+    if (i == last + 1) {
+      // In flight at the kill: applied whole or not at all.
+      REQUIRE((found.empty() || found.size() == 4));
+      continue;
+    }
+    if (i == last && i % 5 == 3) {
+      // The removal in flight (batch last + 1's) may or may not be in.
+      REQUIRE((found.size() == 3 || found.size() == 4));
+      continue;
+    }
+    REQUIRE(found == expected);
+  }
 }
