@@ -237,6 +237,55 @@ std::vector<std::string> name_words(std::string_view query) {
   return out;
 }
 
+/// Whether `s` ends a sentence: `.`, `!` or `?`, then closing quotes or
+/// brackets.
+bool ends_sentence(std::string_view s) {
+  size_t i = s.size();
+  while (i > 0 && (s[i - 1] == '"' || s[i - 1] == '\'' || s[i - 1] == ')' || s[i - 1] == ']' ||
+                   s[i - 1] == '`' || s[i - 1] == '*'))
+    --i;
+  return i > 0 && (s[i - 1] == '.' || s[i - 1] == '!' || s[i - 1] == '?' || s[i - 1] == ':');
+}
+
+/// Whether `s` (a chunk's first sentence) starts in the middle of one: with
+/// a lower-case letter.
+bool starts_mid_sentence(std::string_view s) {
+  return !s.empty() && s[0] >= 'a' && s[0] <= 'z';
+}
+
+/// `s` without the "..." marks `answer` adds to pieces of sentences.
+std::string trim_ellipsis(std::string_view s) {
+  if (s.rfind("...", 0) == 0) s.remove_prefix(3);
+  if (s.size() >= 3 && s.substr(s.size() - 3) == "...") s.remove_suffix(3);
+  return std::string{s};
+}
+
+/// Chunks of one file overlap (dataprep's chunk_overlap), so a sentence cut
+/// at the end of one chunk continues at the start of another: when the last
+/// sentence of a document does not end a sentence and ends with the first
+/// 16 or more characters of another document's first sentence (same source),
+/// the two are joined into the whole sentence, kept in the first document.
+void join_cut_sentences(const std::vector<context_document>& documents,
+                        std::vector<std::vector<std::string>>& sentences) {
+  constexpr size_t min_overlap = 16;
+  for (size_t d = 0; d < documents.size(); ++d) {
+    if (sentences[d].empty() || ends_sentence(sentences[d].back())) continue;
+    auto& head = sentences[d].back();
+    for (size_t e = 0; e < documents.size(); ++e) {
+      if (e == d || sentences[e].empty() || documents[e].source != documents[d].source) continue;
+      const auto& tail = sentences[e].front();
+      size_t longest = std::min(head.size(), tail.size());
+      size_t k = longest;
+      for (; k >= min_overlap; --k)
+        if (head.compare(head.size() - k, k, tail, 0, k) == 0) break;
+      if (k < min_overlap || k == tail.size()) continue;
+      head += tail.substr(k);
+      sentences[e].erase(sentences[e].begin());
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> split_stream_pieces(std::string_view text) {
@@ -337,20 +386,46 @@ extractive_answer extractive_answerer::answer(std::string_view query,
     source_rank.emplace(source_of[d], source_rank.size());
   }
 
-  // Candidate sentences.
+  // Sentences, with the ones cut at a chunk's boundary joined again.
+  std::vector<std::vector<std::string>> sentences(documents.size());
+  for (size_t d = 0; d < documents.size(); ++d) sentences[d] = split_sentences(documents[d].text);
+  join_cut_sentences(documents, sentences);
+
+  // Candidate sentences: none twice, and none contained in another (the
+  // overlap of two chunks of one file).
   std::vector<candidate> cands;
   std::unordered_set<std::string> seen;
   for (size_t d = 0; d < documents.size(); ++d) {
     size_t pos = 0;
-    for (auto& s : split_sentences(documents[d].text)) {
+    for (auto& s : sentences[d]) {
       auto words = text::count_words(s);
       if (words < min_sentence_words || !seen.insert(s).second) {
         ++pos;
         continue;
       }
-      candidate c{d, pos++, s, terms(s), words};
+      // A piece of a sentence whose start or end the chunk lost is marked
+      // as such when quoted.
+      std::string shown = s;
+      if (pos == 0 && starts_mid_sentence(s)) shown = "..." + shown;
+      if (&s == &sentences[d].back() && !ends_sentence(s)) shown += "...";
+      candidate c{d, pos++, std::move(shown), terms(s), words};
       cands.push_back(std::move(c));
     }
+  }
+  {
+    std::vector<bool> contained(cands.size(), false);
+    for (size_t i = 0; i < cands.size(); ++i)
+      for (size_t j = 0; j < cands.size() && !contained[i]; ++j)
+        if (i != j && !contained[j] && cands[j].text.size() > cands[i].text.size() &&
+            cands[j].text.find(trim_ellipsis(cands[i].text)) != std::string::npos)
+          contained[i] = true;
+    size_t kept = 0;
+    for (size_t i = 0; i < cands.size(); ++i)
+      if (!contained[i]) {
+        if (kept != i) cands[kept] = std::move(cands[i]);
+        ++kept;
+      }
+    cands.resize(kept);
   }
 
   // Query terms, deduplicated in order.

@@ -45,6 +45,12 @@ struct evidence {
 ///    an abbreviation ("e.g.", "i.e.", "etc.", "vs.", ...) or a one-letter
 ///    initial, and never inside `inline code`. Sentences of fewer than 3
 ///    words and exact duplicates (overlapping retrieval chunks) are dropped.
+///    Chunks of one file overlap: a document's last sentence cut by the
+///    chunk's end is joined with the rest of it when another document of the
+///    same source starts with its last 16 or more characters, and a sentence
+///    contained in another candidate is dropped. A piece that stays cut is
+///    quoted with "..." where text is missing (a first sentence starting
+///    with a lower-case letter, a last one without final punctuation).
 /// 2. Each sentence is scored against the query with BM25 (k1 = 1.2, b = 0.75)
 ///    where the "collection" is the candidate sentences themselves, so the IDF
 ///    of a term is ln(1 + (N - n + 0.5) / (n + 0.5)) over the N sentences.

@@ -166,3 +166,30 @@ TEST_CASE("stream pieces are words with their trailing space", "[llm][answerer]"
   REQUIRE(split_stream_pieces("").empty());
   REQUIRE(opea::text::count_words(" a  b\nc ") == 3);
 }
+
+TEST_CASE("a sentence cut by a chunk's end is quoted whole, once", "[llm][answerer]") {
+  extractive_answerer answerer;
+  // Two overlapping chunks of one file: the first ends inside a sentence
+  // that the second starts inside of.
+  std::vector<context_document> chunks{
+      {"The supervisor restarts crashed actors. When the retriever finds no documents, the "
+       "align hooks prune the edge from the retriever to the reranker, so the language",
+       "hooks.md"},
+      {"align hooks prune the edge from the retriever to the reranker, so the language model "
+       "answers from the question alone. Retries are counted.",
+       "hooks.md"}};
+  auto a = answerer.answer("What do the align hooks prune when the retriever finds nothing?",
+                           chunks, 128, 0);
+  REQUIRE_THAT(a.text, Catch::Contains("When the retriever finds no documents, the align hooks "
+                                       "prune the edge from the retriever to the reranker, so "
+                                       "the language model answers from the question alone. [1]"));
+  REQUIRE_THAT(a.text, !Catch::Contains("so the language [1]"));
+  // Quoted once.
+  auto first = a.text.find("align hooks prune");
+  REQUIRE(a.text.find("align hooks prune", first + 1) == std::string::npos);
+  // Without the other chunk the pieces are marked as pieces.
+  auto head = answerer.answer("What do the align hooks prune?", {chunks[0]}, 128, 0);
+  REQUIRE_THAT(head.text, Catch::Contains("so the language... [1]"));
+  auto tail = answerer.answer("What do the align hooks prune?", {chunks[1]}, 128, 0);
+  REQUIRE_THAT(tail.text, Catch::StartsWith("...align hooks prune"));
+}
