@@ -16,7 +16,6 @@ namespace {
 
 constexpr double bm25_k1 = 1.2;
 constexpr double bm25_b = 0.75;
-constexpr double position_bonus = 0.2;
 constexpr double proximity_bonus = 0.3;
 constexpr double keep_ratio = 0.5;
 constexpr size_t min_sentence_words = 3;
@@ -458,7 +457,7 @@ extractive_answer extractive_answerer::answer(std::string_view query,
     for (size_t q = 0; q < query_terms.size(); ++q)
       if (tf[q] > 0) c.bm25 += idf[q] * tf[q] * (bm25_k1 + 1) / (tf[q] + len_norm);
     if (c.bm25 <= 0) continue;
-    c.score = c.bm25 + position_bonus / (1.0 + static_cast<double>(c.pos));
+    c.score = c.bm25;
     auto [m, window] = match_window(c.terms, query_ids);
     if (m >= 2) c.score += proximity_bonus * static_cast<double>(m) / static_cast<double>(window);
     best = std::max(best, c.score);

@@ -56,11 +56,12 @@ struct evidence {
 ///    of a term is ln(1 + (N - n + 0.5) / (n + 0.5)) over the N sentences.
 ///    Terms are lower-cased alphanumeric runs (`_` and `-` separate), common
 ///    English stop words removed, suffixes lightly folded (plural -s/-es/-ies,
-///    then -ing/-ed, then a final -e: "crashes", "crashed", "crash" meet). Two small bonuses
-///    are added to a sentence that matches at least one term: position,
-///    0.2 / (1 + index of the sentence in its document), since leading
-///    sentences state the point; and proximity, 0.3 * m / w when m >= 2
-///    distinct query terms occur within a window of w terms.
+///    then -ing/-ed, then a final -e: "crashes", "crashed", "crash" meet). A sentence that
+///    matches at least one term gets a proximity bonus, 0.3 * m / w when
+///    m >= 2 distinct query terms occur within a window of w terms. (No
+///    bonus for leading sentences: it quoted a section's heading line and
+///    opening context instead of the sentence that answers; no change on
+///    the eval set's figures, BENCHMARKS.md.)
 /// 3. Sentences scoring at least 50% of the best are taken greedily by score
 ///    (ties: document order, then position) while the total stays within
 ///    `max_tokens` words; a single best sentence longer than that is cut to
