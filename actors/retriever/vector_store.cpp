@@ -530,6 +530,14 @@ std::string title_of(const json& metadata) {
 
 }  // namespace
 
+std::vector<uint64_t> vector_store::sorted_labels() const {
+  std::vector<uint64_t> labels;
+  labels.reserve(entries_.size());
+  for (auto& kv : entries_) labels.push_back(kv.first);
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
 std::string vector_store::log_position() const {
   return std::to_string(generation_) + ":" + std::to_string(log_bytes_);
 }
@@ -617,11 +625,7 @@ caf::expected<void> vector_store::open_lexical(bool overwrite) {
 
 caf::expected<void> vector_store::rebuild_lexical() {
   if (auto res = open_lexical(true); !res) return res;
-  std::vector<uint64_t> labels;
-  labels.reserve(entries_.size());
-  for (auto& kv : entries_) labels.push_back(kv.first);
-  std::sort(labels.begin(), labels.end());
-  for (auto label : labels) {
+  for (auto label : sorted_labels()) {
     auto& e = entries_.at(label);
     if (auto res = lexical_->add(e.id, e.source, title_of(e.metadata), e.text); !res) return res;
   }
@@ -802,11 +806,7 @@ caf::expected<void> vector_store::snapshot_locked() {
                                                std::max(opts_.initial_capacity, live + live / 4),
                                                opts_.m, opts_.ef_construction);
         rebuilt->setEf(opts_.ef_search);
-        std::vector<uint64_t> labels;
-        labels.reserve(live);
-        for (auto& kv : entries_) labels.push_back(kv.first);
-        std::sort(labels.begin(), labels.end());
-        for (auto label : labels) {
+        for (auto label : sorted_labels()) {
           auto v = index_->getDataByLabel<float>(label);
           rebuilt->addPoint(v.data(), label);
         }
@@ -829,11 +829,7 @@ caf::expected<void> vector_store::snapshot_locked() {
     w.u64(dimension_);
     w.u64(next_label_);
     w.u64(entries_.size());
-    std::vector<uint64_t> labels;
-    labels.reserve(entries_.size());
-    for (auto& kv : entries_) labels.push_back(kv.first);
-    std::sort(labels.begin(), labels.end());
-    for (auto label : labels) {
+    for (auto label : sorted_labels()) {
       auto& e = entries_.at(label);
       w.u64(label);
       w.str(e.id);

@@ -246,6 +246,8 @@ class vector_store {
   caf::expected<void> rebuild_lexical();
   void drop_lexical(const caf::error& why);
   std::string log_position() const;
+  /// Every stored chunk's label, ascending (call with state_mutex_ held).
+  std::vector<uint64_t> sorted_labels() const;
   void create_index(size_t capacity);
   void ensure_capacity(size_t extra);
   void erase_label(uint64_t label);

@@ -33,9 +33,10 @@ json ask(const node_process& node, const std::string& question) {
   return body_of(r);
 }
 
-/// The pieces of an OPEA stream: each event `data: b'...'` decoded.
-std::vector<std::string> opea_pieces(const std::string& body, bool& done) {
-  std::vector<std::string> pieces;
+/// The data of each event of a `text/event-stream` body, but a final
+/// `data: [DONE]`, which sets `done`.
+std::vector<std::string> sse_data(const std::string& body, bool& done) {
+  std::vector<std::string> events;
   done = false;
   size_t pos = 0;
   while ((pos = body.find("data: ", pos)) != std::string::npos) {
@@ -43,10 +44,18 @@ std::vector<std::string> opea_pieces(const std::string& body, bool& done) {
     REQUIRE(end != std::string::npos);
     auto data = body.substr(pos + 6, end - pos - 6);
     pos = end + 2;
-    if (data == "[DONE]") {
+    if (data == "[DONE]")
       done = true;
-      continue;
-    }
+    else
+      events.push_back(std::move(data));
+  }
+  return events;
+}
+
+/// The pieces of an OPEA stream: each event `data: b'...'` decoded.
+std::vector<std::string> opea_pieces(const std::string& body, bool& done) {
+  std::vector<std::string> pieces;
+  for (const auto& data : sse_data(body, done)) {
     REQUIRE(data.size() >= 3);
     REQUIRE(data[0] == 'b');
     std::string out;
@@ -76,19 +85,7 @@ std::vector<std::string> opea_pieces(const std::string& body, bool& done) {
 /// The chunks of an OpenAI chat completion stream, each `data:` event parsed.
 std::vector<json> openai_chunks(const std::string& body, bool& done) {
   std::vector<json> chunks;
-  size_t pos = 0;
-  done = false;
-  while ((pos = body.find("data: ", pos)) != std::string::npos) {
-    auto end = body.find("\n\n", pos);
-    REQUIRE(end != std::string::npos);
-    auto data = body.substr(pos + 6, end - pos - 6);
-    pos = end + 2;
-    if (data == "[DONE]") {
-      done = true;
-      continue;
-    }
-    chunks.push_back(json::parse(data));
-  }
+  for (const auto& data : sse_data(body, done)) chunks.push_back(json::parse(data));
   return chunks;
 }
 
