@@ -326,11 +326,21 @@ evidence extractive_answerer::weigh_evidence(std::string_view query,
   size_t found = 0;
   for (const auto& t : asked) found += known.count(t);
   ev.coverage = asked.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(asked.size());
+  auto all_known = [&](const std::string& word) {
+    auto parts = terms(word);
+    for (const auto& t : parts)
+      if (known.count(t) == 0) return false;
+    return true;
+  };
   for (auto& name : name_words(query)) {
-    auto parts = terms(name);
-    bool all = !parts.empty();
-    for (const auto& t : parts) all = all && known.count(t) > 0;
-    if (!parts.empty() && !all) ev.unknown_names.push_back(std::move(name));
+    if (terms(name).empty() || all_known(name)) continue;
+    // An acronym's plural ("IDs", "GPUs") also matches its singular.
+    bool acronym_plural = name.size() >= 3 && name.back() == 's' &&
+                          std::all_of(name.begin(), name.end() - 1, [](char c) {
+                            return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                          });
+    if (acronym_plural && all_known(name.substr(0, name.size() - 1))) continue;
+    ev.unknown_names.push_back(std::move(name));
   }
   return ev;
 }

@@ -123,6 +123,10 @@ TEST_CASE("the evidence of a question: coverage of its terms and the names it as
   ev = extractive_answerer::weigh_evidence(
       "Does the Supervisor's backoff work on Kubernetes? Crashes in 10 seconds, or 11?", docs());
   REQUIRE(ev.unknown_names == std::vector<std::string>{"Kubernetes?", "11?"});
+  // An acronym's plural matches its singular.
+  ev = extractive_answerer::weigh_evidence(
+      "Are HTTPs and GPUs counted?", {{"Every HTTP request and every GPU is counted.", "a.md"}});
+  REQUIRE(ev.unknown_names.empty());
   ev = extractive_answerer::weigh_evidence("what is it?", docs());
   REQUIRE(ev.coverage == 0.0);
 }
