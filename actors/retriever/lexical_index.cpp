@@ -43,8 +43,8 @@ constexpr const char* applied_key = "opea.applied";
 struct lexical_index::impl {
   impl(Xapian::WritableDatabase d, std::string where)
       : db(std::move(d)), dir(std::move(where)), stemmer("english") {
-    // Left out of queries (documents keep them, so that positions stay
-    // right; a stopped query term simply never counts).
+    // Left out of queries (documents keep them: a stopped query term
+    // simply never counts).
     for (auto w : text::english_stop_words()) stopper.add(std::string{w});
     indexer.set_stemmer(stemmer);
     indexer.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
@@ -105,9 +105,10 @@ caf::expected<void> lexical_index::add(const std::string& id, std::string_view s
     Xapian::Document doc;
     auto& indexer = impl_->indexer;
     indexer.set_document(doc);
-    indexer.index_text(std::string{title}, title_weight);
-    indexer.increase_termpos();
-    indexer.index_text(std::string{text});
+    // No positions: searches are bags of words (no phrase queries), and
+    // positions would double the database and its indexing time.
+    indexer.index_text_without_positions(std::string{title}, title_weight);
+    indexer.index_text_without_positions(std::string{text});
     auto term = fit(id_term(id));
     doc.add_boolean_term(term);
     doc.add_boolean_term(fit(source_term(source)));

@@ -155,6 +155,7 @@ vector_store::vector_store(std::string dir, vector_store_options opts)
     : dir_(std::move(dir)), opts_(opts) {}
 
 vector_store::~vector_store() {
+  stop_lexical();
   if (log_fd_ >= 0) ::close(log_fd_);
 }
 
@@ -185,6 +186,7 @@ caf::expected<std::shared_ptr<vector_store>> vector_store::open(const std::strin
                       "m must be >= 2 and ef_construction, ef_search, initial_capacity > 0");
   std::shared_ptr<vector_store> store{new vector_store(data_dir + "/" + index_name, opts)};
   if (auto res = store->load(); !res) return std::move(res.error());
+  if (opts.lexical) store->lexical_thread_ = std::thread{[raw = store.get()] { raw->lexical_worker(); }};
   return store;
 }
 
@@ -267,8 +269,10 @@ caf::expected<void> vector_store::initialize(size_t dimension) {
   if (::fsync(log_fd_) != 0) return io_error("cannot fsync", log);
   if (auto res = write_current(generation_); !res) return res;
   if (opts_.lexical) {
-    // A new store: whatever a lexical/ directory holds belongs to no log.
-    if (auto res = open_lexical(true); !res) return res;
+    // A new store: whatever a lexical/ directory holds belongs to no log
+    // (opened empty by load, unless the store was created with a dimension).
+    if (!lexical_)
+      if (auto res = open_lexical(true); !res) return res;
     lexical_->set_applied(log_position());
     if (auto res = lexical_->commit(); !res) return res;
   }
@@ -574,12 +578,70 @@ void vector_store::drop_lexical(const caf::error& why) {
 
 void vector_store::follow_lexical(const record& rec) {
   // Called with writer_mutex_ held, after the record is logged (log_bytes_
-  // is its end).
-  if (!lexical_) return;
-  if (auto res = apply_lexical(rec); !res) return drop_lexical(res.error());
-  lexical_->set_applied(log_position());
-  if (lexical_->pending() >= opts_.lexical_commit_changes)
-    if (auto res = lexical_->commit(); !res) return drop_lexical(res.error());
+  // is its end). The vectors stay behind: the lexical index needs the texts.
+  if (!lexical_thread_.joinable()) return;
+  auto copy = std::make_unique<record>();
+  copy->type = rec.type;
+  copy->source = rec.source;
+  copy->ids = rec.ids;
+  copy->items.reserve(rec.items.size());
+  for (auto& item : rec.items) copy->items.emplace_back(item.first, std::vector<float>{});
+  enqueue_lexical(std::move(copy), false);
+}
+
+void vector_store::enqueue_lexical(std::unique_ptr<record> rec, bool commit) {
+  // At most this many changes wait: bounds both the lag of the lexical
+  // index behind the vectors and how long a search waits for it.
+  constexpr size_t max_backlog = 4;
+  std::unique_lock<std::mutex> lock{lexical_mtx_};
+  lexical_cv_.wait(lock, [&] { return lexical_queue_.size() < max_backlog || lexical_stop_; });
+  lexical_queue_.push_back({std::move(rec), log_position(), commit});
+  ++lexical_enqueued_;
+  lexical_cv_.notify_all();
+}
+
+void vector_store::lexical_worker() {
+  for (;;) {
+    lexical_job job;
+    {
+      std::unique_lock<std::mutex> lock{lexical_mtx_};
+      lexical_cv_.wait(lock, [&] { return lexical_stop_ || !lexical_queue_.empty(); });
+      if (lexical_queue_.empty()) return;  // stopping, nothing left
+      job = std::move(lexical_queue_.front());
+      lexical_queue_.pop_front();
+    }
+    // Only this thread changes lexical_ while it runs (drop_lexical).
+    if (lexical_) {
+      caf::expected<void> res = caf::unit;
+      if (job.rec) res = apply_lexical(*job.rec);
+      if (res) {
+        lexical_->set_applied(job.position);
+        if (job.commit || lexical_->pending() >= opts_.lexical_commit_changes)
+          res = lexical_->commit();
+      }
+      if (!res) drop_lexical(res.error());
+    }
+    std::lock_guard<std::mutex> lock{lexical_mtx_};
+    ++lexical_done_;
+    lexical_cv_.notify_all();
+  }
+}
+
+void vector_store::wait_lexical() const {
+  std::unique_lock<std::mutex> lock{lexical_mtx_};
+  auto target = lexical_enqueued_;
+  lexical_cv_.wait(lock, [&] { return lexical_done_ >= target || lexical_stop_; });
+}
+
+void vector_store::stop_lexical() {
+  if (!lexical_thread_.joinable()) return;
+  wait_lexical();
+  {
+    std::lock_guard<std::mutex> lock{lexical_mtx_};
+    lexical_stop_ = true;
+    lexical_cv_.notify_all();
+  }
+  lexical_thread_.join();
 }
 
 caf::expected<void> vector_store::open_lexical(bool overwrite) {
@@ -779,6 +841,7 @@ caf::expected<void> vector_store::close() {
   caf::expected<void> res = caf::unit;
   if (log_bytes_ > 0) res = snapshot_locked();
   closed_ = true;
+  stop_lexical();
   std::unique_lock<std::shared_mutex> lock{state_mutex_};
   if (lexical_) {
     if (auto done = lexical_->commit(); !done && res) res = std::move(done.error());
@@ -860,12 +923,9 @@ caf::expected<void> vector_store::snapshot_locked() {
   ::unlink(path(numbered("index-", old, ".hnsw")).c_str());
   ::unlink(path(numbered("chunks-", old, ".bin")).c_str());
   ::unlink(path(numbered("wal-", old, ".log")).c_str());
-  if (lexical_) {
-    // Until this commit the lexical index names the old generation: a crash
-    // here has the next open rebuild it.
-    lexical_->set_applied(log_position());
-    if (auto res = lexical_->commit(); !res) drop_lexical(res.error());
-  }
+  // Until this commit the lexical index names the old generation: a crash
+  // before it has the next open rebuild it.
+  if (lexical_thread_.joinable()) enqueue_lexical(nullptr, true);
   return caf::unit;
 }
 
@@ -994,6 +1054,9 @@ caf::expected<std::vector<search_hit>> vector_store::lexical_search(const std::s
   if (k == 0 || k > max_results)
     return make_error(errc::bad_request, "k",
                       "must be in [1, " + std::to_string(max_results) + "]");
+  // Read your writes: every change made before this search is in (a wait of
+  // at most a few batches' indexing, while an ingest runs).
+  wait_lexical();
   std::shared_lock<std::shared_mutex> lock{state_mutex_};
   std::vector<search_hit> hits;
   if (!lexical_) return hits;

@@ -1,13 +1,16 @@
 #pragma once
 
 #include <cstddef>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -242,6 +245,10 @@ class vector_store {
   void apply(record rec);
   caf::expected<void> apply_lexical(const record& rec);
   void follow_lexical(const record& rec);
+  void enqueue_lexical(std::unique_ptr<record> rec, bool commit);
+  void lexical_worker();
+  void wait_lexical() const;
+  void stop_lexical();
   caf::expected<void> open_lexical(bool overwrite);
   caf::expected<void> rebuild_lexical();
   void drop_lexical(const caf::error& why);
@@ -277,6 +284,21 @@ class vector_store {
   /// Written under writer_mutex_ (and state_mutex_ exclusively when the
   /// pointer changes); read under state_mutex_.
   std::unique_ptr<lexical_index> lexical_;
+  /// Logged changes waiting for the lexical index, applied in order by
+  /// lexical_thread_ (so that indexing overlaps the writer's next batch).
+  /// A job without record is a commit (after a snapshot).
+  struct lexical_job {
+    std::unique_ptr<record> rec;
+    std::string position;
+    bool commit = false;
+  };
+  mutable std::mutex lexical_mtx_;
+  mutable std::condition_variable lexical_cv_;
+  std::deque<lexical_job> lexical_queue_;
+  uint64_t lexical_enqueued_ = 0;
+  uint64_t lexical_done_ = 0;
+  bool lexical_stop_ = false;
+  std::thread lexical_thread_;
   /// The log offset (in this generation) the lexical index reached on disk,
   /// while opening.
   size_t lexical_from_ = 0;
