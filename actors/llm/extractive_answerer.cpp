@@ -170,6 +170,8 @@ struct candidate {
   std::string text;
   std::vector<std::string> terms;
   size_t words;
+  /// The first or last sentence of its document (where chunks overlap).
+  bool edge = false;
   double bm25 = 0;
   double score = 0;
 };
@@ -417,17 +419,27 @@ extractive_answer extractive_answerer::answer(std::string_view query,
       std::string shown = s;
       if (pos == 0 && starts_mid_sentence(s)) shown = "..." + shown;
       if (&s == &sentences[d].back() && !ends_sentence(s)) shown += "...";
+      bool edge = pos == 0 || &s == &sentences[d].back();
       candidate c{d, pos++, std::move(shown), terms(s), words};
+      c.edge = edge;
       cands.push_back(std::move(c));
     }
   }
   {
+    // Only a chunk's first or last sentence can lie in the overlap with
+    // another chunk of its file.
     std::vector<bool> contained(cands.size(), false);
-    for (size_t i = 0; i < cands.size(); ++i)
+    for (size_t i = 0; i < cands.size(); ++i) {
+      if (!cands[i].edge) continue;
+      auto needle = trim_ellipsis(cands[i].text);
+      const auto& source = documents[cands[i].doc].source;
       for (size_t j = 0; j < cands.size() && !contained[i]; ++j)
-        if (i != j && !contained[j] && cands[j].text.size() > cands[i].text.size() &&
-            cands[j].text.find(trim_ellipsis(cands[i].text)) != std::string::npos)
+        if (cands[j].doc != cands[i].doc && !contained[j] &&
+            documents[cands[j].doc].source == source &&
+            cands[j].text.size() > cands[i].text.size() &&
+            cands[j].text.find(needle) != std::string::npos)
           contained[i] = true;
+    }
     size_t kept = 0;
     for (size_t i = 0; i < cands.size(); ++i)
       if (!contained[i]) {

@@ -931,6 +931,55 @@ caf::expected<void> vector_store::snapshot_locked() {
 
 // -- queries ------------------------------------------------------------------
 
+caf::expected<std::vector<float>> vector_store::unit_query(const std::vector<float>& query) const {
+  if (dimension_ != 0 && query.size() != dimension_)
+    return make_error(errc::bad_request, "embedding",
+                      "has " + std::to_string(query.size()) + " values, the store's dimension is " +
+                          std::to_string(dimension_));
+  auto q = query;
+  if (auto why = normalise(q); !why.empty()) return make_error(errc::bad_request, "embedding", why);
+  return q;
+}
+
+caf::expected<std::vector<std::pair<float, uint64_t>>> vector_store::nearest(
+    const float* unit_query, size_t n) const {
+  std::vector<std::pair<float, uint64_t>> found;  // (distance, label)
+  if (!index_ || entries_.empty()) return found;
+  if (entries_.size() <= opts_.exact_search_limit) {
+    // Exact: every live vector, with hnswlib's (SIMD) inner-product distance.
+    auto dist = space_->get_dist_func();
+    auto* param = space_->get_dist_func_param();
+    found.reserve(entries_.size());
+    for (size_t i = 0; i < index_->cur_element_count; ++i) {
+      auto id = static_cast<hnswlib::tableint>(i);
+      if (index_->isMarkedDeleted(id)) continue;
+      found.emplace_back(dist(unit_query, index_->getDataByInternalId(id), param),
+                         static_cast<uint64_t>(index_->getExternalLabel(id)));
+    }
+    auto keep = std::min(n, found.size());
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep),
+                      found.end());
+    found.resize(keep);
+  } else {
+    try {
+      auto pq = index_->searchKnn(unit_query, std::min(n, entries_.size()));
+      while (!pq.empty()) {
+        found.emplace_back(pq.top().first, static_cast<uint64_t>(pq.top().second));
+        pq.pop();
+      }
+    } catch (const std::exception& ex) {
+      return make_error(errc::service_failed, "vector store " + dir_, ex.what());
+    }
+    std::sort(found.begin(), found.end());
+  }
+  // Drop labels a concurrent writer has not published (cannot happen while
+  // the caller holds the shared lock, but keeps entries_.at safe).
+  found.erase(std::remove_if(found.begin(), found.end(),
+                             [&](auto& f) { return entries_.count(f.second) == 0; }),
+              found.end());
+  return found;
+}
+
 caf::expected<std::vector<search_hit>> vector_store::search(const std::vector<float>& query,
                                                             const search_params& params) const {
   static const char* types[] = {"similarity", "similarity_distance_threshold",
@@ -954,53 +1003,19 @@ caf::expected<std::vector<search_hit>> vector_store::search(const std::vector<fl
                       "must be provided for search_type similarity_distance_threshold");
   std::shared_lock<std::shared_mutex> lock{state_mutex_};
   std::vector<search_hit> hits;
-  if (dimension_ != 0 && query.size() != dimension_)
-    return make_error(errc::bad_request, "embedding",
-                      "has " + std::to_string(query.size()) + " values, the store's dimension is " +
-                          std::to_string(dimension_));
-  auto q = query;
-  if (auto why = normalise(q); !why.empty()) return make_error(errc::bad_request, "embedding", why);
+  auto unit = unit_query(query);
+  if (!unit) return std::move(unit.error());
+  auto& q = *unit;
   if (!index_ || entries_.empty()) return hits;
   auto n = mmr ? params.fetch_k : params.k;
-  std::vector<std::pair<float, uint64_t>> found;  // (distance, label)
-  if (entries_.size() <= opts_.exact_search_limit) {
-    // Exact: every live vector, with hnswlib's (SIMD) inner-product distance.
-    auto dist = space_->get_dist_func();
-    auto* param = space_->get_dist_func_param();
-    found.reserve(entries_.size());
-    for (size_t i = 0; i < index_->cur_element_count; ++i) {
-      auto id = static_cast<hnswlib::tableint>(i);
-      if (index_->isMarkedDeleted(id)) continue;
-      found.emplace_back(dist(q.data(), index_->getDataByInternalId(id), param),
-                         static_cast<uint64_t>(index_->getExternalLabel(id)));
-    }
-    auto keep = std::min(n, found.size());
-    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep),
-                      found.end());
-    found.resize(keep);
-  } else {
-    try {
-      auto pq = index_->searchKnn(q.data(), std::min(n, entries_.size()));
-      while (!pq.empty()) {
-        found.emplace_back(pq.top().first, static_cast<uint64_t>(pq.top().second));
-        pq.pop();
-      }
-    } catch (const std::exception& ex) {
-      return make_error(errc::service_failed, "vector store " + dir_, ex.what());
-    }
-    std::sort(found.begin(), found.end());
-  }
+  auto found = nearest(q.data(), n);
+  if (!found) return std::move(found.error());
   auto hit_of = [&](uint64_t label, double score) {
     auto& e = entries_.at(label);
     return search_hit{e.id, e.text, e.metadata, score};
   };
-  // Drop labels a concurrent writer has not published (cannot happen while
-  // we hold the shared lock, but keeps entries_.at safe).
-  found.erase(std::remove_if(found.begin(), found.end(),
-                             [&](auto& f) { return entries_.count(f.second) == 0; }),
-              found.end());
   if (!mmr) {
-    for (auto& [dist, label] : found) {
+    for (auto& [dist, label] : *found) {
       double score = 1.0 - static_cast<double>(dist);
       if (params.search_type == "similarity_distance_threshold" &&
           static_cast<double>(dist) > *params.distance_threshold)
@@ -1016,36 +1031,36 @@ caf::expected<std::vector<search_hit>> vector_store::search(const std::vector<fl
   // candidate maximising lambda * sim(query) - (1 - lambda) * max sim(selected).
   std::vector<std::vector<float>> vecs;
   std::vector<double> sim_q;
-  for (auto& f : found) {
+  for (auto& f : *found) {
     vecs.push_back(index_->getDataByLabel<float>(f.second));
     sim_q.push_back(dot(q.data(), vecs.back().data(), dimension_));
   }
-  auto want = std::min(params.k, found.size());
+  auto want = std::min(params.k, found->size());
   std::vector<size_t> picked;
-  std::vector<double> max_sim_selected(found.size(), -std::numeric_limits<double>::infinity());
-  std::vector<bool> taken(found.size(), false);
+  std::vector<double> max_sim_selected(found->size(), -std::numeric_limits<double>::infinity());
+  std::vector<bool> taken(found->size(), false);
   while (picked.size() < want) {
-    size_t best = found.size();
+    size_t best = found->size();
     double best_score = -std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < found.size(); ++i) {
+    for (size_t i = 0; i < found->size(); ++i) {
       if (taken[i]) continue;
       double s = picked.empty() ? sim_q[i]
                                 : params.lambda_mult * sim_q[i] -
                                       (1 - params.lambda_mult) * max_sim_selected[i];
-      if (s > best_score || best == found.size()) {
+      if (s > best_score || best == found->size()) {
         best_score = s;
         best = i;
       }
     }
     taken[best] = true;
     picked.push_back(best);
-    for (size_t i = 0; i < found.size(); ++i)
+    for (size_t i = 0; i < found->size(); ++i)
       if (!taken[i])
         max_sim_selected[i] =
             std::max(max_sim_selected[i],
                      static_cast<double>(dot(vecs[i].data(), vecs[best].data(), dimension_)));
   }
-  for (auto i : picked) hits.push_back(hit_of(found[i].second, sim_q[i]));
+  for (auto i : picked) hits.push_back(hit_of((*found)[i].second, sim_q[i]));
   return hits;
 }
 
@@ -1077,59 +1092,69 @@ caf::expected<std::vector<search_hit>> vector_store::hybrid_search(
     const std::vector<float>& query, const std::string& text, const search_params& params,
     const hybrid_params& fusion) const {
   if (params.search_type != "similarity" || !has_lexical()) return search(query, params);
+  if (params.k == 0 || params.k > max_results)
+    return make_error(errc::bad_request, "k",
+                      "must be in [1, " + std::to_string(max_results) + "]");
   if (!(fusion.rrf_k >= 0) || fusion.depth == 0)
-    return make_error(errc::bad_request, "hybrid search",
-                      "rrf_k must be >= 0 and depth > 0");
-  auto wide = params;
-  wide.k = std::min(std::max(params.k, fusion.depth), max_results);
-  auto by_vector = search(query, wide);
-  if (!by_vector) return by_vector;
-  auto by_words = lexical_search(text, wide.k);
-  if (!by_words) {
-    spdlog::warn("vector store {}: lexical search failed ({}); answering by vectors only", dir_,
-                 runtime::describe(by_words.error()));
-    by_vector->resize(std::min(by_vector->size(), params.k));
-    return by_vector;
+    return make_error(errc::bad_request, "hybrid search", "rrf_k must be >= 0 and depth > 0");
+  auto depth = std::min(std::max(params.k, fusion.depth), max_results);
+  wait_lexical();  // read your writes, as lexical_search
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  std::vector<search_hit> hits;
+  auto unit = unit_query(query);
+  if (!unit) return std::move(unit.error());
+  const auto& q = *unit;
+  auto by_vector = nearest(q.data(), depth);
+  if (!by_vector) return std::move(by_vector.error());
+  std::vector<lexical_hit> by_words;
+  if (lexical_) {
+    auto found = lexical_->search(text, depth);
+    if (found)
+      by_words = std::move(*found);
+    else
+      spdlog::warn("vector store {}: lexical search failed ({}); answering by vectors only", dir_,
+                   runtime::describe(found.error()));
   }
+  // Fused on labels; only the k chunks kept are copied out.
   struct fused {
-    search_hit hit;
-    double score = 0;
-    bool has_cosine = false;
+    uint64_t label;
+    double score;
+    double cosine;
+    bool has_cosine;
   };
   std::vector<fused> all;
-  std::unordered_map<std::string, size_t> at;
+  std::unordered_map<uint64_t, size_t> at;
   for (size_t r = 0; r < by_vector->size(); ++r) {
-    auto& h = (*by_vector)[r];
-    at.emplace(h.id, all.size());
-    all.push_back({std::move(h), 1.0 / (fusion.rrf_k + static_cast<double>(r + 1)), true});
+    auto [dist, label] = (*by_vector)[r];
+    at.emplace(label, all.size());
+    all.push_back({label, 1.0 / (fusion.rrf_k + static_cast<double>(r + 1)),
+                   1.0 - static_cast<double>(dist), true});
   }
-  for (size_t r = 0; r < by_words->size(); ++r) {
-    auto& h = (*by_words)[r];
+  for (size_t r = 0; r < by_words.size(); ++r) {
+    // A chunk the lexical index has and the table not (a change being
+    // applied) is left out.
+    auto id = by_id_.find(by_words[r].id);
+    if (id == by_id_.end()) continue;
     double s = 1.0 / (fusion.rrf_k + static_cast<double>(r + 1));
-    if (auto i = at.find(h.id); i != at.end()) {
+    if (auto i = at.find(id->second); i != at.end()) {
       all[i->second].score += s;
     } else {
-      at.emplace(h.id, all.size());
-      all.push_back({std::move(h), s, false});
+      at.emplace(id->second, all.size());
+      all.push_back({id->second, s, 0.0, false});
     }
   }
   // Stable: equal fused scores keep the vector ranking's order.
   std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.score > b.score; });
   if (all.size() > params.k) all.resize(params.k);
-  std::vector<search_hit> hits;
   hits.reserve(all.size());
-  auto q = query;
-  normalise(q);  // search() checked it
-  std::shared_lock<std::shared_mutex> lock{state_mutex_};
   for (auto& f : all) {
     if (!f.has_cosine) {
       // Found by its words only: its score is still its cosine similarity.
-      auto it = by_id_.find(f.hit.id);
-      if (it == by_id_.end()) continue;  // removed meanwhile
-      auto v = index_->getDataByLabel<float>(it->second);
-      f.hit.score = dot(q.data(), v.data(), dimension_);
+      auto v = index_->getDataByLabel<float>(f.label);
+      f.cosine = dot(q.data(), v.data(), dimension_);
     }
-    hits.push_back(std::move(f.hit));
+    auto& e = entries_.at(f.label);
+    hits.push_back(search_hit{e.id, e.text, e.metadata, f.cosine});
   }
   return hits;
 }

@@ -253,6 +253,13 @@ class vector_store {
   caf::expected<void> rebuild_lexical();
   void drop_lexical(const caf::error& why);
   std::string log_position() const;
+  /// `query` checked against the store's dimension and normalised
+  /// (errc::bad_request naming "embedding").
+  caf::expected<std::vector<float>> unit_query(const std::vector<float>& query) const;
+  /// The `n` nearest live chunks to `unit_query`, as (distance, label),
+  /// nearest first (call with state_mutex_ held).
+  caf::expected<std::vector<std::pair<float, uint64_t>>> nearest(const float* unit_query,
+                                                                 size_t n) const;
   /// Every stored chunk's label, ascending (call with state_mutex_ held).
   std::vector<uint64_t> sorted_labels() const;
   void create_index(size_t capacity);
