@@ -327,7 +327,8 @@ evidence extractive_answerer::weigh_evidence(std::string_view query,
   for (auto& t : terms(query)) asked.insert(std::move(t));
   size_t found = 0;
   for (const auto& t : asked) found += known.count(t);
-  ev.coverage = asked.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(asked.size());
+  ev.coverage =
+      asked.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(asked.size());
   auto all_known = [&](const std::string& word) {
     auto parts = terms(word);
     for (const auto& t : parts)

@@ -103,7 +103,8 @@ caf::behavior extractive_behavior(caf::event_based_actor* self, llm_config cfg) 
         auto in = read_llm_params(*input);
         if (!in) return std::move(in.error());
         auto max = static_cast<size_t>(effective_max_tokens(cfg, *in));
-        auto ans = extractive_answerer{}.answer(in->question, in->documents, max, cfg.abstain_below);
+        auto ans =
+            extractive_answerer{}.answer(in->question, in->documents, max, cfg.abstain_below);
         auto prompt_words = static_cast<int64_t>(text::count_words(in->query));
         for (const auto& d : in->documents)
           prompt_words += static_cast<int64_t>(text::count_words(d.text));
@@ -213,9 +214,8 @@ runtime::actor_body llm_actor(llm_config cfg) {
 caf::expected<runtime::micro_service> make_llm_service(
     const json& params, std::shared_ptr<runtime::http::client> client) {
   using namespace kit;
-  if (auto err =
-          check_params(params, {"backend", "url", "model", "api_key", "max_tokens", "timeout_ms",
-                                "abstain_below"}))
+  if (auto err = check_params(params, {"backend", "url", "model", "api_key", "max_tokens",
+                                       "timeout_ms", "abstain_below"}))
     return err;
   const json& p = params;
   llm_config cfg;

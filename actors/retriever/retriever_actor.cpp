@@ -29,7 +29,7 @@ caf::behavior retriever_actor(caf::event_based_actor* self, vector_store_ptr sto
                               retriever_options options) {
   return {
       [store, options](runtime::invoke_atom, const runtime::json_ptr& input,
-              const runtime::request_context_ptr&) -> caf::result<runtime::json_ptr> {
+                       const runtime::request_context_ptr&) -> caf::result<runtime::json_ptr> {
         if (!input) return make_error(errc::bad_request, "input", "missing");
         auto out = retrieve(*store, *input, options);
         if (!out) return std::move(out.error());

@@ -56,9 +56,8 @@ void register_retriever_builtins(runtime::service_catalog& catalog,
                 auto rrf_k = kit::number_param(params, "rrf_k", options.fusion.rrf_k, 0, 1000);
                 if (!rrf_k) return std::move(rrf_k.error());
                 options.fusion.rrf_k = *rrf_k;
-                auto depth = kit::integer_param(params, "fusion_depth",
-                                                static_cast<int64_t>(options.fusion.depth), 1,
-                                                10000);
+                auto depth = kit::integer_param(
+                    params, "fusion_depth", static_cast<int64_t>(options.fusion.depth), 1, 10000);
                 if (!depth) return std::move(depth.error());
                 options.fusion.depth = static_cast<size_t>(*depth);
                 return make_retriever_service("", std::move(*store), options);

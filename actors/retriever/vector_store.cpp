@@ -186,7 +186,8 @@ caf::expected<std::shared_ptr<vector_store>> vector_store::open(const std::strin
                       "m must be >= 2 and ef_construction, ef_search, initial_capacity > 0");
   std::shared_ptr<vector_store> store{new vector_store(data_dir + "/" + index_name, opts)};
   if (auto res = store->load(); !res) return std::move(res.error());
-  if (opts.lexical) store->lexical_thread_ = std::thread{[raw = store.get()] { raw->lexical_worker(); }};
+  if (opts.lexical)
+    store->lexical_thread_ = std::thread{[raw = store.get()] { raw->lexical_worker(); }};
   return store;
 }
 
@@ -442,7 +443,6 @@ void vector_store::insert(uint64_t label, entry e, const float* unit_vector) {
   by_source_[e.source].insert(label);
   entries_.emplace(label, std::move(e));
 }
-
 
 caf::expected<vector_store::record> vector_store::decode(const std::string& payload) const {
   wal_reader in{payload};

@@ -185,13 +185,15 @@ TEST_CASE("a question the documents do not answer gets the abstention, streamed 
           "[integration][chatqna]") {
   node_process node{chatqna(true).yaml()};
   const std::string abstention = "I could not find this in the documents.";
-  for (const char* question : {"Who wrote Hamlet?", "Is there a Helm chart for deploying opea-cpp on Kubernetes?"}) {
+  for (const char* question :
+       {"Who wrote Hamlet?", "Is there a Helm chart for deploying opea-cpp on Kubernetes?"}) {
     INFO(question);
     // OPEA's shape, not streamed.
     auto answer = ask(node, question);
     REQUIRE(answer["object"] == "chat.completion");
     REQUIRE(answer["choices"][0]["finish_reason"] == "stop");
-    REQUIRE(answer["choices"][0]["message"] == json{{"role", "assistant"}, {"content", abstention}});
+    REQUIRE(answer["choices"][0]["message"] ==
+            json{{"role", "assistant"}, {"content", abstention}});
     REQUIRE(answer["usage"]["completion_tokens"].get<int>() > 0);
     // OPEA's stream.
     auto r = post(node.url("/v1/chatqna"), {{"messages", question}});

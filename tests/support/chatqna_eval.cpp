@@ -149,8 +149,8 @@ caf::expected<std::map<std::string, eval_tally>> evaluate_chatqna(const json& se
 std::string format_eval(const std::map<std::string, eval_tally>& halves, size_t show) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof(line), "%-5s %4s %9s %9s %9s %4s %9s %7s %7s\n", "half", "in",
-                "cited", "cited[1]", "false", "off", "abstain", "hit@1", "hit@4");
+  std::snprintf(line, sizeof(line), "%-5s %4s %9s %9s %9s %4s %9s %7s %7s\n", "half", "in", "cited",
+                "cited[1]", "false", "off", "abstain", "hit@1", "hit@4");
   out += line;
   for (const auto& [name, t] : halves) {
     std::snprintf(line, sizeof(line), "%-5s %4zu %8.1f%% %8.1f%% %8.1f%% %4zu %8.1f%%",

@@ -147,13 +147,14 @@ TEST_CASE("the answerer abstains below the coverage threshold or on an unknown n
   REQUIRE(answerer.answer(thin, docs()).text == abstention);
   REQUIRE_FALSE(answerer.answer(thin, docs(), 128, 0.1).abstained);
   // Fully covered but asking about a name the documents lack.
-  auto named = answerer.answer("Does the supervisor restart a crashed service on Kubernetes?",
-                               docs());
+  auto named =
+      answerer.answer("Does the supervisor restart a crashed service on Kubernetes?", docs());
   REQUIRE(named.text == abstention);
   REQUIRE(named.sources.empty());
-  REQUIRE_FALSE(answerer.answer("Does the supervisor restart a crashed service on Kubernetes?",
-                                docs(), 128, 0)
-                    .abstained);
+  REQUIRE_FALSE(
+      answerer
+          .answer("Does the supervisor restart a crashed service on Kubernetes?", docs(), 128, 0)
+          .abstained);
 }
 
 TEST_CASE("the answerer is deterministic", "[llm][answerer]") {

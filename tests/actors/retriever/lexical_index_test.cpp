@@ -32,11 +32,11 @@ const std::vector<std::string> none;
 
 void add_corpus(lexical_index& index) {
   add(index, "deadlines#0", "Deadlines",
-            "Every request has a deadline; a service that is too slow fails the request with 504.");
+      "Every request has a deadline; a service that is too slow fails the request with 504.");
   add(index, "restarts#0", "Supervision and restarts",
       "A service actor that crashes is restarted by its supervisor, up to max_restarts times.");
   add(index, "metrics#0", "Metrics",
-            "Every node exports Prometheus metrics on /metrics, per service and per route.");
+      "Every node exports Prometheus metrics on /metrics, per service and per route.");
 }
 
 }  // namespace
@@ -47,7 +47,8 @@ TEST_CASE("lexical index: the chunk sharing the query's rare, stemmed terms rank
   add_corpus(index);
   REQUIRE(index.size() == 3);
   // "crashing" and "crashes" share the stem "crash"; "restart" matches "restarted".
-  auto hits = hits_of(index.search("what happens when my service keeps crashing, is it restarted?", 3));
+  auto hits =
+      hits_of(index.search("what happens when my service keeps crashing, is it restarted?", 3));
   REQUIRE_FALSE(hits.empty());
   CHECK(hits.front().id == "restarts#0");
   for (size_t i = 1; i < hits.size(); ++i) CHECK(hits[i - 1].score >= hits[i].score);
@@ -58,9 +59,9 @@ TEST_CASE("lexical index: the chunk sharing the query's rare, stemmed terms rank
 TEST_CASE("lexical index: a title term outweighs the same term in a body", "[retriever][lexical]") {
   lexical_index index;
   add(index, "body", "Other things",
-            "This page mentions deadlines once among many other words here.");
+      "This page mentions deadlines once among many other words here.");
   add(index, "title", "Deadlines",
-            "This page says what happens to slow requests among other words.");
+      "This page says what happens to slow requests among other words.");
   CHECK(ids_of(index.search("deadlines", 2)) == std::vector<std::string>{"title", "body"});
 }
 

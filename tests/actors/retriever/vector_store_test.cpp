@@ -380,10 +380,13 @@ TEST_CASE("a missing or damaged lexical index is rebuilt on open", "[retriever][
   temp_dir dir;
   {
     auto store = open_store(dir);
-    REQUIRE(store->add({worded("a", "zebra packets", {1, 0, 0}), worded("b", "foghorn", {0, 1, 0})}));
+    REQUIRE(
+        store->add({worded("a", "zebra packets", {1, 0, 0}), worded("b", "foghorn", {0, 1, 0})}));
     REQUIRE(store->close());
   }
-  SECTION("removed") { std::filesystem::remove_all(dir.path() + "/idx/lexical"); }
+  SECTION("removed") {
+    std::filesystem::remove_all(dir.path() + "/idx/lexical");
+  }
   SECTION("replaced by garbage") {
     std::filesystem::remove_all(dir.path() + "/idx/lexical");
     dir.write("idx/lexical", "not a database");
