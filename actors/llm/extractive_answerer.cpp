@@ -323,12 +323,25 @@ evidence extractive_answerer::weigh_evidence(std::string_view query,
   std::unordered_set<std::string> known;
   for (const auto& d : documents)
     for (auto& t : terms(d.text)) known.insert(std::move(t));
+  // The question's terms, without what is left of a contraction once the
+  // apostrophe separates it ("what's" -> "what", "s").
+  static const std::unordered_set<std::string> contraction_tails{"s", "t",  "d", "m",
+                                                                  "ll", "re", "ve"};
   std::unordered_set<std::string> asked;
-  for (auto& t : terms(query)) asked.insert(std::move(t));
+  for (auto& t : terms(query))
+    if (contraction_tails.count(t) == 0) asked.insert(std::move(t));
   size_t found = 0;
   for (const auto& t : asked) found += known.count(t);
   ev.coverage =
       asked.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(asked.size());
+  ev.question_terms = asked.size();
+  for (const auto& d : documents)
+    for (const auto& sentence : split_sentences(d.text)) {
+      std::unordered_set<std::string> in_sentence;
+      for (auto& t : terms(sentence))
+        if (asked.count(t) != 0) in_sentence.insert(std::move(t));
+      ev.best_sentence_terms = std::max(ev.best_sentence_terms, in_sentence.size());
+    }
   auto all_known = [&](const std::string& word) {
     auto parts = terms(word);
     for (const auto& t : parts)
@@ -381,7 +394,8 @@ extractive_answer extractive_answerer::answer(std::string_view query,
   }
   if (min_coverage > 0) {
     auto ev = weigh_evidence(query, documents);
-    if (ev.coverage < min_coverage || !ev.unknown_names.empty()) {
+    if (ev.coverage < min_coverage || !ev.unknown_names.empty() ||
+        (ev.question_terms >= 2 && ev.best_sentence_terms < 2)) {
       result.text = abstention_answer();
       result.abstained = true;
       return result;

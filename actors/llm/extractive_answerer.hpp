@@ -26,6 +26,11 @@ struct evidence {
   /// Share of the question's terms (`extractive_answerer::terms`) that occur
   /// in the documents, in [0, 1]; 0 for a question without terms.
   double coverage = 0;
+  /// The question's distinct terms (without contraction tails: "s", "t",
+  /// "d", "m", "ll", "re", "ve").
+  size_t question_terms = 0;
+  /// The most of them that one sentence of the documents holds.
+  size_t best_sentence_terms = 0;
   /// Words of the question written as names (an upper-case letter or a digit
   /// in a word that does not start a sentence: "Kubernetes", "AWS", "11")
   /// whose terms do not all occur in the documents.
@@ -72,8 +77,9 @@ struct evidence {
 ///    "Sources: [1] a.md, [2] b.md".
 ///
 /// 0. Abstention: when the documents do not support the question (see
-///    `weigh_evidence`): coverage below `min_coverage`, or a name the
-///    question asks about that none of them contains, the answer is
+///    `weigh_evidence`): coverage below `min_coverage`, a name the
+///    question asks about that none of them contains, or, for a question of
+///    two terms or more, no sentence holding two of them, the answer is
 ///    `abstention_answer()`, with no citation. `min_coverage` 0 turns this
 ///    off. The default, 0.42, is calibrated on the development half of
 ///    tests/data/chatqna_eval.json (the bundled corpus through the default

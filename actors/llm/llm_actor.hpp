@@ -62,8 +62,8 @@ runtime::actor_body llm_actor(llm_config cfg);
 /// - max_tokens: positive integer. Default: 128 extractive, 1024 openai
 /// - abstain_below: number in [0, 1], extractive only: the answer is "I could
 ///   not find this in the documents." when less than this share of the
-///   question's terms occurs in its documents, or a name it asks about occurs
-///   in none (0: never). Default: 0.42
+///   question's terms occurs in its documents, no sentence holds two of its
+///   terms, or a name it asks about occurs in none (0: never). Default: 0.42
 /// - timeout_ms: positive integer, per call (streams: per silence).
 ///   Default: 120000
 /// Unknown parameters are rejected (errc::bad_request naming them).

@@ -36,7 +36,7 @@ TEST_CASE("ChatQnA on the held-out questions: right sources, few false abstentio
   CHECK(percent(t.cited, t.in) >= 90.0);
   CHECK(percent(t.false_abstain, t.in) <= 5.0);
   // The target for off-corpus abstention is 95 %; today's answerer reaches
-  // 88.9 % (16 of 18: "What's your name?" and a request for a poem share
-  // words with the corpus and name nothing). This holds what it reaches.
-  CHECK(percent(t.abstain, t.off) >= 88.0);
+  // 94.4 % (17 of 18: "What's your name?" is one term the corpus has, and
+  // names nothing). This holds what it reaches.
+  CHECK(percent(t.abstain, t.off) >= 94.0);
 }

@@ -53,7 +53,8 @@ TEST_CASE("the answer quotes the best sentence with its citation", "[llm][answer
 }
 
 TEST_CASE("sentences from several sources are ordered by source then position", "[llm][answerer]") {
-  auto a = extractive_answerer{}.answer("supervisor deadline", docs());
+  // Two keywords that no sentence relates: abstention off (it would abstain).
+  auto a = extractive_answerer{}.answer("supervisor deadline", docs(), 128, 0);
   REQUIRE(a.text ==
           "The supervisor restarts a crashed service actor. [1] "
           "The supervisor applies one_for_one to its service actors. [1] "
@@ -71,7 +72,7 @@ TEST_CASE("the answer stays within max_tokens words", "[llm][answerer]") {
     REQUIRE(a.text == "The default deadline is... [1]\n\nSources: [1] deadlines.md");
   }
   SECTION("sentences that do not fit are skipped") {
-    auto a = answerer.answer("supervisor deadline", docs(), 16);
+    auto a = answerer.answer("supervisor deadline", docs(), 16, 0);
     REQUIRE(a.text ==
             "The supervisor restarts a crashed service actor. [1] "
             "The supervisor applies one_for_one to its service actors. [1]\n\n"
@@ -140,12 +141,22 @@ TEST_CASE("the answerer abstains below the coverage threshold or on an unknown n
   auto covered = answerer.answer("How does the supervisor restart a crashed service?", docs());
   REQUIRE_FALSE(covered.abstained);
   REQUIRE_THAT(covered.text, Catch::Contains("[1]"));
-  // A third of the terms (supervisor; not weather, forecast, tomorrow... ):
-  // below the default 0.42, above 0.3.
-  const std::string thin = "Will the supervisor forecast tomorrow's weather?";
+  // A third of the terms (supervisor and restart; not weather, forecast,
+  // tomorrow, morning): below the default 0.42; one sentence holds two.
+  const std::string thin = "Will the supervisor restart the weather forecast tomorrow morning?";
   REQUIRE(extractive_answerer::weigh_evidence(thin, docs()).coverage < 0.42);
   REQUIRE(answerer.answer(thin, docs()).text == abstention);
   REQUIRE_FALSE(answerer.answer(thin, docs(), 128, 0.1).abstained);
+  // Two thirds covered, but no sentence relates two of the question's terms.
+  const std::string apart = "Is the supervisor's deadline configurable?";
+  auto ev = extractive_answerer::weigh_evidence(apart, docs());
+  REQUIRE(ev.question_terms == 3);  // supervisor, deadline, configurable: no "s"
+  REQUIRE(ev.coverage == Approx(2.0 / 3.0));
+  REQUIRE(ev.best_sentence_terms == 1);
+  REQUIRE(answerer.answer(apart, docs()).text == abstention);
+  REQUIRE_FALSE(answerer.answer(apart, docs(), 128, 0).abstained);
+  // One term: nothing to relate.
+  REQUIRE_FALSE(answerer.answer("Backoff?", docs()).abstained);
   // Fully covered but asking about a name the documents lack.
   auto named =
       answerer.answer("Does the supervisor restart a crashed service on Kubernetes?", docs());
