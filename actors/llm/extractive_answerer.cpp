@@ -287,6 +287,52 @@ void join_cut_sentences(const std::vector<context_document>& documents,
   }
 }
 
+/// `extractive_answerer::weigh_evidence`, given the terms of the documents'
+/// sentences (those of at least min_sentence_words words).
+evidence weigh(std::string_view query, const std::vector<context_document>& documents,
+               const std::vector<const std::vector<std::string>*>& sentence_terms) {
+  auto terms = [](std::string_view text) { return extractive_answerer::terms(text); };
+  evidence ev;
+  std::unordered_set<std::string> known;
+  for (const auto& d : documents)
+    for (auto& t : terms(d.text)) known.insert(std::move(t));
+  // The question's terms, without what is left of a contraction once the
+  // apostrophe separates it ("what's" -> "what", "s").
+  static const std::unordered_set<std::string> contraction_tails{"s", "t",  "d", "m",
+                                                                  "ll", "re", "ve"};
+  std::unordered_set<std::string> asked;
+  for (auto& t : terms(query))
+    if (contraction_tails.count(t) == 0) asked.insert(std::move(t));
+  size_t found = 0;
+  for (const auto& t : asked) found += known.count(t);
+  ev.coverage =
+      asked.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(asked.size());
+  ev.question_terms = asked.size();
+  for (const auto* sentence : sentence_terms) {
+    std::unordered_set<std::string_view> in_sentence;
+    for (const auto& t : *sentence)
+      if (asked.count(t) != 0) in_sentence.insert(t);
+    ev.best_sentence_terms = std::max(ev.best_sentence_terms, in_sentence.size());
+  }
+  auto all_known = [&](const std::string& word) {
+    auto parts = terms(word);
+    for (const auto& t : parts)
+      if (known.count(t) == 0) return false;
+    return true;
+  };
+  for (auto& name : name_words(query)) {
+    if (terms(name).empty() || all_known(name)) continue;
+    // An acronym's plural ("IDs", "GPUs") also matches its singular.
+    bool acronym_plural = name.size() >= 3 && name.back() == 's' &&
+                          std::all_of(name.begin(), name.end() - 1, [](char c) {
+                            return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                          });
+    if (acronym_plural && all_known(name.substr(0, name.size() - 1))) continue;
+    ev.unknown_names.push_back(std::move(name));
+  }
+  return ev;
+}
+
 }  // namespace
 
 std::vector<std::string> split_stream_pieces(std::string_view text) {
@@ -319,46 +365,16 @@ std::string extractive_answerer::abstention_answer() {
 
 evidence extractive_answerer::weigh_evidence(std::string_view query,
                                              const std::vector<context_document>& documents) {
-  evidence ev;
-  std::unordered_set<std::string> known;
-  for (const auto& d : documents)
-    for (auto& t : terms(d.text)) known.insert(std::move(t));
-  // The question's terms, without what is left of a contraction once the
-  // apostrophe separates it ("what's" -> "what", "s").
-  static const std::unordered_set<std::string> contraction_tails{"s", "t",  "d", "m",
-                                                                  "ll", "re", "ve"};
-  std::unordered_set<std::string> asked;
-  for (auto& t : terms(query))
-    if (contraction_tails.count(t) == 0) asked.insert(std::move(t));
-  size_t found = 0;
-  for (const auto& t : asked) found += known.count(t);
-  ev.coverage =
-      asked.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(asked.size());
-  ev.question_terms = asked.size();
-  for (const auto& d : documents)
-    for (const auto& sentence : split_sentences(d.text)) {
-      std::unordered_set<std::string> in_sentence;
-      for (auto& t : terms(sentence))
-        if (asked.count(t) != 0) in_sentence.insert(std::move(t));
-      ev.best_sentence_terms = std::max(ev.best_sentence_terms, in_sentence.size());
-    }
-  auto all_known = [&](const std::string& word) {
-    auto parts = terms(word);
-    for (const auto& t : parts)
-      if (known.count(t) == 0) return false;
-    return true;
-  };
-  for (auto& name : name_words(query)) {
-    if (terms(name).empty() || all_known(name)) continue;
-    // An acronym's plural ("IDs", "GPUs") also matches its singular.
-    bool acronym_plural = name.size() >= 3 && name.back() == 's' &&
-                          std::all_of(name.begin(), name.end() - 1, [](char c) {
-                            return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-                          });
-    if (acronym_plural && all_known(name.substr(0, name.size() - 1))) continue;
-    ev.unknown_names.push_back(std::move(name));
-  }
-  return ev;
+  std::vector<std::vector<std::string>> sentences(documents.size());
+  for (size_t d = 0; d < documents.size(); ++d) sentences[d] = split_sentences(documents[d].text);
+  join_cut_sentences(documents, sentences);
+  std::vector<std::vector<std::string>> all;
+  for (const auto& in_doc : sentences)
+    for (const auto& s : in_doc)
+      if (text::count_words(s) >= min_sentence_words) all.push_back(terms(s));
+  std::vector<const std::vector<std::string>*> views;
+  for (const auto& t : all) views.push_back(&t);
+  return weigh(query, documents, views);
 }
 
 std::string extractive_answerer::no_match_answer() {
@@ -391,15 +407,6 @@ extractive_answer extractive_answerer::answer(std::string_view query,
   if (documents.empty()) {
     result.text = no_documents_answer();
     return result;
-  }
-  if (min_coverage > 0) {
-    auto ev = weigh_evidence(query, documents);
-    if (ev.coverage < min_coverage || !ev.unknown_names.empty() ||
-        (ev.question_terms >= 2 && ev.best_sentence_terms < 2)) {
-      result.text = abstention_answer();
-      result.abstained = true;
-      return result;
-    }
   }
   max_tokens = std::max<size_t>(max_tokens, 1);
 
@@ -462,6 +469,20 @@ extractive_answer extractive_answerer::answer(std::string_view query,
         ++kept;
       }
     cands.resize(kept);
+  }
+
+  // Step 0, on the candidates' terms (computed once).
+  if (min_coverage > 0) {
+    std::vector<const std::vector<std::string>*> sentence_terms;
+    sentence_terms.reserve(cands.size());
+    for (const auto& c : cands) sentence_terms.push_back(&c.terms);
+    auto ev = weigh(query, documents, sentence_terms);
+    if (ev.coverage < min_coverage || !ev.unknown_names.empty() ||
+        (ev.question_terms >= 2 && ev.best_sentence_terms < 2)) {
+      result.text = abstention_answer();
+      result.abstained = true;
+      return result;
+    }
   }
 
   // Query terms, deduplicated in order.
