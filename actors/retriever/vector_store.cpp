@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <unordered_set>
 #include <utility>
@@ -595,9 +596,21 @@ void vector_store::enqueue_lexical(std::unique_ptr<record> rec, bool commit) {
   constexpr size_t max_backlog = 4;
   std::unique_lock<std::mutex> lock{lexical_mtx_};
   lexical_cv_.wait(lock, [&] { return lexical_queue_.size() < max_backlog || lexical_stop_; });
-  lexical_queue_.push_back({std::move(rec), log_position(), commit});
+  lexical_queue_.push_back({std::move(rec), log_position(), commit, {}});
   ++lexical_enqueued_;
   lexical_cv_.notify_all();
+}
+
+bool vector_store::enqueue_lexical_search(std::function<void()> search) const {
+  if (!lexical_thread_.joinable()) return false;
+  std::lock_guard<std::mutex> lock{lexical_mtx_};
+  if (lexical_stop_) return false;
+  lexical_job job;
+  job.search = std::move(search);
+  lexical_queue_.push_back(std::move(job));
+  ++lexical_enqueued_;
+  lexical_cv_.notify_all();
+  return true;
 }
 
 void vector_store::lexical_worker() {
@@ -611,7 +624,9 @@ void vector_store::lexical_worker() {
       lexical_queue_.pop_front();
     }
     // Only this thread changes lexical_ while it runs (drop_lexical).
-    if (lexical_) {
+    if (job.search) {
+      job.search();
+    } else if (lexical_) {
       caf::expected<void> res = caf::unit;
       if (job.rec) res = apply_lexical(*job.rec);
       if (res) {
@@ -1098,23 +1113,40 @@ caf::expected<std::vector<search_hit>> vector_store::hybrid_search(
   if (!(fusion.rrf_k >= 0) || fusion.depth == 0)
     return make_error(errc::bad_request, "hybrid search", "rrf_k must be >= 0 and depth > 0");
   auto depth = std::min(std::max(params.k, fusion.depth), max_results);
-  wait_lexical();  // read your writes, as lexical_search
+  // The lexical search runs on the lexical thread, after the changes queued
+  // before it (read your writes), while this thread searches the vectors.
+  auto words = std::make_shared<std::promise<caf::expected<std::vector<lexical_hit>>>>();
+  auto words_done = words->get_future();
+  if (!enqueue_lexical_search([this, words, text, depth] {
+        words->set_value(lexical_ ? lexical_->search(text, depth)
+                                  : caf::expected<std::vector<lexical_hit>>{
+                                        std::vector<lexical_hit>{}});
+      }))
+    words->set_value(std::vector<lexical_hit>{});
+  std::vector<std::pair<float, uint64_t>> by_vector;
+  std::vector<float> q;
+  {
+    std::shared_lock<std::shared_mutex> lock{state_mutex_};
+    auto unit = unit_query(query);
+    if (!unit) return std::move(unit.error());
+    q = std::move(*unit);
+    auto found = nearest(q.data(), depth);
+    if (!found) return std::move(found.error());
+    by_vector = std::move(*found);
+  }
+  // Not under state_mutex_: the lexical thread may need it (drop_lexical).
+  std::vector<lexical_hit> by_words;
+  if (auto found = words_done.get())
+    by_words = std::move(*found);
+  else
+    spdlog::warn("vector store {}: lexical search failed ({}); answering by vectors only", dir_,
+                 runtime::describe(found.error()));
   std::shared_lock<std::shared_mutex> lock{state_mutex_};
   std::vector<search_hit> hits;
-  auto unit = unit_query(query);
-  if (!unit) return std::move(unit.error());
-  const auto& q = *unit;
-  auto by_vector = nearest(q.data(), depth);
-  if (!by_vector) return std::move(by_vector.error());
-  std::vector<lexical_hit> by_words;
-  if (lexical_) {
-    auto found = lexical_->search(text, depth);
-    if (found)
-      by_words = std::move(*found);
-    else
-      spdlog::warn("vector store {}: lexical search failed ({}); answering by vectors only", dir_,
-                   runtime::describe(found.error()));
-  }
+  // A chunk removed since the vector search is left out.
+  by_vector.erase(std::remove_if(by_vector.begin(), by_vector.end(),
+                                 [&](auto& f) { return entries_.count(f.second) == 0; }),
+                  by_vector.end());
   // Fused on labels; only the k chunks kept are copied out.
   struct fused {
     uint64_t label;
@@ -1124,8 +1156,8 @@ caf::expected<std::vector<search_hit>> vector_store::hybrid_search(
   };
   std::vector<fused> all;
   std::unordered_map<uint64_t, size_t> at;
-  for (size_t r = 0; r < by_vector->size(); ++r) {
-    auto [dist, label] = (*by_vector)[r];
+  for (size_t r = 0; r < by_vector.size(); ++r) {
+    auto [dist, label] = by_vector[r];
     at.emplace(label, all.size());
     all.push_back({label, 1.0 / (fusion.rrf_k + static_cast<double>(r + 1)),
                    1.0 - static_cast<double>(dist), true});

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -246,6 +247,8 @@ class vector_store {
   caf::expected<void> apply_lexical(const record& rec);
   void follow_lexical(const record& rec);
   void enqueue_lexical(std::unique_ptr<record> rec, bool commit);
+  /// Queues `search` for the lexical thread; false when it is not running.
+  bool enqueue_lexical_search(std::function<void()> search) const;
   void lexical_worker();
   void wait_lexical() const;
   void stop_lexical();
@@ -294,15 +297,19 @@ class vector_store {
   /// Logged changes waiting for the lexical index, applied in order by
   /// lexical_thread_ (so that indexing overlaps the writer's next batch).
   /// A job without record is a commit (after a snapshot).
+  /// A job with `search` set runs a lexical search instead (hybrid_search
+  /// hands it over so that it runs beside its vector search, after every
+  /// change queued before it).
   struct lexical_job {
     std::unique_ptr<record> rec;
     std::string position;
     bool commit = false;
+    std::function<void()> search;
   };
   mutable std::mutex lexical_mtx_;
   mutable std::condition_variable lexical_cv_;
-  std::deque<lexical_job> lexical_queue_;
-  uint64_t lexical_enqueued_ = 0;
+  mutable std::deque<lexical_job> lexical_queue_;
+  mutable uint64_t lexical_enqueued_ = 0;
   uint64_t lexical_done_ = 0;
   bool lexical_stop_ = false;
   std::thread lexical_thread_;
