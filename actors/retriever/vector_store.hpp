@@ -113,7 +113,10 @@ struct hybrid_params {
 /// (searches and listings share it; applying a change takes it exclusively,
 /// for as long as the in-memory update of one batch lasts). A second mutex
 /// serialises writers, so the log append and its fsync, and snapshots, run
-/// without blocking readers.
+/// without blocking readers. With a lexical index, a thread of the store's
+/// own applies the logged changes to it in order (at most 4 behind the
+/// writer, who waits when it is) and runs hybrid searches' BM25 queries; a
+/// lexical or hybrid search sees every change made before it.
 ///
 /// On disk, in `<data_dir>/<index_name>/`:
 /// - `CURRENT`: one JSON line {"format":1,"dimension":D,"generation":G},
