@@ -314,20 +314,20 @@ evidence weigh(std::string_view query, const std::vector<context_document>& docu
       if (asked.count(t) != 0) in_sentence.insert(t);
     ev.best_sentence_terms = std::max(ev.best_sentence_terms, in_sentence.size());
   }
-  auto all_known = [&](const std::string& word) {
-    auto parts = terms(word);
+  auto all_known = [&](const std::vector<std::string>& parts) {
     for (const auto& t : parts)
       if (known.count(t) == 0) return false;
     return true;
   };
   for (auto& name : name_words(query)) {
-    if (terms(name).empty() || all_known(name)) continue;
+    auto parts = terms(name);
+    if (parts.empty() || all_known(parts)) continue;
     // An acronym's plural ("IDs", "GPUs") also matches its singular.
     bool acronym_plural = name.size() >= 3 && name.back() == 's' &&
                           std::all_of(name.begin(), name.end() - 1, [](char c) {
                             return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
                           });
-    if (acronym_plural && all_known(name.substr(0, name.size() - 1))) continue;
+    if (acronym_plural && all_known(terms(name.substr(0, name.size() - 1)))) continue;
     ev.unknown_names.push_back(std::move(name));
   }
   return ev;

@@ -67,6 +67,25 @@ struct lexical_index::impl {
                       e.get_description());
   }
 
+  /// Deletes every document indexed by `term` (an id's or a source's).
+  void drop(const std::string& term) {
+    auto n = db.get_termfreq(term);
+    if (n == 0) return;
+    db.delete_document(term);
+    pending += n;
+  }
+
+  /// Runs `f` under `mtx`, Xapian's exceptions turned into `fail`'s error.
+  template <class F>
+  auto guarded(std::mutex& mtx, F f) -> decltype(f()) {
+    std::lock_guard<std::mutex> guard{mtx};
+    try {
+      return f();
+    } catch (const Xapian::Error& e) {
+      return fail(e);
+    }
+  }
+
   Xapian::WritableDatabase db;
   std::string dir;  // "" in memory
   Xapian::Stem stemmer;
@@ -100,8 +119,7 @@ caf::expected<std::unique_ptr<lexical_index>> lexical_index::open(const std::str
 
 caf::expected<void> lexical_index::add(const std::string& id, std::string_view source,
                                        std::string_view title, std::string_view text) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  try {
+  return impl_->guarded(mtx_, [&]() -> caf::expected<void> {
     Xapian::Document doc;
     auto& indexer = impl_->indexer;
     indexer.set_document(doc);
@@ -116,61 +134,39 @@ caf::expected<void> lexical_index::add(const std::string& id, std::string_view s
     impl_->db.replace_document(term, doc);
     ++impl_->pending;
     return caf::unit;
-  } catch (const Xapian::Error& e) {
-    return impl_->fail(e);
-  }
+  });
 }
 
 caf::expected<void> lexical_index::remove(const std::string& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  try {
-    auto term = fit(id_term(id));
-    if (!impl_->db.term_exists(term)) return caf::unit;
-    impl_->db.delete_document(term);
-    ++impl_->pending;
+  return impl_->guarded(mtx_, [&]() -> caf::expected<void> {
+    impl_->drop(fit(id_term(id)));
     return caf::unit;
-  } catch (const Xapian::Error& e) {
-    return impl_->fail(e);
-  }
+  });
 }
 
 caf::expected<void> lexical_index::remove_source(const std::string& source) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  try {
-    auto term = fit(source_term(source));
-    auto n = impl_->db.get_termfreq(term);
-    if (n == 0) return caf::unit;
-    impl_->db.delete_document(term);
-    impl_->pending += n;
+  return impl_->guarded(mtx_, [&]() -> caf::expected<void> {
+    impl_->drop(fit(source_term(source)));
     return caf::unit;
-  } catch (const Xapian::Error& e) {
-    return impl_->fail(e);
-  }
+  });
 }
 
 caf::expected<void> lexical_index::clear() {
-  std::lock_guard<std::mutex> guard{mtx_};
-  try {
+  return impl_->guarded(mtx_, [&]() -> caf::expected<void> {
     // Every document has a source term (possibly "XS" for no source).
     std::vector<std::string> sources;
     for (auto t = impl_->db.allterms_begin("XS"); t != impl_->db.allterms_end("XS"); ++t)
       sources.push_back(*t);
-    for (auto& term : sources) {
-      impl_->pending += impl_->db.get_termfreq(term);
-      impl_->db.delete_document(term);
-    }
+    for (auto& term : sources) impl_->drop(term);
     return caf::unit;
-  } catch (const Xapian::Error& e) {
-    return impl_->fail(e);
-  }
+  });
 }
 
 caf::expected<std::vector<lexical_hit>> lexical_index::search(std::string_view query,
                                                               size_t k) const {
-  std::vector<lexical_hit> out;
-  if (k == 0) return out;
-  std::lock_guard<std::mutex> guard{mtx_};
-  try {
+  if (k == 0) return std::vector<lexical_hit>{};
+  return impl_->guarded(mtx_, [&]() -> caf::expected<std::vector<lexical_hit>> {
+    std::vector<lexical_hit> out;
     std::string text{query};
     if (impl_->db.get_doccount() == 0 || !impl_->has_content(text)) return out;
     Xapian::QueryParser parser;
@@ -195,9 +191,7 @@ caf::expected<std::vector<lexical_hit>> lexical_index::search(std::string_view q
     for (auto it = matches.begin(); it != matches.end(); ++it)
       out.push_back({it.get_document().get_data(), it.get_weight()});
     return out;
-  } catch (const Xapian::Error& e) {
-    return impl_->fail(e);
-  }
+  });
 }
 
 size_t lexical_index::size() const {
@@ -228,14 +222,11 @@ size_t lexical_index::pending() const {
 }
 
 caf::expected<void> lexical_index::commit() {
-  std::lock_guard<std::mutex> guard{mtx_};
-  try {
+  return impl_->guarded(mtx_, [&]() -> caf::expected<void> {
     impl_->db.commit();
     impl_->pending = 0;
     return caf::unit;
-  } catch (const Xapian::Error& e) {
-    return impl_->fail(e);
-  }
+  });
 }
 
 }  // namespace opea::actors

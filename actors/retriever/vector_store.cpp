@@ -37,6 +37,13 @@ constexpr size_t max_results = 10000;
 
 enum class record_type : uint8_t { add = 1, remove_ids = 2, remove_source = 3, clear = 4 };
 
+/// errc::bad_request naming `field` unless 1 <= n <= max_results.
+caf::error check_count(const char* field, size_t n) {
+  if (n >= 1 && n <= max_results) return {};
+  return make_error(errc::bad_request, field,
+                    "must be in [1, " + std::to_string(max_results) + "]");
+}
+
 caf::error io_error(const std::string& what, const std::string& file) {
   return make_error(errc::service_failed, "vector store " + file,
                     what + ": " + std::strerror(errno));
@@ -601,16 +608,24 @@ void vector_store::enqueue_lexical(std::unique_ptr<record> rec, bool commit) {
   lexical_cv_.notify_all();
 }
 
-bool vector_store::enqueue_lexical_search(std::function<void()> search) const {
-  if (!lexical_thread_.joinable()) return false;
+std::future<caf::expected<std::vector<lexical_hit>>> vector_store::lexical_hits(
+    const std::string& text, size_t k) const {
+  using hits = caf::expected<std::vector<lexical_hit>>;
+  auto done = std::make_shared<std::promise<hits>>();
+  auto result = done->get_future();
   std::lock_guard<std::mutex> lock{lexical_mtx_};
-  if (lexical_stop_) return false;
+  if (!lexical_thread_.joinable() || lexical_stop_) {
+    done->set_value(std::vector<lexical_hit>{});
+    return result;
+  }
   lexical_job job;
-  job.search = std::move(search);
+  job.search = [this, done, text, k] {
+    done->set_value(lexical_ ? lexical_->search(text, k) : hits{std::vector<lexical_hit>{}});
+  };
   lexical_queue_.push_back(std::move(job));
   ++lexical_enqueued_;
   lexical_cv_.notify_all();
-  return true;
+  return result;
 }
 
 void vector_store::lexical_worker() {
@@ -1004,13 +1019,10 @@ caf::expected<std::vector<search_hit>> vector_store::search(const std::vector<fl
                       "'" + params.search_type +
                           "' is not one of similarity, similarity_distance_threshold, "
                           "similarity_score_threshold, mmr");
-  if (params.k == 0 || params.k > max_results)
-    return make_error(errc::bad_request, "k",
-                      "must be in [1, " + std::to_string(max_results) + "]");
+  if (auto err = check_count("k", params.k)) return err;
   bool mmr = params.search_type == "mmr";
-  if (mmr && (params.fetch_k == 0 || params.fetch_k > max_results))
-    return make_error(errc::bad_request, "fetch_k",
-                      "must be in [1, " + std::to_string(max_results) + "]");
+  if (mmr)
+    if (auto err = check_count("fetch_k", params.fetch_k)) return err;
   if (mmr && !(params.lambda_mult >= 0 && params.lambda_mult <= 1))
     return make_error(errc::bad_request, "lambda_mult", "must be in [0, 1]");
   if (params.search_type == "similarity_distance_threshold" && !params.distance_threshold)
@@ -1081,17 +1093,12 @@ caf::expected<std::vector<search_hit>> vector_store::search(const std::vector<fl
 
 caf::expected<std::vector<search_hit>> vector_store::lexical_search(const std::string& text,
                                                                     size_t k) const {
-  if (k == 0 || k > max_results)
-    return make_error(errc::bad_request, "k",
-                      "must be in [1, " + std::to_string(max_results) + "]");
-  // Read your writes: every change made before this search is in (a wait of
-  // at most a few batches' indexing, while an ingest runs).
-  wait_lexical();
+  if (auto err = check_count("k", k)) return err;
+  // Not under state_mutex_: the lexical thread may need it (drop_lexical).
+  auto found = lexical_hits(text, k).get();
+  if (!found) return std::move(found.error());
   std::shared_lock<std::shared_mutex> lock{state_mutex_};
   std::vector<search_hit> hits;
-  if (!lexical_) return hits;
-  auto found = lexical_->search(text, k);
-  if (!found) return std::move(found.error());
   for (auto& h : *found) {
     // A chunk the lexical index has and the table not yet (a change being
     // applied) is left out.
@@ -1107,22 +1114,13 @@ caf::expected<std::vector<search_hit>> vector_store::hybrid_search(
     const std::vector<float>& query, const std::string& text, const search_params& params,
     const hybrid_params& fusion) const {
   if (params.search_type != "similarity" || !has_lexical()) return search(query, params);
-  if (params.k == 0 || params.k > max_results)
-    return make_error(errc::bad_request, "k",
-                      "must be in [1, " + std::to_string(max_results) + "]");
+  if (auto err = check_count("k", params.k)) return err;
   if (!(fusion.rrf_k >= 0) || fusion.depth == 0)
     return make_error(errc::bad_request, "hybrid search", "rrf_k must be >= 0 and depth > 0");
   auto depth = std::min(std::max(params.k, fusion.depth), max_results);
-  // The lexical search runs on the lexical thread, after the changes queued
-  // before it (read your writes), while this thread searches the vectors.
-  auto words = std::make_shared<std::promise<caf::expected<std::vector<lexical_hit>>>>();
-  auto words_done = words->get_future();
-  if (!enqueue_lexical_search([this, words, text, depth] {
-        words->set_value(lexical_ ? lexical_->search(text, depth)
-                                  : caf::expected<std::vector<lexical_hit>>{
-                                        std::vector<lexical_hit>{}});
-      }))
-    words->set_value(std::vector<lexical_hit>{});
+  // The lexical search runs on the lexical thread while this thread
+  // searches the vectors.
+  auto words_done = lexical_hits(text, depth);
   std::vector<std::pair<float, uint64_t>> by_vector;
   std::vector<float> q;
   {

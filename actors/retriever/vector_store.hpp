@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -250,8 +251,11 @@ class vector_store {
   caf::expected<void> apply_lexical(const record& rec);
   void follow_lexical(const record& rec);
   void enqueue_lexical(std::unique_ptr<record> rec, bool commit);
-  /// Queues `search` for the lexical thread; false when it is not running.
-  bool enqueue_lexical_search(std::function<void()> search) const;
+  /// The lexical index's best `k` for `text`, searched on the lexical thread
+  /// after every change queued before (read your writes); none when it does
+  /// not run. Wait on it without holding state_mutex_ (drop_lexical).
+  std::future<caf::expected<std::vector<lexical_hit>>> lexical_hits(const std::string& text,
+                                                                    size_t k) const;
   void lexical_worker();
   void wait_lexical() const;
   void stop_lexical();
@@ -300,9 +304,9 @@ class vector_store {
   /// Logged changes waiting for the lexical index, applied in order by
   /// lexical_thread_ (so that indexing overlaps the writer's next batch).
   /// A job without record is a commit (after a snapshot).
-  /// A job with `search` set runs a lexical search instead (hybrid_search
-  /// hands it over so that it runs beside its vector search, after every
-  /// change queued before it).
+  /// A job with `search` set runs a lexical search instead (`lexical_hits`:
+  /// after every change queued before it, beside a hybrid search's vector
+  /// search).
   struct lexical_job {
     std::unique_ptr<record> rec;
     std::string position;
