@@ -308,6 +308,15 @@ evidence weigh(std::string_view query, const std::vector<context_document>& docu
   ev.coverage =
       asked.empty() ? 0.0 : static_cast<double>(found) / static_cast<double>(asked.size());
   ev.question_terms = asked.size();
+  // A question that addresses the assistant and asks about one thing at most
+  // is about the assistant ("What's your name?"); "Can you explain how a
+  // bulkhead limits calls?" asks about the documents.
+  if (asked.size() <= 1) {
+    static const std::unordered_set<std::string> second_person{"you", "your", "yours",
+                                                                "yourself"};
+    for (const auto& w : text::tokenize(query))
+      if (second_person.count(w) != 0) ev.about_assistant = true;
+  }
   for (const auto* sentence : sentence_terms) {
     std::unordered_set<std::string_view> in_sentence;
     for (const auto& t : *sentence)
@@ -477,7 +486,7 @@ extractive_answer extractive_answerer::answer(std::string_view query,
     sentence_terms.reserve(cands.size());
     for (const auto& c : cands) sentence_terms.push_back(&c.terms);
     auto ev = weigh(query, documents, sentence_terms);
-    if (ev.coverage < min_coverage || !ev.unknown_names.empty() ||
+    if (ev.coverage < min_coverage || !ev.unknown_names.empty() || ev.about_assistant ||
         (ev.question_terms >= 2 && ev.best_sentence_terms < 2)) {
       result.text = abstention_answer();
       result.abstained = true;

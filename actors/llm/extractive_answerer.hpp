@@ -35,6 +35,10 @@ struct evidence {
   /// in a word that does not start a sentence: "Kubernetes", "AWS", "11")
   /// whose terms do not all occur in the documents.
   std::vector<std::string> unknown_names;
+  /// Whether the question is about the assistant rather than the documents:
+  /// it addresses it ("you", "your", "yours", "yourself") and asks about one
+  /// term at most ("What's your name?", "Who made you?", "How old are you?").
+  bool about_assistant = false;
 };
 
 /// The built-in offline answerer of the `llm` service. It is NOT a language
@@ -78,8 +82,9 @@ struct evidence {
 ///
 /// 0. Abstention: when the documents do not support the question (see
 ///    `weigh_evidence`): coverage below `min_coverage`, a name the
-///    question asks about that none of them contains, or, for a question of
-///    two terms or more, no sentence holding two of them, the answer is
+///    question asks about that none of them contains, for a question of
+///    two terms or more no sentence holding two of them, or a question
+///    about the assistant itself (`evidence::about_assistant`), the answer is
 ///    `abstention_answer()`, with no citation. `min_coverage` 0 turns this
 ///    off. The default, 0.42, is calibrated on the development half of
 ///    tests/data/chatqna_eval.json (the bundled corpus through the default

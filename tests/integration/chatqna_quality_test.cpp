@@ -12,7 +12,7 @@
 
 using namespace opea::itest;
 
-TEST_CASE("ChatQnA on the held-out questions: right sources, few false abstentions",
+TEST_CASE("ChatQnA on the held-out questions: right sources, abstention off-corpus only",
           "[integration][chatqna][quality]") {
   opea::test::chatqna_config config;
   config.merge("node: {name: cq, log_level: warn}");
@@ -32,11 +32,9 @@ TEST_CASE("ChatQnA on the held-out questions: right sources, few false abstentio
   REQUIRE(t.in >= 30);
   REQUIRE(t.off >= 15);
   using opea::test::percent;
-  // The issue's targets: right source cited >= 90 %, false abstention <= 5 %.
+  // The issue's targets: right source cited >= 90 %, false abstention <= 5 %,
+  // off-corpus abstention >= 95 %.
   CHECK(percent(t.cited, t.in) >= 90.0);
   CHECK(percent(t.false_abstain, t.in) <= 5.0);
-  // The target for off-corpus abstention is 95 %; today's answerer reaches
-  // 94.4 % (17 of 18: "What's your name?" is one term the corpus has, and
-  // names nothing). This holds what it reaches.
-  CHECK(percent(t.abstain, t.off) >= 94.0);
+  CHECK(percent(t.abstain, t.off) >= 95.0);
 }

@@ -157,6 +157,18 @@ TEST_CASE("the answerer abstains below the coverage threshold or on an unknown n
   REQUIRE_FALSE(answerer.answer(apart, docs(), 128, 0).abstained);
   // One term: nothing to relate.
   REQUIRE_FALSE(answerer.answer("Backoff?", docs()).abstained);
+  // About the assistant: addressed to it, one term at most, even one the
+  // documents hold ("restart"); with two terms it asks about the documents.
+  for (const auto* q : {"Can you restart?", "What's your backoff?", "Who are you?"}) {
+    INFO(q);
+    REQUIRE(extractive_answerer::weigh_evidence(q, docs()).about_assistant);
+    REQUIRE(answerer.answer(q, docs()).text == abstention);
+  }
+  REQUIRE_FALSE(extractive_answerer::weigh_evidence("Restart?", docs()).about_assistant);
+  const std::string addressed = "Can you tell me how the supervisor restarts a crashed service?";
+  REQUIRE_FALSE(extractive_answerer::weigh_evidence(addressed, docs()).about_assistant);
+  REQUIRE_FALSE(answerer.answer(addressed, docs()).abstained);
+  REQUIRE_FALSE(answerer.answer("What's your backoff?", docs(), 128, 0).abstained);
   // Fully covered but asking about a name the documents lack.
   auto named =
       answerer.answer("Does the supervisor restart a crashed service on Kubernetes?", docs());
