@@ -262,8 +262,47 @@ caf::expected<void> vector_store::load() {
 }
 
 void vector_store::create_index(size_t capacity) {
-  index_ = std::make_unique<index_type>(space_.get(), capacity, opts_.m, opts_.ef_construction);
+  replace_index(
+      std::make_unique<index_type>(space_.get(), capacity, opts_.m, opts_.ef_construction));
+}
+
+void vector_store::replace_index(std::unique_ptr<index_type> index) {
+  index_ = std::move(index);
   index_->setEf(opts_.ef_search);
+  ++index_serial_;
+}
+
+bool vector_store::sync_columns() const {
+  std::lock_guard<std::mutex> guard{columns_mutex_};
+  const size_t count = index_->cur_element_count;
+  if (columns_serial_ != index_serial_) {
+    columns_serial_ = index_serial_;
+    columns_count_ = 0;
+  }
+  if (columns_count_ == count) return true;
+  try {
+    if (count > columns_capacity_) {
+      // Room to grow as the index does (doubling), the copy kept.
+      size_t capacity = std::max(count, columns_capacity_ * 2);
+      std::vector<float> grown(capacity * dimension_);
+      for (size_t d = 0; d < dimension_; ++d)
+        std::copy_n(columns_.data() + d * columns_capacity_, columns_count_,
+                    grown.data() + d * capacity);
+      columns_ = std::move(grown);
+      columns_capacity_ = capacity;
+    }
+  } catch (const std::bad_alloc&) {
+    columns_ = {};
+    columns_capacity_ = columns_count_ = 0;
+    return false;
+  }
+  for (size_t i = columns_count_; i < count; ++i) {
+    const auto* v =
+        reinterpret_cast<const float*>(index_->getDataByInternalId(static_cast<hnswlib::tableint>(i)));
+    for (size_t d = 0; d < dimension_; ++d) columns_[d * columns_capacity_ + i] = v[d];
+  }
+  columns_count_ = count;
+  return true;
 }
 
 caf::expected<void> vector_store::initialize(size_t dimension) {
@@ -351,8 +390,7 @@ caf::expected<void> vector_store::load_snapshot() {
     loaded->cur_element_count = 0;  // the destructor must not walk half-loaded lists
     return corrupt(index_file, ex.what());
   }
-  index_ = std::move(loaded);
-  index_->setEf(opts_.ef_search);
+  replace_index(std::move(loaded));
   if (index_->cur_element_count - index_->num_deleted_ != entries_.size())
     return corrupt(index_file,
                    "holds " + std::to_string(index_->cur_element_count - index_->num_deleted_) +
@@ -898,7 +936,6 @@ caf::expected<void> vector_store::snapshot_locked() {
         rebuilt = std::make_unique<index_type>(space_.get(),
                                                std::max(opts_.initial_capacity, live + live / 4),
                                                opts_.m, opts_.ef_construction);
-        rebuilt->setEf(opts_.ef_search);
         for (auto label : sorted_labels()) {
           auto v = index_->getDataByLabel<float>(label);
           rebuilt->addPoint(v.data(), label);
@@ -907,7 +944,7 @@ caf::expected<void> vector_store::snapshot_locked() {
     }
     if (rebuilt) {
       std::unique_lock<std::shared_mutex> lock{state_mutex_};
-      index_ = std::move(rebuilt);
+      replace_index(std::move(rebuilt));
     }
     std::shared_lock<std::shared_mutex> lock{state_mutex_};
     index_->saveIndex(index_file);
@@ -976,21 +1013,59 @@ caf::expected<std::vector<std::pair<float, uint64_t>>> vector_store::nearest(
   std::vector<std::pair<float, uint64_t>> found;  // (distance, label)
   if (!index_ || entries_.empty()) return found;
   if (entries_.size() <= opts_.exact_search_limit) {
-    // Exact: every live vector, with hnswlib's (SIMD) inner-product distance.
-    auto dist = space_->get_dist_func();
-    auto* param = space_->get_dist_func_param();
-    found.reserve(entries_.size());
-    for (size_t i = 0; i < index_->cur_element_count; ++i) {
-      auto id = static_cast<hnswlib::tableint>(i);
-      if (index_->isMarkedDeleted(id)) continue;
-      found.emplace_back(dist(unit_query, index_->getDataByInternalId(id), param),
-                         static_cast<uint64_t>(index_->getExternalLabel(id)));
+    // Exact: every live vector. A sparse query (at most half its dimensions
+    // non-zero) is multiplied by the columns of its non-zero dimensions;
+    // a dense one by each vector with hnswlib's (SIMD) inner product.
+    std::vector<size_t> nonzero;
+    for (size_t d = 0; d < dimension_; ++d)
+      if (unit_query[d] != 0.0f) nonzero.push_back(d);
+    const size_t count = index_->cur_element_count;
+    if (nonzero.size() <= dimension_ / 2 && sync_columns()) {
+      std::vector<float> dot(count, 0.0f);
+      for (auto d : nonzero) {
+        const float q = unit_query[d];
+        const float* column = columns_.data() + d * columns_capacity_;
+        for (size_t i = 0; i < count; ++i) dot[i] += q * column[i];
+      }
+      // The nearest n + deleted ones by distance (ties by id, which orders
+      // as the label), then the first n live: an element's deleted mark
+      // and label lie beside its vector, one cache miss each, so only the
+      // ones kept are read.
+      std::vector<std::pair<float, hnswlib::tableint>> scored(count);
+      for (size_t i = 0; i < count; ++i)
+        scored[i] = {1.0f - dot[i], static_cast<hnswlib::tableint>(i)};
+      auto m = std::min(count, n + index_->num_deleted_);
+      std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(m),
+                        scored.end());
+      for (size_t j = 0; j < m && found.size() < n; ++j) {
+        auto id = scored[j].second;
+        if (index_->isMarkedDeleted(id)) continue;
+        found.emplace_back(scored[j].first, static_cast<uint64_t>(index_->getExternalLabel(id)));
+      }
+    } else {
+      auto dist = space_->get_dist_func();
+      auto* param = space_->get_dist_func_param();
+      found.reserve(entries_.size());
+      for (size_t i = 0; i < count; ++i) {
+        auto id = static_cast<hnswlib::tableint>(i);
+        if (index_->isMarkedDeleted(id)) continue;
+        found.emplace_back(dist(unit_query, index_->getDataByInternalId(id), param),
+                           static_cast<uint64_t>(index_->getExternalLabel(id)));
+      }
     }
     auto keep = std::min(n, found.size());
     std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep),
                       found.end());
     found.resize(keep);
   } else {
+    {
+      // Past exact search: no column copy.
+      std::lock_guard<std::mutex> guard{columns_mutex_};
+      if (columns_capacity_ != 0) {
+        columns_ = {};
+        columns_capacity_ = columns_count_ = 0;
+      }
+    }
     try {
       auto pq = index_->searchKnn(unit_query, std::min(n, entries_.size()));
       while (!pq.empty()) {

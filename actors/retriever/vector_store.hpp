@@ -79,10 +79,13 @@ struct vector_store_options {
   /// against exact search 0.91 on a 10k-chunk index of the hashed embedder's
   /// vectors, 0.68 at 64: bench/retrieval_recall.cpp, BENCHMARKS.md).
   size_t ef_search = 256;
-  /// Stores with at most this many chunks are searched exhaustively (exact,
-  /// SIMD inner products over every vector): on the hashed embedder's nearly
-  /// orthogonal vectors HNSW visits a large part of a small graph anyway, so
-  /// exact search is both exact and about as fast there. Default: 20000.
+  /// Stores with at most this many chunks are searched exhaustively (exact:
+  /// a sparse query, at most half its dimensions non-zero, over a
+  /// dimension-major copy of the vectors, reading only its non-zero
+  /// dimensions; a dense one with SIMD inner products over every vector): on
+  /// the hashed embedder's nearly orthogonal vectors HNSW visits a large part
+  /// of a small graph anyway, so exact search is both exact and as fast
+  /// there. Default: 20000.
   size_t exact_search_limit = 20000;
   /// Capacity of a new index; it doubles when full. Default: 1024.
   size_t initial_capacity = 1024;
@@ -117,7 +120,9 @@ struct hybrid_params {
 /// without blocking readers. With a lexical index, a thread of the store's
 /// own applies the logged changes to it in order (at most 4 behind the
 /// writer, who waits when it is) and runs hybrid searches' BM25 queries; a
-/// lexical or hybrid search sees every change made before it.
+/// lexical or hybrid search sees every change made before it. The column
+/// copy for sparse exact searches is updated by a searcher under a mutex of
+/// its own (the index cannot change while searches hold the shared lock).
 ///
 /// On disk, in `<data_dir>/<index_name>/`:
 /// - `CURRENT`: one JSON line {"format":1,"dimension":D,"generation":G},
@@ -273,6 +278,12 @@ class vector_store {
   /// Every stored chunk's label, ascending (call with state_mutex_ held).
   std::vector<uint64_t> sorted_labels() const;
   void create_index(size_t capacity);
+  /// Makes `index` the store's index (call with state_mutex_ held exclusively
+  /// or while opening): the column copy starts over.
+  void replace_index(std::unique_ptr<index_type> index);
+  /// Brings the column copy up to date with the index (call with
+  /// state_mutex_ held); false when it cannot be (out of memory).
+  bool sync_columns() const;
   void ensure_capacity(size_t extra);
   void erase_label(uint64_t label);
   void insert(uint64_t label, entry e, const float* unit_vector);
@@ -291,6 +302,23 @@ class vector_store {
   uint64_t next_label_ = 0;
   std::unique_ptr<hnswlib::InnerProductSpace> space_;
   std::unique_ptr<index_type> index_;
+  /// Bumped by `replace_index`.
+  size_t index_serial_ = 0;
+  /// The vectors again, dimension-major (`columns_[d * columns_capacity_ +
+  /// id]`, by hnswlib internal id), for exact searches with a sparse query
+  /// (the hashed embedder's: a question sets about a fifth of the
+  /// dimensions), which then read only the query's non-zero dimensions.
+  /// Built by the first such search and brought up to date by the next one
+  /// after changes, so a store searched with dense vectors never holds it;
+  /// freed when the store outgrows exact search. Updated under
+  /// columns_mutex_ with state_mutex_ held shared; read with state_mutex_
+  /// held shared once up to date (the index changes only under the
+  /// exclusive lock, so it stays up to date until the readers leave).
+  mutable std::mutex columns_mutex_;
+  mutable std::vector<float> columns_;
+  mutable size_t columns_capacity_ = 0;
+  mutable size_t columns_count_ = 0;
+  mutable size_t columns_serial_ = 0;
   std::unordered_map<uint64_t, entry> entries_;
   std::unordered_map<std::string, uint64_t> by_id_;
   std::unordered_map<std::string, std::set<uint64_t>> by_source_;
