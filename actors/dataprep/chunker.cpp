@@ -152,3 +152,27 @@ caf::expected<std::vector<std::string>> split_text(std::string_view text,
 }
 
 }  // namespace opea::actors
+
+namespace opea::actors {
+
+std::vector<std::vector<std::string>> chunk_headings(std::string_view text,
+                                                     const std::vector<document_heading>& headings,
+                                                     const std::vector<std::string>& chunks) {
+  std::vector<std::vector<std::string>> out(chunks.size());
+  size_t from = 0;
+  size_t k = 0;  // the last heading at or before the chunk's start, if any
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    auto begin = text.find(chunks[c], from);
+    if (begin == std::string_view::npos) continue;  // not split_text's output
+    auto end = begin + chunks[c].size();
+    from = begin + 1;
+    while (k + 1 < headings.size() && headings[k + 1].offset <= begin) ++k;
+    size_t j = k;
+    // The heading in effect at the chunk's start, then those inside it.
+    if (j < headings.size() && headings[j].offset <= begin) out[c].push_back(headings[j++].text);
+    for (; j < headings.size() && headings[j].offset < end; ++j) out[c].push_back(headings[j].text);
+  }
+  return out;
+}
+
+}  // namespace opea::actors

@@ -7,6 +7,8 @@
 
 #include <caf/expected.hpp>
 
+#include "actors/dataprep/document_parser.hpp"
+
 namespace opea::actors {
 
 /// How `split_text` cuts a document, with OPEA dataprep's defaults
@@ -37,5 +39,14 @@ struct chunk_options {
 /// chunk_size, naming the field.
 [[nodiscard]] caf::expected<std::vector<std::string>> split_text(std::string_view text,
                                                                  const chunk_options& opts = {});
+
+/// For each of `chunks` (`split_text(text)`'s output, in order), the
+/// `headings` of `text` (`parse_document`'s, in order) whose sections it
+/// covers: the one in effect at its start, then those that start inside it.
+/// Example: headings A at 0 and B at 10, one chunk from 0 to 20 -> {{"A",
+/// "B"}}; a chunk from 15 to 20 -> {{"B"}}.
+[[nodiscard]] std::vector<std::vector<std::string>> chunk_headings(
+    std::string_view text, const std::vector<document_heading>& headings,
+    const std::vector<std::string>& chunks);
 
 }  // namespace opea::actors

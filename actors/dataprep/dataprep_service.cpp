@@ -1,5 +1,6 @@
 #include "actors/dataprep/dataprep_service.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -79,6 +80,8 @@ struct prepared {
   std::string name;
   std::string title;
   std::vector<std::string> chunks;
+  /// Per chunk, the Markdown headings of the sections it covers.
+  std::vector<std::vector<std::string>> headings;
 };
 
 /// One ingest run: embeds the documents' chunks batch by batch and writes
@@ -152,6 +155,7 @@ class ingest_job : public std::enable_shared_from_this<ingest_job> {
     for (size_t i = 0; i < d.chunks.size(); ++i) {
       json meta{{"source", d.name}, {"chunk_index", i}};
       if (!d.title.empty()) meta["title"] = d.title;
+      if (i < d.headings.size() && !d.headings[i].empty()) meta["headings"] = d.headings[i];
       batch.push_back(chunk{d.name + "#" + std::to_string(i), std::move(d.chunks[i]),
                             std::move(meta), std::move(vectors_[i])});
     }
@@ -352,7 +356,13 @@ void dataprep_service::ingest(std::vector<source_document> documents, const inge
     auto chunks = split_text(parsed->text, copts);
     if (!chunks) return done(std::move(chunks.error()));
     std::string{}.swap(d.bytes);
-    docs.push_back(prepared{d.name, std::move(parsed->title), std::move(*chunks)});
+    // Section headings; the document's title (its first heading) is
+    // already a field of its own.
+    auto headings = chunk_headings(parsed->text, parsed->headings, *chunks);
+    for (auto& h : headings)
+      h.erase(std::remove(h.begin(), h.end(), parsed->title), h.end());
+    docs.push_back(
+        prepared{d.name, std::move(parsed->title), std::move(*chunks), std::move(headings)});
   }
   auto job = std::make_shared<ingest_job>(store_, embedder_, std::move(docs), opts.embed_batch_size,
                                           std::move(done), std::move(progress), cfg_.post);

@@ -181,6 +181,7 @@ parsed_document markdown_to_text(std::string_view md_in) {
   auto md = normalise_newlines(md_in);
   parsed_document doc;
   std::vector<std::string> lines;
+  std::vector<size_t> heading_lines;  // indexes into lines
   bool in_fence = false;
   char fence_char = 0;
   size_t fence_len = 0;
@@ -216,8 +217,11 @@ parsed_document markdown_to_text(std::string_view md_in) {
     char kind = 0;
     if (is_rule(t, kind)) {
       if ((kind == '=' || kind == '-') && !lines.empty() && !lines.back().empty() &&
-          doc.title.empty())
-        doc.title = lines.back();  // setext heading
+          (heading_lines.empty() || heading_lines.back() != lines.size() - 1)) {
+        // A setext heading.
+        if (doc.title.empty()) doc.title = lines.back();
+        heading_lines.push_back(lines.size() - 1);
+      }
       continue;
     }
     if (is_link_definition(t)) continue;
@@ -240,14 +244,19 @@ parsed_document markdown_to_text(std::string_view md_in) {
     }
     auto text = md_inline(t);
     if (heading && doc.title.empty()) doc.title = text;
+    if (heading && !text.empty()) heading_lines.push_back(lines.size());
     lines.push_back(std::move(text));
   }
   // Join, dropping leading/trailing empty lines.
   size_t first = 0, last = lines.size();
   while (first < last && lines[first].empty()) ++first;
   while (last > first && lines[last - 1].empty()) --last;
+  size_t next_heading = 0;
   for (size_t i = first; i < last; ++i) {
     if (i > first) doc.text.push_back('\n');
+    while (next_heading < heading_lines.size() && heading_lines[next_heading] < i) ++next_heading;
+    if (next_heading < heading_lines.size() && heading_lines[next_heading] == i)
+      doc.headings.push_back({doc.text.size(), lines[i]});
     doc.text += lines[i];
   }
   return doc;
@@ -478,7 +487,7 @@ caf::expected<parsed_document> parse_document(const std::string& file_name,
   std::string ext;
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
     ext = lower(file_name.substr(dot));
-  if (ext == ".txt") return parsed_document{normalise_newlines(bytes), {}};
+  if (ext == ".txt") return parsed_document{normalise_newlines(bytes), {}, {}};
   if (ext == ".md" || ext == ".markdown") return markdown_to_text(bytes);
   if (ext == ".html" || ext == ".htm") return html_to_text(bytes);
   if (ext == ".json") {

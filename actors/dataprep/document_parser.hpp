@@ -1,16 +1,27 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <caf/expected.hpp>
 
 namespace opea::actors {
 
-/// The text of a document and its title ("" when it has none).
+/// A heading of a document: its text and where its line starts in the
+/// document's text.
+struct document_heading {
+  size_t offset = 0;
+  std::string text;
+};
+
+/// The text of a document, its title ("" when it has none) and its headings
+/// in order (Markdown only; the title's heading included).
 struct parsed_document {
   std::string text;
   std::string title;
+  std::vector<document_heading> headings;
 };
 
 /// Extracts the text of a file by its extension (case-insensitive). A UTF-8
@@ -22,7 +33,7 @@ struct parsed_document {
 ///   thematic breaks, setext underlines and link reference definitions go;
 ///   `[text](url)` and `![alt](url)` become their text; inline code and
 ///   fenced code blocks are kept as text (fences dropped). Lines are trimmed.
-///   Title: the first heading.
+///   Title: the first heading. Headings: ATX and setext ones.
 /// - `.html`, `.htm`: `script`, `style` and comments dropped, tags stripped,
 ///   block tags (p, div, br, li, h1-h6, tr, table, section...) become line
 ///   breaks, white space collapsed, common entities (&amp; &lt; &gt; &quot;

@@ -118,7 +118,8 @@ caf::expected<std::unique_ptr<lexical_index>> lexical_index::open(const std::str
 }
 
 caf::expected<void> lexical_index::add(const std::string& id, std::string_view source,
-                                       std::string_view title, std::string_view text) {
+                                       std::string_view title, std::string_view headings,
+                                       std::string_view text) {
   return impl_->guarded(mtx_, [&]() -> caf::expected<void> {
     Xapian::Document doc;
     auto& indexer = impl_->indexer;
@@ -126,6 +127,7 @@ caf::expected<void> lexical_index::add(const std::string& id, std::string_view s
     // No positions: searches are bags of words (no phrase queries), and
     // positions would double the database and its indexing time.
     indexer.index_text_without_positions(std::string{title}, title_weight);
+    indexer.index_text_without_positions(std::string{headings}, heading_weight);
     indexer.index_text_without_positions(std::string{text});
     auto term = fit(id_term(id));
     doc.add_boolean_term(term);

@@ -35,6 +35,8 @@ class lexical_index {
  public:
   /// How many times a title term counts against a body term.
   static constexpr unsigned title_weight = 3;
+  /// How many times a section heading's term counts against a body term.
+  static constexpr unsigned heading_weight = 2;
 
   /// An empty index in memory.
   lexical_index();
@@ -50,9 +52,11 @@ class lexical_index {
   lexical_index(const lexical_index&) = delete;
   lexical_index& operator=(const lexical_index&) = delete;
 
-  /// Indexes (or re-indexes) chunk `id` of `source`.
+  /// Indexes (or re-indexes) chunk `id` of `source`: its document's
+  /// `title`, the `headings` of the sections it covers and its `text`.
   [[nodiscard]] caf::expected<void> add(const std::string& id, std::string_view source,
-                                        std::string_view title, std::string_view text);
+                                        std::string_view title, std::string_view headings,
+                                        std::string_view text);
 
   /// Forgets chunk `id` (nothing when it is not indexed).
   [[nodiscard]] caf::expected<void> remove(const std::string& id);

@@ -578,6 +578,20 @@ std::string title_of(const json& metadata) {
   return t != metadata.end() && t->is_string() ? t->get<std::string>() : std::string{};
 }
 
+/// The chunk's section headings (dataprep's "headings" metadata), one per
+/// line; strings only.
+std::string headings_of(const json& metadata) {
+  std::string out;
+  auto h = metadata.find("headings");
+  if (h == metadata.end() || !h->is_array()) return out;
+  for (const auto& heading : *h)
+    if (heading.is_string()) {
+      if (!out.empty()) out += '\n';
+      out += heading.get_ref<const std::string&>();
+    }
+  return out;
+}
+
 }  // namespace
 
 std::vector<uint64_t> vector_store::sorted_labels() const {
@@ -598,7 +612,7 @@ caf::expected<void> vector_store::apply_lexical(const record& rec) {
       if (!rec.source.empty())
         if (auto res = lexical_->remove_source(rec.source); !res) return res;
       for (auto& [e, v] : rec.items)
-        if (auto res = lexical_->add(e.id, e.source, title_of(e.metadata), e.text); !res)
+        if (auto res = lexical_->add(e.id, e.source, title_of(e.metadata), headings_of(e.metadata), e.text); !res)
           return res;
       return caf::unit;
     case record_type::remove_ids:
@@ -757,7 +771,7 @@ caf::expected<void> vector_store::rebuild_lexical() {
   if (auto res = open_lexical(true); !res) return res;
   for (auto label : sorted_labels()) {
     auto& e = entries_.at(label);
-    if (auto res = lexical_->add(e.id, e.source, title_of(e.metadata), e.text); !res) return res;
+    if (auto res = lexical_->add(e.id, e.source, title_of(e.metadata), headings_of(e.metadata), e.text); !res) return res;
   }
   lexical_->set_applied(log_position());
   return lexical_->commit();

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "actors/dataprep/chunker.hpp"
 #include "runtime/errors.hpp"
 
@@ -75,4 +77,49 @@ TEST_CASE("the chunker rejects bad sizes by name", "[dataprep]") {
   REQUIRE(!overlap);
   REQUIRE(opea::runtime::subject_of(overlap.error()) == "chunk_overlap");
   REQUIRE(opea::runtime::code_of(overlap.error()) == opea::runtime::errc::bad_request);
+}
+
+TEST_CASE("chunk_headings: the section in effect at a chunk's start, then those inside it",
+          "[dataprep][chunker]") {
+  auto doc = markdown_to_text(
+      "# Guide #\nIntro sentence here.\n\n```sh\n# not a heading\n```\n\n"
+      "Restarts\n--------\nA crashed actor restarts. It waits with backoff.\n"
+      "#hashtag is no heading\n### Intensity\nFive restarts in ten seconds.");
+  REQUIRE(doc.title == "Guide");
+  std::vector<std::string> names;
+  for (auto& h : doc.headings) {
+    names.push_back(h.text);
+    CHECK(doc.text.compare(h.offset, h.text.size(), h.text) == 0);
+  }
+  REQUIRE(names == strings{"Guide", "Restarts", "Intensity"});
+  // One chunk: every heading, in order.
+  auto whole = split_text(doc.text, chunk_options{1000, 0});
+  REQUIRE(whole);
+  REQUIRE(whole->size() == 1);
+  CHECK(chunk_headings(doc.text, doc.headings, *whole) ==
+        std::vector<strings>{{"Guide", "Restarts", "Intensity"}});
+  // Small chunks: each names the section it starts in first.
+  auto chunks = split_text(doc.text, chunk_options{40, 0});
+  REQUIRE(chunks);
+  auto headings = chunk_headings(doc.text, doc.headings, *chunks);
+  REQUIRE(headings.size() == chunks->size());
+  std::vector<strings> expected;
+  for (const auto& c : *chunks) {
+    if (c.find("Intro") != std::string::npos || c == "Guide")
+      expected.push_back({"Guide"});
+    else if (c.find("# not a heading") != std::string::npos)
+      expected.push_back({"Guide", "Restarts"});
+    else if (c.find("#hashtag") != std::string::npos)
+      expected.push_back({"Restarts", "Intensity"});
+    else if (c.find("Five") != std::string::npos)
+      expected.push_back({"Intensity"});
+    else
+      expected.push_back({"Restarts"});
+  }
+  INFO(Catch::Detail::stringify(*chunks));
+  CHECK(headings == expected);
+  // Text without headings: none.
+  auto plain = split_text("No headings. Just text.", chunk_options{10, 0});
+  REQUIRE(plain);
+  for (const auto& h : chunk_headings("No headings. Just text.", {}, *plain)) CHECK(h.empty());
 }

@@ -164,6 +164,38 @@ TEST_CASE_METHOD(fixture, "dataprep ingests files, links and text end to end", "
                                "type":"File","parent":""}])"));
 }
 
+TEST_CASE_METHOD(fixture, "a Markdown chunk carries the headings of the sections it covers",
+                 "[dataprep]") {
+  dataprep_service svc{store, emb};
+  ingest_options opts;
+  opts.chunk_size = 60;
+  opts.chunk_overlap = 0;
+  REQUIRE(ingest(svc,
+                 {*dataprep_service::from_upload(
+                     "guide.md", "# Guide\n\nIntro.\n\n## Restarts\nA crashed actor restarts.\n"
+                                 "It waits with a backoff between tries.\n")},
+                 opts));
+  auto find = [&](const std::string& text) {
+    auto out = retrieve(*store, json{{"text", "q"},
+                                     {"embedding", test_embedder::vectorize(text)},
+                                     {"k", 1}});
+    REQUIRE(out);
+    return out->at("retrieved_docs")[0];
+  };
+  // The first chunk holds the title and the section's start; the second
+  // starts inside the section. The title is a field of its own, not a
+  // heading.
+  auto first = find("Intro.");
+  REQUIRE(first["text"] == "Guide\n\nIntro.\n\nRestarts\nA crashed actor restarts.");
+  REQUIRE(first["metadata"] == json{{"source", "guide.md"},
+                                    {"chunk_index", 0},
+                                    {"title", "Guide"},
+                                    {"headings", {"Restarts"}}});
+  auto second = find("It waits with a backoff between tries.");
+  REQUIRE(second["text"] == "It waits with a backoff between tries.");
+  REQUIRE(second["metadata"]["headings"] == json{"Restarts"});
+}
+
 TEST_CASE_METHOD(fixture, "re-ingesting a source replaces it and delete removes it", "[dataprep]") {
   dataprep_service svc{store, emb};
   ingest_options opts;

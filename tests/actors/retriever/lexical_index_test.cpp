@@ -24,8 +24,9 @@ std::vector<std::string> ids_of(const caf::expected<std::vector<lexical_hit>>& h
 }
 
 void add(lexical_index& index, const std::string& id, const std::string& title,
-         const std::string& text, const std::string& source = "guide.md") {
-  REQUIRE(index.add(id, source, title, text));
+         const std::string& text, const std::string& source = "guide.md",
+         const std::string& headings = "") {
+  REQUIRE(index.add(id, source, title, headings, text));
 }
 
 const std::vector<std::string> none;
@@ -63,6 +64,16 @@ TEST_CASE("lexical index: a title term outweighs the same term in a body", "[ret
   add(index, "title", "Deadlines",
       "This page says what happens to slow requests among other words.");
   CHECK(ids_of(index.search("deadlines", 2)) == std::vector<std::string>{"title", "body"});
+}
+
+TEST_CASE("lexical index: a heading term outweighs the same term in a body, less than a title",
+          "[retriever][lexical]") {
+  lexical_index index;
+  const std::string text = "This page mentions backoff once among many other words here.";
+  add(index, "body", "Other things", text);
+  add(index, "heading", "Other things", text, "guide.md", "Backoff\nIntensity");
+  add(index, "title", "Backoff", text);
+  CHECK(ids_of(index.search("backoff", 3)) == std::vector<std::string>{"title", "heading", "body"});
 }
 
 TEST_CASE("lexical index: remove, re-add and clear are exact", "[retriever][lexical]") {
