@@ -38,9 +38,10 @@ metrics_registry::metrics_registry(std::string node)
                                "Restarts of a service actor by its supervisor.", node_)),
       service_up(gauge(*registry_, "opea_service_up",
                        "1 while the service actor runs, 0 once it failed for good.", node_)),
-      service_circuit_state(gauge(*registry_, "opea_service_circuit_state",
-                                  "Circuit breaker of a service: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled.",
-                                  node_)),
+      service_circuit_state(gauge(
+          *registry_, "opea_service_circuit_state",
+          "Circuit breaker of a service: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled.",
+          node_)),
       service_retries(counter(*registry_, "opea_service_retries_total",
                               "Calls to a service sent again after a failure.", node_)),
       service_late_replies(counter(*registry_, "opea_service_late_replies_total",
@@ -48,10 +49,21 @@ metrics_registry::metrics_registry(std::string node)
                                    node_)),
       megaservice_requests(counter(*registry_, "opea_megaservice_requests_total",
                                    "Finished megaservice requests, by status code.", node_)),
-      megaservice_duration(histogram(*registry_, "opea_megaservice_request_duration_seconds",
-                                     "Whole-flow latency of a megaservice request.", node_)),
-      megaservice_pending(gauge(*registry_, "opea_megaservice_request_pending",
-                                "Megaservice requests accepted and not yet answered.", node_)),
+      megaservice_duration(histogram(*registry_, "megaservice_request_latency",
+                                     "Whole request/reply latency of a megaservice request, in "
+                                     "seconds (OPEA's name).",
+                                     node_)),
+      megaservice_pending(gauge(*registry_, "megaservice_request_pending",
+                                "Megaservice requests accepted and not yet answered (OPEA's name).",
+                                node_)),
+      megaservice_first_token(histogram(*registry_, "megaservice_first_token_latency",
+                                        "Time to the first streamed piece of a megaservice "
+                                        "request, in seconds (OPEA's name).",
+                                        node_)),
+      megaservice_inter_token(histogram(*registry_, "megaservice_inter_token_latency",
+                                        "Time between two streamed pieces of a megaservice "
+                                        "request, in seconds (OPEA's name).",
+                                        node_)),
       megaservice_rejections(counter(*registry_, "opea_megaservice_rejections_total",
                                      "Requests refused or cut short, by reason.", node_)),
       http_requests(counter(*registry_, "opea_http_requests_total",
@@ -104,6 +116,8 @@ megaservice_instruments::megaservice_instruments(metrics_registry& reg,
     : labels{{"megaservice", megaservice}} {
   duration = &reg.megaservice_duration.Add(labels, metrics_registry::latency_buckets());
   pending = &reg.megaservice_pending.Add(labels);
+  first_token = &reg.megaservice_first_token.Add(labels, metrics_registry::latency_buckets());
+  inter_token = &reg.megaservice_inter_token.Add(labels, metrics_registry::latency_buckets());
   requests = &reg.megaservice_requests;
   rejections = &reg.megaservice_rejections;
   auto with_ok = labels;

@@ -19,9 +19,12 @@ namespace opea::monitoring {
 /// mutexes; counters and gauges are atomics. Families are created once, in the
 /// constructor, so the hot path never takes the registry lock.
 ///
-/// Names follow `opea_<component>_<what>_<unit>`; every series carries the
-/// constant label `node`. Labels are bounded: service and megaservice names
-/// come from configuration, `code`/`reason` from small fixed sets.
+/// Names follow `opea_<component>_<what>_<unit>`, except OPEA's own
+/// megaservice names (`megaservice_request_latency`, `..._pending`,
+/// `megaservice_first_token_latency`, `megaservice_inter_token_latency`), kept
+/// as OPEA's Python megaservice exports them so that its dashboards work;
+/// every series carries the constant label `node`. Labels are bounded: service and megaservice
+/// names come from configuration, `code`/`reason` from small fixed sets.
 class metrics_registry {
   // Declared first: the families below are built from them.
   std::string node_;
@@ -72,10 +75,19 @@ class metrics_registry {
   // -- megaservice instruments (label set: megaservice) ----------------------
   /// opea_megaservice_requests_total: finished requests, by HTTP-like `code`.
   prometheus::Family<prometheus::Counter>& megaservice_requests;
-  /// opea_megaservice_request_duration_seconds: whole-flow latency.
+  /// megaservice_request_latency (OPEA's name, seconds): whole request/reply
+  /// latency of every answered request, JSON or streamed, errors included; a
+  /// request whose client left (499) is not observed.
   prometheus::Family<prometheus::Histogram>& megaservice_duration;
-  /// opea_megaservice_request_pending: requests accepted and not yet answered.
+  /// megaservice_request_pending (OPEA's name): requests accepted and not yet
+  /// finished (answered, failed or cancelled).
   prometheus::Family<prometheus::Gauge>& megaservice_pending;
+  /// megaservice_first_token_latency (OPEA's name, seconds): from a streamed
+  /// request's acceptance to its first piece handed to the client.
+  prometheus::Family<prometheus::Histogram>& megaservice_first_token;
+  /// megaservice_inter_token_latency (OPEA's name, seconds): between two
+  /// consecutive pieces of a streamed answer.
+  prometheus::Family<prometheus::Histogram>& megaservice_inter_token;
   /// opea_megaservice_rejections_total: requests refused or cut short, by
   /// `reason` (deadline_exceeded, service_unavailable, ...).
   prometheus::Family<prometheus::Counter>& megaservice_rejections;
@@ -136,6 +148,8 @@ struct megaservice_instruments {
 
   prometheus::Histogram* duration = nullptr;
   prometheus::Gauge* pending = nullptr;
+  prometheus::Histogram* first_token = nullptr;
+  prometheus::Histogram* inter_token = nullptr;
   /// The code="200" series, resolved once: the hot path takes no lock.
   prometheus::Counter* ok = nullptr;
   prometheus::Family<prometheus::Counter>* requests = nullptr;

@@ -1,5 +1,6 @@
 #include "runtime/megaservice/megaservice.hpp"
 
+#include <atomic>
 #include <future>
 
 #include <spdlog/spdlog.h>
@@ -282,26 +283,35 @@ service_call megaservice::caller(std::string service) const {
 
 namespace {
 
-/// Applies the align_generator hook to every streamed piece before it reaches
-/// the route's sink. The hook runs on the producer's thread (the streaming
-/// service's), in the producer's order; an empty result drops the piece.
-/// A client leaving (the inner sink cancelled) cancels this sink too, so
-/// producers see it. Holds the request context weakly: the context owns
-/// this sink.
-class aligning_sink final : public stream_sink {
+/// A sink that hands pieces on to the route's sink (or another wrapper): a
+/// client leaving (the inner sink cancelled) cancels this sink too, so
+/// producers see it.
+class forwarding_sink : public stream_sink {
  public:
-  aligning_sink(stream_sink_ptr inner, decltype(align_hooks::generator) generator)
-      : inner_(std::move(inner)), generator_(std::move(generator)) {}
+  explicit forwarding_sink(stream_sink_ptr inner) : inner_(std::move(inner)) {}
 
-  static std::shared_ptr<aligning_sink> wrap(stream_sink_ptr inner,
-                                             decltype(align_hooks::generator) generator) {
-    auto self = std::make_shared<aligning_sink>(inner, std::move(generator));
-    std::weak_ptr<aligning_sink> weak = self;
-    inner->on_cancel([weak] {
+  /// `self`, made to follow its inner sink's cancellation.
+  template <class Sink>
+  static std::shared_ptr<Sink> follow(std::shared_ptr<Sink> self) {
+    std::weak_ptr<Sink> weak = self;
+    self->inner_->on_cancel([weak] {
       if (auto s = weak.lock()) s->cancel();
     });
     return self;
   }
+
+ protected:
+  stream_sink_ptr inner_;
+};
+
+/// Applies the align_generator hook to every streamed piece before it reaches
+/// the route's sink. The hook runs on the producer's thread (the streaming
+/// service's), in the producer's order; an empty result drops the piece.
+/// Holds the request context weakly: the context owns this sink.
+class aligning_sink final : public forwarding_sink {
+ public:
+  aligning_sink(stream_sink_ptr inner, decltype(align_hooks::generator) generator)
+      : forwarding_sink(std::move(inner)), generator_(std::move(generator)) {}
 
   void bind(const std::shared_ptr<const request_context>& ctx) { ctx_ = ctx; }
 
@@ -314,9 +324,39 @@ class aligning_sink final : public stream_sink {
   }
 
  private:
-  stream_sink_ptr inner_;
   decltype(align_hooks::generator) generator_;
   std::weak_ptr<const request_context> ctx_;
+};
+
+/// Observes OPEA's token latencies on the pieces handed to the route's sink:
+/// the first from the request's acceptance, each next one from the one
+/// before. Thread-safe (the producers of one stream write in turn, but
+/// nothing here relies on it).
+class timing_sink final : public forwarding_sink {
+ public:
+  timing_sink(stream_sink_ptr inner, clock_type::time_point started,
+              const monitoring::megaservice_instruments& ins)
+      : forwarding_sink(std::move(inner)),
+        started_(started.time_since_epoch().count()),
+        first_(ins.first_token),
+        inter_(ins.inter_token) {}
+
+  void write(std::string piece) override {
+    if (cancelled()) return;
+    auto now = clock_type::now().time_since_epoch().count();
+    auto prev = last_.exchange(now);
+    auto* histogram = prev == 0 ? first_ : inter_;
+    auto since = prev == 0 ? started_ : prev;
+    if (histogram != nullptr)
+      histogram->Observe(std::chrono::duration<double>(clock_type::duration{now - since}).count());
+    inner_->write(std::move(piece));
+  }
+
+ private:
+  const clock_type::rep started_;
+  std::atomic<clock_type::rep> last_{0};
+  prometheus::Histogram* first_;
+  prometheus::Histogram* inter_;
 };
 
 void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, request_context ctx,
@@ -334,12 +374,17 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
   if (ctx.cancel) ctx.cancel->on_cancel([cancel] { cancel->cancel(); });
   if (ctx.sink) ctx.sink->on_cancel([cancel] { cancel->cancel(); });
   ctx.cancel = std::move(cancel);
+  auto started = clock_type::now();
+  // The pieces the client gets are timed: the timing sink sits under the
+  // generator hook, which may drop pieces.
+  if (ctx.sink)
+    ctx.sink = forwarding_sink::follow(
+        std::make_shared<timing_sink>(std::move(ctx.sink), started, sh->instruments));
   std::shared_ptr<aligning_sink> aligner;
   if (sh->generator && ctx.sink) {
-    aligner = aligning_sink::wrap(ctx.sink, sh->generator);
+    aligner = forwarding_sink::follow(std::make_shared<aligning_sink>(ctx.sink, sh->generator));
     ctx.sink = aligner;
   }
-  auto started = clock_type::now();
   // Deadlines follow the actor system's clock: real time, or a test's
   // deterministic one (caf::scheduler::test_coordinator).
   if (ctx.deadline == clock_type::time_point::max())
@@ -356,8 +401,10 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
                done = std::move(done)](caf::expected<flow_result> res) {
     const auto& ins = sh->instruments;
     ins.pending->Decrement();
-    ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
     auto status = res ? 200 : http_status_of(res.error());
+    // A request whose client left got no answer: counted (499), not timed.
+    if (res || code_of(res.error()) != errc::cancelled)
+      ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
     ins.count_request(status);
     if (!res) {
       if (code_of(res.error()) == errc::deadline_exceeded) ins.count_rejection("deadline_exceeded");

@@ -232,9 +232,10 @@ TEST_CASE("an open breaker answers 503 at once, never 200, and closes after its 
   REQUIRE(std::chrono::steady_clock::now() - opened < 400ms);  // all within the open window
   auto metrics = call("GET", node.url("/metrics")).body;
   // Answered in under 1 ms by the node (its own latency histogram).
-  REQUIRE(series(metrics,
-                 R"(opea_megaservice_request_duration_seconds_bucket{node="itest",megaservice="m",le="0.001"})") >=
-          refused_calls);
+  REQUIRE(
+      series(metrics,
+             R"(megaservice_request_latency_bucket{node="itest",megaservice="m",le="0.001"})") >=
+      refused_calls);
   REQUIRE(series(metrics,
                  R"(opea_service_errors_total{node="itest",megaservice="m",reason="breaker_open",service="dep"})") ==
           refused_calls);
@@ -291,7 +292,7 @@ TEST_CASE("200 clients leaving mid-stream close every upstream stream", "[integr
   REQUIRE(model.closed(clients, 1s));
   // The flows ended as cancelled: pending is back to 0.
   wait_requests_done(*node.proc, "chat", clients, 499);
-  const std::string pending = R"(opea_megaservice_request_pending{node="cq",megaservice="chat"})";
+  const std::string pending = R"(megaservice_request_pending{node="cq",megaservice="chat"})";
   REQUIRE(metric_value(call("GET", node.url("/metrics")).body, pending) == 0);
   REQUIRE(call("GET", node.url("/health")).status == 200);
 }
@@ -320,7 +321,7 @@ TEST_CASE("clients leaving JSON requests close every upstream request",
   // cancelled, and the aborted upstream exchanges that confirmed it are not
   // counted as late replies.
   wait_requests_done(*node.proc, "held", clients, 499);
-  const std::string pending = R"(opea_megaservice_request_pending{node="jn",megaservice="held"})";
+  const std::string pending = R"(megaservice_request_pending{node="jn",megaservice="held"})";
   auto metrics = call("GET", node.url("/metrics")).body;
   REQUIRE(metric_value(metrics, pending) == 0);
   REQUIRE(

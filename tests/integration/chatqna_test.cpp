@@ -310,8 +310,7 @@ TEST_CASE("a client leaving mid-stream leaves nothing pending", "[integration][c
   // and the gauge is back to 0.
   wait_requests_done(*node.proc, "chatqna", 1);
   auto m = call("GET", node.url("/metrics")).body;
-  REQUIRE(metric_value(m, R"(opea_megaservice_request_pending{node="cq",megaservice="chatqna"})") ==
-          0);
+  REQUIRE(metric_value(m, R"(megaservice_request_pending{node="cq",megaservice="chatqna"})") == 0);
 }
 
 TEST_CASE("tokens reach the client while the model is still generating", "[integration][chatqna]") {

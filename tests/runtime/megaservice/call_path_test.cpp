@@ -136,7 +136,7 @@ TEST_CASE_METHOD(det_fixture, "a call the service never answers is answered at i
           "deadline");
   REQUIRE(http_status_of((*res)->error()) == 504);
   REQUIRE(value(R"(opea_service_errors_total{node="test",megaservice="mega",reason="deadline_exceeded",service="silent"})") == 1);
-  REQUIRE(value(R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  REQUIRE(value(R"(megaservice_request_pending{node="test",megaservice="mega"})") == 0);
   // The service answers after all: the reply is dropped and counted.
   caf::anon_send(*handle, release_atom::value);
   sched->run();
@@ -375,5 +375,5 @@ TEST_CASE_METHOD(det_fixture, "a cancelled request ends its flow at once with 49
   REQUIRE(*out);
   REQUIRE(code_of((*out)->error()) == errc::cancelled);
   REQUIRE(http_status_of((*out)->error()) == 499);
-  REQUIRE(value(R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  REQUIRE(value(R"(megaservice_request_pending{node="test",megaservice="mega"})") == 0);
 }

@@ -63,8 +63,7 @@ TEST_CASE_METHOD(fixture, "linear two-node flow, as OPEA's test_service_orchestr
       value_of(metrics,
                R"(opea_megaservice_requests_total{node="test",code="200",megaservice="mega"})") ==
       1);
-  REQUIRE(value_of(metrics,
-                   R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  REQUIRE(value_of(metrics, R"(megaservice_request_pending{node="test",megaservice="mega"})") == 0);
 }
 
 TEST_CASE_METHOD(fixture, "align hooks are per orchestrator", "[megaservice]") {
@@ -290,8 +289,7 @@ TEST_CASE_METHOD(fixture, "a service that never answers fails the request at its
   REQUIRE(describe(res.error()) ==
           "deadline exceeded (silent): no reply from service 'silent' before the request deadline");
   REQUIRE(called->load() == 1);
-  REQUIRE(value_of(metrics,
-                   R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  REQUIRE(value_of(metrics, R"(megaservice_request_pending{node="test",megaservice="mega"})") == 0);
 }
 
 namespace {
@@ -404,8 +402,7 @@ TEST_CASE_METHOD(fixture,
   REQUIRE(*next->output == json{{"answered", true}});
   // The held request is still in progress on the same executor ...
   REQUIRE(waiting.wait_for(std::chrono::seconds{0}) == std::future_status::timeout);
-  REQUIRE(value_of(metrics,
-                   R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 1);
+  REQUIRE(value_of(metrics, R"(megaservice_request_pending{node="test",megaservice="mega"})") == 1);
 
   SECTION("... and stopping the megaservice answers it") {
     m.stop();
@@ -415,8 +412,8 @@ TEST_CASE_METHOD(fixture,
     REQUIRE(describe(held.error()) ==
             "service 'gate' is unavailable: the megaservice's flow executor stopped before the "
             "request finished");
-    REQUIRE(value_of(metrics,
-                     R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+    REQUIRE(value_of(metrics, R"(megaservice_request_pending{node="test",megaservice="mega"})") ==
+            0);
   }
 }
 
@@ -431,8 +428,7 @@ TEST_CASE_METHOD(fixture, "a request sent to a stopped megaservice is refused at
   REQUIRE_FALSE(res);
   REQUIRE(http_status_of(res.error()) == 503);
   REQUIRE(describe(res.error()) == "service 'mega' is unavailable: the megaservice was stopped");
-  REQUIRE(value_of(metrics,
-                   R"(opea_megaservice_request_pending{node="test",megaservice="mega"})") == 0);
+  REQUIRE(value_of(metrics, R"(megaservice_request_pending{node="test",megaservice="mega"})") == 0);
   REQUIRE(
       value_of(metrics,
                R"(opea_megaservice_requests_total{node="test",code="503",megaservice="mega"})") ==
