@@ -80,6 +80,22 @@ metrics_registry::metrics_registry(std::string node)
       cluster_node_down(counter(*registry_, "opea_cluster_node_down_errors_total",
                                 "Calls failed because the member running them was lost.", node_)) {}
 
+latency_statistics& metrics_registry::statistics(const std::string& name) {
+  std::lock_guard<std::mutex> lock{statistics_mutex_};
+  auto& slot = statistics_[name];
+  if (!slot) slot = std::make_unique<latency_statistics>();
+  return *slot;
+}
+
+std::vector<std::pair<std::string, const latency_statistics*>> metrics_registry::all_statistics()
+    const {
+  std::lock_guard<std::mutex> lock{statistics_mutex_};
+  std::vector<std::pair<std::string, const latency_statistics*>> out;
+  out.reserve(statistics_.size());
+  for (const auto& [name, stats] : statistics_) out.emplace_back(name, stats.get());
+  return out;
+}
+
 std::string metrics_registry::serialize() const {
   std::ostringstream out;
   prometheus::TextSerializer{}.Serialize(out, registry_->Collect());
@@ -102,6 +118,7 @@ service_instruments::service_instruments(metrics_registry& reg, const std::strin
   up = &reg.service_up.Add(labels);
   late_replies = &reg.service_late_replies.Add(labels);
   errors = &reg.service_errors;
+  stats = &reg.statistics(megaservice + "/" + service);
 }
 
 void service_instruments::count_error(const std::string& reason) const {
@@ -120,6 +137,7 @@ megaservice_instruments::megaservice_instruments(metrics_registry& reg,
   inter_token = &reg.megaservice_inter_token.Add(labels, metrics_registry::latency_buckets());
   requests = &reg.megaservice_requests;
   rejections = &reg.megaservice_rejections;
+  stats = &reg.statistics(megaservice);
   auto with_ok = labels;
   with_ok.emplace("code", "200");
   ok = &requests->Add(with_ok);

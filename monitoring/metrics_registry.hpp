@@ -1,13 +1,19 @@
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include "monitoring/latency_statistics.hpp"
 
 namespace opea::monitoring {
 
@@ -111,6 +117,18 @@ class metrics_registry {
   /// opea_cluster_node_down_errors_total: calls that failed with node_down
   /// (the member was lost and the call could not be retried), by `service`.
   prometheus::Family<prometheus::Counter>& cluster_node_down;
+
+  // -- OPEA's /v1/statistics -------------------------------------------------
+  /// The latency statistics named `name` (a megaservice, or
+  /// "<megaservice>/<service>"), created on first use: instruments resolve
+  /// theirs once, so the hot path never takes this lock.
+  latency_statistics& statistics(const std::string& name);
+  /// Every statistics series, by name (sorted).
+  std::vector<std::pair<std::string, const latency_statistics*>> all_statistics() const;
+
+ private:
+  mutable std::mutex statistics_mutex_;
+  std::map<std::string, std::unique_ptr<latency_statistics>> statistics_;
 };
 
 /// The instruments of one service inside one megaservice, resolved once so
@@ -135,6 +153,8 @@ struct service_instruments {
   prometheus::Counter* late_replies = nullptr;
   prometheus::Gauge* up = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
+  /// "<megaservice>/<service>" in /v1/statistics.
+  latency_statistics* stats = nullptr;
   prometheus::Labels labels;
 };
 
@@ -154,6 +174,8 @@ struct megaservice_instruments {
   prometheus::Counter* ok = nullptr;
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Counter>* rejections = nullptr;
+  /// "<megaservice>" in /v1/statistics.
+  latency_statistics* stats = nullptr;
   prometheus::Labels labels;
 };
 

@@ -88,7 +88,29 @@ void gateway::add_builtin_routes() {
       "/metrics", {"GET"}, [&metrics](http::request&&, std::shared_ptr<http::response_writer> out) {
         out->reply(200, "text/plain; version=0.0.4; charset=utf-8", metrics.serialize());
       });
-  for (auto p : {"/v1/health_check", "/health", "/v1/list_service", "/metrics"}) routes_.insert(p);
+  // OPEA's statistics: per megaservice and per service, latency and (for
+  // streamed answers) first-token latency, average / p50 / p99 in seconds,
+  // null until observed.
+  server_->add_route(
+      "/v1/statistics", {"GET"},
+      [&metrics](http::request&&, std::shared_ptr<http::response_writer> out) {
+        auto put = [](json& into, const std::string& suffix, const monitoring::latency_summary& s) {
+          auto value = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+          into["p50_" + suffix] = value(s.p50);
+          into["p99_" + suffix] = value(s.p99);
+          into["average_" + suffix] = value(s.average);
+        };
+        json body = json::object();
+        for (const auto& [name, stats] : metrics.all_statistics()) {
+          json entry = json::object();
+          put(entry, "latency", stats->latency());
+          put(entry, "latency_first_token", stats->first_token());
+          body[name] = std::move(entry);
+        }
+        out->reply_json(200, body);
+      });
+  for (auto p : {"/v1/health_check", "/health", "/v1/list_service", "/metrics", "/v1/statistics"})
+    routes_.insert(p);
   // Resolve the series of every served route and usual status once, so that
   // counting a response takes no lock; other codes go through the family.
   struct route_series {

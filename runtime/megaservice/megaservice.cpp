@@ -339,16 +339,19 @@ class timing_sink final : public forwarding_sink {
       : forwarding_sink(std::move(inner)),
         started_(started.time_since_epoch().count()),
         first_(ins.first_token),
-        inter_(ins.inter_token) {}
+        inter_(ins.inter_token),
+        stats_(ins.stats) {}
 
   void write(std::string piece) override {
     if (cancelled()) return;
     auto now = clock_type::now().time_since_epoch().count();
     auto prev = last_.exchange(now);
     auto* histogram = prev == 0 ? first_ : inter_;
-    auto since = prev == 0 ? started_ : prev;
-    if (histogram != nullptr)
-      histogram->Observe(std::chrono::duration<double>(clock_type::duration{now - since}).count());
+    auto seconds =
+        std::chrono::duration<double>(clock_type::duration{now - (prev == 0 ? started_ : prev)})
+            .count();
+    if (histogram != nullptr) histogram->Observe(seconds);
+    if (prev == 0 && stats_ != nullptr) stats_->record_first_token(seconds);
     inner_->write(std::move(piece));
   }
 
@@ -357,6 +360,7 @@ class timing_sink final : public forwarding_sink {
   std::atomic<clock_type::rep> last_{0};
   prometheus::Histogram* first_;
   prometheus::Histogram* inter_;
+  monitoring::latency_statistics* stats_;
 };
 
 void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, request_context ctx,
@@ -403,8 +407,11 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
     ins.pending->Decrement();
     auto status = res ? 200 : http_status_of(res.error());
     // A request whose client left got no answer: counted (499), not timed.
-    if (res || code_of(res.error()) != errc::cancelled)
-      ins.duration->Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+    if (res || code_of(res.error()) != errc::cancelled) {
+      auto seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+      ins.duration->Observe(seconds);
+      if (ins.stats != nullptr) ins.stats->record(seconds);
+    }
     ins.count_request(status);
     if (!res) {
       if (code_of(res.error()) == errc::deadline_exceeded) ins.count_rejection("deadline_exceeded");

@@ -114,7 +114,11 @@ void finish(self_ptr self, uint64_t id, caf::expected<json_ptr> res, const char*
   if (call.budget_held != nullptr) call.budget_held->release();
   auto now = self->clock().now();
   const auto& ins = st.opt.instruments;
-  if (ins.duration != nullptr) ins.duration->Observe(seconds_since(call.started, now));
+  {
+    auto seconds = seconds_since(call.started, now);
+    if (ins.duration != nullptr) ins.duration->Observe(seconds);
+    if (ins.stats != nullptr) ins.stats->record(seconds);
+  }
   if (!res) {
     const auto& err = res.error();
     if (code_of(err) == errc::node_down && st.opt.cluster.node_down != nullptr)

@@ -116,6 +116,16 @@ TEST_CASE("OPEA's megaservice metrics count streamed, JSON and abandoned request
                                  std::to_string(model.port) + "\"}}")
                         .yaml()};
   const std::string route = node.url("/v1/chatqna");
+  // OPEA's statistics: every megaservice and service, null until observed.
+  auto stats = body_of(call("GET", node.url("/v1/statistics")));
+  const json empty{{"p50_latency", nullptr},
+                   {"p99_latency", nullptr},
+                   {"average_latency", nullptr},
+                   {"p50_latency_first_token", nullptr},
+                   {"p99_latency_first_token", nullptr},
+                   {"average_latency_first_token", nullptr}};
+  REQUIRE(stats["chatqna"] == empty);
+  REQUIRE(stats["chatqna/llm"] == empty);
   // Registered at start: present before any request.
   auto before = call("GET", node.url("/metrics")).body;
   const std::string labels = R"({node="mm",megaservice="chatqna"})";
@@ -171,4 +181,18 @@ TEST_CASE("OPEA's megaservice metrics count streamed, JSON and abandoned request
   CHECK(metric_value(
             m, R"(opea_megaservice_requests_total{node="mm",code="499",megaservice="chatqna"})") ==
         abandoned);
+  // The same requests in OPEA's statistics: the megaservice's latency and
+  // first-token latency, each service's call latency.
+  stats = body_of(call("GET", node.url("/v1/statistics")));
+  INFO(stats.dump());
+  const auto& mega = stats["chatqna"];
+  for (const char* suffix : {"latency", "latency_first_token"}) {
+    auto p50 = std::string{"p50_"} + suffix, p99 = std::string{"p99_"} + suffix;
+    REQUIRE(mega[p50].is_number());
+    CHECK(mega[p50].get<double>() > 0);
+    CHECK(mega[p50].get<double>() <= mega[p99].get<double>());
+    CHECK(mega["average_" + std::string{suffix}].is_number());
+  }
+  CHECK(stats["chatqna/llm"]["p50_latency"].is_number());
+  CHECK(stats["chatqna/llm"]["p50_latency_first_token"].is_null());
 }
