@@ -1,5 +1,6 @@
 #include "monitoring/metrics_registry.hpp"
 
+#include <chrono>
 #include <sstream>
 
 #include <prometheus/text_serializer.h>
@@ -78,7 +79,19 @@ metrics_registry::metrics_registry(std::string node)
       cluster_retries(counter(*registry_, "opea_cluster_retries_total",
                               "Calls resent to another replica after a member was lost.", node_)),
       cluster_node_down(counter(*registry_, "opea_cluster_node_down_errors_total",
-                                "Calls failed because the member running them was lost.", node_)) {}
+                                "Calls failed because the member running them was lost.", node_)),
+      build_info(
+          gauge(*registry_, "opea_build_info", "1, labelled with opea-cpp's version.", node_)),
+      start_time(gauge(*registry_, "process_start_time_seconds",
+                       "Start time of the process since the Unix epoch, in seconds.", node_)) {
+  build_info.Add({{"version", version()}}).Set(1);
+  start_time.Add({}).Set(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+const char* metrics_registry::version() {
+  return OPEA_VERSION;
+}
 
 latency_statistics& metrics_registry::statistics(const std::string& name) {
   std::lock_guard<std::mutex> lock{statistics_mutex_};

@@ -51,6 +51,9 @@ class metrics_registry {
 
   const std::string& node() const { return node_; }
 
+  /// opea-cpp's version (CMake's project version), as in opea_build_info.
+  static const char* version();
+
   /// Buckets of every latency histogram, in seconds: 100 us .. 30 s.
   static const prometheus::Histogram::BucketBoundaries& latency_buckets();
 
@@ -117,6 +120,14 @@ class metrics_registry {
   /// opea_cluster_node_down_errors_total: calls that failed with node_down
   /// (the member was lost and the call could not be retried), by `service`.
   prometheus::Family<prometheus::Counter>& cluster_node_down;
+
+  // -- process ----------------------------------------------------------------
+  /// opea_build_info: 1, with the `version` label.
+  prometheus::Family<prometheus::Gauge>& build_info;
+  /// process_start_time_seconds: when this registry (the node) started, in
+  /// Unix seconds (Prometheus' standard name: uptime is
+  /// `time() - process_start_time_seconds`).
+  prometheus::Family<prometheus::Gauge>& start_time;
 
   // -- OPEA's /v1/statistics -------------------------------------------------
   /// The latency statistics named `name` (a megaservice, or

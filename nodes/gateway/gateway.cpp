@@ -9,10 +9,6 @@ namespace opea::nodes {
 using runtime::json;
 namespace http = runtime::http;
 
-namespace {
-constexpr const char* version = "0.1.0";
-}
-
 gateway::gateway(http::server_config cfg, monitoring::metrics_registry& metrics,
                  std::string node_name)
     : metrics_(metrics),
@@ -62,7 +58,7 @@ void gateway::add_builtin_routes() {
         auto failed = failed_services();
         out->reply_json(200, json{{"Service Title", "opea-node " + node_name},
                                   {"Service Description", "OPEA Microservice Infrastructure"},
-                                  {"version", version},
+                                  {"version", monitoring::metrics_registry::version()},
                                   {"status", failed.empty() ? "healthy" : "degraded"}});
       });
   server_->add_route(
