@@ -17,7 +17,13 @@ namespace opea::nodes {
 void install_console_logger();
 
 /// Writes `text` to standard output in one piece under the console's lock
-/// and flushes it (`text` should end with a newline).
+/// and flushes it (`text` should end with a newline). With JSON logs, each
+/// of its lines is written as a JSON log line at level info instead.
 void console_print(std::string_view text);
+
+/// Switches the console between spdlog's text lines (the default) and JSON
+/// lines: one object per line, {"time": RFC 3339 UTC with microseconds,
+/// "level", "thread", "message"}, so a log shipper reads every line.
+void use_json_logs(bool on);
 
 }  // namespace opea::nodes

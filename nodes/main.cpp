@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   app.add_option("--http-port", http_port,
                  "HTTP port, overrides node.http.port (0 = any free port)");
   app.add_option("--data-dir", data_dir, "data directory, overrides node.data_dir");
+  std::optional<std::string> log_format;
+  app.add_option("--log-format", log_format, "text or json, overrides node.log.format")
+      ->check(CLI::IsMember({"text", "json"}));
   std::optional<std::string> member;
   app.add_option("--node", member,
                  "the cluster member to start (a name under cluster.nodes of the config)");
@@ -96,6 +99,10 @@ int main(int argc, char** argv) {
     if (member) opea::nodes::select_cluster_member(cfg, *member);
     opea::nodes::require_cluster_member(cfg);
     opea::nodes::apply_overrides(cfg, http_port, data_dir);
+    if (log_format)
+      cfg.node.format =
+          *log_format == "json" ? opea::nodes::log_format::json : opea::nodes::log_format::text;
+    opea::nodes::use_json_logs(cfg.node.format == opea::nodes::log_format::json);
     spdlog::set_level(to_spdlog(cfg.node.log));
     node = std::make_unique<opea::nodes::node>(cfg);
   } catch (const opea::nodes::config_error& e) {

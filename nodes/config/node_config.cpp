@@ -35,7 +35,8 @@ const key_list http_methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
 void read_node_settings(const yaml_reader& r, const YAML::Node& node, node_settings& out) {
   const std::string path = "node";
-  r.check_keys(node, path, {"name", "data_dir", "http", "scheduler", "log_level", "supervision"});
+  r.check_keys(node, path,
+               {"name", "data_dir", "http", "scheduler", "log_level", "log", "supervision"});
   if (auto v = node["name"]) out.name = r.read_name(v, "node.name");
   if (auto v = node["data_dir"]) out.data_dir = r.read_string(v, "node.data_dir");
   if (auto http = node["http"]) {
@@ -70,6 +71,11 @@ void read_node_settings(const yaml_reader& r, const YAML::Node& node, node_setti
   }
   if (auto v = node["log_level"]) {
     out.log = static_cast<log_level>(r.read_choice(v, "node.log_level", log_levels));
+  }
+  if (auto log = node["log"]) {
+    r.check_keys(log, "node.log", {"format"});
+    if (auto v = log["format"])
+      out.format = static_cast<log_format>(r.read_choice(v, "node.log.format", {"text", "json"}));
   }
   if (auto v = node["supervision"]) read_supervision(r, v, "node.supervision", out.supervision);
 }

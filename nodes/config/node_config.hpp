@@ -23,6 +23,10 @@ namespace opea::nodes {
 /// Minimum severity the node logs. Default: info.
 enum class log_level { trace, debug, info, warn, error, off };
 
+/// How log lines are written: spdlog's text lines, or one JSON object per
+/// line (`node.log.format`, `--log-format`). Default: text.
+enum class log_format { text, json };
+
 /// How CAF's scheduler hands jobs to worker threads (runtime/scheduler.hpp).
 /// Default: spinning.
 using runtime::scheduler_policy;
@@ -75,6 +79,8 @@ struct node_settings {
   scheduler_settings scheduler;
   /// Default: info.
   log_level log = log_level::info;
+  /// `node.log.format`. Default: text.
+  log_format format = log_format::text;
   /// `node.supervision`: the node's root supervisor, above its megaservices
   /// (and the one-service megaservices that host services for cluster
   /// members): restarts a megaservice whose services' supervisor gave up.

@@ -165,6 +165,7 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
         std::max<std::size_t>(1, std::thread::hardware_concurrency()));
   CHECK(c.node.scheduler.policy == scheduler_policy::spinning);
   CHECK(c.node.log == log_level::info);
+  CHECK(c.node.format == log_format::text);
 
   REQUIRE(c.services.size() == 1);
   const auto& s = c.services[0];
@@ -205,6 +206,7 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(c.node.scheduler.max_threads == 3);
   CHECK(c.node.scheduler.policy == scheduler_policy::stealing);
   CHECK(c.node.log == log_level::debug);
+  CHECK(c.node.format == log_format::json);
   CHECK(c.node.supervision.strategy == opea::runtime::supervision_strategy::one_for_all);
   CHECK(c.node.supervision.intensity == 2);
   CHECK(c.node.supervision.period == std::chrono::milliseconds{20000});
@@ -463,7 +465,7 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
        "io_threads, io_workers, max_body_bytes)"},
       {"node: {colour: red}\n",
        "t.yaml: node.colour: unknown key (valid keys: name, data_dir, http, scheduler, "
-       "log_level, supervision)"},
+       "log_level, log, supervision)"},
       {"node: {scheduler: {threads: 2}}\n",
        "t.yaml: node.scheduler.threads: unknown key (valid keys: max_threads, policy)"},
       {"services:\n  s1: {builtin: a, tiemout_ms: 5}\n",
@@ -512,6 +514,9 @@ TEST_CASE("errors: wrong types and out-of-range values", "[config]") {
       {"node: {log_level: verbose}\n",
        "t.yaml: node.log_level: expected one of trace, debug, info, warn, error, off, got "
        "\"verbose\""},
+      {"node: {log: {format: xml}}\n",
+       "t.yaml: node.log.format: expected one of text, json, got \"xml\""},
+      {"node: {log: json}\n", "t.yaml: node.log: expected a map, got \"json\""},
       {"node: {name: ''}\n", "t.yaml: node.name: expected a non-empty string, got \"\""},
       {"node: {name: 'my node'}\n",
        "t.yaml: node.name: \"my node\" is not a valid name (use letters, digits, '_', '-', '.')"},
