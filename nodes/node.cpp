@@ -63,6 +63,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   http.loops = loops;
   http.max_body_bytes = cfg_.node.http.max_body_bytes;
   gateway_ = std::make_unique<gateway>(http, *metrics_, cfg_.node.name);
+  gateway_->log_access(cfg_.node.access_log);
   apps_ = make_applications();
 
   const auto& file = cfg_.source_name;

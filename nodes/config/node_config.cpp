@@ -73,9 +73,10 @@ void read_node_settings(const yaml_reader& r, const YAML::Node& node, node_setti
     out.log = static_cast<log_level>(r.read_choice(v, "node.log_level", log_levels));
   }
   if (auto log = node["log"]) {
-    r.check_keys(log, "node.log", {"format"});
+    r.check_keys(log, "node.log", {"format", "access"});
     if (auto v = log["format"])
       out.format = static_cast<log_format>(r.read_choice(v, "node.log.format", {"text", "json"}));
+    if (auto v = log["access"]) out.access_log = r.read_bool(v, "node.log.access");
   }
   if (auto v = node["supervision"]) read_supervision(r, v, "node.supervision", out.supervision);
 }

@@ -81,6 +81,9 @@ struct node_settings {
   log_level log = log_level::info;
   /// `node.log.format`. Default: text.
   log_format format = log_format::text;
+  /// `node.log.access`: one log line per HTTP response (gateway::log_access).
+  /// Default: false.
+  bool access_log = false;
   /// `node.supervision`: the node's root supervisor, above its megaservices
   /// (and the one-service megaservices that host services for cluster
   /// members): restarts a megaservice whose services' supervisor gave up.

@@ -45,6 +45,12 @@ class gateway {
   /// The underlying server, to mount route sets on (before start()).
   runtime::http::server& server() { return *server_; }
 
+  /// Logs one line per response at level info (before start()): `access`,
+  /// method, target, status, milliseconds, request and response bytes, the
+  /// caller's address, the request id and the trace id (from the request's
+  /// traceparent; "-" when absent). Headers and bodies never reach it.
+  void log_access(bool on) { access_log_ = on; }
+
   /// Binds and starts serving; returns the bound port.
   [[nodiscard]] caf::expected<uint16_t> start();
 
@@ -64,6 +70,7 @@ class gateway {
   };
   std::vector<mounted> megaservices_;
   std::set<std::string> routes_;
+  bool access_log_ = false;
 };
 
 }  // namespace opea::nodes

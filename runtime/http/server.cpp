@@ -226,6 +226,8 @@ class connection : public std::enable_shared_from_this<connection> {
     append_connection_header(out);
     out += "\r\n";
     final_queued_ = true;
+    bytes_out_ += out.size() + body.size();
+    note_request_id(extra);
     notify_observer(status_);
     if (body.size() <= coalesce_limit) {
       out += body;
@@ -253,17 +255,21 @@ class connection : public std::enable_shared_from_this<connection> {
     }
     append_connection_header(out);
     out += "\r\n";
+    bytes_out_ += out.size();
+    note_request_id(extra);
     enqueue(std::move(out));
   }
 
   void do_chunk(uint64_t id, std::string data) {
     if (!accepts(id) || !streaming_ || final_queued_ || data.empty()) return;
     if (!chunked_) {
+      bytes_out_ += data.size();
       enqueue(std::move(data));
       return;
     }
     char prefix[24];
     int len = std::snprintf(prefix, sizeof(prefix), "%zx\r\n", data.size());
+    bytes_out_ += static_cast<size_t>(len) + data.size() + 2;
     if (data.size() <= coalesce_limit) {
       std::string out;
       out.reserve(static_cast<size_t>(len) + data.size() + 2);
@@ -281,6 +287,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void do_end_stream(uint64_t id) {
     if (!accepts(id) || !streaming_ || final_queued_) return;
     final_queued_ = true;
+    if (chunked_) bytes_out_ += 5;
     notify_observer(status_);
     if (chunked_) pending_.emplace_back("0\r\n\r\n");
     after_queue();
@@ -476,6 +483,10 @@ class connection : public std::enable_shared_from_this<connection> {
     http10_ = false;
     started_ = clock_type::now();
     obs_req_ = request{};
+    bytes_in_ = 0;
+    bytes_out_ = 0;
+    obs_request_id_.clear();
+    obs_traceparent_.clear();
     hold_ = shared_from_this();
   }
 
@@ -519,6 +530,8 @@ class connection : public std::enable_shared_from_this<connection> {
       obs_req_.path = req.path;
       obs_req_.query = req.query;
       obs_req_.remote_address = remote_;
+      bytes_in_ = req.body.size();
+      obs_traceparent_ = req.header("traceparent");
     }
     if (shared_->stopping.load(std::memory_order_acquire)) {
       internal_error(503, "server shutting down", "server_error");
@@ -622,13 +635,21 @@ class connection : public std::enable_shared_from_this<connection> {
     do_read();
   }
 
+  /// Keeps the response's X-Request-Id for the observer.
+  void note_request_id(const header_list& headers) {
+    if (!shared_->obs) return;
+    for (const auto& [name, value] : headers)
+      if (boost::beast::iequals(name, "x-request-id")) obs_request_id_ = value;
+  }
+
   /// Reports the response to the observer, once.
   void notify_observer(int status) {
     if (observed_ || !shared_->obs) return;
     observed_ = true;
     auto secs = std::chrono::duration<double>(clock_type::now() - started_);
     try {
-      shared_->obs(obs_req_, status, secs.count());
+      shared_->obs(exchange{obs_req_, status, secs.count(), bytes_in_, bytes_out_, obs_request_id_,
+                            obs_traceparent_});
     } catch (const std::exception& e) {
       spdlog::error("http server: observer threw: {}", e.what());
     } catch (...) {
@@ -705,6 +726,10 @@ class connection : public std::enable_shared_from_this<connection> {
   bool http10_ = false;
   clock_type::time_point started_;
   request obs_req_;
+  uint64_t bytes_in_ = 0;
+  uint64_t bytes_out_ = 0;
+  std::string obs_request_id_;
+  std::string obs_traceparent_;
   std::vector<std::function<void()>> on_close_;
   std::weak_ptr<response_writer> writer_;
   std::shared_ptr<connection> hold_;

@@ -159,14 +159,31 @@ struct route {
   handler h;
 };
 
+/// One finished exchange, as the observer sees it.
+struct exchange {
+  /// The request view: method, target, path, query and remote_address;
+  /// headers and body are empty.
+  const request& req;
+  /// The final status (499 for a response aborted because the client left or
+  /// the server stopped).
+  int status = 0;
+  /// Seconds since the request was parsed.
+  double seconds = 0;
+  /// Bytes of the request body.
+  uint64_t bytes_in = 0;
+  /// Bytes of the response queued for sending (status line, headers, body
+  /// and chunk framing).
+  uint64_t bytes_out = 0;
+  /// The response's X-Request-Id header ("" when it has none).
+  std::string_view request_id;
+  /// The request's traceparent header ("" when it has none).
+  std::string_view traceparent;
+};
+
 /// Called once per response (including built-in 4xx errors) when its last
-/// byte is queued for sending, with the final status and the time since the
-/// request was parsed; so when a client has read a response, it has been
-/// observed. A response aborted because the client disconnected (or the server
-/// stopped) reports 499. The request view carries method, target, path, query
-/// and remote_address; headers and body are empty. Runs on the I/O thread:
-/// keep it cheap.
-using observer = std::function<void(const request&, int status, double seconds)>;
+/// byte is queued for sending; so when a client has read a response, it has
+/// been observed. Runs on the I/O thread: keep it cheap.
+using observer = std::function<void(const exchange&)>;
 
 /// Asynchronous HTTP/1.1 server on Boost.Beast: keep-alive, pipelined requests
 /// (answered in order, one at a time), chunked streaming responses, and JSON

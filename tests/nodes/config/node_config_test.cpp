@@ -166,6 +166,7 @@ TEST_CASE("opea-cpp format: every default", "[config]") {
   CHECK(c.node.scheduler.policy == scheduler_policy::spinning);
   CHECK(c.node.log == log_level::info);
   CHECK(c.node.format == log_format::text);
+  CHECK_FALSE(c.node.access_log);
 
   REQUIRE(c.services.size() == 1);
   const auto& s = c.services[0];
@@ -207,6 +208,7 @@ TEST_CASE("opea-cpp format: every key set", "[config]") {
   CHECK(c.node.scheduler.policy == scheduler_policy::stealing);
   CHECK(c.node.log == log_level::debug);
   CHECK(c.node.format == log_format::json);
+  CHECK(c.node.access_log);
   CHECK(c.node.supervision.strategy == opea::runtime::supervision_strategy::one_for_all);
   CHECK(c.node.supervision.intensity == 2);
   CHECK(c.node.supervision.period == std::chrono::milliseconds{20000});

@@ -99,9 +99,9 @@ struct fixture {
       throw std::runtime_error("boom");
     });
     srv.add_route("/drop", {"GET"}, [](request&&, std::shared_ptr<response_writer>) {});
-    srv.set_observer([this](const request& req, int status, double) {
+    srv.set_observer([this](const exchange& ex) {
       std::lock_guard<std::mutex> guard{mtx};
-      observed.emplace_back(req.path, status);
+      observed.emplace_back(ex.req.path, ex.status);
     });
   }
 
