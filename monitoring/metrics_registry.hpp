@@ -77,6 +77,11 @@ class metrics_registry {
   /// opea_service_retries_total: calls sent again after a failure (only
   /// services with a retry policy).
   prometheus::Family<prometheus::Counter>& service_retries;
+  /// opea_service_bulkhead_in_flight: calls holding a slot of a service's
+  /// bulkhead (only services with a bulkhead).
+  prometheus::Family<prometheus::Gauge>& service_bulkhead_in_flight;
+  /// opea_service_bulkhead_queued: calls waiting for a slot of it.
+  prometheus::Family<prometheus::Gauge>& service_bulkhead_queued;
   /// opea_service_late_replies_total: replies that arrived after their call
   /// had already been answered (deadline passed, call cancelled): dropped.
   prometheus::Family<prometheus::Counter>& service_late_replies;
@@ -161,6 +166,9 @@ struct service_instruments {
   /// Null unless the service has a circuit breaker (the megaservice sets it):
   /// 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled.
   prometheus::Gauge* circuit_state = nullptr;
+  /// Null unless the service has a bulkhead (the megaservice sets them).
+  prometheus::Gauge* bulkhead_in_flight = nullptr;
+  prometheus::Gauge* bulkhead_queued = nullptr;
   prometheus::Counter* late_replies = nullptr;
   prometheus::Gauge* up = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;

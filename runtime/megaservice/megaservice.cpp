@@ -76,6 +76,10 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
     auto& ins = cfg.instruments[i];
     if (s.retry.attempts > 1) ins.retries = &metrics.service_retries.Add(ins.labels);
     if (s.breaker) ins.circuit_state = &metrics.service_circuit_state.Add(ins.labels);
+    if (s.bulkhead) {
+      ins.bulkhead_in_flight = &metrics.service_bulkhead_in_flight.Add(ins.labels);
+      ins.bulkhead_queued = &metrics.service_bulkhead_queued.Add(ins.labels);
+    }
     service_proxy_options p;
     p.service = s.name;
     p.idempotent = s.idempotent;

@@ -57,6 +57,15 @@ void set_circuit_gauge(service_proxy_state& st) {
     st.opt.instruments.circuit_state->Set(static_cast<double>(st.breaker->current()));
 }
 
+void set_bulkhead_gauges(service_proxy_state& st) {
+  if (!st.bulk) return;
+  const auto& ins = st.opt.instruments;
+  if (ins.bulkhead_in_flight != nullptr)
+    ins.bulkhead_in_flight->Set(static_cast<double>(st.bulk->in_flight()));
+  if (ins.bulkhead_queued != nullptr)
+    ins.bulkhead_queued->Set(static_cast<double>(st.bulk->queued()));
+}
+
 void arm(self_ptr self, time_point when) {
   auto& st = self->state;
   if (when == time_point::max()) return;
@@ -136,6 +145,7 @@ void finish(self_ptr self, uint64_t id, caf::expected<json_ptr> res, const char*
     call.permit.reset();
     drain_admitted(self);
   }
+  set_bulkhead_gauges(st);
 }
 
 void fail(self_ptr self, uint64_t id, caf::error err, const char* reason = nullptr) {
@@ -276,9 +286,11 @@ void attempt(self_ptr self, uint64_t id) {
     switch (entry.result) {
       case bulkhead::outcome::admitted:
         call.permit.emplace(std::move(entry.slot));
+        set_bulkhead_gauges(st);
         break;
       case bulkhead::outcome::queued:
         call.state = phase::queued;
+        set_bulkhead_gauges(st);
         if (auto when = st.bulk->next_expiry()) arm(self, *when);
         return;
       case bulkhead::outcome::rejected:
@@ -301,6 +313,7 @@ void drain_admitted(self_ptr self) {
     it->second.state = phase::waiting;
     pass_breaker(self, id);
   }
+  set_bulkhead_gauges(st);
 }
 
 /// The send of call `id` ended (its reply, its error, its replica lost).

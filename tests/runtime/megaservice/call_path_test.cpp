@@ -332,6 +332,12 @@ TEST_CASE_METHOD(det_fixture, "bulkhead: FIFO queue, refusal when full, queue ti
           "overloaded (gate): its bulkhead limit is reached: max_in_flight = 1 call(s) already "
           "in flight and max_queue = 1 waiting");
   REQUIRE(value(R"(opea_service_errors_total{node="test",megaservice="mega",reason="bulkhead_full",service="gate"})") == 1);
+  const std::string in_flight =
+      R"(opea_service_bulkhead_in_flight{node="test",megaservice="mega",service="gate"})";
+  const std::string queued =
+      R"(opea_service_bulkhead_queued{node="test",megaservice="mega",service="gate"})";
+  REQUIRE(value(in_flight) == 1);
+  REQUIRE(value(queued) == 1);
   // The first answers: the second gets its slot (FIFO).
   caf::anon_send(*handle, release_atom::value);
   sched->run();
@@ -339,6 +345,8 @@ TEST_CASE_METHOD(det_fixture, "bulkhead: FIFO queue, refusal when full, queue ti
   REQUIRE(**first);
   REQUIRE(*(**first)->output == json{{"n", 1}});
   REQUIRE(*calls == 2);
+  REQUIRE(value(in_flight) == 1);
+  REQUIRE(value(queued) == 0);
   // A call that waits longer than max_wait_ms fails with queue_timeout.
   auto fourth = start(m, {{"n", 4}});
   sched->run();
@@ -347,10 +355,13 @@ TEST_CASE_METHOD(det_fixture, "bulkhead: FIFO queue, refusal when full, queue ti
   REQUIRE(error_text(*fourth) ==
           "overloaded (gate): the call waited max_wait_ms = 300 ms for a slot of its bulkhead");
   REQUIRE(value(R"(opea_service_errors_total{node="test",megaservice="mega",reason="queue_timeout",service="gate"})") == 1);
+  REQUIRE(value(queued) == 0);
   caf::anon_send(*handle, release_atom::value);
   sched->run();
   REQUIRE(*second);
   REQUIRE(**second);
+  REQUIRE(value(in_flight) == 0);
+  REQUIRE(value(queued) == 0);
 }
 
 TEST_CASE_METHOD(det_fixture, "a cancelled request ends its flow at once with 499",
