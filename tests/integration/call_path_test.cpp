@@ -16,6 +16,7 @@
 
 #include "runtime/http/server.hpp"
 #include "tests/integration/cluster_fixture.hpp"
+#include "tests/integration/holding_upstream.hpp"
 #include "tests/support/chatqna_config.hpp"
 
 using namespace opea::itest;
@@ -46,81 +47,6 @@ double series(const std::string& metrics, const std::string& line) {
 
 namespace net = boost::asio;
 using opea::runtime::http::response_writer;
-
-/// An HTTP server in this process whose POST route `path` holds every
-/// request: `first` (when set) starts the answer, then the writer is kept.
-/// Counts the connections the node opened to it and the ones it closed.
-class holding_upstream {
- public:
-  using starter = std::function<void(response_writer&)>;
-
-  explicit holding_upstream(const std::string& path, starter first = {}) {
-    server_.add_route(
-        path, {"POST"},
-        [this, first](opea::runtime::http::request&&, std::shared_ptr<response_writer> out) {
-          if (first) first(*out);
-          out->on_close([this] {
-            std::lock_guard<std::mutex> lock{mu_};
-            ++closed_;
-            cv_.notify_all();
-          });
-          std::lock_guard<std::mutex> lock{mu_};
-          ++opened_;
-          held_.push_back(std::move(out));
-          cv_.notify_all();
-        });
-    if (auto p = server_.start()) port = *p;
-  }
-
-  ~holding_upstream() {
-    {
-      std::lock_guard<std::mutex> lock{mu_};
-      held_.clear();
-    }
-    server_.stop();
-  }
-
-  /// Waits until `n` requests are held; false after `within`.
-  bool opened(int n, std::chrono::milliseconds within) {
-    std::unique_lock<std::mutex> lock{mu_};
-    return cv_.wait_for(lock, within, [&] { return opened_ == n; });
-  }
-
-  /// Waits until `n` held connections were closed; false after `within`.
-  bool closed(int n, std::chrono::milliseconds within) {
-    std::unique_lock<std::mutex> lock{mu_};
-    return cv_.wait_for(lock, within, [&] { return closed_ == n; });
-  }
-
-  /// The bound port; 0 if the server did not start.
-  uint16_t port = 0;
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int opened_ = 0;
-  int closed_ = 0;
-  std::vector<std::shared_ptr<response_writer>> held_;
-  opea::runtime::http::server server_{{"127.0.0.1", 0}};
-};
-
-/// `n` raw TCP clients of 127.0.0.1:`port`, each having sent `POST path`
-/// with the JSON `body` (and nothing else: they can leave mid-request).
-std::vector<net::ip::tcp::socket> raw_posts(net::io_context& ioc, uint16_t port,
-                                            const std::string& path, const std::string& body,
-                                            int n) {
-  std::string req = "POST " + path +
-                    " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    "Content-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body;
-  std::vector<net::ip::tcp::socket> socks;
-  for (int i = 0; i < n; ++i) {
-    socks.emplace_back(ioc);
-    socks.back().connect({net::ip::make_address("127.0.0.1"), port});
-    net::write(socks.back(), net::buffer(req));
-  }
-  return socks;
-}
 
 }  // namespace
 

@@ -2,14 +2,12 @@
 // and JSON answers are timed, first and inter-token latencies counted per
 // streamed piece, clients that leave neither timed nor left pending.
 
-#include <condition_variable>
-#include <mutex>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
 #include "runtime/http/server.hpp"
 #include "tests/integration/cluster_fixture.hpp"
+#include "tests/integration/holding_upstream.hpp"
 #include "tests/support/chatqna_config.hpp"
 
 using namespace opea::itest;
@@ -30,83 +28,35 @@ json chunk(const std::string& content) {
 /// An OpenAI-compatible model server in this process: a request whose last
 /// message says "hold" is held unanswered; others get "One two three." as
 /// three streamed deltas or as one completion.
-class model_server {
- public:
-  model_server() {
-    server_.add_route(
-        "/v1/chat/completions", {"POST"},
-        [this](opea::runtime::http::request&& req, std::shared_ptr<response_writer> out) {
-          auto body = json::parse(req.body, nullptr, false);
-          auto text = body.is_object() ? body.dump() : std::string{};
-          if (text.find("hold") != std::string::npos) {
-            out->on_close([this] {
-              std::lock_guard<std::mutex> lock{mu_};
-              ++closed_;
-              cv_.notify_all();
-            });
-            std::lock_guard<std::mutex> lock{mu_};
-            held_.push_back(std::move(out));
-            cv_.notify_all();
-            return;
-          }
-          if (body.value("stream", false)) {
-            out->begin_stream(200, "text/event-stream");
-            for (const char* piece : {"One ", "two ", "three."})
-              out->write_chunk("data: " + chunk(piece).dump() + "\n\n");
-            out->write_chunk("data: [DONE]\n\n");
-            out->end_stream();
-            return;
-          }
-          out->reply_json(
-              200, json{{"id", "m1"},
-                        {"object", "chat.completion"},
-                        {"created", 1},
-                        {"model", "m"},
-                        {"choices",
-                         {{{"index", 0},
-                           {"message", {{"role", "assistant"}, {"content", "One two three."}}},
-                           {"finish_reason", "stop"}}}},
-                        {"usage",
-                         {{"prompt_tokens", 1}, {"completion_tokens", 3}, {"total_tokens", 4}}}});
-        });
-    if (auto p = server_.start()) port = *p;
+bool answer(const opea::runtime::http::request& req, response_writer& out) {
+  auto body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || body.dump().find("hold") != std::string::npos) return false;
+  if (body.value("stream", false)) {
+    out.begin_stream(200, "text/event-stream");
+    for (const char* piece : {"One ", "two ", "three."})
+      out.write_chunk("data: " + chunk(piece).dump() + "\n\n");
+    out.write_chunk("data: [DONE]\n\n");
+    out.end_stream();
+    return true;
   }
-
-  ~model_server() {
-    {
-      std::lock_guard<std::mutex> lock{mu_};
-      held_.clear();
-    }
-    server_.stop();
-  }
-
-  /// Waits until `n` requests are held; false after `within`.
-  bool holding(size_t n, std::chrono::milliseconds within) {
-    std::unique_lock<std::mutex> lock{mu_};
-    return cv_.wait_for(lock, within, [&] { return held_.size() == n; });
-  }
-
-  /// Waits until the node closed `n` held requests; false after `within`.
-  bool closed(int n, std::chrono::milliseconds within) {
-    std::unique_lock<std::mutex> lock{mu_};
-    return cv_.wait_for(lock, within, [&] { return closed_ == n; });
-  }
-
-  uint16_t port = 0;
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::shared_ptr<response_writer>> held_;
-  int closed_ = 0;
-  opea::runtime::http::server server_{{"127.0.0.1", 0}};
-};
+  out.reply_json(
+      200, json{{"id", "m1"},
+                {"object", "chat.completion"},
+                {"created", 1},
+                {"model", "m"},
+                {"choices",
+                 {{{"index", 0},
+                   {"message", {{"role", "assistant"}, {"content", "One two three."}}},
+                   {"finish_reason", "stop"}}}},
+                {"usage", {{"prompt_tokens", 1}, {"completion_tokens", 3}, {"total_tokens", 4}}}});
+  return true;
+}
 
 }  // namespace
 
 TEST_CASE("OPEA's megaservice metrics count streamed, JSON and abandoned requests exactly",
           "[integration][metrics]") {
-  model_server model;
+  holding_upstream model{"/v1/chat/completions", {}, answer};
   REQUIRE(model.port != 0);
   node_process node{opea::test::chatqna_config{}
                         .merge("node: {name: mm, log_level: debug}\ndataprep: {corpus: null}")
@@ -149,18 +99,9 @@ TEST_CASE("OPEA's megaservice metrics count streamed, JSON and abandoned request
   // requests, they close, the node cancels the upstream calls.
   {
     net::io_context ioc;
-    std::string body = R"({"messages": "hold on", "stream": true})";
-    std::string req =
-        "POST /v1/chatqna HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
-    std::vector<net::ip::tcp::socket> socks;
-    for (int i = 0; i < abandoned; ++i) {
-      socks.emplace_back(ioc);
-      socks.back().connect({net::ip::make_address("127.0.0.1"), node.port});
-      net::write(socks.back(), net::buffer(req));
-    }
-    REQUIRE(model.holding(abandoned, 10s));
+    auto socks = raw_posts(ioc, node.port, "/v1/chatqna",
+                           R"({"messages": "hold on", "stream": true})", abandoned);
+    REQUIRE(model.opened(abandoned, 10s));
     for (auto& s : socks) s.close();
     REQUIRE(model.closed(abandoned, 5s));
   }
