@@ -87,7 +87,14 @@ metrics_registry::metrics_registry(std::string node)
       build_info(
           gauge(*registry_, "opea_build_info", "1, labelled with opea-cpp's version.", node_)),
       start_time(gauge(*registry_, "process_start_time_seconds",
-                       "Start time of the process since the Unix epoch, in seconds.", node_)) {
+                       "Start time of the process since the Unix epoch, in seconds.", node_)),
+      dataprep_documents(counter(*registry_, "opea_dataprep_documents_total",
+                                 "Documents ingested into an index.", node_)),
+      dataprep_chunks(counter(*registry_, "opea_dataprep_chunks_total",
+                              "Chunks ingested into an index.", node_)),
+      index_chunks(gauge(*registry_, "opea_index_chunks", "Chunks an index holds.", node_)),
+      index_sources(gauge(*registry_, "opea_index_sources",
+                          "Sources (files) an index holds chunks of.", node_)) {
   build_info.Add({{"version", version()}}).Set(1);
   start_time.Add({}).Set(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -113,7 +120,16 @@ std::vector<std::pair<std::string, const latency_statistics*>> metrics_registry:
   return out;
 }
 
+void metrics_registry::on_collect(std::function<void()> refresh) {
+  std::lock_guard<std::mutex> lock{statistics_mutex_};
+  refreshers_.push_back(std::move(refresh));
+}
+
 std::string metrics_registry::serialize() const {
+  {
+    std::lock_guard<std::mutex> lock{statistics_mutex_};
+    for (const auto& refresh : refreshers_) refresh();
+  }
   std::ostringstream out;
   prometheus::TextSerializer{}.Serialize(out, registry_->Collect());
   return out.str();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -134,6 +135,20 @@ class metrics_registry {
   /// `time() - process_start_time_seconds`).
   prometheus::Family<prometheus::Gauge>& start_time;
 
+  // -- data ------------------------------------------------------------------
+  /// opea_dataprep_documents_total / opea_dataprep_chunks_total: documents
+  /// and chunks ingested into an `index` (uploads and the corpus at start).
+  prometheus::Family<prometheus::Counter>& dataprep_documents;
+  prometheus::Family<prometheus::Counter>& dataprep_chunks;
+  /// opea_index_chunks / opea_index_sources: chunks and sources (files) an
+  /// `index` holds, read from the store when /metrics is scraped.
+  prometheus::Family<prometheus::Gauge>& index_chunks;
+  prometheus::Family<prometheus::Gauge>& index_sources;
+
+  /// Runs `refresh` before every `serialize`: it sets gauges whose value is
+  /// read from elsewhere (a store's size). Register before serving.
+  void on_collect(std::function<void()> refresh);
+
   // -- OPEA's /v1/statistics -------------------------------------------------
   /// The latency statistics named `name` (a megaservice, or
   /// "<megaservice>/<service>"), created on first use: instruments resolve
@@ -144,6 +159,7 @@ class metrics_registry {
 
  private:
   mutable std::mutex statistics_mutex_;
+  std::vector<std::function<void()>> refreshers_;
   std::map<std::string, std::unique_ptr<latency_statistics>> statistics_;
 };
 

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "monitoring/metrics_registry.hpp"
 #include "nodes/config/node_config.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
 #include "runtime/http/fwd.hpp"
@@ -28,6 +29,8 @@ class node_services {
   /// The node's shared HTTP client (null when no service needs one).
   virtual std::shared_ptr<runtime::http::client> client() const = 0;
   virtual actors::store_registry& stores() = 0;
+  /// The node's metrics, for series of an application's own.
+  virtual monitoring::metrics_registry& metrics() = 0;
   /// How a route calls `svc`: through a megaservice of the node that has it
   /// (its proxy and metrics), else a one-service megaservice of its own that
   /// joins the root supervisor. Only before the supervision tree starts

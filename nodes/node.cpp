@@ -51,6 +51,14 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   if (cfg_.cluster.enabled) cluster_runtime::configure(cfg_, system_cfg_);
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
   stores_ = std::make_shared<actors::store_registry>(cfg_.node.data_dir);
+  // Each opened index's size, read when /metrics is scraped.
+  metrics_->on_collect([stores = stores_, metrics = metrics_.get()] {
+    for (const auto& [index, store] : stores->opened()) {
+      metrics->index_chunks.Add({{"index", index}}).Set(static_cast<double>(store->size()));
+      metrics->index_sources.Add({{"index", index}})
+          .Set(static_cast<double>(store->list_sources().size()));
+    }
+  });
   actors::register_builtins(catalog_, client_, stores_);
   factory_ = std::make_unique<service_factory>(catalog_, client_, cfg_.source_name);
   if (cfg_.cluster.enabled)

@@ -52,7 +52,7 @@ class node final : private node_services {
   void stop();
 
   const node_config& config() const override { return cfg_; }
-  monitoring::metrics_registry& metrics() { return *metrics_; }
+  monitoring::metrics_registry& metrics() override { return *metrics_; }
   caf::actor_system& system() { return *system_; }
   const std::vector<std::unique_ptr<runtime::megaservice>>& megaservices() const {
     return megaservices_;

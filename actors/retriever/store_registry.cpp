@@ -29,6 +29,11 @@ caf::expected<vector_store_ptr> store_registry::open(const std::string& index, s
   return *store;
 }
 
+std::vector<std::pair<std::string, vector_store_ptr>> store_registry::opened() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return {stores_.begin(), stores_.end()};
+}
+
 void register_retriever_builtins(runtime::service_catalog& catalog,
                                  std::shared_ptr<store_registry> stores) {
   catalog.add("retriever",

@@ -3,6 +3,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -25,9 +27,12 @@ class store_registry {
 
   const std::string& data_dir() const { return data_dir_; }
 
+  /// The stores opened so far, by index name.
+  std::vector<std::pair<std::string, vector_store_ptr>> opened() const;
+
  private:
   std::string data_dir_;
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   std::map<std::string, vector_store_ptr> stores_;
 };
 

@@ -35,6 +35,8 @@ class dataprep_app final : public application {
     const auto& d = cfg.dataprep;
     const auto& file = cfg.source_name;
     auto parts = open_dataprep_store(cfg, node.stores());
+    auto* documents = &node.metrics().dataprep_documents.Add({{"index", parts.index}});
+    auto* chunks = &node.metrics().dataprep_chunks.Add({{"index", parts.index}});
     // Documents and queries share vectors: dataprep embeds with the same
     // supervised embedding service that ChatQnA's flow calls.
     const auto* emb = cfg.find_service(d.embedding);
@@ -78,6 +80,7 @@ class dataprep_app final : public application {
                     [&done](caf::expected<rt::json> r) { done.set_value(std::move(r)); });
       auto res = done.get_future().get();
       if (!res) throw config_error(file + ": dataprep.corpus: " + rt::describe(res.error()));
+      count_ingest(*res, documents, chunks);
       spdlog::info("opea-node {}: ingested the corpus {}: {} documents, {} chunks", cfg.node.name,
                    d.corpus, (*res)["documents"].dump(), (*res)["chunks"].dump());
     }
@@ -85,6 +88,7 @@ class dataprep_app final : public application {
     dcfg.link_root = cfg.node.data_dir;
     auto service = std::make_shared<actors::dataprep_service>(parts.store, parts.embedder, dcfg);
     routes_ = std::make_unique<dataprep_routes>(service, parts.embedder);
+    routes_->count_into(documents, chunks);
     routes_->mount(node.edge());
   }
 

@@ -26,12 +26,25 @@ dataprep_routes::~dataprep_routes() {
   workers_->join();
 }
 
+void count_ingest(const json& result, prometheus::Counter* documents, prometheus::Counter* chunks) {
+  auto add = [&](prometheus::Counter* c, const char* field) {
+    auto v = result.find(field);
+    if (c != nullptr && v != result.end() && v->is_number_unsigned())
+      c->Increment(v->get<double>());
+  };
+  add(documents, "documents");
+  add(chunks, "chunks");
+}
+
 void dataprep_routes::mount(gateway& server) {
   auto svc = service_;
   auto workers = workers_;
+  auto documents = documents_;
+  auto chunks = chunks_;
   server.add_route("/v1/dataprep/ingest", {"POST"},
-                   http::edge_route([svc, workers](http::request&& req, runtime::request_context,
-                                                   http::responder out) {
+                   http::edge_route([svc, workers, documents, chunks](http::request&& req,
+                                                                      runtime::request_context,
+                                                                      http::responder out) {
                      caf::expected<actors::ingest_request> parsed = runtime::make_error(
                          runtime::errc::bad_request, "body", "request body is empty");
                      auto content_type = req.header("content-type");
@@ -55,9 +68,12 @@ void dataprep_routes::mount(gateway& server) {
                        return;
                      }
                      auto request = std::make_shared<actors::ingest_request>(std::move(*parsed));
-                     boost::asio::post(*workers, [svc, request, out] {
+                     boost::asio::post(*workers, [svc, request, out, documents, chunks] {
                        svc->ingest(std::move(request->documents), request->options,
-                                   [out](caf::expected<json> res) { out.answer(res); });
+                                   [out, documents, chunks](caf::expected<json> res) {
+                                     if (res) count_ingest(*res, documents, chunks);
+                                     out.answer(res);
+                                   });
                      });
                    }));
   server.add_route("/v1/dataprep/get", {"POST", "GET"},

@@ -527,4 +527,11 @@ TEST_CASE("dataprep: the ingest command and the HTTP API, with bad uploads refus
   auto del = post(base + "/v1/dataprep/delete", {{"file_path", "a.txt"}});
   REQUIRE(del.status == 200);
   REQUIRE(body_of(call("POST", base + "/v1/dataprep/get")).size() == 1);
+  // The node counted the two uploads it stored (not the refused one, nor the
+  // ingest command's); the index holds otters.md alone again.
+  auto m = call("GET", base + "/metrics").body;
+  CHECK(metric_value(m, R"(opea_dataprep_documents_total{node="cq",index="chatqna"})") == 2);
+  CHECK(metric_value(m, R"(opea_dataprep_chunks_total{node="cq",index="chatqna"})") == 2);
+  CHECK(metric_value(m, R"(opea_index_chunks{node="cq",index="chatqna"})") == 1);
+  CHECK(metric_value(m, R"(opea_index_sources{node="cq",index="chatqna"})") == 1);
 }
