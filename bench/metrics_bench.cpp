@@ -30,34 +30,34 @@ void counter_increment(benchmark::State& state) {
   for (auto _ : state) c->Increment();
 }
 
-void histogram_observe(benchmark::State& state) {
-  auto* h = instruments().duration;
+/// Runs `observe` with latencies from 100 us to about 1 s, in turn.
+template <class Observe>
+void with_latencies(benchmark::State& state, Observe observe) {
   double v = 0.0001;
   for (auto _ : state) {
-    h->Observe(v);
+    observe(v);
     v = v < 1 ? v * 1.7 : 0.0001;
   }
 }
 
+void histogram_observe(benchmark::State& state) {
+  auto* h = instruments().duration;
+  with_latencies(state, [h](double v) { h->Observe(v); });
+}
+
 void statistics_record(benchmark::State& state) {
   auto* s = instruments().stats;
-  double v = 0.0001;
-  for (auto _ : state) {
-    s->record(v);
-    v = v < 1 ? v * 1.7 : 0.0001;
-  }
+  with_latencies(state, [s](double v) { s->record(v); });
 }
 
 /// What a service call observes when it finishes: the three above.
 void service_call_observations(benchmark::State& state) {
   const auto& ins = instruments();
-  double v = 0.0001;
-  for (auto _ : state) {
+  with_latencies(state, [&ins](double v) {
     ins.requests->Increment();
     ins.duration->Observe(v);
     ins.stats->record(v);
-    v = v < 1 ? v * 1.7 : 0.0001;
-  }
+  });
 }
 
 }  // namespace

@@ -105,7 +105,7 @@ const char* metrics_registry::version() {
 }
 
 latency_statistics& metrics_registry::statistics(const std::string& name) {
-  std::lock_guard<std::mutex> lock{statistics_mutex_};
+  std::lock_guard<std::mutex> lock{extras_mutex_};
   auto& slot = statistics_[name];
   if (!slot) slot = std::make_unique<latency_statistics>();
   return *slot;
@@ -113,7 +113,7 @@ latency_statistics& metrics_registry::statistics(const std::string& name) {
 
 std::vector<std::pair<std::string, const latency_statistics*>> metrics_registry::all_statistics()
     const {
-  std::lock_guard<std::mutex> lock{statistics_mutex_};
+  std::lock_guard<std::mutex> lock{extras_mutex_};
   std::vector<std::pair<std::string, const latency_statistics*>> out;
   out.reserve(statistics_.size());
   for (const auto& [name, stats] : statistics_) out.emplace_back(name, stats.get());
@@ -121,13 +121,13 @@ std::vector<std::pair<std::string, const latency_statistics*>> metrics_registry:
 }
 
 void metrics_registry::on_collect(std::function<void()> refresh) {
-  std::lock_guard<std::mutex> lock{statistics_mutex_};
+  std::lock_guard<std::mutex> lock{extras_mutex_};
   refreshers_.push_back(std::move(refresh));
 }
 
 std::string metrics_registry::serialize() const {
   {
-    std::lock_guard<std::mutex> lock{statistics_mutex_};
+    std::lock_guard<std::mutex> lock{extras_mutex_};
     for (const auto& refresh : refreshers_) refresh();
   }
   std::ostringstream out;

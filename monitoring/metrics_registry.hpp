@@ -158,7 +158,8 @@ class metrics_registry {
   std::vector<std::pair<std::string, const latency_statistics*>> all_statistics() const;
 
  private:
-  mutable std::mutex statistics_mutex_;
+  /// Guards the statistics map and the refreshers.
+  mutable std::mutex extras_mutex_;
   std::vector<std::function<void()>> refreshers_;
   std::map<std::string, std::unique_ptr<latency_statistics>> statistics_;
 };

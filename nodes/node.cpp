@@ -56,7 +56,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     for (const auto& [index, store] : stores->opened()) {
       metrics->index_chunks.Add({{"index", index}}).Set(static_cast<double>(store->size()));
       metrics->index_sources.Add({{"index", index}})
-          .Set(static_cast<double>(store->list_sources().size()));
+          .Set(static_cast<double>(store->source_count()));
     }
   });
   actors::register_builtins(catalog_, client_, stores_);

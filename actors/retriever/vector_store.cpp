@@ -1287,6 +1287,11 @@ std::vector<source_info> vector_store::list_sources() const {
   return out;
 }
 
+size_t vector_store::source_count() const {
+  std::shared_lock<std::shared_mutex> lock{state_mutex_};
+  return by_source_.size();
+}
+
 size_t vector_store::size() const {
   std::shared_lock<std::shared_mutex> lock{state_mutex_};
   return entries_.size();

@@ -215,6 +215,10 @@ class vector_store {
   /// Number of stored chunks.
   size_t size() const;
 
+  /// Number of sources with stored chunks (`list_sources().size()`, without
+  /// the list).
+  size_t source_count() const;
+
   /// Vector dimension; 0 until known (new store opened with dimension 0).
   size_t dimension() const;
 

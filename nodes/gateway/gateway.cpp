@@ -127,28 +127,30 @@ void gateway::add_builtin_routes() {
           &metrics.http_requests.Add({{"route", route}, {"code", std::to_string(code)}});
   }
   std::shared_ptr<const std::unordered_map<std::string, route_series>> frozen = std::move(series);
-  server_->set_observer([&metrics, frozen, access = access_log_](const http::exchange& ex) {
-    auto it = frozen->find(ex.req.path);
-    if (it == frozen->end()) it = frozen->find("other");
-    it->second.duration->Observe(ex.seconds);
-    auto c = it->second.codes.find(ex.status);
-    if (c != it->second.codes.end())
-      c->second->Increment();
-    else
-      metrics.http_requests.Add({{"route", it->first}, {"code", std::to_string(ex.status)}})
-          .Increment();
-    if (access) {
-      // traceparent: version-traceid-parentid-flags (validated at the edge
-      // before use; here only its shape matters).
-      std::string_view trace_id = "-";
-      if (ex.traceparent.size() == 55 && ex.traceparent[2] == '-')
-        trace_id = ex.traceparent.substr(3, 32);
-      spdlog::info("access {} {} {} {:.3f} ms in={} out={} caller={} request_id={} trace_id={}",
-                   ex.req.method, ex.req.target, ex.status, ex.seconds * 1e3, ex.bytes_in,
-                   ex.bytes_out, ex.req.remote_address.empty() ? "-" : ex.req.remote_address,
-                   ex.request_id.empty() ? std::string_view{"-"} : ex.request_id, trace_id);
-    }
-  });
+  server_->set_observer(
+      [&metrics, frozen, access = access_log_](const http::exchange& ex) {
+        auto it = frozen->find(ex.req.path);
+        if (it == frozen->end()) it = frozen->find("other");
+        it->second.duration->Observe(ex.seconds);
+        auto c = it->second.codes.find(ex.status);
+        if (c != it->second.codes.end())
+          c->second->Increment();
+        else
+          metrics.http_requests.Add({{"route", it->first}, {"code", std::to_string(ex.status)}})
+              .Increment();
+        if (access) {
+          // traceparent: version-traceid-parentid-flags (validated at the edge
+          // before use; here only its shape matters).
+          std::string_view trace_id = "-";
+          if (ex.traceparent.size() == 55 && ex.traceparent[2] == '-')
+            trace_id = ex.traceparent.substr(3, 32);
+          spdlog::info("access {} {} {} {:.3f} ms in={} out={} caller={} request_id={} trace_id={}",
+                       ex.req.method, ex.req.target, ex.status, ex.seconds * 1e3, ex.bytes_in,
+                       ex.bytes_out, ex.req.remote_address.empty() ? "-" : ex.req.remote_address,
+                       ex.request_id.empty() ? std::string_view{"-"} : ex.request_id, trace_id);
+        }
+      },
+      access_log_);
 }
 
 caf::expected<uint16_t> gateway::start() {

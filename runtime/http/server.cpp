@@ -134,6 +134,8 @@ struct shared_config {
   std::unordered_map<std::string, route> routes;
   handler fallback;
   observer obs;
+  /// Whether `obs` reads the exchange's request and trace ids.
+  bool obs_ids = false;
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> requests{0};
   std::mutex conns_mtx;
@@ -531,7 +533,7 @@ class connection : public std::enable_shared_from_this<connection> {
       obs_req_.query = req.query;
       obs_req_.remote_address = remote_;
       bytes_in_ = req.body.size();
-      obs_traceparent_ = req.header("traceparent");
+      if (shared_->obs_ids) obs_traceparent_ = req.header("traceparent");
     }
     if (shared_->stopping.load(std::memory_order_acquire)) {
       internal_error(503, "server shutting down", "server_error");
@@ -637,7 +639,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
   /// Keeps the response's X-Request-Id for the observer.
   void note_request_id(const header_list& headers) {
-    if (!shared_->obs) return;
+    if (!shared_->obs_ids) return;
     for (const auto& [name, value] : headers)
       if (boost::beast::iequals(name, "x-request-id")) obs_request_id_ = value;
   }
@@ -857,8 +859,9 @@ void server::set_fallback(handler h) {
   state_->shared->fallback = std::move(h);
 }
 
-void server::set_observer(observer f) {
+void server::set_observer(observer f, bool with_ids) {
   state_->shared->obs = std::move(f);
+  state_->shared->obs_ids = with_ids;
 }
 
 namespace {

@@ -174,9 +174,10 @@ struct exchange {
   /// Bytes of the response queued for sending (status line, headers, body
   /// and chunk framing).
   uint64_t bytes_out = 0;
-  /// The response's X-Request-Id header ("" when it has none).
+  /// The response's X-Request-Id header ("" when it has none, or when the
+  /// observer was set without `with_ids`).
   std::string_view request_id;
-  /// The request's traceparent header ("" when it has none).
+  /// The request's traceparent header (likewise).
   std::string_view traceparent;
 };
 
@@ -209,8 +210,10 @@ class server {
   /// Handles requests whose path matches no route (instead of answering 404).
   void set_fallback(handler h);
 
-  /// Sets the per-response hook, e.g. for metrics.
-  void set_observer(observer f);
+  /// Sets the per-response hook, e.g. for metrics. With `with_ids`, the
+  /// exchange carries the request and trace ids, copied for every request
+  /// (an access log); without, nothing is copied for it.
+  void set_observer(observer f, bool with_ids = false);
 
   /// Binds, listens and starts `io_threads` threads. Returns the bound port.
   [[nodiscard]] caf::expected<uint16_t> start();
