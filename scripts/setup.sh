@@ -20,8 +20,9 @@ PACKAGES=(
   libtcmalloc-minimal4  # opea-node's allocator (OPEA_TCMALLOC)
   libbenchmark-dev
   curl wrk
-  prometheus            # promtool, used by the tests to check /metrics
+  prometheus            # promtool (the tests check /metrics) and the server the dashboards test queries
   python3               # the stand-in external HTTP microservice of the integration tests
+  python3-matplotlib    # monitoring/grafana/render_dashboard.py draws a dashboard into a PNG
 )
 
 # Node.js and npm run the real `openai` SDK client test; the machines of this
