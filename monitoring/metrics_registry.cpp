@@ -84,6 +84,24 @@ metrics_registry::metrics_registry(std::string node)
                               "Calls resent to another replica after a member was lost.", node_)),
       cluster_node_down(counter(*registry_, "opea_cluster_node_down_errors_total",
                                 "Calls failed because the member running them was lost.", node_)),
+      cluster_link_transitions(counter(*registry_, "opea_cluster_link_transitions_total",
+                                       "Links to cluster members that came up or went down.",
+                                       node_)),
+      cluster_members(
+          gauge(*registry_, "opea_cluster_members", "Cluster members by state.", node_)),
+      cluster_remote_call_duration(histogram(
+          *registry_, "opea_cluster_remote_call_duration_seconds",
+          "Time from dispatch of a call to a replica on another member until its reply.", node_)),
+      actor_messages(
+          counter(*registry_, "opea_actor_messages_total", "Messages an actor handled.", node_)),
+      actor_handling(histogram(*registry_, "opea_actor_message_handling_seconds",
+                               "Time an actor spent handling one message.", node_)),
+      actor_mailbox(gauge(*registry_, "opea_actor_mailbox_depth",
+                          "Messages waiting in an actor's mailbox.", node_)),
+      actor_restarts(counter(*registry_, "opea_actor_restarts_total",
+                             "Actor instances started to replace one that exited.", node_)),
+      actor_failures(counter(*registry_, "opea_actor_failures_total",
+                             "Actor instances that exited abnormally, by reason.", node_)),
       build_info(
           gauge(*registry_, "opea_build_info", "1, labelled with opea-cpp's version.", node_)),
       start_time(gauge(*registry_, "process_start_time_seconds",
@@ -139,6 +157,13 @@ const prometheus::Histogram::BucketBoundaries& metrics_registry::latency_buckets
   static const prometheus::Histogram::BucketBoundaries buckets{
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
       0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30};
+  return buckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& metrics_registry::handling_buckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets{
+      0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+      0.0025,   0.005,     0.01,     0.025,   0.05,     0.1,     0.5,    1,       10};
   return buckets;
 }
 

@@ -127,6 +127,39 @@ class metrics_registry {
   /// (the member was lost and the call could not be retried), by `service`.
   prometheus::Family<prometheus::Counter>& cluster_node_down;
 
+  /// opea_cluster_link_transitions_total: a member's link to this node came
+  /// up or went down, by `member` and `state` ("up", "down").
+  prometheus::Family<prometheus::Counter>& cluster_link_transitions;
+  /// opea_cluster_members: members this node knows, by `state` ("up": linked,
+  /// "down": lost and not yet back; this node counts as up).
+  prometheus::Family<prometheus::Gauge>& cluster_members;
+  /// opea_cluster_remote_call_duration_seconds: one send of a call to a
+  /// service distributed over the cluster (through a member's endpoint, this
+  /// one's included), from dispatch to its reply or error, by `service`.
+  prometheus::Family<prometheus::Histogram>& cluster_remote_call_duration;
+
+  // -- actors (runtime/instrumented_actor.hpp; label set: actor, and
+  //    megaservice and service where the actor belongs to one) ---------------
+  /// opea_actor_messages_total: messages an actor handled (requests, replies,
+  /// system messages; a message an actor skips and handles later counts once).
+  prometheus::Family<prometheus::Counter>& actor_messages;
+  /// opea_actor_message_handling_seconds: time an actor spent in one message
+  /// (the synchronous part: a handler that answers later through a promise
+  /// is done when it returns).
+  prometheus::Family<prometheus::Histogram>& actor_handling;
+  /// opea_actor_mailbox_depth: messages waiting in the actor's mailbox (all
+  /// instances sharing the name, e.g. a pool of flow executors, summed).
+  prometheus::Family<prometheus::Gauge>& actor_mailbox;
+  /// opea_actor_restarts_total: instances started to replace one that exited.
+  prometheus::Family<prometheus::Counter>& actor_restarts;
+  /// opea_actor_failures_total: instances that exited abnormally, by `reason`
+  /// (CAF's exit reason or error code name, e.g. "runtime_error" for an
+  /// exception that escaped a handler, "kill"; opea-cpp's errc names).
+  prometheus::Family<prometheus::Counter>& actor_failures;
+
+  /// Buckets of the actor handling-time histogram, in seconds: 1 us .. 10 s.
+  static const prometheus::Histogram::BucketBoundaries& handling_buckets();
+
   // -- process ----------------------------------------------------------------
   /// opea_build_info: 1, with the `version` label.
   prometheus::Family<prometheus::Gauge>& build_info;

@@ -196,8 +196,9 @@ void node::start_root() {
     if (!c) throw config_error(cfg_.source_name + ": cluster: " + rt::describe(c.error()));
     children.push_back(std::move(*c));
   }
-  auto root = rt::spawn_supervisor(*system_, "node " + cfg_.node.name, cfg_.node.supervision,
-                                   std::move(children));
+  auto root = rt::spawn_supervisor(
+      *system_, "node " + cfg_.node.name, cfg_.node.supervision, std::move(children),
+      monitoring::make_actor_instruments(metrics_.get(), {"supervisor:root", "", ""}));
   if (!root)
     throw config_error(cfg_.source_name + ": node.supervision: " + rt::describe(root.error()));
   root_ = *root;

@@ -11,6 +11,7 @@
 #include "nodes/services/service_factory.hpp"
 #include "runtime/cluster/service_endpoint.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/instrumented_actor.hpp"
 
 namespace opea::nodes {
 
@@ -85,6 +86,8 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   mc.reconnect = std::chrono::milliseconds{c.reconnect_ms};
   mc.view = view_;
   mc.member_up = &metrics.cluster_member_up;
+  mc.members_by_state = &metrics.cluster_members;
+  mc.link_transitions = &metrics.cluster_link_transitions;
   mc.memory = memory_;
   // The services this member hosts, each supervised by a one-service megaservice.
   for (const auto& svc : cfg.services) {
@@ -99,9 +102,11 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     opts.name = "hosted." + svc.name;
     opts.supervised = true;  // by the node's root supervisor
     auto host = std::make_shared<rt::megaservice>(sys, orch, opts, metrics);
-    auto ep = spawn_endpoint(sys, svc.name, host, metrics);
+    auto ins = monitoring::make_actor_instruments(&metrics, {"endpoint", "", svc.name});
+    auto ep = spawn_endpoint(sys, svc.name, host, metrics, ins);
     mc.local_endpoints[svc.name] = ep;
     endpoints_.emplace_back(svc.name, std::make_shared<first_instance>(ep));
+    endpoint_actors_.push_back(std::move(ins));
     hosted_.push_back(std::move(host));
   }
   const auto* self = c.find(c.self);
@@ -113,7 +118,9 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   } else {
     mc.connector = sys.middleman().actor_handle();
   }
-  first_directory_ = sys.spawn(membership_actor, mc);
+  directory_actors_ = monitoring::make_actor_instruments(&metrics, {"membership", "", ""});
+  supervisor_actors_ = monitoring::make_actor_instruments(&metrics, {"supervisor:cluster", "", ""});
+  first_directory_ = rt::spawn_instrumented(sys, directory_actors_, membership_actor, mc);
   directory_ = std::make_shared<first_instance>(first_directory_);
   auto published = c.tls.enabled
                        ? caf::openssl::publish(first_directory_, self->port, nullptr, true)
@@ -150,10 +157,11 @@ bool cluster_runtime::first_instance::closed() const {
 
 caf::actor cluster_runtime::spawn_endpoint(caf::actor_system& sys, const std::string& service,
                                            std::shared_ptr<const rt::megaservice> host,
-                                           monitoring::metrics_registry& metrics) {
+                                           monitoring::metrics_registry& metrics,
+                                           const monitoring::actor_instruments_ptr& instruments) {
   // Endpoints travel between members as plain handles (what crosses nodes).
-  return caf::actor_cast<caf::actor>(
-      sys.spawn(rt::service_endpoint, service, std::move(host), &metrics));
+  return caf::actor_cast<caf::actor>(rt::spawn_instrumented(sys, instruments, rt::service_endpoint,
+                                                            service, std::move(host), &metrics));
 }
 
 caf::expected<rt::child_spec> cluster_runtime::child() {
@@ -163,22 +171,23 @@ caf::expected<rt::child_spec> cluster_runtime::child() {
     spec.id = endpoint_child_prefix + endpoints_[i].first;
     std::shared_ptr<const rt::megaservice> host = hosted_[i];
     auto* metrics = &metrics_;
-    spec.start = [first = endpoints_[i].second, service = endpoints_[i].first, host,
-                  metrics](caf::local_actor& sup) {
+    spec.start = [first = endpoints_[i].second, service = endpoints_[i].first, host, metrics,
+                  ins = endpoint_actors_[i]](caf::local_actor& sup) {
       if (auto instance = first->take()) return instance;
-      return spawn_endpoint(sup.system(), service, host, *metrics);
+      return spawn_endpoint(sup.system(), service, host, *metrics, ins);
     };
     children.push_back(std::move(spec));
   }
   rt::child_spec dir;
   dir.id = directory_child_id;
-  dir.start = [first = directory_, cfg = directory_cfg_](caf::local_actor& sup) {
+  dir.start = [first = directory_, cfg = directory_cfg_,
+               ins = directory_actors_](caf::local_actor& sup) {
     auto instance = first->take();
     if (!instance) {
       auto settings = *cfg;
       // After stop() (the node is shutting down) the port stays closed.
       if (first->closed()) settings.publish_port = 0;
-      instance = sup.system().spawn(membership_actor, std::move(settings));
+      instance = rt::spawn_instrumented(sup.system(), ins, membership_actor, std::move(settings));
     }
     // The directory follows its siblings' restarts.
     caf::anon_send(caf::actor_cast<rt::supervisor_handle>(&sup), rt::watch_children_atom::value,
@@ -189,7 +198,8 @@ caf::expected<rt::child_spec> cluster_runtime::child() {
   rt::supervisor_flags flags;
   flags.intensity = 10;
   flags.period = std::chrono::seconds{10};
-  return rt::supervisor_child("cluster", flags, std::move(children));
+  return rt::supervisor_child("cluster", flags, std::move(children), rt::restart_type::permanent,
+                              supervisor_actors_);
 }
 
 cluster_runtime::~cluster_runtime() {
@@ -209,6 +219,8 @@ rt::micro_service cluster_runtime::proxy_for(const service_config& svc, rt::serv
   placement.series.replicas = &metrics_.cluster_replicas.Add(labels);
   placement.series.retries = &metrics_.cluster_retries.Add(labels);
   placement.series.node_down = &metrics_.cluster_node_down.Add(labels);
+  placement.series.remote_call_duration = &metrics_.cluster_remote_call_duration.Add(
+      labels, monitoring::metrics_registry::latency_buckets());
   out.cluster = std::move(placement);
   svc.set_policies(out);
   return out;

@@ -109,7 +109,8 @@ class cluster_runtime {
 
   static caf::actor spawn_endpoint(caf::actor_system& sys, const std::string& service,
                                    std::shared_ptr<const runtime::megaservice> host,
-                                   monitoring::metrics_registry& metrics);
+                                   monitoring::metrics_registry& metrics,
+                                   const monitoring::actor_instruments_ptr& instruments);
 
   const node_config& cfg_;
   caf::actor_system& sys_;
@@ -119,6 +120,11 @@ class cluster_runtime {
   std::vector<std::shared_ptr<runtime::megaservice>> hosted_;
   /// Service name and first endpoint, per hosted service.
   std::vector<std::pair<std::string, first_instance_ptr>> endpoints_;
+  /// The actor series of each endpoint (index as endpoints_), of the
+  /// directory and of the cluster's supervisor (every instance of each).
+  std::vector<monitoring::actor_instruments_ptr> endpoint_actors_;
+  monitoring::actor_instruments_ptr directory_actors_;
+  monitoring::actor_instruments_ptr supervisor_actors_;
   first_instance_ptr directory_;
   /// The first directory: the handle proxies subscribe to (a restarted one
   /// finds them in memory_).

@@ -123,12 +123,24 @@ std::vector<caf::actor> values_of(const std::map<std::string, caf::actor>& m) {
   return out;
 }
 
+/// Counts a link to `member` coming up or going down.
+void count_transition(directory_state& st, const std::string& member, const char* state) {
+  if (st.cfg.link_transitions)
+    st.cfg.link_transitions->Add({{"member", member}, {"state", state}}).Increment();
+}
+
 void publish_view(directory_state& st) {
   if (st.cfg.member_up)
     for (const auto& m : st.cfg.members) {
       bool up = m.name == st.cfg.self || st.peers.at(m.name).state == member_state::up;
       st.cfg.member_up->Add({{"member", m.name}}).Set(up ? 1 : 0);
     }
+  if (st.cfg.members_by_state) {
+    // This member counts as up; every state has a series (0 when empty).
+    std::map<std::string, int> by_state{{"up", 1}, {"joining", 0}, {"down", 0}, {"unknown", 0}};
+    for (const auto& [name, p] : st.peers) ++by_state[to_string(p.state)];
+    for (const auto& [state, n] : by_state) st.cfg.members_by_state->Add({{"state", state}}).Set(n);
+  }
   if (!st.cfg.view) return;
   json members = json::array();
   for (const auto& m : st.cfg.members) {
@@ -182,6 +194,7 @@ void mark_down(caf::event_based_actor* self, directory_state& st, peer& p, std::
   p.state = member_state::down;
   p.since_unix_ms = rt::unix_now_ms();
   p.last_error = std::move(why);
+  if (was_up) count_transition(st, p.address.name, "down");
   publish_view(st);
   // Logged once the view shows it (a stable line, see nodes/README.md).
   if (was_up)
@@ -205,6 +218,7 @@ void join(caf::event_based_actor* self, directory_state& st, peer& p, caf::actor
   p.since_unix_ms = rt::unix_now_ms();
   p.last_error.clear();
   ++p.joins;
+  count_transition(st, p.address.name, "up");
   self->monitor(p.directory);
   notify_up(st, p.address.name, p.endpoints);
   publish_view(st);
@@ -276,8 +290,14 @@ void publish_self(caf::event_based_actor* self, const state_ptr& st) {
 caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, membership_config cfg) {
   auto st = std::make_shared<directory_state>();
   st->cfg = std::move(cfg);
-  for (const auto& m : st->cfg.members)
-    if (m.name != st->cfg.self) st->peers[m.name].address = m;
+  for (const auto& m : st->cfg.members) {
+    if (m.name == st->cfg.self) continue;
+    st->peers[m.name].address = m;
+    // Both series of every member exist from the start (rate() sees the first).
+    if (st->cfg.link_transitions)
+      for (const char* state : {"up", "down"})
+        st->cfg.link_transitions->Add({{"member", m.name}, {"state", state}});
+  }
   if (st->cfg.memory) {
     // A restart: the endpoints and subscribers of the instance before.
     for (auto& [service, endpoint] : st->cfg.memory->endpoints())

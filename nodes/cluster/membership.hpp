@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <caf/actor.hpp>
@@ -115,6 +116,10 @@ struct membership_config {
   std::shared_ptr<cluster_view> view;
   /// opea_cluster_member_up (null: not exported).
   prometheus::Family<prometheus::Gauge>* member_up = nullptr;
+  /// opea_cluster_members{state} (null: not exported).
+  prometheus::Family<prometheus::Gauge>* members_by_state = nullptr;
+  /// opea_cluster_link_transitions_total{member,state} (null: not exported).
+  prometheus::Family<prometheus::Counter>* link_transitions = nullptr;
 };
 
 struct membership_state {

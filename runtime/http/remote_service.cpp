@@ -7,6 +7,7 @@
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
 #include "runtime/http/post_json.hpp"
+#include "runtime/instrumented_actor.hpp"
 #include "runtime/service/reply_later.hpp"
 #include "runtime/service/url.hpp"
 
@@ -54,8 +55,10 @@ micro_service http_service(micro_service svc, std::shared_ptr<client> c) {
   service_adapter a;
   a.kind = "http";
   // The adapter's copy of the description: what it calls never changes.
-  a.start = [spec = svc, c](caf::local_actor& sup) {
-    return caf::actor_cast<caf::actor>(sup.spawn(http_service_actor, spec, c));
+  a.start = [spec = svc, c](caf::local_actor& sup,
+                            const monitoring::actor_instruments_ptr& instruments) {
+    return caf::actor_cast<caf::actor>(
+        runtime::spawn_instrumented(sup, instruments, http_service_actor, spec, c));
   };
   svc.adapter = std::move(a);
   return svc;

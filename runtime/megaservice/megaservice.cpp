@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "runtime/errors.hpp"
+#include "runtime/instrumented_actor.hpp"
 #include "runtime/megaservice/flow_executor.hpp"
 #include "runtime/megaservice/megaservice_actor.hpp"
 #include "runtime/service/local_service_actor.hpp"
@@ -43,6 +44,8 @@ struct megaservice::shared {
   std::vector<child_spec> children;
   /// The services' supervisor when the megaservice started it itself.
   supervisor_handle services;
+  /// The series of the services' supervisor (every instance).
+  monitoring::actor_instruments_ptr supervisor_actors;
   std::shared_ptr<flow_env_slot> env_slot = std::make_shared<flow_env_slot>();
   /// The orchestrator's align_generator hook (empty: none).
   decltype(align_hooks::generator) generator;
@@ -98,10 +101,16 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
       throw std::invalid_argument("service '" + s.name + "': " + subject_of(err) + ": " +
                                   detail_of(err));
     cfg.proxies.push_back(std::move(p));
+    cfg.proxy_actors.push_back(
+        monitoring::make_actor_instruments(&metrics, {"proxy", sh.options.name, s.name}));
   }
   cfg.board = sh.board;
   cfg.env_slot = sh.env_slot;
   cfg.executors = sh.options.flow_executors;
+  cfg.executor_actors = monitoring::make_actor_instruments(
+      &metrics, {"flow_executor", sh.options.name, ""},
+      static_cast<uint32_t>(
+          cfg.executors != 0 ? cfg.executors : std::max<size_t>(1, sys.scheduler().num_workers())));
   auto flags = supervisor_flags::validated(sh.options.supervision);
   if (!flags)
     throw std::invalid_argument("megaservice '" + sh.options.name + "': supervision." +
@@ -115,24 +124,31 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
     c.id = s.name;
     c.restart = s.restart_mode;
     c.limit = s.restart;
+    auto ins = monitoring::make_actor_instruments(&metrics, {s.name, sh.options.name, s.name});
     if (s.handler)
-      c.start = [name = s.name, handler = s.handler](caf::local_actor& sup) {
-        return caf::actor_cast<caf::actor>(sup.spawn(local_service_actor, name, handler));
+      c.start = [name = s.name, handler = s.handler, ins](caf::local_actor& sup) {
+        return caf::actor_cast<caf::actor>(
+            spawn_instrumented(sup, ins, local_service_actor, name, handler));
       };
     else if (s.body)
-      c.start = [name = s.name, body = s.body](caf::local_actor& sup) {
-        return sup.spawn(guarded_service_actor, name, body);
+      c.start = [name = s.name, body = s.body, ins](caf::local_actor& sup) {
+        return spawn_instrumented(sup, ins, guarded_service_actor, name, body);
       };
     else
-      c.start = s.adapter->start;
+      c.start = [start = s.adapter->start, ins](caf::local_actor& sup) { return start(sup, ins); };
     sh.children.push_back(std::move(c));
   }
   if (auto ok = check_child_specs(sh.options.name, sh.children); !ok)
     throw std::invalid_argument("megaservice '" + sh.options.name + "': " + describe(ok.error()));
   sh.system = &sys;
-  sh.actor = sys.spawn(megaservice_actor, std::move(cfg));
+  sh.actor = spawn_instrumented(
+      sys, monitoring::make_actor_instruments(&metrics, {"megaservice", sh.options.name, ""}),
+      megaservice_actor, std::move(cfg));
+  sh.supervisor_actors = monitoring::make_actor_instruments(
+      &metrics, {"supervisor:" + sh.options.name, sh.options.name, ""});
   if (!sh.options.supervised) {
-    auto services = spawn_supervisor(sys, sh.options.name, sh.options.supervision, sh.children);
+    auto services = spawn_supervisor(sys, sh.options.name, sh.options.supervision, sh.children,
+                                     sh.supervisor_actors);
     if (!services) {
       caf::anon_send_exit(sh.actor, caf::exit_reason::user_shutdown);
       throw std::invalid_argument("megaservice '" + sh.options.name + "': " +
@@ -154,8 +170,8 @@ caf::expected<child_spec> megaservice::child() const {
   c.restart = restart_type::permanent;
   c.shutdown.timeout = shutdown_spec::infinity;
   c.start = [name = sh.options.name, flags = sh.options.supervision, children = sh.children,
-             actor = sh.actor](caf::local_actor& parent) -> caf::actor {
-    auto services = spawn_supervisor(parent.system(), name, flags, children);
+             actor = sh.actor, ins = sh.supervisor_actors](caf::local_actor& parent) -> caf::actor {
+    auto services = spawn_supervisor(parent.system(), name, flags, children, ins);
     if (!services) return {};
     caf::anon_send(actor, services_atom::value, *services,
                    caf::actor_cast<caf::actor>(&parent));

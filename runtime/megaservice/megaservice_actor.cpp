@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "runtime/errors.hpp"
+#include "runtime/instrumented_actor.hpp"
 
 namespace opea::runtime {
 
@@ -35,7 +36,9 @@ service_actor as_service(const caf::actor& instance) {
 
 service_proxy_actor spawn_proxy(self_ptr self, size_t i) {
   auto& st = self->state;
-  auto proxy = self->spawn<caf::monitored>(service_proxy, st.cfg.proxies[i]);
+  auto proxy = spawn_instrumented<caf::monitored>(
+      *self, i < st.cfg.proxy_actors.size() ? st.cfg.proxy_actors[i] : nullptr, service_proxy,
+      st.cfg.proxies[i]);
   // A replaced proxy learns the service's current actor from the supervisor
   // (the answer waits while it restarts; a child_stopped covers the rest).
   if (st.services && st.cfg.specs[i].local())
@@ -99,7 +102,7 @@ bool replace_helper(self_ptr self, const caf::actor_addr& source, const caf::err
         "megaservice '{}': a flow executor went down ({}); its requests in progress were "
         "answered with service_unavailable; starting a new one",
         st.cfg.name, describe(reason));
-    x = self->spawn<caf::monitored>(flow_executor);
+    x = spawn_instrumented<caf::monitored>(*self, st.cfg.executor_actors, flow_executor);
     publish_env(self);
     return true;
   }
@@ -133,7 +136,8 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
   if (executors == 0) executors = std::max<size_t>(1, self->system().scheduler().num_workers());
   st.executors = std::make_shared<std::vector<flow_executor_actor>>();
   for (size_t i = 0; i < executors; ++i)
-    st.executors->push_back(self->spawn<caf::monitored>(flow_executor));
+    st.executors->push_back(
+        spawn_instrumented<caf::monitored>(*self, st.cfg.executor_actors, flow_executor));
   publish_env(self);
   self->attach_functor([proxies = st.proxies, executors = st.executors](const caf::error&) {
     // Flows first (requests in progress are answered), then the proxies

@@ -27,6 +27,10 @@ struct megaservice_actor_config {
   size_t executors = 0;
   /// The settings of each service's proxy (index = node).
   std::vector<service_proxy_options> proxies;
+  /// The actor series of each service's proxy (index = node) and of the
+  /// flow executors (one series for the pool); null: not measured.
+  std::vector<monitoring::actor_instruments_ptr> proxy_actors;
+  monitoring::actor_instruments_ptr executor_actors;
 };
 
 /// (services_atom, supervisor_handle services, caf::actor parent): the

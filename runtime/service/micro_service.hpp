@@ -7,21 +7,23 @@
 #include <memory>
 #include <string>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <caf/actor.hpp>
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
 
+#include "monitoring/actor_instruments.hpp"
+#include "runtime/resilience/bulkhead.hpp"
+#include "runtime/resilience/circuit_breaker.hpp"
+#include "runtime/resilience/retry_schedule.hpp"
 #include "runtime/service/request_context.hpp"
 #include "runtime/service/service_type.hpp"
 #include "runtime/supervision/child_spec.hpp"
 #include "runtime/supervision/restart_window.hpp"
-#include "runtime/resilience/bulkhead.hpp"
-#include "runtime/resilience/circuit_breaker.hpp"
-#include "runtime/resilience/retry_schedule.hpp"
 
 namespace opea::runtime {
 
@@ -63,6 +65,9 @@ struct cluster_series {
   prometheus::Counter* retries = nullptr;
   /// opea_cluster_node_down_errors_total{service}: calls that failed with node_down.
   prometheus::Counter* node_down = nullptr;
+  /// opea_cluster_remote_call_duration_seconds{service}: each send's time to
+  /// its reply or error.
+  prometheus::Histogram* remote_call_duration = nullptr;
 };
 
 /// Where the replicas of a service distributed over a cluster are found.
@@ -85,8 +90,11 @@ struct service_adapter {
   /// What /v1/list_service shows as the service's kind, e.g. "http".
   std::string kind;
   /// Spawns the adapter (a `service_actor`) under the megaservice's
-  /// supervisor; called again on every restart.
-  std::function<caf::actor(caf::local_actor& supervisor)> start;
+  /// supervisor, measured by `instruments` (runtime/instrumented_actor.hpp's
+  /// spawn_instrumented; null: not measured); called again on every restart.
+  std::function<caf::actor(caf::local_actor& supervisor,
+                           const monitoring::actor_instruments_ptr& instruments)>
+      start;
 };
 
 /// One microservice of a graph, as OPEA's `MicroService`: a name, where it

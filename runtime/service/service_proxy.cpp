@@ -335,6 +335,8 @@ void on_result(self_ptr self, uint64_t id, uint64_t send, caf::expected<json_ptr
     call.budget_held = nullptr;
   }
   auto took = now - call.sent_at;
+  if (st.opt.distributed && st.opt.cluster.remote_call_duration != nullptr)
+    st.opt.cluster.remote_call_duration->Observe(std::chrono::duration<double>(took).count());
   if (res) {
     if (st.breaker && call.breaker_permit) st.breaker->on_success(took, now);
     call.breaker_permit = false;

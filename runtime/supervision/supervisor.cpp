@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "runtime/errors.hpp"
+#include "runtime/instrumented_actor.hpp"
 #include "runtime/supervision/restart_window.hpp"
 
 namespace opea::runtime {
@@ -501,16 +502,19 @@ supervisor_handle::behavior_type supervisor_main(self_ptr self, std::string name
 
 caf::expected<supervisor_handle> spawn_supervisor(caf::actor_system& sys, std::string name,
                                                   supervisor_flags flags,
-                                                  std::vector<child_spec> children) {
+                                                  std::vector<child_spec> children,
+                                                  const monitoring::actor_instruments_ptr& ins) {
   if (name.empty()) return make_error(errc::bad_request, "name", "a supervisor needs a name");
   auto checked = supervisor_flags::validated(flags);
   if (!checked) return std::move(checked.error());
   if (auto ok = check_child_specs(name, children); !ok) return ok.error();
-  return sys.spawn(supervisor_main, std::move(name), *checked, std::move(children));
+  return spawn_instrumented(sys, ins, supervisor_main, std::move(name), *checked,
+                            std::move(children));
 }
 
 caf::expected<child_spec> supervisor_child(std::string id, supervisor_flags flags,
-                                           std::vector<child_spec> children, restart_type restart) {
+                                           std::vector<child_spec> children, restart_type restart,
+                                           monitoring::actor_instruments_ptr ins) {
   if (id.empty()) return make_error(errc::bad_request, "", "a supervisor child needs an id");
   auto checked = supervisor_flags::validated(flags);
   if (!checked) return std::move(checked.error());
@@ -520,8 +524,8 @@ caf::expected<child_spec> supervisor_child(std::string id, supervisor_flags flag
   spec.id = id;
   spec.restart = restart;
   spec.shutdown.timeout = shutdown_spec::infinity;
-  spec.start = [id, flags = *checked, shared](caf::local_actor& parent) {
-    auto sup = spawn_supervisor(parent.system(), id, flags, *shared);
+  spec.start = [id, flags = *checked, shared, ins](caf::local_actor& parent) {
+    auto sup = spawn_supervisor(parent.system(), id, flags, *shared, ins);
     return sup ? caf::actor_cast<caf::actor>(*sup) : caf::actor{};
   };
   return spec;

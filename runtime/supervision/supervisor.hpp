@@ -13,6 +13,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "monitoring/actor_instruments.hpp"
 #include "runtime/supervision/child_spec.hpp"
 
 namespace opea::runtime {
@@ -158,18 +159,25 @@ using supervisor_handle = caf::typed_actor<
 /// (backoff, shutdown timeouts) are delayed messages to itself, so it runs
 /// on any scheduler, including caf::scheduler::test_coordinator with
 /// simulated time.
-[[nodiscard]] caf::expected<supervisor_handle> spawn_supervisor(caf::actor_system& sys,
-                                                                std::string name,
-                                                                supervisor_flags flags,
-                                                                std::vector<child_spec> children);
+///
+/// `instruments`: the supervisor's own actor series (actor
+/// "supervisor:<name>", see runtime/instrumented_actor.hpp); null: not
+/// measured.
+[[nodiscard]] caf::expected<supervisor_handle> spawn_supervisor(
+    caf::actor_system& sys, std::string name, supervisor_flags flags,
+    std::vector<child_spec> children,
+    const monitoring::actor_instruments_ptr& instruments = nullptr);
 
 /// A child spec whose start spawns a supervisor named `id` over `children`
 /// (a subtree; any depth works). Its shutdown is `shutdown_spec::infinity`,
 /// as OTP recommends for supervisors: it stops its own children first.
 /// `flags` and `children` are checked now, as spawn_supervisor would; each
 /// restart spawns a fresh supervisor (fresh restart window) from them.
+/// `instruments` measures every supervisor it starts (a restart counts in
+/// opea_actor_restarts_total).
 [[nodiscard]] caf::expected<child_spec> supervisor_child(
     std::string id, supervisor_flags flags, std::vector<child_spec> children,
-    restart_type restart = restart_type::permanent);
+    restart_type restart = restart_type::permanent,
+    monitoring::actor_instruments_ptr instruments = nullptr);
 
 }  // namespace opea::runtime
