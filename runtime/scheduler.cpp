@@ -10,14 +10,14 @@
 #include <optional>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <caf/atom.hpp>
 #include <caf/policy/work_sharing.hpp>
 #include <caf/scheduled_actor.hpp>
 #include <caf/scheduler/coordinator.hpp>
+
+#include "monitoring/log.hpp"
 
 namespace opea::runtime {
 
@@ -330,10 +330,12 @@ class spinning_sharing : public caf::policy::work_sharing {
     try {
       n = f();
     } catch (const std::exception& e) {
-      spdlog::error("scheduler: exception escaped an I/O handler: {}", e.what());
+      monitoring::log(monitoring::log_component::scheduler)
+          .error("scheduler: exception escaped an I/O handler: {}", e.what());
       n = 1;
     } catch (...) {
-      spdlog::error("scheduler: exception escaped an I/O handler");
+      monitoring::log(monitoring::log_component::scheduler)
+          .error("scheduler: exception escaped an I/O handler");
       n = 1;
     }
     loop.left_at.store(now_ns(), std::memory_order_relaxed);

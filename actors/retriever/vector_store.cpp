@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include <hnswlib/hnswlib.h>
-#include <spdlog/spdlog.h>
 
 #include "actors/retriever/wal_codec.hpp"
+#include "monitoring/log.hpp"
 #include "runtime/errors.hpp"
 
 namespace opea::actors {
@@ -432,8 +432,9 @@ caf::expected<void> vector_store::replay_log() {
   if (log_fd_ < 0) return io_error("cannot open", log);
   if (pos < data.size()) {
     dropped_tail_bytes_ = data.size() - pos;
-    spdlog::warn("vector store {}: dropping a torn log tail of {} bytes after {} records", dir_,
-                 dropped_tail_bytes_, records);
+    monitoring::log(monitoring::log_component::retriever)
+        .warn("vector store {}: dropping a torn log tail of {} bytes after {} records", dir_,
+              dropped_tail_bytes_, records);
     if (::ftruncate(log_fd_, static_cast<off_t>(pos)) != 0 || ::fsync(log_fd_) != 0)
       return io_error("cannot truncate", log);
   }
@@ -628,10 +629,11 @@ caf::expected<void> vector_store::apply_lexical(const record& rec) {
 }
 
 void vector_store::drop_lexical(const caf::error& why) {
-  spdlog::error(
-      "vector store {}: the lexical index failed ({}); searching without it until the store "
-      "is opened again, which rebuilds it",
-      dir_, runtime::describe(why));
+  monitoring::log(monitoring::log_component::retriever)
+      .error(
+          "vector store {}: the lexical index failed ({}); searching without it until the store "
+          "is opened again, which rebuilds it",
+          dir_, runtime::describe(why));
   std::unique_lock<std::shared_mutex> lock{state_mutex_};
   lexical_.reset();
 }
@@ -733,8 +735,9 @@ caf::expected<void> vector_store::open_lexical(bool overwrite) {
   auto where = path("lexical");
   auto index = lexical_index::open(where, overwrite);
   if (!index) {
-    spdlog::warn("vector store {}: {}; rebuilding the lexical index", dir_,
-                 runtime::describe(index.error()));
+    monitoring::log(monitoring::log_component::retriever)
+        .warn("vector store {}: {}; rebuilding the lexical index", dir_,
+              runtime::describe(index.error()));
     std::error_code ec;
     std::filesystem::remove_all(where, ec);
     index = lexical_index::open(where, true);
@@ -758,8 +761,9 @@ caf::expected<void> vector_store::open_lexical(bool overwrite) {
   }
   if (!ok || gen != generation_) {
     if (!lexical_rebuild_)
-      spdlog::info("vector store {}: the lexical index {} (store at generation {}); rebuilding it",
-                   dir_, at.empty() ? "is new" : "is at " + at, generation_);
+      monitoring::log(monitoring::log_component::retriever)
+          .info("vector store {}: the lexical index {} (store at generation {}); rebuilding it",
+                dir_, at.empty() ? "is new" : "is at " + at, generation_);
     lexical_rebuild_ = true;
   } else {
     lexical_from_ = off;
@@ -1226,8 +1230,9 @@ caf::expected<std::vector<search_hit>> vector_store::hybrid_search(
   if (auto found = words_done.get())
     by_words = std::move(*found);
   else
-    spdlog::warn("vector store {}: lexical search failed ({}); answering by vectors only", dir_,
-                 runtime::describe(found.error()));
+    monitoring::log(monitoring::log_component::retriever)
+        .warn("vector store {}: lexical search failed ({}); answering by vectors only", dir_,
+              runtime::describe(found.error()));
   std::shared_lock<std::shared_mutex> lock{state_mutex_};
   std::vector<search_hit> hits;
   // A chunk removed since the vector search is left out.

@@ -4,10 +4,10 @@
 #include <set>
 #include <utility>
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "monitoring/log.hpp"
 #include "runtime/cluster/remote_protocol.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/service/service_proxy.hpp"
@@ -198,7 +198,8 @@ void mark_down(caf::event_based_actor* self, directory_state& st, peer& p, std::
   publish_view(st);
   // Logged once the view shows it (a stable line, see nodes/README.md).
   if (was_up)
-    spdlog::warn("cluster {}: member {} left: {}", st.cfg.self, p.address.name, p.last_error);
+    monitoring::log(monitoring::log_component::cluster)
+        .warn("cluster {}: member {} left: {}", st.cfg.self, p.address.name, p.last_error);
   if (i_dial(st, p.address.name))
     self->delayed_send(self, st.cfg.reconnect, dial_atom::value, p.address.name);
 }
@@ -223,8 +224,9 @@ void join(caf::event_based_actor* self, directory_state& st, peer& p, caf::actor
   notify_up(st, p.address.name, p.endpoints);
   publish_view(st);
   // Logged once the view shows it (a stable line, see nodes/README.md).
-  spdlog::info("cluster {}: member {} joined (services: {})", st.cfg.self, p.address.name,
-               names_of(p.endpoints));
+  monitoring::log(monitoring::log_component::cluster)
+      .info("cluster {}: member {} joined (services: {})", st.cfg.self, p.address.name,
+            names_of(p.endpoints));
 }
 
 /// Registers `proxy` for `service` and tells it the replicas known now.
@@ -270,12 +272,14 @@ void publish_self(caf::event_based_actor* self, const state_ptr& st) {
                   std::string{}, true)
         .then(
             [st](uint16_t) {
-              spdlog::info("cluster {}: directory published again on port {}", st->cfg.self,
-                           st->cfg.publish_port);
+              monitoring::log(monitoring::log_component::cluster)
+                  .info("cluster {}: directory published again on port {}", st->cfg.self,
+                        st->cfg.publish_port);
             },
             [self, st](caf::error& err) {
-              spdlog::error("cluster {}: cannot publish the directory on port {}: {}", st->cfg.self,
-                            st->cfg.publish_port, rt::describe(err));
+              monitoring::log(monitoring::log_component::cluster)
+                  .error("cluster {}: cannot publish the directory on port {}: {}", st->cfg.self,
+                         st->cfg.publish_port, rt::describe(err));
               self->quit(std::move(err));
             });
   };
@@ -351,9 +355,9 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
                                                 const std::vector<caf::actor>& endpoints) {
                             auto& p = st->peers.at(name);
                             if (who != name) {
-                              spdlog::error(
-                                  "cluster {}: {}:{} answered as member '{}', expected '{}'",
-                                  st->cfg.self, p.address.host, p.address.port, who, name);
+                              monitoring::log(monitoring::log_component::cluster)
+                                  .error("cluster {}: {}:{} answered as member '{}', expected '{}'",
+                                         st->cfg.self, p.address.host, p.address.port, who, name);
                               mark_down(self, *st, p, "answered as '" + who + "'");
                               return;
                             }
@@ -374,8 +378,9 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
                   // Once per new reason, not per redial; after the view
                   // shows it (a stable line, see nodes/README.md).
                   if (changed)
-                    spdlog::info("cluster {}: member {} unreachable: {}", st->cfg.self, name,
-                                 p.last_error);
+                    monitoring::log(monitoring::log_component::cluster)
+                        .info("cluster {}: member {} unreachable: {}", st->cfg.self, name,
+                              p.last_error);
                   self->delayed_send(self, st->cfg.reconnect, dial_atom::value, name);
                 });
       },
@@ -397,7 +402,8 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
         else if (st->cfg.accept_peer && !st->cfg.accept_peer(name))
           problem = "no verified certificate for '" + name + "' on this link";
         if (!problem.empty()) {
-          spdlog::warn("cluster {}: refused a hello: {}", st->cfg.self, problem);
+          monitoring::log(monitoring::log_component::cluster)
+              .warn("cluster {}: refused a hello: {}", st->cfg.self, problem);
           return rt::make_error(rt::errc::bad_request, "hello", problem);
         }
         join(self, *st, it->second, directory, services, endpoints);
@@ -413,13 +419,15 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
         if (it == st->peers.end() || it->second.state != member_state::up ||
             self->current_sender() !=
                 caf::actor_cast<caf::strong_actor_ptr>(it->second.directory)) {
-          spdlog::warn("cluster {}: ignored endpoints of '{}' from a directory not joined",
-                       st->cfg.self, name);
+          monitoring::log(monitoring::log_component::cluster)
+              .warn("cluster {}: ignored endpoints of '{}' from a directory not joined",
+                    st->cfg.self, name);
           return;
         }
         if (services.size() != endpoints.size()) {
-          spdlog::warn("cluster {}: ignored endpoints of '{}': {} services but {} endpoints",
-                       st->cfg.self, name, services.size(), endpoints.size());
+          monitoring::log(monitoring::log_component::cluster)
+              .warn("cluster {}: ignored endpoints of '{}': {} services but {} endpoints",
+                    st->cfg.self, name, services.size(), endpoints.size());
           return;
         }
         auto& p = it->second;
@@ -432,8 +440,9 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
           changed[services[i]] = endpoints[i];
         }
         if (changed.empty()) return;
-        spdlog::info("cluster {}: member {} restarted endpoints ({})", st->cfg.self, name,
-                     names_of(changed));
+        monitoring::log(monitoring::log_component::cluster)
+            .info("cluster {}: member {} restarted endpoints ({})", st->cfg.self, name,
+                  names_of(changed));
         notify_up(*st, name, changed);
         publish_view(*st);
       },
@@ -443,7 +452,8 @@ caf::behavior membership_actor(caf::stateful_actor<membership_state>* self, memb
       [self, st](rt::child_up_atom, const std::string& id, const caf::actor& instance) {
         const auto& sender = self->current_sender();
         if (!sender || sender->node() != self->node()) {
-          spdlog::warn("cluster {}: ignored a child_up from another node", st->cfg.self);
+          monitoring::log(monitoring::log_component::cluster)
+              .warn("cluster {}: ignored a child_up from another node", st->cfg.self);
           return;
         }
         if (id.rfind(endpoint_child_prefix, 0) != 0 || !instance) return;

@@ -27,10 +27,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
+
+#include "monitoring/log.hpp"
 
 namespace opea::nodes::tls_guard {
 namespace {
@@ -144,8 +145,8 @@ std::shared_ptr<const compiled_policy> compile(peer_policy policy) {
       out->named_hosts.emplace_back(ep, name);
       ips = resolve(ep.first, false);
       if (ips.empty())
-        spdlog::debug("cluster TLS: host '{}' of member '{}' does not resolve (yet)", ep.first,
-                      name);
+        monitoring::log(monitoring::log_component::cluster)
+            .debug("cluster TLS: host '{}' of member '{}' does not resolve (yet)", ep.first, name);
     }
     for (auto& ip : ips) out->by_address[{ip, ep.second}] = name;
   }
@@ -222,7 +223,8 @@ void raise_refusal(const std::string& why) {
 /// so that CAF's SSL_get_error sees SSL_ERROR_SSL and closes the connection.
 int refuse(const std::string& why) {
   state().refusals.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn("cluster TLS: refused connection: {}", why);
+  monitoring::log(monitoring::log_component::cluster)
+      .warn("cluster TLS: refused connection: {}", why);
   raise_refusal(why);
   return -1;
 }
@@ -314,7 +316,8 @@ template <class F>
 F next_symbol(const char* name) {
   void* p = dlsym(RTLD_NEXT, name);
   if (p == nullptr) {
-    spdlog::critical("cluster TLS: dlsym(RTLD_NEXT, {}) found nothing", name);
+    monitoring::log(monitoring::log_component::cluster)
+        .critical("cluster TLS: dlsym(RTLD_NEXT, {}) found nothing", name);
     std::abort();
   }
   return reinterpret_cast<F>(p);
@@ -418,7 +421,9 @@ caf::error exercise(caf::actor_system& server, caf::actor_system& client, const 
   // BASP finds this connection redundant (same node) and closes it; without
   // the error-queue fix, that close makes the server drop the first one.
   auto second = caf::openssl::remote_actor(client, "127.0.0.1", ports[1]);
-  if (!second) spdlog::debug("TLS self-test: second connection: {}", client.render(second.error()));
+  if (!second)
+    monitoring::log(monitoring::log_component::cluster)
+        .debug("TLS self-test: second connection: {}", client.render(second.error()));
   caf::scoped_actor self{client, true};
   for (int i = 0; i < round_trips; ++i) {
     caf::error failure;

@@ -4,12 +4,11 @@
 #include <filesystem>
 #include <future>
 
-#include <spdlog/spdlog.h>
-
 #include "actors/dataprep/dataprep_service.hpp"
 #include "actors/embedding/embedding_actor.hpp"
 #include "actors/embedding/service_embedder.hpp"
 #include "actors/retriever/store_registry.hpp"
+#include "monitoring/log.hpp"
 #include "nodes/dataprep/dataprep_routes.hpp"
 #include "nodes/dataprep/dataprep_setup.hpp"
 #include "runtime/errors.hpp"
@@ -81,8 +80,9 @@ class dataprep_app final : public application {
       auto res = done.get_future().get();
       if (!res) throw config_error(file + ": dataprep.corpus: " + rt::describe(res.error()));
       count_ingest(*res, documents, chunks);
-      spdlog::info("opea-node {}: ingested the corpus {}: {} documents, {} chunks", cfg.node.name,
-                   d.corpus, (*res)["documents"].dump(), (*res)["chunks"].dump());
+      monitoring::log(monitoring::log_component::dataprep)
+          .info("opea-node {}: ingested the corpus {}: {} documents, {} chunks", cfg.node.name,
+                d.corpus, (*res)["documents"].dump(), (*res)["chunks"].dump());
     }
     actors::dataprep_config dcfg;
     dcfg.link_root = cfg.node.data_dir;

@@ -2,8 +2,7 @@
 
 #include <unordered_map>
 
-#include <spdlog/spdlog.h>
-
+#include "monitoring/log.hpp"
 #include "runtime/http/error_body.hpp"
 
 namespace opea::nodes {
@@ -138,16 +137,18 @@ void gateway::add_builtin_routes() {
         else
           metrics.http_requests.Add({{"route", it->first}, {"code", std::to_string(ex.status)}})
               .Increment();
-        if (access) {
+        // Only the method, the target with its secrets redacted (a token in
+        // the query), sizes and ids: never a header or the body.
+        auto& logger = monitoring::log(monitoring::log_component::gateway);
+        if (access && logger.should_log(spdlog::level::info)) {
           // traceparent: version-traceid-parentid-flags (validated at the edge
           // before use; here only its shape matters).
-          std::string_view trace_id = "-";
-          if (ex.traceparent.size() == 55 && ex.traceparent[2] == '-')
-            trace_id = ex.traceparent.substr(3, 32);
-          spdlog::info("access {} {} {} {:.3f} ms in={} out={} caller={} request_id={} trace_id={}",
-                       ex.req.method, ex.req.target, ex.status, ex.seconds * 1e3, ex.bytes_in,
-                       ex.bytes_out, ex.req.remote_address.empty() ? "-" : ex.req.remote_address,
-                       ex.request_id.empty() ? std::string_view{"-"} : ex.request_id, trace_id);
+          logger.info("access {} {} {} {:.3f} ms in={} out={} caller={} request_id={} trace_id={}",
+                      ex.req.method, monitoring::redact_target(ex.req.target), ex.status,
+                      ex.seconds * 1e3, ex.bytes_in, ex.bytes_out,
+                      ex.req.remote_address.empty() ? "-" : ex.req.remote_address,
+                      ex.request_id.empty() ? std::string_view{"-"} : ex.request_id,
+                      monitoring::trace_id_of(ex.traceparent));
         }
       },
       access_log_);

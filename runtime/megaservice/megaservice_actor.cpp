@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "monitoring/log.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/instrumented_actor.hpp"
 
@@ -98,18 +98,20 @@ bool replace_helper(self_ptr self, const caf::actor_addr& source, const caf::err
   auto& st = self->state;
   for (auto& x : *st.executors) {
     if (x.address() != source) continue;
-    spdlog::error(
-        "megaservice '{}': a flow executor went down ({}); its requests in progress were "
-        "answered with service_unavailable; starting a new one",
-        st.cfg.name, describe(reason));
+    monitoring::log(monitoring::log_component::megaservice)
+        .error(
+            "megaservice '{}': a flow executor went down ({}); its requests in progress were "
+            "answered with service_unavailable; starting a new one",
+            st.cfg.name, describe(reason));
     x = spawn_instrumented<caf::monitored>(*self, st.cfg.executor_actors, flow_executor);
     publish_env(self);
     return true;
   }
   for (size_t i = 0; i < st.proxies->size(); ++i) {
     if ((*st.proxies)[i].address() != source) continue;
-    spdlog::error("megaservice '{}': the proxy of service '{}' went down ({}); starting a new one",
-                  st.cfg.name, st.cfg.specs[i].name, describe(reason));
+    monitoring::log(monitoring::log_component::megaservice)
+        .error("megaservice '{}': the proxy of service '{}' went down ({}); starting a new one",
+               st.cfg.name, st.cfg.specs[i].name, describe(reason));
     (*st.proxies)[i] = spawn_proxy(self, i);
     if (st.cfg.board->status(i) == service_status::failed)
       self->send((*st.proxies)[i], service_down_atom::value,
@@ -151,17 +153,20 @@ caf::behavior megaservice_actor(caf::stateful_actor<megaservice_actor_state>* se
     if (replace_helper(self, dm.source, dm.reason)) return;
     if (st.services && dm.source == st.services.address()) {
       if (dm.reason != caf::exit_reason::user_shutdown || !st.parent)
-        spdlog::error("megaservice '{}': the supervisor of its services exited ({}){}", st.cfg.name,
-                      describe(dm.reason),
-                      st.parent ? "; its parent supervisor decides whether it restarts"
-                                : "; its services are failed for good");
+        monitoring::log(monitoring::log_component::megaservice)
+            .error("megaservice '{}': the supervisor of its services exited ({}){}", st.cfg.name,
+                   describe(dm.reason),
+                   st.parent ? "; its parent supervisor decides whether it restarts"
+                             : "; its services are failed for good");
       services_gone(self, dm.reason);
       return;
     }
     if (st.parent && dm.source == st.parent.address()) {
-      spdlog::error("megaservice '{}': the supervisor above its services exited ({}); its "
-                    "services are failed for good",
-                    st.cfg.name, describe(dm.reason));
+      monitoring::log(monitoring::log_component::megaservice)
+          .error(
+              "megaservice '{}': the supervisor above its services exited ({}); its "
+              "services are failed for good",
+              st.cfg.name, describe(dm.reason));
       st.parent = nullptr;
       st.parent_exit = dm.reason;
       if (!st.services) services_gone(self, dm.reason);

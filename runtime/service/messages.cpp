@@ -1,7 +1,6 @@
 #include "runtime/service/messages.hpp"
 
-#include <spdlog/spdlog.h>
-
+#include "monitoring/log.hpp"
 #include "runtime/errors.hpp"
 
 namespace opea::runtime {
@@ -19,9 +18,16 @@ void flow_job::complete(caf::expected<flow_result> result) {
   try {
     callback(std::move(result));
   } catch (const std::exception& e) {
-    spdlog::error("a megaservice request's completion callback threw: {}", e.what());
+    monitoring::log(monitoring::log_component::megaservice)
+        .error("a megaservice request's completion callback threw: {} request_id={} trace_id={}",
+               e.what(), ctx ? ctx->request_id : "-",
+               monitoring::trace_id_of(ctx ? ctx->traceparent : ""));
   } catch (...) {
-    spdlog::error("a megaservice request's completion callback threw a non-exception");
+    monitoring::log(monitoring::log_component::megaservice)
+        .error(
+            "a megaservice request's completion callback threw a non-exception request_id={} "
+            "trace_id={}",
+            ctx ? ctx->request_id : "-", monitoring::trace_id_of(ctx ? ctx->traceparent : ""));
   }
 }
 

@@ -8,9 +8,9 @@
 #include <optional>
 #include <random>
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "monitoring/log.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/instrumented_actor.hpp"
 #include "runtime/supervision/restart_window.hpp"
@@ -239,7 +239,8 @@ void advance(self_ptr self) {
       continue;
     }
     if (auto err = start_child(self, j)) {
-      spdlog::error("{}; retrying as a crash of the child", describe(err));
+      monitoring::log(monitoring::log_component::supervision)
+          .error("{}; retrying as a crash of the child", describe(err));
       c.start_failed = true;
       c.last_exit = std::move(err);
       self->send(self, start_failed_atom::value, c.spec.id);
@@ -291,8 +292,9 @@ void handle_exit(self_ptr self, size_t i, const caf::error& reason) {
   auto restart = c.spec.restart == restart_type::permanent ||
                  (c.spec.restart == restart_type::transient && is_abnormal(reason));
   if (!restart) {
-    spdlog::info("supervisor '{}': {} child '{}' exited ({}); not restarted", st.sup_name,
-                 to_string(c.spec.restart), id, describe(reason));
+    monitoring::log(monitoring::log_component::supervision)
+        .info("supervisor '{}': {} child '{}' exited ({}); not restarted", st.sup_name,
+              to_string(c.spec.restart), id, describe(reason));
     stopped_for_good(self, i);
     return;
   }
@@ -302,10 +304,12 @@ void handle_exit(self_ptr self, size_t i, const caf::error& reason) {
     auto d = c.own->on_crash(now);
     if (!d) {
       c.given_up = true;
-      spdlog::error("supervisor '{}': child '{}' exited ({}) more often than its limit of {} "
-                    "restart(s) within {} ms allows; it stays stopped",
-                    st.sup_name, id, describe(reason), c.spec.limit->max_restarts,
-                    c.spec.limit->period.count());
+      monitoring::log(monitoring::log_component::supervision)
+          .error(
+              "supervisor '{}': child '{}' exited ({}) more often than its limit of {} "
+              "restart(s) within {} ms allows; it stays stopped",
+              st.sup_name, id, describe(reason), c.spec.limit->max_restarts,
+              c.spec.limit->period.count());
       stopped_for_good(self, i);
       return;
     }
@@ -317,14 +321,16 @@ void handle_exit(self_ptr self, size_t i, const caf::error& reason) {
                               std::to_string(st.flags.intensity) + " restart(s) within " +
                               std::to_string(st.flags.period.count()) +
                               " ms, more than its intensity allows");
-    spdlog::error("{}; stopping all children", describe(err));
+    monitoring::log(monitoring::log_component::supervision)
+        .error("{}; stopping all children", describe(err));
     begin_shutdown(self, std::move(err));
     return;
   }
   auto delay = std::max(backoff_delay(st, c, now), own_delay);
   auto due = now + delay;
-  spdlog::warn("supervisor '{}': child '{}' exited ({}); {} restart in {} ms", st.sup_name, id,
-               describe(reason), to_string(st.flags.strategy), delay.count());
+  monitoring::log(monitoring::log_component::supervision)
+      .warn("supervisor '{}': child '{}' exited ({}); {} restart in {} ms", st.sup_name, id,
+            describe(reason), to_string(st.flags.strategy), delay.count());
   auto mark = [&](size_t j) {
     auto& s = st.children[j];
     if (s.given_up) return;
@@ -419,7 +425,8 @@ supervisor_handle::behavior_type supervisor_main(self_ptr self, std::string name
   });
   for (size_t i = 0; i < st.children.size(); ++i) {
     if (auto err = start_child(self, i)) {
-      spdlog::error("{}; stopping the children already started", describe(err));
+      monitoring::log(monitoring::log_component::supervision)
+          .error("{}; stopping the children already started", describe(err));
       st.children[i].last_exit = err;
       begin_shutdown(self, std::move(err));
       break;
@@ -483,8 +490,9 @@ supervisor_handle::behavior_type supervisor_main(self_ptr self, std::string name
         auto& st = self->state;
         if (token != st.stop_token || !st.stopping || !alive(st, *st.stopping)) return;
         const auto& c = st.children[*st.stopping];
-        spdlog::warn("supervisor '{}': child '{}' did not stop within {} ms; killing it",
-                     st.sup_name, c.spec.id, c.spec.shutdown.timeout.count());
+        monitoring::log(monitoring::log_component::supervision)
+            .warn("supervisor '{}': child '{}' did not stop within {} ms; killing it", st.sup_name,
+                  c.spec.id, c.spec.shutdown.timeout.count());
         self->send_exit((*st.live)[*st.stopping], caf::exit_reason::kill);
       },
       [self](start_failed_atom, const std::string& id) {
