@@ -46,7 +46,7 @@ void histogram_observe(benchmark::State& state) {
 }
 
 void statistics_record(benchmark::State& state) {
-  auto* s = instruments().stats;
+  auto* s = instruments().stats.get();
   with_latencies(state, [s](double v) { s->record(v); });
 }
 

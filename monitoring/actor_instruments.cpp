@@ -16,7 +16,8 @@ prometheus::Labels to_labels(const actor_labels& x) {
 }  // namespace
 
 actor_instruments::actor_instruments(metrics_registry& reg, actor_labels labels, uint32_t instances)
-    : names_(std::move(labels)),
+    : owner_(reg.registry()),
+      names_(std::move(labels)),
       labels_(to_labels(names_)),
       instances_(instances == 0 ? 1 : instances),
       messages_(&reg.actor_messages.Add(labels_)),

@@ -9,6 +9,7 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 
 namespace opea::monitoring {
 
@@ -57,6 +58,9 @@ class actor_instruments {
   const actor_labels& labels() const { return names_; }
 
  private:
+  /// Keeps the series alive for actors that outlive the metrics_registry
+  /// (an embedder that destroys it before the actor system).
+  std::shared_ptr<prometheus::Registry> owner_;
   actor_labels names_;
   prometheus::Labels labels_;
   uint32_t instances_;

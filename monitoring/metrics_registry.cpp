@@ -102,6 +102,12 @@ metrics_registry::metrics_registry(std::string node)
                              "Actor instances started to replace one that exited.", node_)),
       actor_failures(counter(*registry_, "opea_actor_failures_total",
                              "Actor instances that exited abnormally, by reason.", node_)),
+      tracing_exported(counter(*registry_, "opea_tracing_spans_exported_total",
+                               "Spans exported to the OTLP collector.", node_)),
+      tracing_dropped(counter(*registry_, "opea_tracing_spans_dropped_total",
+                              "Spans dropped because the export queue was full.", node_)),
+      tracing_failures(counter(*registry_, "opea_tracing_export_failures_total",
+                               "Export requests the OTLP collector did not accept.", node_)),
       build_info(
           gauge(*registry_, "opea_build_info", "1, labelled with opea-cpp's version.", node_)),
       start_time(gauge(*registry_, "process_start_time_seconds",
@@ -123,10 +129,14 @@ const char* metrics_registry::version() {
 }
 
 latency_statistics& metrics_registry::statistics(const std::string& name) {
+  return *statistics_ptr(name);
+}
+
+std::shared_ptr<latency_statistics> metrics_registry::statistics_ptr(const std::string& name) {
   std::lock_guard<std::mutex> lock{extras_mutex_};
   auto& slot = statistics_[name];
-  if (!slot) slot = std::make_unique<latency_statistics>();
-  return *slot;
+  if (!slot) slot = std::make_shared<latency_statistics>();
+  return slot;
 }
 
 std::vector<std::pair<std::string, const latency_statistics*>> metrics_registry::all_statistics()
@@ -169,14 +179,14 @@ const prometheus::Histogram::BucketBoundaries& metrics_registry::handling_bucket
 
 service_instruments::service_instruments(metrics_registry& reg, const std::string& megaservice,
                                          const std::string& service)
-    : labels{{"megaservice", megaservice}, {"service", service}} {
+    : labels{{"megaservice", megaservice}, {"service", service}}, owner(reg.registry()) {
   requests = &reg.service_requests.Add(labels);
   duration = &reg.service_duration.Add(labels, metrics_registry::latency_buckets());
   restarts = &reg.service_restarts.Add(labels);
   up = &reg.service_up.Add(labels);
   late_replies = &reg.service_late_replies.Add(labels);
   errors = &reg.service_errors;
-  stats = &reg.statistics(megaservice + "/" + service);
+  stats = reg.statistics_ptr(megaservice + "/" + service);
 }
 
 void service_instruments::count_error(const std::string& reason) const {
@@ -188,14 +198,14 @@ void service_instruments::count_error(const std::string& reason) const {
 
 megaservice_instruments::megaservice_instruments(metrics_registry& reg,
                                                  const std::string& megaservice)
-    : labels{{"megaservice", megaservice}} {
+    : labels{{"megaservice", megaservice}}, owner(reg.registry()) {
   duration = &reg.megaservice_duration.Add(labels, metrics_registry::latency_buckets());
   pending = &reg.megaservice_pending.Add(labels);
   first_token = &reg.megaservice_first_token.Add(labels, metrics_registry::latency_buckets());
   inter_token = &reg.megaservice_inter_token.Add(labels, metrics_registry::latency_buckets());
   requests = &reg.megaservice_requests;
   rejections = &reg.megaservice_rejections;
-  stats = &reg.statistics(megaservice);
+  stats = reg.statistics_ptr(megaservice);
   auto with_ok = labels;
   with_ok.emplace("code", "200");
   ok = &requests->Add(with_ok);

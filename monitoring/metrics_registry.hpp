@@ -160,6 +160,14 @@ class metrics_registry {
   /// Buckets of the actor handling-time histogram, in seconds: 1 us .. 10 s.
   static const prometheus::Histogram::BucketBoundaries& handling_buckets();
 
+  // -- tracing (the node's tracer, monitoring/tracing) ------------------------
+  /// opea_tracing_spans_exported_total / _dropped_total (queue full, or ended
+  /// after shutdown) / opea_tracing_export_failures_total (export requests
+  /// the collector did not accept).
+  prometheus::Family<prometheus::Counter>& tracing_exported;
+  prometheus::Family<prometheus::Counter>& tracing_dropped;
+  prometheus::Family<prometheus::Counter>& tracing_failures;
+
   // -- process ----------------------------------------------------------------
   /// opea_build_info: 1, with the `version` label.
   prometheus::Family<prometheus::Gauge>& build_info;
@@ -187,6 +195,9 @@ class metrics_registry {
   /// "<megaservice>/<service>"), created on first use: instruments resolve
   /// theirs once, so the hot path never takes this lock.
   latency_statistics& statistics(const std::string& name);
+  /// The same, shared: instruments keep theirs alive for actors that
+  /// outlive the registry.
+  std::shared_ptr<latency_statistics> statistics_ptr(const std::string& name);
   /// Every statistics series, by name (sorted).
   std::vector<std::pair<std::string, const latency_statistics*>> all_statistics() const;
 
@@ -194,7 +205,7 @@ class metrics_registry {
   /// Guards the statistics map and the refreshers.
   mutable std::mutex extras_mutex_;
   std::vector<std::function<void()>> refreshers_;
-  std::map<std::string, std::unique_ptr<latency_statistics>> statistics_;
+  std::map<std::string, std::shared_ptr<latency_statistics>> statistics_;
 };
 
 /// The instruments of one service inside one megaservice, resolved once so
@@ -223,8 +234,10 @@ struct service_instruments {
   prometheus::Gauge* up = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
   /// "<megaservice>/<service>" in /v1/statistics.
-  latency_statistics* stats = nullptr;
+  std::shared_ptr<latency_statistics> stats;
   prometheus::Labels labels;
+  /// Keeps the series above alive for actors that outlive the registry.
+  std::shared_ptr<prometheus::Registry> owner;
 };
 
 /// The instruments of one megaservice.
@@ -244,8 +257,10 @@ struct megaservice_instruments {
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Counter>* rejections = nullptr;
   /// "<megaservice>" in /v1/statistics.
-  latency_statistics* stats = nullptr;
+  std::shared_ptr<latency_statistics> stats;
   prometheus::Labels labels;
+  /// Keeps the series above alive for actors that outlive the registry.
+  std::shared_ptr<prometheus::Registry> owner;
 };
 
 }  // namespace opea::monitoring

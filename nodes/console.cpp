@@ -15,6 +15,8 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "monitoring/log.hpp"
+
 namespace opea::nodes {
 
 namespace {
@@ -47,9 +49,33 @@ std::shared_ptr<console_sink>& console() {
 
 std::atomic<bool> json_lines{false};
 
+/// The fields a log line about a request ends with (monitoring/log.hpp):
+/// ` request_id=ID trace_id=ID`, each optional, in that order.
+struct request_fields {
+  std::string_view message;
+  std::string_view request_id;
+  std::string_view trace_id;
+};
+
+/// Splits the trailing ` trace_id=...` and ` request_id=...` off `message`.
+request_fields split_request_fields(std::string_view message) {
+  request_fields out{message, {}, {}};
+  auto take = [&](std::string_view key, std::string_view& value) {
+    auto space = out.message.rfind(' ');
+    if (space == std::string_view::npos) return;
+    auto token = out.message.substr(space + 1);
+    if (token.substr(0, key.size()) != key) return;
+    value = token.substr(key.size());
+    out.message = out.message.substr(0, space);
+  };
+  take("trace_id=", out.trace_id);
+  take("request_id=", out.request_id);
+  return out;
+}
+
 /// One JSON object per log line.
 std::string json_line(std::chrono::system_clock::time_point time, std::string_view level,
-                      size_t thread, std::string_view message) {
+                      std::string_view component, size_t thread, std::string_view message) {
   auto since = time.time_since_epoch();
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(since - secs).count();
@@ -59,8 +85,17 @@ std::string json_line(std::chrono::system_clock::time_point time, std::string_vi
   char stamp[40];
   auto n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
   std::snprintf(stamp + n, sizeof stamp - n, ".%06ldZ", static_cast<long>(micros));
-  nlohmann::ordered_json line{
-      {"time", stamp}, {"level", level}, {"thread", thread}, {"message", std::string{message}}};
+  auto fields = split_request_fields(message);
+  nlohmann::ordered_json line{{"time", stamp},
+                              {"level", level},
+                              {"component", component},
+                              {"thread", thread},
+                              {"message", std::string{fields.message}}};
+  // "-" stands for "none" in text lines: no field.
+  if (!fields.request_id.empty() && fields.request_id != "-")
+    line["request_id"] = std::string{fields.request_id};
+  if (!fields.trace_id.empty() && fields.trace_id != "-")
+    line["trace_id"] = std::string{fields.trace_id};
   // Invalid UTF-8 in a message is replaced, never thrown on.
   return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
@@ -69,8 +104,11 @@ class json_formatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     auto level = spdlog::level::to_string_view(msg.level);
-    auto line = json_line(msg.time, std::string_view{level.data(), level.size()}, msg.thread_id,
-                          std::string_view{msg.payload.data(), msg.payload.size()});
+    // The default logger (no name) is the node's own.
+    std::string_view component{msg.logger_name.data(), msg.logger_name.size()};
+    if (component.empty()) component = "node";
+    auto line = json_line(msg.time, std::string_view{level.data(), level.size()}, component,
+                          msg.thread_id, std::string_view{msg.payload.data(), msg.payload.size()});
     dest.append(line.data(), line.data() + line.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -85,7 +123,8 @@ void install_console_logger() {
   auto logger = std::make_shared<spdlog::logger>(previous->name(), console());
   logger->set_level(previous->level());
   logger->flush_on(previous->flush_level());
-  spdlog::set_default_logger(std::move(logger));
+  spdlog::set_default_logger(logger);
+  monitoring::use_log_sinks(logger->sinks());
 }
 
 void console_print(std::string_view text) {
@@ -99,7 +138,7 @@ void console_print(std::string_view text) {
   while (!text.empty()) {
     auto eol = text.find('\n');
     auto line = text.substr(0, eol);
-    if (!line.empty()) lines += json_line(now, "info", thread, line);
+    if (!line.empty()) lines += json_line(now, "info", "node", thread, line);
     text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
   }
   console()->print(lines);

@@ -11,9 +11,10 @@
 
 namespace opea::nodes {
 
-/// Makes spdlog's default logger write to standard output through the
-/// console's lock (same pattern and level as before). Call once, early in
-/// main, before other threads log.
+/// Makes spdlog's default logger and every component logger
+/// (monitoring/log.hpp) write to standard output through the console's lock
+/// (same pattern and level as before). Call once, early in main, before
+/// other threads log.
 void install_console_logger();
 
 /// Writes `text` to standard output in one piece under the console's lock
@@ -23,7 +24,11 @@ void console_print(std::string_view text);
 
 /// Switches the console between spdlog's text lines (the default) and JSON
 /// lines: one object per line, {"time": RFC 3339 UTC with microseconds,
-/// "level", "thread", "message"}, so a log shipper reads every line.
+/// "level", "component" (the logger's name; "node" for the default logger
+/// and the announcements), "thread", "message"}, plus "request_id" and
+/// "trace_id" when the message ends with ` request_id=ID` / ` trace_id=ID`
+/// (lifted out of "message"; "-" means none), so a log shipper reads every
+/// line and finds a request's lines by field.
 void use_json_logs(bool on);
 
 }  // namespace opea::nodes

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "monitoring/log.hpp"
 #include "nodes/config/node_config.hpp"
 #include "nodes/console.hpp"
 #include "nodes/ingest_command.hpp"
@@ -103,7 +104,9 @@ int main(int argc, char** argv) {
       cfg.node.format =
           *log_format == "json" ? opea::nodes::log_format::json : opea::nodes::log_format::text;
     opea::nodes::use_json_logs(cfg.node.format == opea::nodes::log_format::json);
-    spdlog::set_level(to_spdlog(cfg.node.log));
+    spdlog::set_level(to_spdlog(cfg.node.log));  // every logger, the components' included
+    for (const auto& [component, level] : cfg.node.log_levels)
+      opea::monitoring::set_log_level(component, to_spdlog(level));
     node = std::make_unique<opea::nodes::node>(cfg);
   } catch (const opea::nodes::config_error& e) {
     std::cerr << "opea-node: " << e.what() << std::endl;
@@ -134,7 +137,8 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("opea-node {}: received signal {}, shutting down", cfg.node.name, sig);
+  opea::monitoring::log(opea::monitoring::log_component::node)
+      .info("opea-node {}: received signal {}, shutting down", cfg.node.name, sig);
   node->stop();
   node.reset();
   return 0;

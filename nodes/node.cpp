@@ -4,15 +4,19 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 
 #include "actors/builtins.hpp"
 #include "actors/retriever/store_registry.hpp"
+#include "monitoring/log.hpp"
 #include "nodes/cluster/cluster_runtime.hpp"
 #include "nodes/services/service_factory.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/client.hpp"
+#include "runtime/http/otlp_transport.hpp"
 #include "runtime/scheduler.hpp"
 
 namespace opea::nodes {
@@ -38,6 +42,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   if (io_threads == 0) io_threads = 1;
   runtime::configure_scheduler(system_cfg_, sched.policy, sched.max_threads, loops);
   metrics_ = std::make_unique<monitoring::metrics_registry>(cfg_.node.name);
+  start_tracing();
   // One HTTP client for every external service and remote backend.
   bool needs_client = false;
   for (const auto& svc : cfg_.services)
@@ -46,6 +51,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   if (needs_client) {
     rt::http::client_config ccfg;
     ccfg.loops = loops;
+    ccfg.tracer = tracer_.get();
     client_ = std::make_shared<rt::http::client>(ccfg);
   }
   if (cfg_.cluster.enabled) cluster_runtime::configure(cfg_, system_cfg_);
@@ -62,7 +68,8 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   actors::register_builtins(catalog_, client_, stores_);
   factory_ = std::make_unique<service_factory>(catalog_, client_, cfg_.source_name);
   if (cfg_.cluster.enabled)
-    cluster_ = std::make_unique<cluster_runtime>(cfg_, *system_, *metrics_, *factory_);
+    cluster_ =
+        std::make_unique<cluster_runtime>(cfg_, *system_, *metrics_, *factory_, tracer_.get());
 
   rt::http::server_config http;
   http.host = cfg_.node.http.host;
@@ -70,6 +77,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   http.io_threads = io_threads;
   http.loops = loops;
   http.max_body_bytes = cfg_.node.http.max_body_bytes;
+  http.tracer = tracer_.get();
   gateway_ = std::make_unique<gateway>(http, *metrics_, cfg_.node.name);
   gateway_->log_access(cfg_.node.access_log);
   apps_ = make_applications();
@@ -120,6 +128,7 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
     opts.deadline = std::chrono::milliseconds{mc.deadline_ms};
     opts.supervision = mc.supervision;
     opts.supervised = true;
+    opts.tracer = tracer_.get();
     std::unique_ptr<rt::megaservice> mega;
     try {
       mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_);
@@ -166,6 +175,7 @@ rt::service_call node::caller_of(const service_config& svc) {
   rt::megaservice_options opts;
   opts.name = "service." + svc.name;
   opts.supervised = true;
+  opts.tracer = tracer_.get();
   std::unique_ptr<rt::megaservice> mega;
   try {
     mega = std::make_unique<rt::megaservice>(*system_, orch, opts, *metrics_);
@@ -202,6 +212,51 @@ void node::start_root() {
   if (!root)
     throw config_error(cfg_.source_name + ": node.supervision: " + rt::describe(root.error()));
   root_ = *root;
+}
+
+void node::start_tracing() {
+  // An OTEL_* variable set in the environment wins over its node.tracing
+  // key; service.name defaults to the node's name.
+  auto lookup = [this](const char* var) -> const char* {
+    if (const char* v = std::getenv(var)) return v;
+    auto it = cfg_.node.tracing.find(var);
+    if (it != cfg_.node.tracing.end()) return it->second.c_str();
+    if (std::string_view{var} == "OTEL_SERVICE_NAME") {
+      auto attrs = std::getenv("OTEL_RESOURCE_ATTRIBUTES");
+      auto conf = cfg_.node.tracing.find("OTEL_RESOURCE_ATTRIBUTES");
+      std::string_view text = attrs != nullptr                  ? attrs
+                              : conf != cfg_.node.tracing.end() ? conf->second
+                                                                : std::string_view{};
+      if (text.find("service.name=") == std::string_view::npos) return cfg_.node.name.c_str();
+    }
+    return nullptr;
+  };
+  monitoring::tracing_settings settings;
+  try {
+    settings = monitoring::tracing_settings::from_environment(lookup);
+  } catch (const monitoring::tracing_config_error& e) {
+    throw config_error(cfg_.source_name + ": node.tracing (or the environment): " + e.what());
+  }
+  auto transport =
+      settings.enabled() ? rt::http::otlp_http_transport(settings) : monitoring::span_transport{};
+  tracer_ = std::make_unique<monitoring::tracer>(std::move(settings), std::move(transport));
+  if (tracer_->enabled()) {
+    monitoring::log(monitoring::log_component::node)
+        .info("opea-node {}: tracing: OTLP/HTTP JSON to {} (sampler {}, service.name {})",
+              cfg_.node.name, tracer_->settings().endpoint,
+              tracer_->settings().trace_sampler.description(), tracer_->settings().service_name);
+    // The exporter's counters, published as counters at scrape time.
+    auto last = std::make_shared<monitoring::span_processor_counters>();
+    metrics_->on_collect([tracer = tracer_.get(), metrics = metrics_.get(), last] {
+      auto now = tracer->counters();
+      metrics->tracing_exported.Add({}).Increment(
+          static_cast<double>(now.exported - last->exported));
+      metrics->tracing_dropped.Add({}).Increment(static_cast<double>(now.dropped - last->dropped));
+      metrics->tracing_failures.Add({}).Increment(
+          static_cast<double>(now.export_failures - last->export_failures));
+      *last = now;
+    });
+  }
 }
 
 node::~node() {

@@ -8,6 +8,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "monitoring/metrics_registry.hpp"
+#include "monitoring/tracing/tracer.hpp"
 #include "nodes/application.hpp"
 #include "nodes/config/node_config.hpp"
 #include "nodes/gateway/gateway.hpp"
@@ -74,6 +75,9 @@ class node final : private node_services {
   std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
   caf::actor_system_config system_cfg_;
   std::unique_ptr<monitoring::metrics_registry> metrics_;
+  /// `node.tracing` / OTEL_*: used by the gateway's server, the HTTP client
+  /// and the megaservices, so it goes after them (its destructor flushes).
+  std::unique_ptr<monitoring::tracer> tracer_;
   std::shared_ptr<runtime::http::client> client_;
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<class cluster_runtime> cluster_;
@@ -91,6 +95,8 @@ class node final : private node_services {
   runtime::supervisor_handle root_;
 
   void start_root();
+  /// Builds tracer_ from node.tracing and the OTEL_* environment.
+  void start_tracing();
   /// The service as a megaservice runs it here: a proxy to the members
   /// that host it (cluster), else the local actor or HTTP adapter.
   runtime::micro_service service_for(const service_config& svc) const;

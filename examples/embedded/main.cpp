@@ -25,12 +25,14 @@ using namespace opea;
 using runtime::json;
 
 int main() {
+  // Declared before the actor system, so it outlives the actors that count
+  // into it (destruction runs in reverse order).
+  monitoring::metrics_registry metrics{"embedded"};
   caf::actor_system_config cfg;
   // The node's scheduler: work sharing whose idle workers poll briefly
   // before they sleep (runtime/scheduler.hpp), two workers.
   runtime::configure_scheduler(cfg, runtime::scheduler_policy::spinning, 2);
   caf::actor_system sys{cfg};
-  monitoring::metrics_registry metrics{"embedded"};
 
   // Two in-process microservices: C++ handlers turned into actors.
   auto greet = runtime::micro_service::local(

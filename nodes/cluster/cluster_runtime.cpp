@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
 
+#include "monitoring/log.hpp"
 #include "nodes/cluster/tls_guard.hpp"
 #include "nodes/services/service_factory.hpp"
 #include "runtime/cluster/service_endpoint.hpp"
@@ -71,7 +71,7 @@ bool cluster_runtime::runs_here(const service_config& svc) const {
 
 cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
                                  monitoring::metrics_registry& metrics,
-                                 const service_factory& factory)
+                                 const service_factory& factory, const monitoring::tracer* tracer)
     : cfg_(cfg),
       sys_(sys),
       metrics_(metrics),
@@ -101,6 +101,7 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
     rt::megaservice_options opts;
     opts.name = "hosted." + svc.name;
     opts.supervised = true;  // by the node's root supervisor
+    opts.tracer = tracer;    // the endpoint's server span and the host's call span
     auto host = std::make_shared<rt::megaservice>(sys, orch, opts, metrics);
     auto ins = monitoring::make_actor_instruments(&metrics, {"endpoint", "", svc.name});
     auto ep = spawn_endpoint(sys, svc.name, host, metrics, ins);
@@ -135,8 +136,9 @@ cluster_runtime::cluster_runtime(const node_config& cfg, caf::actor_system& sys,
   mc.publish_port = port_;
   mc.local_endpoints.clear();  // it takes them from memory_
   directory_cfg_ = std::make_shared<const membership_config>(std::move(mc));
-  spdlog::info("opea-node {}: cluster '{}' member, cluster port {}{}", c.self, c.name, port_,
-               c.tls.enabled ? " (mutual TLS)" : "");
+  monitoring::log(monitoring::log_component::cluster)
+      .info("opea-node {}: cluster '{}' member, cluster port {}{}", c.self, c.name, port_,
+            c.tls.enabled ? " (mutual TLS)" : "");
 }
 
 caf::actor cluster_runtime::first_instance::take() {

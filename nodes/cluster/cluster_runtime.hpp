@@ -45,7 +45,8 @@ class cluster_runtime {
   /// Hosts this member's services and publishes its directory. Throws
   /// config_error (bad service, cluster port taken).
   cluster_runtime(const node_config& cfg, caf::actor_system& sys,
-                  monitoring::metrics_registry& metrics, const service_factory& factory);
+                  monitoring::metrics_registry& metrics, const service_factory& factory,
+                  const monitoring::tracer* tracer = nullptr);
   ~cluster_runtime();
 
   /// Whether `svc` is reached through proxies (it has `run_on`).

@@ -1,6 +1,7 @@
 #include "nodes/config/node_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "monitoring/log.hpp"
+#include "monitoring/tracing/tracing_settings.hpp"
 #include "nodes/config/opea_format.hpp"
 #include "nodes/config/policy_keys.hpp"
 #include "nodes/config/service_refs.hpp"
@@ -26,6 +29,31 @@ namespace {
 // opea-cpp's own format: node, services, megaservices, dataprep, cluster
 // (cluster_settings.cpp reads that one).
 
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& tracing_keys() {
+  static const std::vector<std::pair<std::string, std::string>> keys{
+      {"disabled", "OTEL_SDK_DISABLED"},
+      {"exporter", "OTEL_TRACES_EXPORTER"},
+      {"service_name", "OTEL_SERVICE_NAME"},
+      {"resource_attributes", "OTEL_RESOURCE_ATTRIBUTES"},
+      {"sampler", "OTEL_TRACES_SAMPLER"},
+      {"sampler_arg", "OTEL_TRACES_SAMPLER_ARG"},
+      {"endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"},
+      {"traces_endpoint", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+      {"protocol", "OTEL_EXPORTER_OTLP_PROTOCOL"},
+      {"headers", "OTEL_EXPORTER_OTLP_HEADERS"},
+      {"timeout", "OTEL_EXPORTER_OTLP_TIMEOUT"},
+      {"max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE"},
+      {"schedule_delay", "OTEL_BSP_SCHEDULE_DELAY"},
+      {"max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"},
+      {"export_timeout", "OTEL_BSP_EXPORT_TIMEOUT"},
+  };
+  return keys;
+}
+
+namespace {
+
 const key_list top_keys = {"node", "services", "megaservices", "dataprep", "cluster"};
 const key_list log_levels = {"trace", "debug", "info", "warn", "error", "off"};
 const key_list policies(runtime::scheduler_policy_names.begin(),
@@ -33,10 +61,43 @@ const key_list policies(runtime::scheduler_policy_names.begin(),
 const key_list kinds = {"builtin", "http"};
 const key_list http_methods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
+/// `node.tracing`: each key is stored as its OTEL_* variable; the values are
+/// checked as the environment's would be, with errors naming the key.
+void read_tracing(const yaml_reader& r, const YAML::Node& node, node_settings& out) {
+  key_list names;
+  for (const auto& [key, var] : tracing_keys()) names.push_back(key);
+  r.check_keys(node, "node.tracing", names);
+  for (const auto& [key, var] : tracing_keys())
+    if (auto v = node[key]) {
+      auto path = "node.tracing." + key;
+      if (!v.IsScalar())
+        r.fail(path, "expected a string, a number or a boolean, got " + describe(v));
+      out.tracing[var] = v.Scalar();
+    }
+  try {
+    (void)monitoring::tracing_settings::from_environment([&](const char* var) -> const char* {
+      auto it = out.tracing.find(var);
+      return it == out.tracing.end() ? nullptr : it->second.c_str();
+    });
+  } catch (const monitoring::tracing_config_error& e) {
+    std::string what = e.what();
+    for (const auto& [key, var] : tracing_keys())
+      if (auto at = what.find(var);
+          at != std::string::npos &&
+          (at + var.size() == what.size() ||
+           !(std::isupper(static_cast<unsigned char>(what[at + var.size()])) ||
+             what[at + var.size()] == '_'))) {
+        r.fail("node.tracing." + key, what);
+      }
+    r.fail("node.tracing", what);
+  }
+}
+
 void read_node_settings(const yaml_reader& r, const YAML::Node& node, node_settings& out) {
   const std::string path = "node";
-  r.check_keys(node, path,
-               {"name", "data_dir", "http", "scheduler", "log_level", "log", "supervision"});
+  r.check_keys(
+      node, path,
+      {"name", "data_dir", "http", "scheduler", "log_level", "log", "supervision", "tracing"});
   if (auto v = node["name"]) out.name = r.read_name(v, "node.name");
   if (auto v = node["data_dir"]) out.data_dir = r.read_string(v, "node.data_dir");
   if (auto http = node["http"]) {
@@ -73,12 +134,36 @@ void read_node_settings(const yaml_reader& r, const YAML::Node& node, node_setti
     out.log = static_cast<log_level>(r.read_choice(v, "node.log_level", log_levels));
   }
   if (auto log = node["log"]) {
-    r.check_keys(log, "node.log", {"format", "access"});
+    r.check_keys(log, "node.log", {"level", "levels", "format", "access"});
+    if (auto v = log["level"]) {
+      if (node["log_level"])
+        r.fail("node.log.level", "give the level once: node.log.level or node.log_level, not both");
+      out.log = static_cast<log_level>(r.read_choice(v, "node.log.level", log_levels));
+    }
+    if (auto levels = log["levels"]) {
+      if (!levels.IsMap())
+        r.fail("node.log.levels", "expected a map of component: level (components " +
+                                      join(key_list(monitoring::log_component_names.begin(),
+                                                    monitoring::log_component_names.end())) +
+                                      "), got " + describe(levels));
+      for (const auto& entry : levels) {
+        auto name = entry.first.Scalar();
+        auto key = "node.log.levels." + name;
+        auto component = monitoring::parse_log_component(name);
+        if (!component)
+          r.fail(key, "unknown component '" + name + "'; expected one of " +
+                          join(key_list(monitoring::log_component_names.begin(),
+                                        monitoring::log_component_names.end())));
+        out.log_levels[*component] =
+            static_cast<log_level>(r.read_choice(entry.second, key, log_levels));
+      }
+    }
     if (auto v = log["format"])
       out.format = static_cast<log_format>(r.read_choice(v, "node.log.format", {"text", "json"}));
     if (auto v = log["access"]) out.access_log = r.read_bool(v, "node.log.access");
   }
   if (auto v = node["supervision"]) read_supervision(r, v, "node.supervision", out.supervision);
+  if (auto tracing = node["tracing"]) read_tracing(r, tracing, out);
 }
 
 constexpr int max_service_type = static_cast<int>(runtime::service_type::text2query);

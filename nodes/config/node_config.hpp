@@ -2,13 +2,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "monitoring/log.hpp"
 #include "nodes/config/cluster_settings.hpp"
 #include "nodes/config/config_error.hpp"
 #include "nodes/config/mega_flow.hpp"
@@ -36,6 +39,11 @@ enum class service_kind { builtin, http };
 
 /// "trace", "debug", ... exactly as written in the config file.
 [[nodiscard]] std::string_view to_string(log_level level);
+
+/// The keys of `node.tracing` and the OpenTelemetry environment variable each
+/// stands for (endpoint: OTEL_EXPORTER_OTLP_ENDPOINT, sampler:
+/// OTEL_TRACES_SAMPLER, ...; monitoring/README.md lists them with defaults).
+const std::vector<std::pair<std::string, std::string>>& tracing_keys();
 using runtime::to_string;
 /// "builtin" or "http".
 [[nodiscard]] std::string_view to_string(service_kind kind);
@@ -77,13 +85,23 @@ struct node_settings {
   std::string data_dir = "./opea-data";
   http_settings http;
   scheduler_settings scheduler;
-  /// Default: info.
+  /// `node.log.level` (or the older `node.log_level`): the level of every
+  /// component without one in `log_levels`. Default: info.
   log_level log = log_level::info;
+  /// `node.log.levels`: a level per component (monitoring/log.hpp: cluster,
+  /// dataprep, gateway, http, megaservice, node, retriever, scheduler,
+  /// service, supervision), over `log`. Default: {} (all at `log`).
+  std::map<monitoring::log_component, log_level> log_levels;
   /// `node.log.format`. Default: text.
   log_format format = log_format::text;
   /// `node.log.access`: one log line per HTTP response (gateway::log_access).
   /// Default: false.
   bool access_log = false;
+  /// `node.tracing`: OpenTelemetry settings, as the OTEL_* environment
+  /// variable each key stands for (tracing_keys), e.g. {"OTEL_EXPORTER_OTLP_ENDPOINT":
+  /// "http://collector:4318"}. An OTEL_* variable set in the environment wins
+  /// over its key. Default: none (tracing off: no endpoint).
+  std::map<std::string, std::string> tracing;
   /// `node.supervision`: the node's root supervisor, above its megaservices
   /// (and the one-service megaservices that host services for cluster
   /// members): restarts a megaservice whose services' supervisor gave up.

@@ -87,12 +87,36 @@ endpoint_actor::behavior_type service_endpoint(endpoint_actor::pointer self, std
         }
         auto started = clock_type::now();
         if (ins) ins->pending->Increment();
+        // The remote hop's server side: a child of the caller's call span;
+        // the host's own call span is a child of this one.
+        std::shared_ptr<monitoring::span> span;
+        if (const auto* tracer = host->options().tracer; tracer != nullptr && tracer->enabled()) {
+          auto parent =
+              monitoring::span_context::parse(received->ctx.traceparent, received->ctx.tracestate);
+          span = std::make_shared<monitoring::span>(
+              tracer->start_span(service, monitoring::span_kind::server,
+                                 parent ? *parent : monitoring::span_context{}));
+          if (span->context().valid()) received->ctx.traceparent = span->traceparent();
+          if (span->is_recording()) {
+            span->set_attribute("opea.service", service);
+            span->set_attribute("opea.megaservice", host->name());
+            if (!received->ctx.request_id.empty())
+              span->set_attribute("opea.request_id", received->ctx.request_id);
+          }
+        }
         // Called once: the envelope is answered with the output in it.
         auto done = [reply_to, call, envelope = std::move(received->envelope), calls, key, ins,
-                     started](caf::expected<json_ptr> res) mutable {
+                     started, span](caf::expected<json_ptr> res) mutable {
           {
             std::lock_guard<std::mutex> guard{calls->mtx};
             calls->calls.erase(key);
+          }
+          if (span && span->is_recording()) {
+            if (!res) {
+              span->set_attribute("error.type", std::string{to_string(code_of(res.error()))});
+              span->set_status(monitoring::status_code::error, describe(res.error()));
+            }
+            span->end();
           }
           if (ins) {
             ins->pending->Decrement();

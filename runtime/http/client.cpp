@@ -30,8 +30,7 @@
 #include <optional>
 #include <unordered_map>
 
-#include <spdlog/spdlog.h>
-
+#include "monitoring/log.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/scheduler.hpp"
 
@@ -506,10 +505,11 @@ class client_op : public std::enable_shared_from_this<client_op> {
 
   void retry() {
     retried_ = true;
-    spdlog::debug(
-        "http client: pooled connection to {} was closed; retrying "
-        "on a fresh one",
-        key_);
+    monitoring::log(monitoring::log_component::http)
+        .debug(
+            "http client: pooled connection to {} was closed; retrying "
+            "on a fresh one",
+            key_);
     drop_connection();
     connect();
   }
@@ -597,10 +597,36 @@ class client_op : public std::enable_shared_from_this<client_op> {
     try {
       f();
     } catch (const std::exception& e) {
-      spdlog::error("http client: callback for {} threw: {}", url_text_, e.what());
+      monitoring::log(monitoring::log_component::http)
+          .error("http client: callback for {} threw: {} request_id={}",
+                 monitoring::redact_target(url_text_), e.what(), request_id_sent());
     } catch (...) {
-      spdlog::error("http client: callback for {} threw", url_text_);
+      monitoring::log(monitoring::log_component::http)
+          .error("http client: callback for {} threw request_id={}",
+                 monitoring::redact_target(url_text_), request_id_sent());
     }
+  }
+
+  /// The X-Request-Id this exchange sent, read back from its serialized
+  /// head (only on the error path: nothing is kept per request), or "-".
+  std::string_view request_id_sent() const {
+    std::string_view head{wire_};
+    head = head.substr(0, head.find("\r\n\r\n"));
+    constexpr std::string_view name = "x-request-id:";
+    for (auto eol = head.find("\r\n"); eol != std::string_view::npos;) {
+      auto start = eol + 2;
+      eol = head.find("\r\n", start);
+      auto line = head.substr(start, eol == std::string_view::npos ? eol : eol - start);
+      auto field = line.substr(0, name.size());
+      if (line.size() > name.size() &&
+          boost::beast::iequals(boost::beast::string_view{field.data(), field.size()},
+                                boost::beast::string_view{name.data(), name.size()})) {
+        auto value = line.substr(name.size());
+        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        if (!value.empty() && value.find(' ') == std::string_view::npos) return value;
+      }
+    }
+    return "-";
   }
 
   client_state& st_;
@@ -669,9 +695,11 @@ client::client(client_config cfg) : state_(std::make_shared<detail::client_state
           st->ioc.run();
           return;
         } catch (const std::exception& e) {
-          spdlog::error("http client: exception escaped an I/O handler: {}", e.what());
+          monitoring::log(monitoring::log_component::http)
+              .error("http client: exception escaped an I/O handler: {}", e.what());
         } catch (...) {
-          spdlog::error("http client: exception escaped an I/O handler");
+          monitoring::log(monitoring::log_component::http)
+              .error("http client: exception escaped an I/O handler");
         }
       }
     });
@@ -715,8 +743,60 @@ std::shared_ptr<detail::client_op> make_op(const std::shared_ptr<detail::client_
 
 }  // namespace
 
+namespace {
+
+/// The client span of `req` (see client_config::tracer), or null; `req`'s
+/// traceparent becomes the span's.
+std::shared_ptr<monitoring::span> start_client_span(const client_config& cfg, client_request& req) {
+  if (cfg.tracer == nullptr || !cfg.tracer->enabled()) return nullptr;
+  std::string* traceparent = nullptr;
+  std::string tracestate;
+  for (auto& [name, value] : req.headers) {
+    if (boost::beast::iequals(name, "traceparent") && traceparent == nullptr) traceparent = &value;
+    if (boost::beast::iequals(name, "tracestate")) tracestate = value;
+  }
+  if (traceparent == nullptr) return nullptr;
+  auto parent = monitoring::span_context::parse(*traceparent, tracestate);
+  if (!parent) return nullptr;
+  auto span = std::make_shared<monitoring::span>(
+      cfg.tracer->start_span(req.method, monitoring::span_kind::client, *parent));
+  *traceparent = span->traceparent();
+  if (span->is_recording()) {
+    span->set_attribute("http.request.method", req.method);
+    if (auto u = runtime::url::parse(req.url)) {
+      span->set_attribute("server.address", u->host);
+      span->set_attribute("server.port", u->port);
+      auto path = u->target.substr(0, u->target.find('?'));
+      span->set_attribute("url.full",
+                          u->scheme + "://" + u->host + ":" + std::to_string(u->port) + path);
+    }
+  }
+  return span;
+}
+
+/// Ends a client span with the exchange's outcome.
+void end_client_span(monitoring::span& span, int status, const caf::error& err) {
+  if (!span.is_recording()) return;
+  if (status != 0) span.set_attribute("http.response.status_code", status);
+  if (err) {
+    span.set_attribute("error.type", std::string{to_string(code_of(err))});
+    span.set_status(monitoring::status_code::error, describe(err));
+  } else if (status >= 500) {
+    span.set_attribute("error.type", std::to_string(status));
+    span.set_status(monitoring::status_code::error);
+  }
+  span.end();
+}
+
+}  // namespace
+
 std::shared_ptr<stream_handle> client::async_request(
     client_request req, std::function<void(caf::expected<client_response>)> done) {
+  if (auto span = start_client_span(state_->cfg, req))
+    done = [span, done = std::move(done)](caf::expected<client_response> res) {
+      end_client_span(*span, res ? res->status : 0, res ? caf::error{} : res.error());
+      if (done) done(std::move(res));
+    };
   auto op = make_op(state_, req, [done](caf::error err) {
     if (done) done(std::move(err));
   });
@@ -731,6 +811,18 @@ std::shared_ptr<stream_handle> client::async_stream(
     client_request req,
     std::function<void(int, const std::vector<std::pair<std::string, std::string>>&)> on_headers,
     std::function<void(std::string_view)> on_chunk, std::function<void(caf::error)> done) {
+  if (auto span = start_client_span(state_->cfg, req)) {
+    auto status = std::make_shared<int>(0);
+    on_headers = [status, on_headers = std::move(on_headers)](
+                     int code, const std::vector<std::pair<std::string, std::string>>& headers) {
+      *status = code;
+      if (on_headers) on_headers(code, headers);
+    };
+    done = [span, status, done = std::move(done)](caf::error err) {
+      end_client_span(*span, *status, err);
+      if (done) done(std::move(err));
+    };
+  }
   auto op = make_op(state_, req, [done](caf::error err) {
     if (done) done(std::move(err));
   });

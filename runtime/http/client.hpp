@@ -16,6 +16,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "monitoring/tracing/tracer.hpp"
 #include "runtime/service/url.hpp"
 
 namespace boost::asio {
@@ -77,6 +78,13 @@ struct client_config {
   /// Largest response body `async_request` accepts (streams are unlimited);
   /// larger bodies fail with `errc::bad_response`. Default: 64 MiB.
   size_t max_response_bytes = 64 << 20;
+  /// A client span per request that carries a valid W3C `traceparent`
+  /// header (a call made for a traced request): a child of it, named after
+  /// the method, with http.request.method, server.address, server.port,
+  /// url.full (without the query), http.response.status_code and an error
+  /// status on a failure or a 5xx; the request goes out with the span's own
+  /// traceparent. Must outlive the client. Default: null (no spans).
+  const monitoring::tracer* tracer = nullptr;
 };
 
 namespace detail {

@@ -24,8 +24,7 @@
 #include <optional>
 #include <unordered_map>
 
-#include <spdlog/spdlog.h>
-
+#include "monitoring/log.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/http/error_body.hpp"
 
@@ -309,10 +308,12 @@ class connection : public std::enable_shared_from_this<connection> {
   void do_abandon(uint64_t id, bool streaming) {
     if (!accepts(id)) return;
     if (!streaming && status_ == 0) {
-      spdlog::error(
-          "http server: handler for {} dropped its response writer "
-          "without replying",
-          obs_req_.path.empty() ? std::string{"request"} : obs_req_.path);
+      monitoring::log(monitoring::log_component::http)
+          .error(
+              "http server: handler for {} dropped its response writer "
+              "without replying request_id={}",
+              obs_req_.path.empty() ? std::string{"request"} : obs_req_.path,
+              client_request_id_.empty() ? std::string_view{"-"} : client_request_id_);
       internal_error(500, "the handler did not produce a response", "server_error");
       return;
     }
@@ -345,9 +346,11 @@ class connection : public std::enable_shared_from_this<connection> {
     try {
       f();
     } catch (const std::exception& e) {
-      spdlog::error("http server: on_close callback threw: {}", e.what());
+      monitoring::log(monitoring::log_component::http)
+          .error("http server: on_close callback threw: {}", e.what());
     } catch (...) {
-      spdlog::error("http server: on_close callback threw");
+      monitoring::log(monitoring::log_component::http)
+          .error("http server: on_close callback threw");
     }
   }
 
@@ -489,6 +492,8 @@ class connection : public std::enable_shared_from_this<connection> {
     bytes_out_ = 0;
     obs_request_id_.clear();
     obs_traceparent_.clear();
+    client_request_id_.clear();
+    span_ = monitoring::span{};
     hold_ = shared_from_this();
   }
 
@@ -535,6 +540,7 @@ class connection : public std::enable_shared_from_this<connection> {
       bytes_in_ = req.body.size();
       if (shared_->obs_ids) obs_traceparent_ = req.header("traceparent");
     }
+    if (shared_->cfg.tracer != nullptr && shared_->cfg.tracer->enabled()) start_span(req);
     if (shared_->stopping.load(std::memory_order_acquire)) {
       internal_error(503, "server shutting down", "server_error");
       close_socket();
@@ -559,6 +565,7 @@ class connection : public std::enable_shared_from_this<connection> {
       }
       fn = &i->second.fn;
     }
+    note_client_request_id(req.headers);
     std::shared_ptr<response_writer> writer{new response_writer(weak_from_this(), id_)};
     writer_ = writer;
     try {
@@ -570,8 +577,53 @@ class connection : public std::enable_shared_from_this<connection> {
     }
   }
 
+  /// Opens the request's server span and hands its context to the handler
+  /// as the request's traceparent.
+  void start_span(request& req) {
+    auto parent =
+        monitoring::span_context::parse(req.header("traceparent"), req.header("tracestate"));
+    bool known = shared_->routes.count(req.path) != 0;
+    span_ = shared_->cfg.tracer->start_span(known ? req.method + " " + req.path : req.method,
+                                            monitoring::span_kind::server,
+                                            parent ? *parent : monitoring::span_context{});
+    if (span_.is_recording()) {
+      span_.set_attribute("http.request.method", req.method);
+      span_.set_attribute("url.path", req.path);
+      if (known) span_.set_attribute("http.route", req.path);
+      span_.set_attribute("client.address", remote_);
+      span_.set_attribute("network.protocol.version", http10_ ? "1.0" : "1.1");
+    }
+    // The handler (and what it calls) sees this span as the parent; an
+    // invalid traceparent's tracestate means nothing.
+    auto ours = span_.traceparent();
+    bool replaced = false;
+    for (auto& [name, value] : req.headers) {
+      if (boost::beast::iequals(name, "traceparent")) {
+        value = replaced ? std::string{} : ours;
+        replaced = true;
+      } else if (!parent && boost::beast::iequals(name, "tracestate")) {
+        value.clear();
+      }
+    }
+    if (!replaced) req.headers.emplace_back("traceparent", std::move(ours));
+  }
+
+  /// Ends the request's server span with the response's status.
+  void end_span(int status) {
+    if (!span_.is_recording()) return;
+    span_.set_attribute("http.response.status_code", status);
+    if (status >= 500) {
+      span_.set_attribute("error.type", std::to_string(status));
+      span_.set_status(monitoring::status_code::error);
+    }
+    span_.end();
+  }
+
   void handler_threw(response_writer& writer, const char* what) {
-    spdlog::error("http server: handler for {} {} threw: {}", obs_req_.method, obs_req_.path, what);
+    monitoring::log(monitoring::log_component::http)
+        .error("http server: handler for {} {} threw: {} request_id={}", obs_req_.method,
+               obs_req_.path, what,
+               client_request_id_.empty() ? std::string_view{"-"} : client_request_id_);
     uint8_t expected = 0;
     if (writer.phase_.compare_exchange_strong(expected, 2)) {
       internal_error(500, std::string{"internal error: "} + what, "server_error");
@@ -637,6 +689,21 @@ class connection : public std::enable_shared_from_this<connection> {
     do_read();
   }
 
+  /// Keeps the client's X-Request-Id (when it is a printable token of at
+  /// most 128 bytes) for the log lines of a handler that throws or drops its
+  /// writer: the handler owns the request by then. The string keeps its
+  /// capacity from request to request: no allocation per request.
+  void note_client_request_id(const header_list& headers) {
+    for (const auto& [name, value] : headers) {
+      if (!boost::beast::iequals(name, "x-request-id")) continue;
+      bool printable = value.size() <= 128 && std::all_of(value.begin(), value.end(), [](char c) {
+                         return c > 0x20 && c < 0x7f;
+                       });
+      if (printable) client_request_id_.assign(value);
+      return;
+    }
+  }
+
   /// Keeps the response's X-Request-Id for the observer.
   void note_request_id(const header_list& headers) {
     if (!shared_->obs_ids) return;
@@ -646,6 +713,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
   /// Reports the response to the observer, once.
   void notify_observer(int status) {
+    end_span(status);
     if (observed_ || !shared_->obs) return;
     observed_ = true;
     auto secs = std::chrono::duration<double>(clock_type::now() - started_);
@@ -653,9 +721,10 @@ class connection : public std::enable_shared_from_this<connection> {
       shared_->obs(exchange{obs_req_, status, secs.count(), bytes_in_, bytes_out_, obs_request_id_,
                             obs_traceparent_});
     } catch (const std::exception& e) {
-      spdlog::error("http server: observer threw: {}", e.what());
+      monitoring::log(monitoring::log_component::http)
+          .error("http server: observer threw: {}", e.what());
     } catch (...) {
-      spdlog::error("http server: observer threw");
+      monitoring::log(monitoring::log_component::http).error("http server: observer threw");
     }
   }
 
@@ -732,6 +801,10 @@ class connection : public std::enable_shared_from_this<connection> {
   uint64_t bytes_out_ = 0;
   std::string obs_request_id_;
   std::string obs_traceparent_;
+  /// The client's X-Request-Id of the request in progress ("" if none).
+  std::string client_request_id_;
+  /// The request's server span (not recording without a tracer).
+  monitoring::span span_;
   std::vector<std::function<void()>> on_close_;
   std::weak_ptr<response_writer> writer_;
   std::shared_ptr<connection> hold_;
@@ -876,7 +949,8 @@ void accept_loop(detail::server_state* st) {
       return;
     }
     if (ec) {
-      spdlog::warn("http server: accept failed: {}", ec.message());
+      monitoring::log(monitoring::log_component::http)
+          .warn("http server: accept failed: {}", ec.message());
     } else {
       st->shared->connections.fetch_add(1, std::memory_order_relaxed);
       std::make_shared<detail::connection>(std::move(socket), st->shared)->start();
@@ -900,9 +974,11 @@ void run_io(net::io_context& ioc, const char* who) {
       ioc.run();
       return;
     } catch (const std::exception& e) {
-      spdlog::error("{}: exception escaped an I/O handler: {}", who, e.what());
+      monitoring::log(monitoring::log_component::http)
+          .error("{}: exception escaped an I/O handler: {}", who, e.what());
     } catch (...) {
-      spdlog::error("{}: exception escaped an I/O handler", who);
+      monitoring::log(monitoring::log_component::http)
+          .error("{}: exception escaped an I/O handler", who);
     }
   }
 }

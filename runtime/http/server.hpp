@@ -15,6 +15,8 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "monitoring/tracing/tracer.hpp"
+
 namespace boost::asio {
 class io_context;
 }  // namespace boost::asio
@@ -50,6 +52,14 @@ struct server_config {
   /// long is closed. Responses in progress (including streams) never time out.
   /// Default: 60 s.
   std::chrono::seconds idle_timeout{60};
+  /// A server span per request (OpenTelemetry's HTTP server conventions:
+  /// named "METHOD /route", http.request.method, url.path, client.address,
+  /// http.response.status_code, error status on 5xx), a child of the
+  /// request's W3C `traceparent` (kept with its `tracestate`) or the root of
+  /// a new trace when it has none or an invalid one. The handler sees the
+  /// span's own context in the `traceparent` header, so what it calls is a
+  /// child of it. Must outlive the server. Default: null (no spans).
+  const monitoring::tracer* tracer = nullptr;
 };
 
 /// One parsed HTTP request, owned by the handler.

@@ -3,9 +3,9 @@
 #include <atomic>
 #include <future>
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "monitoring/log.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/instrumented_actor.hpp"
 #include "runtime/megaservice/flow_executor.hpp"
@@ -90,6 +90,8 @@ megaservice::megaservice(caf::actor_system& sys, const service_orchestrator& orc
     p.bulkhead = s.bulkhead;
     p.retry = s.retry;
     p.instruments = ins;
+    p.tracer = sh.options.tracer;
+    p.megaservice = sh.options.name;
     p.upstream = s.local() && !s.in_process();  // an adapter
     if (s.cluster) {
       p.distributed = true;
@@ -276,7 +278,7 @@ void call_on(const std::shared_ptr<megaservice::shared>& shp, const std::string&
   // The proxy answers through the callback (no actor per call, one message
   // less than a request); a call that never reaches a live proxy is
   // answered when the callback is dropped.
-  auto callback = std::make_shared<const call_answer>(service, std::move(done));
+  auto callback = std::make_shared<const call_answer>(service, std::move(done), cx);
   // The proxy once the megaservice's actor published it; before that, the
   // actor passes the call on (it handles messages only after spawning its
   // proxies).
@@ -380,7 +382,7 @@ class timing_sink final : public forwarding_sink {
   std::atomic<clock_type::rep> last_{0};
   prometheus::Histogram* first_;
   prometheus::Histogram* inter_;
-  monitoring::latency_statistics* stats_;
+  std::shared_ptr<monitoring::latency_statistics> stats_;
 };
 
 void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, request_context ctx,
@@ -440,8 +442,9 @@ void schedule_on(const std::shared_ptr<megaservice::shared>& sh, json input, req
     }
     // After the metrics: a reader of this line (integration tests wait for
     // it) sees the request counted and no longer pending.
-    spdlog::debug("megaservice '{}': request {} done: {} (traceparent {})", sh->options.name,
-                  ctx->request_id, status, ctx->traceparent);
+    monitoring::log(monitoring::log_component::megaservice)
+        .debug("megaservice '{}': request done: {} request_id={} trace_id={}", sh->options.name,
+               status, ctx->request_id, monitoring::trace_id_of(ctx->traceparent));
     done(std::move(res));
   };
   // Pick the executor here, on the caller's thread: one message less per

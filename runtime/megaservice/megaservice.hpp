@@ -12,6 +12,7 @@
 #include <caf/expected.hpp>
 
 #include "monitoring/metrics_registry.hpp"
+#include "monitoring/tracing/tracer.hpp"
 #include "runtime/dag/service_orchestrator.hpp"
 #include "runtime/service/messages.hpp"
 #include "runtime/supervision/child_spec.hpp"
@@ -40,6 +41,11 @@ struct megaservice_options {
   /// supervisor starts it through `child()` (opea-node's root supervisor),
   /// and restarts it after it escalated; until it started, calls wait.
   bool supervised = false;
+  /// Traces each service call (a span per DAG node call, parent: the
+  /// request's traceparent) and, at a cluster endpoint, each remote call it
+  /// serves (a server span). Must outlive the megaservice. Default: null
+  /// (no spans; the trace context still flows).
+  const monitoring::tracer* tracer = nullptr;
 
   static supervisor_flags default_supervision() {
     supervisor_flags f;

@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "monitoring/log.hpp"
 #include "runtime/cluster/remote_protocol.hpp"
 #include "runtime/errors.hpp"
 
@@ -92,6 +92,19 @@ uint64_t open_call(self_ptr self, json_ptr input, request_context_ptr ctx) {
   if (ctx->sink && st.retry) {
     if (!st.opt.distributed) call.watch = std::make_shared<watching_sink>(ctx->sink);
   }
+  if (st.opt.tracer != nullptr && st.opt.tracer->enabled()) {
+    auto parent = monitoring::span_context::parse(ctx->traceparent, ctx->tracestate);
+    call.span = st.opt.tracer->start_span(
+        st.opt.service,
+        st.opt.distributed ? monitoring::span_kind::client : monitoring::span_kind::internal,
+        parent ? *parent : monitoring::span_context{});
+    if (call.span.context().valid()) {
+      // The replica (and what it calls) sees this span as its parent.
+      auto copy = std::make_shared<request_context>(*ctx);
+      copy->traceparent = call.span.traceparent();
+      ctx = std::move(copy);
+    }
+  }
   if (ctx->cancel && (st.opt.distributed || st.opt.upstream)) {
     // The request was cancelled (its client left, its flow failed):
     // answer the call at once and stop the remote or upstream work.
@@ -133,6 +146,22 @@ void finish(self_ptr self, uint64_t id, caf::expected<json_ptr> res, const char*
     if (code_of(err) == errc::node_down && st.opt.cluster.node_down != nullptr)
       st.opt.cluster.node_down->Increment();
     ins.count_error(reason != nullptr ? std::string{reason} : std::string{to_string(code_of(err))});
+  }
+  if (call.span.is_recording()) {
+    call.span.set_attribute("opea.service", st.opt.service);
+    if (!st.opt.megaservice.empty())
+      call.span.set_attribute("opea.megaservice", st.opt.megaservice);
+    call.span.set_attribute("opea.attempts", call.attempts);
+    if (!call.node.empty()) call.span.set_attribute("opea.node", call.node);
+    if (!call.ctx->request_id.empty())
+      call.span.set_attribute("opea.request_id", call.ctx->request_id);
+    if (!res) {
+      call.span.set_attribute("error.type", reason != nullptr
+                                                ? std::string{reason}
+                                                : std::string{to_string(code_of(res.error()))});
+      call.span.set_status(monitoring::status_code::error, describe(res.error()));
+    }
+    call.span.end();
   }
   if (call.callback)
     (*call.callback)(std::move(res));
@@ -526,10 +555,17 @@ void call_answer::operator()(caf::expected<json_ptr> res) const {
   try {
     fn_(std::move(res));
   } catch (const std::exception& e) {
-    spdlog::error("service '{}': the caller's answer callback threw: {}", service_, e.what());
+    monitoring::log(monitoring::log_component::service)
+        .error("service '{}': the caller's answer callback threw: {} request_id={} trace_id={}",
+               service_, e.what(), ctx_ ? ctx_->request_id : "-",
+               monitoring::trace_id_of(ctx_ ? ctx_->traceparent : ""));
   } catch (...) {
-    spdlog::error("service '{}': the caller's answer callback threw a non-standard exception",
-                  service_);
+    monitoring::log(monitoring::log_component::service)
+        .error(
+            "service '{}': the caller's answer callback threw a non-standard exception "
+            "request_id={} trace_id={}",
+            service_, ctx_ ? ctx_->request_id : "-",
+            monitoring::trace_id_of(ctx_ ? ctx_->traceparent : ""));
   }
 }
 

@@ -31,6 +31,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "monitoring/metrics_registry.hpp"
+#include "monitoring/tracing/tracer.hpp"
 #include "runtime/cluster/remote_protocol.hpp"
 #include "runtime/resilience/bulkhead.hpp"
 #include "runtime/resilience/circuit_breaker.hpp"
@@ -75,11 +76,12 @@ using pcancel_atom = caf::atom_constant<caf::atom("pcancel")>;
 /// (it was sent to a proxy that was down, or its proxy stopped with the call
 /// open) is answered when the last reference goes, with
 /// errc::service_unavailable naming `service`: never lost. What `fn` throws
-/// is logged and swallowed.
+/// is logged and swallowed, with the request id of `ctx` (if given).
 class call_answer {
  public:
-  call_answer(std::string service, std::function<void(caf::expected<json_ptr>)> fn)
-      : service_(std::move(service)), fn_(std::move(fn)) {}
+  call_answer(std::string service, std::function<void(caf::expected<json_ptr>)> fn,
+              request_context_ptr ctx = nullptr)
+      : service_(std::move(service)), fn_(std::move(fn)), ctx_(std::move(ctx)) {}
   call_answer(const call_answer&) = delete;
   call_answer& operator=(const call_answer&) = delete;
   ~call_answer();
@@ -89,6 +91,7 @@ class call_answer {
  private:
   std::string service_;
   std::function<void(caf::expected<json_ptr>)> fn_;
+  request_context_ptr ctx_;
   mutable std::atomic<bool> answered_{false};
 };
 using call_callback = std::shared_ptr<const call_answer>;
@@ -142,6 +145,12 @@ struct service_proxy_options {
   /// circuit state, late replies); default-constructed = not exported.
   monitoring::service_instruments instruments;
   cluster_series cluster;
+  /// A span per call (all its attempts): named after the service, kind
+  /// client for a distributed service (the remote hop), internal otherwise;
+  /// its context is the traceparent the replica sees. Null: no spans.
+  const monitoring::tracer* tracer = nullptr;
+  /// The `opea.megaservice` attribute of the spans.
+  std::string megaservice;
 };
 
 /// Checks every policy of `options` (what `service_proxy` would refuse):
@@ -218,6 +227,8 @@ struct proxy_call {
   std::shared_ptr<watching_sink> watch;
   /// A remote replica streamed a piece of this call.
   bool streamed = false;
+  /// The call's span (not recording without a tracer or when unsampled).
+  monitoring::span span;
 };
 
 }  // namespace detail

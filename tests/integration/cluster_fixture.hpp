@@ -190,13 +190,14 @@ inline json wait_members_up(test::child_process& member, const std::string& base
 }
 
 /// Waits until the log of the node `node` (a process at log_level debug)
-/// has `n` lines "megaservice 'MEGASERVICE': request ID done: STATUS" (any
-/// status when `status` is empty), each logged once its request was counted
-/// and is no longer pending. REQUIREs them within 20 s.
+/// has `n` lines "megaservice 'MEGASERVICE': request done: STATUS request_id=ID
+/// ..." (any status when `status` is empty; in JSON lines the id is a field),
+/// each logged once its request was counted and is no longer pending.
+/// REQUIREs them within 20 s.
 inline void wait_requests_done(test::child_process& node, const std::string& megaservice, size_t n,
                                std::optional<int> status = std::nullopt) {
-  const std::regex done{"megaservice '" + megaservice + "': request [^ ]+ done: " +
-                        (status ? std::to_string(*status) : std::string{"[0-9]+"}) + " "};
+  const std::regex done{"megaservice '" + megaservice + "': request done: " +
+                        (status ? std::to_string(*status) : std::string{"[0-9]+"}) + "[ \"]"};
   bool reached = node.wait_until(
       [&](const std::vector<std::string>& log) {
         return static_cast<size_t>(std::count_if(log.begin(), log.end(), [&](const std::string& l) {
@@ -223,11 +224,13 @@ struct cluster_members {
 
   explicit cluster_members(const std::string& yaml) : config(dir.write("cluster.yaml", yaml)) {}
 
-  void start(const std::string& name) {
+  /// Starts member `name`, with `env` added to its environment.
+  void start(const std::string& name, test::child_process::env_list env = {}) {
     auto p = std::make_unique<test::child_process>(
         OPEA_NODE_BINARY,
         std::vector<std::string>{"--config", config, "--node", name, "--http-port", "0",
-                                 "--data-dir", (dir.path / name).string()});
+                                 "--data-dir", (dir.path / name).string()},
+        std::move(env));
     http[name] = wait_for_port(*p);
     procs[name] = std::move(p);
   }

@@ -38,8 +38,8 @@ TEST_CASE("the registry names statistics per megaservice and per service",
   metrics_registry reg{"t"};
   megaservice_instruments mega{reg, "chat"};
   service_instruments llm{reg, "chat", "llm"};
-  REQUIRE(mega.stats == &reg.statistics("chat"));
-  REQUIRE(llm.stats == &reg.statistics("chat/llm"));
+  REQUIRE(mega.stats.get() == &reg.statistics("chat"));
+  REQUIRE(llm.stats.get() == &reg.statistics("chat/llm"));
   auto all = reg.all_statistics();
   REQUIRE(all.size() == 2);
   CHECK(all[0].first == "chat");

@@ -467,7 +467,7 @@ TEST_CASE("errors: unknown and duplicate keys", "[config]") {
        "io_threads, io_workers, max_body_bytes)"},
       {"node: {colour: red}\n",
        "t.yaml: node.colour: unknown key (valid keys: name, data_dir, http, scheduler, "
-       "log_level, log, supervision)"},
+       "log_level, log, supervision, tracing)"},
       {"node: {scheduler: {threads: 2}}\n",
        "t.yaml: node.scheduler.threads: unknown key (valid keys: max_threads, policy)"},
       {"services:\n  s1: {builtin: a, tiemout_ms: 5}\n",
@@ -829,4 +829,31 @@ TEST_CASE("errors: supervision", "[config]") {
   // The runtime words this one (supervisor_flags::validated); the key is the config's.
   CHECK(error_of(mega("{backoff_min_ms: 100, backoff_max_ms: 50}"))
             .rfind("t.yaml: megaservices[0].supervision.backoff_max_ms: ", 0) == 0);
+}
+
+TEST_CASE("node.tracing: keys stand for OTEL_* variables; bad values name the key", "[config]") {
+  auto c = parse_node_config(
+      "node:\n"
+      "  tracing: {endpoint: \"http://collector:4318\", sampler: traceidratio, sampler_arg: 0.25,\n"
+      "            service_name: gw, schedule_delay: 200, disabled: false}\n",
+      "t.yaml");
+  CHECK(c.node.tracing ==
+        std::map<std::string, std::string>{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"},
+                                           {"OTEL_TRACES_SAMPLER", "traceidratio"},
+                                           {"OTEL_TRACES_SAMPLER_ARG", "0.25"},
+                                           {"OTEL_SERVICE_NAME", "gw"},
+                                           {"OTEL_BSP_SCHEDULE_DELAY", "200"},
+                                           {"OTEL_SDK_DISABLED", "false"}});
+  CHECK(parse_node_config("node: {name: a}", "t.yaml").node.tracing.empty());
+  CHECK(error_of("node: {tracing: {sampler: sometimes}}") ==
+        "t.yaml: node.tracing.sampler: OTEL_TRACES_SAMPLER=\"sometimes\": unknown or unsupported "
+        "sampler (expected always_on, always_off, traceidratio, parentbased_always_on, "
+        "parentbased_always_off or parentbased_traceidratio)");
+  CHECK(error_of("node: {tracing: {protocol: grpc}}").rfind("t.yaml: node.tracing.protocol: ", 0) ==
+        0);
+  CHECK(error_of("node: {tracing: {endpoint: [a]}}") ==
+        "t.yaml: node.tracing.endpoint: expected a string, a number or a boolean, got a list");
+  CHECK(error_of("node: {tracing: {endpont: x}}")
+            .rfind("t.yaml: node.tracing.endpont: unknown key (did you mean \"endpoint\"?", 0) ==
+        0);
 }
