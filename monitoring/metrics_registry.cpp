@@ -118,7 +118,9 @@ metrics_registry::metrics_registry(std::string node)
                               "Chunks ingested into an index.", node_)),
       index_chunks(gauge(*registry_, "opea_index_chunks", "Chunks an index holds.", node_)),
       index_sources(gauge(*registry_, "opea_index_sources",
-                          "Sources (files) an index holds chunks of.", node_)) {
+                          "Sources (files) an index holds chunks of.", node_)),
+      index_search_duration(histogram(*registry_, "opea_index_search_duration_seconds",
+                                      "Time of one retriever search of an index.", node_)) {
   build_info.Add({{"version", version()}}).Set(1);
   start_time.Add({}).Set(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());

@@ -185,6 +185,9 @@ class metrics_registry {
   /// `index` holds, read from the store when /metrics is scraped.
   prometheus::Family<prometheus::Gauge>& index_chunks;
   prometheus::Family<prometheus::Gauge>& index_sources;
+  /// opea_index_search_duration_seconds: one retriever search of an `index`
+  /// (vector, lexical and their fusion), by `index`.
+  prometheus::Family<prometheus::Histogram>& index_search_duration;
 
   /// Runs `refresh` before every `serialize`: it sets gauges whose value is
   /// read from elsewhere (a store's size). Register before serving.

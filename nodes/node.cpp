@@ -57,6 +57,8 @@ node::node(node_config cfg) : cfg_(std::move(cfg)) {
   if (cfg_.cluster.enabled) cluster_runtime::configure(cfg_, system_cfg_);
   system_ = std::make_unique<caf::actor_system>(system_cfg_);
   stores_ = std::make_shared<actors::store_registry>(cfg_.node.data_dir);
+  stores_->set_search_histograms(&metrics_->index_search_duration,
+                                 monitoring::metrics_registry::latency_buckets());
   // Each opened index's size, read when /metrics is scraped.
   metrics_->on_collect([stores = stores_, metrics = metrics_.get()] {
     for (const auto& [index, store] : stores->opened()) {

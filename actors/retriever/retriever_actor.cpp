@@ -1,5 +1,6 @@
 #include "actors/retriever/retriever_actor.hpp"
 
+#include <chrono>
 #include <utility>
 
 #include "runtime/errors.hpp"
@@ -15,9 +16,13 @@ caf::expected<json> retrieve(const vector_store& store, const json& input,
                              const retriever_options& options) {
   auto doc = read_embed_doc(input);
   if (!doc) return std::move(doc.error());
+  auto started = std::chrono::steady_clock::now();
   auto hits = options.hybrid
                   ? store.hybrid_search(doc->embedding, doc->text, doc->search, options.fusion)
                   : store.search(doc->embedding, doc->search);
+  if (options.search_seconds != nullptr)
+    options.search_seconds->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!hits) return std::move(hits.error());
   json docs = json::array();
   for (auto& h : *hits)

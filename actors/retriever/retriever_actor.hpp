@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include <prometheus/histogram.h>
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
@@ -21,6 +22,9 @@ struct retriever_options {
   bool hybrid = true;
   /// The fusion's constants (params `rrf_k`, `fusion_depth`).
   hybrid_params fusion;
+  /// Observes each search's time, in seconds (opea_index_search_duration_seconds
+  /// of the index). Default: null (not measured).
+  prometheus::Histogram* search_seconds = nullptr;
 };
 
 /// The retriever's work on one request: OPEA EmbedDoc in, SearchedDoc out.

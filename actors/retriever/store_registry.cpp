@@ -65,6 +65,7 @@ void register_retriever_builtins(runtime::service_catalog& catalog,
                     params, "fusion_depth", static_cast<int64_t>(options.fusion.depth), 1, 10000);
                 if (!depth) return std::move(depth.error());
                 options.fusion.depth = static_cast<size_t>(*depth);
+                options.search_seconds = stores->search_histogram(*index);
                 return make_retriever_service("", std::move(*store), options);
               });
 }

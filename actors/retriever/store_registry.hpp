@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
 #include <caf/expected.hpp>
 
 #include "actors/retriever/vector_store.hpp"
@@ -27,6 +29,19 @@ class store_registry {
 
   const std::string& data_dir() const { return data_dir_; }
 
+  /// Where retrievers observe their search times: one series per index
+  /// (opea_index_search_duration_seconds). Set before the services are made.
+  void set_search_histograms(prometheus::Family<prometheus::Histogram>* family,
+                             prometheus::Histogram::BucketBoundaries buckets) {
+    search_family_ = family;
+    search_buckets_ = std::move(buckets);
+  }
+  /// The search-time series of `index`, or null when none was set.
+  prometheus::Histogram* search_histogram(const std::string& index) const {
+    return search_family_ == nullptr ? nullptr
+                                     : &search_family_->Add({{"index", index}}, search_buckets_);
+  }
+
   /// The stores opened so far, by index name.
   std::vector<std::pair<std::string, vector_store_ptr>> opened() const;
 
@@ -34,6 +49,8 @@ class store_registry {
   std::string data_dir_;
   mutable std::mutex mtx_;
   std::map<std::string, vector_store_ptr> stores_;
+  prometheus::Family<prometheus::Histogram>* search_family_ = nullptr;
+  prometheus::Histogram::BucketBoundaries search_buckets_;
 };
 
 /// Registers the built-in "retriever" (type retriever) on `stores`: params

@@ -122,6 +122,20 @@ TEST_CASE("OPEA's megaservice metrics count streamed, JSON and abandoned request
   CHECK(metric_value(
             m, R"(opea_megaservice_requests_total{node="mm",code="499",megaservice="chatqna"})") ==
         abandoned);
+  // Every request searched the index once (the abandoned ones got past
+  // retrieval before they were held at the model); the retriever actor
+  // handled one message per call; no actor has a message waiting.
+  CHECK(metric_value(m, R"(opea_index_search_duration_seconds_count{node="mm",index="chatqna"})") ==
+        streamed + plain + abandoned);
+  CHECK(metric_value(m, R"(opea_actor_messages_total{node="mm",actor="retriever",)"
+                        R"(megaservice="chatqna",service="retriever"})") ==
+        streamed + plain + abandoned);
+  for (size_t pos = 0; (pos = m.find("\nopea_actor_mailbox_depth{", pos)) != std::string::npos;
+       ++pos) {
+    auto line = m.substr(pos + 1, m.find('\n', pos + 1) - pos - 1);
+    INFO(line);
+    CHECK(line.substr(line.rfind(' ') + 1) == "0");
+  }
   // The same requests in OPEA's statistics: the megaservice's latency and
   // first-token latency, each service's call latency.
   stats = body_of(call("GET", node.url("/v1/statistics")));
