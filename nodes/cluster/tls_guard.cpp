@@ -262,7 +262,13 @@ int check_dialed(SSL* ssl) {
   auto pol = current_policy();
   if (!pol) return 1;
   auto remote = socket_address(SSL_get_fd(ssl), true);
-  if (!remote) return refuse("cannot read the remote address of the socket");
+  if (!remote) {
+    // The peer closed the connection already (with TLS 1.3 a server that
+    // refuses our certificate does so after our handshake completed): the
+    // connection fails, but no name check refused it, so no refusal counts.
+    raise_refusal("the peer closed the connection during the handshake");
+    return -1;
+  }
   if (is_loopback(remote->first) && is_self_test_port(remote->second)) return 1;
   auto endpoint = remote->first + ":" + std::to_string(remote->second);
   auto expected = expected_member(*pol, *remote);
