@@ -28,15 +28,19 @@ find_bin() { find "$BUILD_DIR" -type f -name "$1" -perm -u+x | head -n1; }
 NODE=$(find_bin opea-node); SVC=$(find_bin opea-test-service); RATEBIN=$(find_bin opea-bench-rate)
 for b in "$NODE" "$SVC" "$RATEBIN"; do [ -n "$b" ] || { echo "binaries missing under $BUILD_DIR" >&2; exit 2; }; done
 work=$(mktemp -d /tmp/opea-overhead.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# `start` runs in a command substitution (a subshell): the processes are
+# known by their pid files.
+cleanup() {
+  for f in "$work"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 # Starts "$@" with output in $work/$name.out; waits for its "listening on" line; prints the port.
 start() {
   local name=$1; shift
   "$@" > "$work/$name.out" 2>&1 &
-  pids+=($!)
   echo $! > "$work/$name.pid"
   for _ in $(seq 1 200); do
     if grep -q "^listening on " "$work/$name.out"; then
